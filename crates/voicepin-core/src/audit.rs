@@ -1,0 +1,232 @@
+//! Audit events: who did what, through which channel, when. Never a PIN.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::ids::{AuditId, MailboxId};
+
+/// The front end a request came through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Channel {
+    /// The `voicepin` command line on the server's data directory.
+    Cli,
+    /// The HTTP API.
+    Api,
+    /// The web admin center or self-service pages.
+    Web,
+    /// The telephone front end.
+    Phone,
+    /// voicepin itself (automatic resets, mail delivery).
+    System,
+}
+
+impl Channel {
+    /// The channel as stored and printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cli => "cli",
+            Self::Api => "api",
+            Self::Web => "web",
+            Self::Phone => "phone",
+            Self::System => "system",
+        }
+    }
+
+    /// Parses a stored channel.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Cli, Self::Api, Self::Web, Self::Phone, Self::System]
+            .into_iter()
+            .find(|c| c.as_str() == text)
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who is asking, and from where: passed to every use case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestContext {
+    /// The actor: an administrator's name, a user's address, or `system`.
+    pub actor: String,
+    /// The actor's role, when one applies.
+    pub role: Option<String>,
+    /// The front end.
+    pub channel: Channel,
+    /// The source: an IP address, a caller ID, or a host name.
+    pub source: Option<String>,
+}
+
+impl RequestContext {
+    /// A request from the local command line.
+    pub fn cli(actor: impl Into<String>) -> Self {
+        Self {
+            actor: actor.into(),
+            role: None,
+            channel: Channel::Cli,
+            source: None,
+        }
+    }
+}
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuditAction {
+    /// A dial plan was created.
+    DialPlanCreated,
+    /// A dial plan was changed.
+    DialPlanChanged,
+    /// A dial plan was removed.
+    DialPlanRemoved,
+    /// A policy was created.
+    PolicyCreated,
+    /// A policy was changed.
+    PolicyChanged,
+    /// A policy was removed.
+    PolicyRemoved,
+    /// A mailbox was enabled for UM.
+    MailboxEnabled,
+    /// A mailbox was disabled for UM.
+    MailboxDisabled,
+    /// A mailbox's properties were changed.
+    MailboxChanged,
+    /// An administrator set or reset a PIN.
+    PinSet,
+    /// The user changed their PIN.
+    PinChanged,
+    /// The user reset their own PIN (self-service).
+    PinSelfReset,
+    /// Too many failures reset the PIN.
+    PinAutoReset,
+    /// The mailbox was locked (by an administrator or by too many failures).
+    MailboxLocked,
+    /// The mailbox was unlocked.
+    MailboxUnlocked,
+    /// A sign-in succeeded.
+    SignInSucceeded,
+    /// A sign-in failed.
+    SignInFailed,
+    /// A PIN hash was re-made with the current key.
+    PinRehashed,
+}
+
+impl AuditAction {
+    /// The stable name of the action.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DialPlanCreated => "dialPlanCreated",
+            Self::DialPlanChanged => "dialPlanChanged",
+            Self::DialPlanRemoved => "dialPlanRemoved",
+            Self::PolicyCreated => "policyCreated",
+            Self::PolicyChanged => "policyChanged",
+            Self::PolicyRemoved => "policyRemoved",
+            Self::MailboxEnabled => "mailboxEnabled",
+            Self::MailboxDisabled => "mailboxDisabled",
+            Self::MailboxChanged => "mailboxChanged",
+            Self::PinSet => "pinSet",
+            Self::PinChanged => "pinChanged",
+            Self::PinSelfReset => "pinSelfReset",
+            Self::PinAutoReset => "pinAutoReset",
+            Self::MailboxLocked => "mailboxLocked",
+            Self::MailboxUnlocked => "mailboxUnlocked",
+            Self::SignInSucceeded => "signInSucceeded",
+            Self::SignInFailed => "signInFailed",
+            Self::PinRehashed => "pinRehashed",
+        }
+    }
+
+    /// Every action, for parsing.
+    pub const ALL: [AuditAction; 18] = [
+        Self::DialPlanCreated,
+        Self::DialPlanChanged,
+        Self::DialPlanRemoved,
+        Self::PolicyCreated,
+        Self::PolicyChanged,
+        Self::PolicyRemoved,
+        Self::MailboxEnabled,
+        Self::MailboxDisabled,
+        Self::MailboxChanged,
+        Self::PinSet,
+        Self::PinChanged,
+        Self::PinSelfReset,
+        Self::PinAutoReset,
+        Self::MailboxLocked,
+        Self::MailboxUnlocked,
+        Self::SignInSucceeded,
+        Self::SignInFailed,
+        Self::PinRehashed,
+    ];
+
+    /// Parses a stored action name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+/// One audit event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// Identifier.
+    pub id: AuditId,
+    /// When.
+    pub at: OffsetDateTime,
+    /// Who.
+    pub actor: String,
+    /// The actor's role, if any.
+    pub role: Option<String>,
+    /// Through which front end.
+    pub channel: Channel,
+    /// From where.
+    pub source: Option<String>,
+    /// What happened.
+    pub action: AuditAction,
+    /// The mailbox concerned, if any.
+    pub mailbox_id: Option<MailboxId>,
+    /// The object concerned, by name (a mailbox address, a policy name, an identity typed).
+    pub target: String,
+    /// Further facts, by name (`pinExpired`, `reason`, `notifyEmail` ...). Never a PIN.
+    pub details: BTreeMap<String, String>,
+}
+
+impl AuditEvent {
+    /// An event for `context` now.
+    pub fn new(
+        context: &RequestContext,
+        at: OffsetDateTime,
+        action: AuditAction,
+        target: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: AuditId::new_random(),
+            at,
+            actor: context.actor.clone(),
+            role: context.role.clone(),
+            channel: context.channel,
+            source: context.source.clone(),
+            action,
+            mailbox_id: None,
+            target: target.into(),
+            details: BTreeMap::new(),
+        }
+    }
+
+    /// Names the mailbox concerned.
+    pub fn for_mailbox(mut self, id: MailboxId) -> Self {
+        self.mailbox_id = Some(id);
+        self
+    }
+
+    /// Adds a detail.
+    pub fn with(mut self, name: &str, value: impl ToString) -> Self {
+        self.details.insert(name.to_owned(), value.to_string());
+        self
+    }
+}

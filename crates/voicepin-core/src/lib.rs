@@ -1,0 +1,31 @@
+//! The voicepin domain: voice mail PINs managed the way Exchange Unified Messaging did,
+//! with keyed hashing and stricter rules.
+//!
+//! No I/O lives here. The modules, from the inside out:
+//! - [`pin`]: the secret PIN type;
+//! - [`policy`], [`mailbox`]: dial plans, UM mailbox policies, UM mailboxes and PIN state;
+//! - [`rules`], [`generate`]: which PINs are acceptable, and how new ones are drawn;
+//! - [`hashing`]: keyed Argon2id and the [`hashing::PinHasher`] port;
+//! - [`signin`]: the sign-in state machine (counting, automatic reset, lockout);
+//! - [`ports`]: the [`ports::Store`] and [`ports::Clock`] the use cases need;
+//! - [`usecases`]: every operation, shared by the CLI, the HTTP API, the web pages and the phone.
+
+pub mod audit;
+pub mod common_pins;
+pub mod error;
+pub mod generate;
+pub mod hashing;
+pub mod ids;
+pub mod keypad;
+pub mod mailbox;
+pub mod notify;
+pub mod pin;
+pub mod policy;
+pub mod ports;
+pub mod rules;
+pub mod signin;
+pub mod usecases;
+
+pub use error::{Error, InvalidValue, Result, StoreError};
+pub use pin::Pin;
+pub use usecases::VoicePin;

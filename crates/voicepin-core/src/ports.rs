@@ -1,0 +1,246 @@
+//! The ports: what the use cases need from the world, as traits the adapters implement.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::audit::{AuditAction, AuditEvent, Channel};
+use crate::error::StoreError;
+use crate::ids::{DialPlanId, MailId, MailboxId, PolicyId, Revision};
+use crate::mailbox::Mailbox;
+use crate::notify::OutboundMail;
+use crate::policy::{DialPlan, MailboxPolicy};
+
+/// The time.
+pub trait Clock: Send + Sync {
+    /// Now, in UTC.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// One write of a [`Change`]. Updates and deletes name the revision they read; the store
+/// refuses them with [`StoreError::Conflict`] when the stored revision differs.
+#[derive(Clone, Debug)]
+pub enum Write {
+    /// Insert a new dial plan.
+    InsertDialPlan(DialPlan),
+    /// Update a dial plan read at its `revision`.
+    UpdateDialPlan(DialPlan),
+    /// Delete a dial plan and its policies.
+    DeleteDialPlan(DialPlanId, Revision),
+    /// Insert a new policy.
+    InsertPolicy(MailboxPolicy),
+    /// Update a policy read at its `revision`.
+    UpdatePolicy(MailboxPolicy),
+    /// Delete a policy; refused with [`StoreError::InUse`] while a mailbox uses it.
+    DeletePolicy(PolicyId, Revision),
+    /// Insert a new mailbox.
+    InsertMailbox(Mailbox),
+    /// Update a mailbox read at its `revision`.
+    UpdateMailbox(Mailbox),
+    /// Delete a mailbox.
+    DeleteMailbox(MailboxId, Revision),
+}
+
+/// Everything one use case writes, committed atomically: the objects, the messages they
+/// cause and the audit events. Either all of it is stored or none.
+#[derive(Clone, Debug, Default)]
+pub struct Change {
+    /// Object writes, applied in order.
+    pub writes: Vec<Write>,
+    /// Messages to queue.
+    pub mail: Vec<OutboundMail>,
+    /// Audit events to append.
+    pub audit: Vec<AuditEvent>,
+}
+
+impl Change {
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty() && self.mail.is_empty() && self.audit.is_empty()
+    }
+}
+
+/// How to find a mailbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MailboxLookup {
+    /// By id.
+    Id(MailboxId),
+    /// By primary SMTP address (lower case).
+    SmtpAddress(String),
+    /// By alias (case-insensitive).
+    Alias(String),
+    /// By primary or secondary extension, optionally within one dial plan.
+    Extension {
+        /// The dial plan, when known (a call to one of its access numbers).
+        dial_plan: Option<DialPlanId>,
+        /// The digits.
+        extension: String,
+    },
+    /// By E.164 phone number (caller ID).
+    PhoneNumber(String),
+}
+
+/// A page of mailboxes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MailboxQuery {
+    /// Only mailboxes of this policy.
+    pub policy: Option<PolicyId>,
+    /// Only mailboxes of this dial plan.
+    pub dial_plan: Option<DialPlanId>,
+    /// Ambiguous name resolution: a case-insensitive substring of the address, display,
+    /// first or last name, or a prefix of an extension.
+    pub search: Option<String>,
+    /// Only UM-enabled mailboxes (`Some(true)`), only disabled ones, or both.
+    pub um_enabled: Option<bool>,
+    /// Only locked-out mailboxes.
+    pub locked_out: Option<bool>,
+    /// Start after this address (keyset paging in address order).
+    pub after: Option<String>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// Which audit events to list, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only about this mailbox.
+    pub mailbox: Option<MailboxId>,
+    /// Only this action.
+    pub action: Option<AuditAction>,
+    /// Only by this actor.
+    pub actor: Option<String>,
+    /// Only through this channel.
+    pub channel: Option<Channel>,
+    /// Only at or after.
+    pub since: Option<OffsetDateTime>,
+    /// Only before.
+    pub until: Option<OffsetDateTime>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// The delivery state of a queued message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailStatus {
+    /// Waiting to be sent (perhaps after a failed attempt).
+    Queued,
+    /// Delivered; the body is gone.
+    Sent,
+    /// Given up after a permanent error; kept (sealed) for a requeue.
+    Failed,
+}
+
+/// A queued message with its delivery state.
+#[derive(Clone, Debug)]
+pub struct QueuedMail {
+    /// The message, body unsealed.
+    pub mail: OutboundMail,
+    /// Delivery state.
+    pub status: MailStatus,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// When the next attempt is due.
+    pub next_attempt_at: OffsetDateTime,
+    /// The last error.
+    pub last_error: Option<String>,
+}
+
+/// Metadata of a queued, sent or failed message: never its body.
+#[derive(Clone, Debug)]
+pub struct MailRecord {
+    /// Identifier.
+    pub id: MailId,
+    /// The mailbox it is about.
+    pub mailbox_id: MailboxId,
+    /// Recipient address.
+    pub to: String,
+    /// The kind of notification.
+    pub kind: String,
+    /// Delivery state.
+    pub status: MailStatus,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// When it was queued.
+    pub created_at: OffsetDateTime,
+    /// When the next attempt is due.
+    pub next_attempt_at: OffsetDateTime,
+    /// When it was sent.
+    pub sent_at: Option<OffsetDateTime>,
+    /// The last error.
+    pub last_error: Option<String>,
+}
+
+/// Storage of dial plans, policies, mailboxes, the mail outbox and the audit log.
+///
+/// Reads return what is committed; [`Store::commit`] applies a [`Change`] atomically.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Applies every write, queues every message and appends every audit event in one
+    /// transaction. Unique values taken give [`StoreError::Duplicate`], stale revisions
+    /// [`StoreError::Conflict`], removing something in use [`StoreError::InUse`].
+    async fn commit(&self, change: Change) -> Result<(), StoreError>;
+
+    /// A dial plan by id.
+    async fn dial_plan(&self, id: DialPlanId) -> Result<Option<DialPlan>, StoreError>;
+    /// A dial plan by name, case-insensitive.
+    async fn dial_plan_by_name(&self, name: &str) -> Result<Option<DialPlan>, StoreError>;
+    /// All dial plans, by name.
+    async fn dial_plans(&self) -> Result<Vec<DialPlan>, StoreError>;
+
+    /// A policy by id.
+    async fn policy(&self, id: PolicyId) -> Result<Option<MailboxPolicy>, StoreError>;
+    /// A policy by name, case-insensitive.
+    async fn policy_by_name(&self, name: &str) -> Result<Option<MailboxPolicy>, StoreError>;
+    /// All policies, optionally of one dial plan, by name.
+    async fn policies(
+        &self,
+        dial_plan: Option<DialPlanId>,
+    ) -> Result<Vec<MailboxPolicy>, StoreError>;
+    /// How many mailboxes use the policy.
+    async fn count_mailboxes_with_policy(&self, policy: PolicyId) -> Result<u64, StoreError>;
+    /// How many mailboxes are in the dial plan.
+    async fn count_mailboxes_in_dial_plan(&self, dial_plan: DialPlanId) -> Result<u64, StoreError>;
+
+    /// The mailboxes matching a lookup (more than one only for an ambiguous alias or extension).
+    async fn find_mailboxes(&self, lookup: &MailboxLookup) -> Result<Vec<Mailbox>, StoreError>;
+    /// A page of mailboxes in address order.
+    async fn mailboxes(&self, query: &MailboxQuery) -> Result<Vec<Mailbox>, StoreError>;
+
+    /// Audit events, newest first.
+    async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
+
+    /// Queued messages due at `now`, oldest first, with their bodies.
+    async fn due_mail(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<QueuedMail>, StoreError>;
+    /// Marks a message delivered and drops its body.
+    async fn mark_mail_sent(&self, id: MailId, at: OffsetDateTime) -> Result<(), StoreError>;
+    /// Records a failed attempt: retried at `retry_at`, or given up when `None` (the sealed
+    /// body stays, so an operator can requeue it).
+    async fn mark_mail_attempt_failed(
+        &self,
+        id: MailId,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+    ) -> Result<(), StoreError>;
+    /// Metadata of queued and failed messages (or all, with `include_sent`), oldest first.
+    async fn mail_records(
+        &self,
+        include_sent: bool,
+        limit: u32,
+    ) -> Result<Vec<MailRecord>, StoreError>;
+    /// Puts a failed message back in the queue, due at `at`; false if there is no such
+    /// failed message.
+    async fn requeue_mail(&self, id: MailId, at: OffsetDateTime) -> Result<bool, StoreError>;
+}

@@ -1,0 +1,251 @@
+//! The use cases: one function per operation, shared by every front end (CLI, HTTP API,
+//! web pages, telephone). A rule lives here or in the modules they call, never in a front end.
+
+mod dial_plans;
+mod mailboxes;
+mod pins;
+mod policies;
+mod sign_in;
+
+use std::sync::Arc;
+
+use crate::error::{Error, ObjectKind, Result, StoreError};
+use crate::generate::{GenerateError, OsRandom, generate_pin};
+use crate::hashing::{PinHash, PinHasher, Verification};
+use crate::ids::{DialPlanId, MailboxId, PolicyId};
+use crate::mailbox::Mailbox;
+use crate::pin::Pin;
+use crate::policy::{DialPlan, MailboxPolicy};
+use crate::ports::{AuditQuery, Change, Clock, MailboxLookup, Store};
+use crate::rules::{PinHistory, RuleContext, check_pin};
+
+pub use dial_plans::{DialPlanSettings, NewDialPlan};
+pub use mailboxes::{EnableMailbox, MailboxDetails, MailboxSettings};
+pub use pins::{PinInfo, SetPin};
+pub use policies::{ExtendedSettings, NewPolicy, PolicySettings};
+pub use sign_in::{SignIn, SignInResult};
+
+use crate::audit::AuditEvent;
+
+/// How often a use case re-reads and retries after a concurrent write to the same object.
+/// Each retry is one read and one write (a PIN verification is reused), so many are cheap.
+const MAX_CONFLICT_RETRIES: usize = 200;
+
+/// The voicepin application: every use case, over the ports it is given.
+#[derive(Clone)]
+pub struct VoicePin {
+    store: Arc<dyn Store>,
+    hasher: Arc<dyn PinHasher>,
+    clock: Arc<dyn Clock>,
+}
+
+impl VoicePin {
+    /// The application over a store, a PIN hasher and a clock.
+    pub fn new(store: Arc<dyn Store>, hasher: Arc<dyn PinHasher>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            hasher,
+            clock,
+        }
+    }
+
+    /// The store, for adapters that work on it directly (mail delivery).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Audit events, newest first.
+    pub async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>> {
+        Ok(self.store.audit_events(query).await?)
+    }
+
+    async fn commit(&self, change: Change) -> Result<()> {
+        self.store.commit(change).await.map_err(Error::from)
+    }
+
+    /// Resolves a mailbox identity: an id, a primary SMTP address, an extension or an alias.
+    pub(crate) async fn resolve_mailbox(&self, identity: &str) -> Result<Mailbox> {
+        let identity = identity.trim();
+        let lookups = mailbox_lookups(identity);
+        for lookup in &lookups {
+            let mut found = self.store.find_mailboxes(lookup).await?;
+            match found.len() {
+                0 => continue,
+                1 => return Ok(found.remove(0)),
+                _ => {
+                    return Err(Error::Ambiguous {
+                        kind: ObjectKind::Mailbox,
+                        identity: identity.to_owned(),
+                    });
+                }
+            }
+        }
+        Err(Error::NotFound {
+            kind: ObjectKind::Mailbox,
+            identity: identity.to_owned(),
+        })
+    }
+
+    /// Resolves a policy identity: an id or a name.
+    pub(crate) async fn resolve_policy(&self, identity: &str) -> Result<MailboxPolicy> {
+        let identity = identity.trim();
+        let found = match identity.parse::<PolicyId>() {
+            Ok(id) => self.store.policy(id).await?,
+            Err(_) => self.store.policy_by_name(identity).await?,
+        };
+        found.ok_or_else(|| Error::NotFound {
+            kind: ObjectKind::Policy,
+            identity: identity.to_owned(),
+        })
+    }
+
+    /// Resolves a dial plan identity: an id or a name.
+    pub(crate) async fn resolve_dial_plan(&self, identity: &str) -> Result<DialPlan> {
+        let identity = identity.trim();
+        let found = match identity.parse::<DialPlanId>() {
+            Ok(id) => self.store.dial_plan(id).await?,
+            Err(_) => self.store.dial_plan_by_name(identity).await?,
+        };
+        found.ok_or_else(|| Error::NotFound {
+            kind: ObjectKind::DialPlan,
+            identity: identity.to_owned(),
+        })
+    }
+
+    /// The policy and dial plan a stored mailbox refers to.
+    pub(crate) async fn policy_and_plan(
+        &self,
+        mailbox: &Mailbox,
+    ) -> Result<(MailboxPolicy, DialPlan)> {
+        let policy = self
+            .store
+            .policy(mailbox.policy_id)
+            .await?
+            .ok_or_else(|| missing("policy", mailbox.id))?;
+        let plan = self
+            .store
+            .dial_plan(policy.dial_plan_id)
+            .await?
+            .ok_or_else(|| missing("dial plan", mailbox.id))?;
+        Ok((policy, plan))
+    }
+
+    /// Checks a new PIN for a mailbox against every rule of its policy, history included.
+    pub(crate) fn check_new_pin(
+        &self,
+        pin: &Pin,
+        mailbox: &Mailbox,
+        policy: &MailboxPolicy,
+    ) -> Result<()> {
+        let extensions = mailbox.extension_strings();
+        let history = HashedHistory {
+            hasher: self.hasher.as_ref(),
+            hashes: &mailbox.pin.history,
+        };
+        let context = rule_context(mailbox, policy, &extensions, &history);
+        let violations = check_pin(pin, &context);
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::PinRejected(violations))
+        }
+    }
+
+    /// Generates a PIN that passes every rule for the mailbox, history included.
+    pub(crate) fn generate_for(&self, mailbox: &Mailbox, policy: &MailboxPolicy) -> Result<Pin> {
+        let extensions = mailbox.extension_strings();
+        let history = HashedHistory {
+            hasher: self.hasher.as_ref(),
+            hashes: &mailbox.pin.history,
+        };
+        let context = rule_context(mailbox, policy, &extensions, &history);
+        generate_pin(&context, &mut OsRandom).map_err(|e| match e {
+            GenerateError::Random(_) => Error::Random,
+            GenerateError::Exhausted => Error::GenerationFailed,
+        })
+    }
+
+    pub(crate) fn hash(&self, pin: &Pin) -> Result<PinHash> {
+        self.hasher
+            .hash(pin)
+            .map_err(|e| Error::Hashing(e.to_string()))
+    }
+}
+
+fn rule_context<'a>(
+    mailbox: &'a Mailbox,
+    policy: &'a MailboxPolicy,
+    extensions: &'a [String],
+    history: &'a dyn PinHistory,
+) -> RuleContext<'a> {
+    RuleContext {
+        policy: &policy.pin,
+        extensions,
+        first_name: &mailbox.first_name,
+        last_name: &mailbox.last_name,
+        history,
+    }
+}
+
+/// The lookups an identity text may mean, in the order they are tried.
+fn mailbox_lookups(identity: &str) -> Vec<MailboxLookup> {
+    if let Ok(id) = identity.parse::<MailboxId>() {
+        return vec![MailboxLookup::Id(id)];
+    }
+    if identity.contains('@') {
+        return vec![MailboxLookup::SmtpAddress(identity.to_lowercase())];
+    }
+    if identity.starts_with('+') {
+        return vec![MailboxLookup::PhoneNumber(identity.to_owned())];
+    }
+    let mut lookups = Vec::with_capacity(2);
+    if !identity.is_empty() && identity.bytes().all(|b| b.is_ascii_digit()) {
+        lookups.push(MailboxLookup::Extension {
+            dial_plan: None,
+            extension: identity.to_owned(),
+        });
+    }
+    lookups.push(MailboxLookup::Alias(identity.to_lowercase()));
+    lookups
+}
+
+fn missing(what: &str, mailbox: MailboxId) -> Error {
+    Error::Store(StoreError::Backend(format!(
+        "the {what} of mailbox {mailbox} is missing"
+    )))
+}
+
+/// A mailbox's previous PINs, checked by verifying against each stored hash.
+struct HashedHistory<'a> {
+    hasher: &'a dyn PinHasher,
+    hashes: &'a [PinHash],
+}
+
+impl PinHistory for HashedHistory<'_> {
+    fn contains(&self, pin: &Pin, depth: usize) -> bool {
+        // A hash that cannot be verified (its key is gone) cannot be compared; it does not
+        // block the candidate.
+        self.hashes
+            .iter()
+            .take(depth)
+            .any(|hash| matches!(self.hasher.verify(pin, hash), Ok(Verification::Match)))
+    }
+}
+
+/// Runs `attempt` again while it fails with a conflict.
+macro_rules! retry_on_conflict {
+    ($attempt:expr) => {{
+        let mut tries = 0;
+        loop {
+            match $attempt {
+                Err($crate::error::Error::Conflict)
+                    if tries < $crate::usecases::MAX_CONFLICT_RETRIES =>
+                {
+                    tries += 1
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+pub(crate) use retry_on_conflict;

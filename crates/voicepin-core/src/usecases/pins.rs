@@ -1,0 +1,362 @@
+//! Get-UMMailboxPIN, Set-UMMailboxPIN, lock, unlock, and the user's own PIN change and reset.
+
+use time::OffsetDateTime;
+
+use crate::audit::{AuditAction, AuditEvent, RequestContext};
+use crate::error::{Error, Result};
+use crate::hashing::Verification;
+use crate::mailbox::{Mailbox, SmtpAddress};
+use crate::notify::{Notification, OutboundMail, ResetReason};
+use crate::pin::Pin;
+use crate::ports::{Change, MailboxQuery, Write};
+use crate::signin;
+
+use super::{VoicePin, retry_on_conflict};
+
+/// What Get-UMMailboxPIN reports, and a little more.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinInfo {
+    /// UserID: the mailbox's primary SMTP address.
+    pub user_id: String,
+    /// PinExpired: the PIN must be changed at the next sign-in (flag set, or lifetime passed).
+    pub pin_expired: bool,
+    /// FirstTimeUser.
+    pub first_time_user: bool,
+    /// LockedOut.
+    pub locked_out: bool,
+    /// Failed sign-ins since the last success or reset.
+    pub consecutive_failures: u32,
+    /// Failed sign-ins since the last success, across resets.
+    pub total_failures: u32,
+    /// When the PIN was set.
+    pub pin_set_at: Option<OffsetDateTime>,
+    /// When it expires under the current policy; `None` for never.
+    pub pin_expires_at: Option<OffsetDateTime>,
+    /// The last failed sign-in.
+    pub last_failure_at: Option<OffsetDateTime>,
+    /// The last successful sign-in.
+    pub last_sign_in_at: Option<OffsetDateTime>,
+    /// Whether the mailbox is enabled for UM.
+    pub um_enabled: bool,
+}
+
+/// Set-UMMailboxPIN.
+#[derive(Clone, Debug, Default)]
+pub struct SetPin {
+    /// Pin: the new PIN; generated when omitted.
+    pub pin: Option<Pin>,
+    /// PinExpired: default true.
+    pub pin_expired: Option<bool>,
+    /// LockedOut: default false, which clears a lockout; true locks.
+    pub locked_out: Option<bool>,
+    /// SendEmail: default true.
+    pub send_email: Option<bool>,
+    /// NotifyEmail: where the message goes instead of the mailbox.
+    pub notify_email: Option<String>,
+}
+
+impl SetPin {
+    /// Exchange's examples `Set-UMMailboxPIN -Identity x -LockedOut $true` (lock) and
+    /// `-LockedOut $false` (unlock) change only the lock; a call with any PIN parameter
+    /// (or none at all) sets a PIN. exchange-um.md §4.7 and §10 #8.
+    pub fn lock_state_only(&self) -> Option<bool> {
+        let sets_pin = self.pin.is_some()
+            || self.pin_expired.is_some()
+            || self.send_email.is_some()
+            || self.notify_email.is_some();
+        if sets_pin { None } else { self.locked_out }
+    }
+}
+
+impl VoicePin {
+    /// Get-UMMailboxPIN for one mailbox.
+    pub async fn get_pin_info(&self, identity: &str) -> Result<PinInfo> {
+        let mailbox = self.resolve_mailbox(identity).await?;
+        let (policy, _) = self.policy_and_plan(&mailbox).await?;
+        Ok(pin_info(&mailbox, &policy.pin, self.clock.now()))
+    }
+
+    /// Get-UMMailboxPIN without an identity: the UM-enabled mailboxes of a page.
+    pub async fn list_pin_info(&self, query: &MailboxQuery) -> Result<Vec<PinInfo>> {
+        let mailboxes = self.store.mailboxes(query).await?;
+        let policies = self.store.policies(None).await?;
+        let now = self.clock.now();
+        Ok(mailboxes
+            .iter()
+            .filter_map(|mailbox| {
+                let policy = policies.iter().find(|p| p.id == mailbox.policy_id)?;
+                Some(pin_info(mailbox, &policy.pin, now))
+            })
+            .collect())
+    }
+
+    /// Set-UMMailboxPIN: sets the given PIN or a generated one, marks it expired unless told
+    /// otherwise, clears the failure counters and (unless LockedOut is true) the lockout, and
+    /// emails the PIN to the user or NotifyEmail unless SendEmail is false.
+    pub async fn set_pin(
+        &self,
+        context: &RequestContext,
+        identity: &str,
+        request: SetPin,
+    ) -> Result<()> {
+        if let Some(locked) = request.lock_state_only() {
+            return if locked {
+                self.lock(context, identity).await
+            } else {
+                self.unlock(context, identity).await
+            };
+        }
+        retry_on_conflict!(self.try_set_pin(context, identity, &request).await)
+    }
+
+    async fn try_set_pin(
+        &self,
+        context: &RequestContext,
+        identity: &str,
+        request: &SetPin,
+    ) -> Result<()> {
+        let mut mailbox = self.resolve_mailbox(identity).await?;
+        if !mailbox.um_enabled {
+            return Err(Error::NotUmEnabled(mailbox.smtp_address.to_string()));
+        }
+        let notify = request
+            .notify_email
+            .as_deref()
+            .map(|to| SmtpAddress::parse("NotifyEmail", to))
+            .transpose()?;
+        let (policy, plan) = self.policy_and_plan(&mailbox).await?;
+        let pin = match &request.pin {
+            Some(pin) => {
+                self.check_new_pin(pin, &mailbox, &policy)?;
+                pin.clone()
+            }
+            None => self.generate_for(&mailbox, &policy)?,
+        };
+        let now = self.clock.now();
+        let expired = request.pin_expired.unwrap_or(true);
+        let locked = request.locked_out.unwrap_or(false);
+        let send_email = request.send_email.unwrap_or(true);
+        let was_locked = mailbox.pin.locked_out;
+        mailbox.pin.install(self.hash(&pin)?, expired, now);
+        mailbox.pin.clear_failures();
+        mailbox.pin.locked_out = locked;
+
+        let mut event = AuditEvent::new(
+            context,
+            now,
+            AuditAction::PinSet,
+            mailbox.smtp_address.as_str(),
+        )
+        .for_mailbox(mailbox.id)
+        .with("pinGenerated", request.pin.is_none())
+        .with("pinExpired", expired)
+        .with("lockedOut", locked)
+        .with("sendEmail", send_email);
+        if was_locked != locked {
+            event = event.with("lockChanged", if locked { "locked" } else { "unlocked" });
+        }
+        if let Some(to) = &notify {
+            event = event.with("notifyEmail", to);
+        }
+        let mut change = Change::default();
+        if send_email {
+            change.mail.push(OutboundMail::new(
+                &mailbox,
+                &plan,
+                notify.as_ref(),
+                Notification::PinReset {
+                    pin,
+                    change_required: expired,
+                    reset_pin_text: policy.reset_pin_text.as_str().to_owned(),
+                    reason: ResetReason::Administrator,
+                },
+                now,
+            ));
+        }
+        change.writes.push(Write::UpdateMailbox(mailbox));
+        change.audit.push(event);
+        self.commit(change).await
+    }
+
+    /// Locks the mailbox out of voice access (Set-UMMailboxPIN -LockedOut $true).
+    pub async fn lock(&self, context: &RequestContext, identity: &str) -> Result<()> {
+        retry_on_conflict!(self.try_set_lock(context, identity, true).await)
+    }
+
+    /// Unlocks the mailbox and clears its failure counters (Set-UMMailboxPIN -LockedOut $false).
+    pub async fn unlock(&self, context: &RequestContext, identity: &str) -> Result<()> {
+        retry_on_conflict!(self.try_set_lock(context, identity, false).await)
+    }
+
+    async fn try_set_lock(
+        &self,
+        context: &RequestContext,
+        identity: &str,
+        locked: bool,
+    ) -> Result<()> {
+        let mut mailbox = self.resolve_mailbox(identity).await?;
+        if !mailbox.um_enabled {
+            return Err(Error::NotUmEnabled(mailbox.smtp_address.to_string()));
+        }
+        let action = if locked {
+            AuditAction::MailboxLocked
+        } else {
+            AuditAction::MailboxUnlocked
+        };
+        let event = AuditEvent::new(
+            context,
+            self.clock.now(),
+            action,
+            mailbox.smtp_address.as_str(),
+        )
+        .for_mailbox(mailbox.id)
+        .with("wasLockedOut", mailbox.pin.locked_out);
+        mailbox.pin.locked_out = locked;
+        if !locked {
+            mailbox.pin.clear_failures();
+        }
+        self.commit(Change {
+            writes: vec![Write::UpdateMailbox(mailbox)],
+            audit: vec![event],
+            ..Change::default()
+        })
+        .await
+    }
+
+    /// The user changes their own PIN: the current PIN (counted like a sign-in when wrong)
+    /// and a new one, which must pass every rule. Clears PinExpired and FirstTimeUser and
+    /// queues a "PIN changed" notice (without the PIN).
+    pub async fn change_pin(
+        &self,
+        context: &RequestContext,
+        identity: &str,
+        current: &Pin,
+        new: &Pin,
+    ) -> Result<()> {
+        retry_on_conflict!(self.try_change_pin(context, identity, current, new).await)
+    }
+
+    async fn try_change_pin(
+        &self,
+        context: &RequestContext,
+        identity: &str,
+        current: &Pin,
+        new: &Pin,
+    ) -> Result<()> {
+        let mailbox = match self.resolve_mailbox(identity).await {
+            Ok(mailbox) => mailbox,
+            Err(Error::NotFound { .. } | Error::Ambiguous { .. }) => {
+                self.hasher.verify_decoy(current);
+                return Err(Error::AuthenticationFailed);
+            }
+            Err(other) => return Err(other),
+        };
+        let (policy, plan) = self.policy_and_plan(&mailbox).await?;
+        let now = self.clock.now();
+        if let Some(reason) = signin::refusal(&mailbox, &policy) {
+            self.hasher.verify_decoy(current);
+            let event = AuditEvent::new(
+                context,
+                now,
+                AuditAction::SignInFailed,
+                mailbox.smtp_address.as_str(),
+            )
+            .for_mailbox(mailbox.id)
+            .with("reason", reason.code())
+            .with("purpose", "changePin");
+            self.commit(Change {
+                audit: vec![event],
+                ..Change::default()
+            })
+            .await?;
+            return Err(Error::AuthenticationFailed);
+        }
+        let Some(hash) = &mailbox.pin.hash else {
+            return Err(Error::AuthenticationFailed);
+        };
+        let verification = self
+            .hasher
+            .verify(current, hash)
+            .map_err(|e| Error::Hashing(e.to_string()))?;
+        if verification == Verification::Mismatch {
+            self.record_failure(context, mailbox, &policy, &plan, now, "changePin")
+                .await?;
+            return Err(Error::AuthenticationFailed);
+        }
+        self.check_new_pin(new, &mailbox, &policy)?;
+        let mut mailbox = mailbox;
+        signin::succeed(&mut mailbox.pin, &policy.pin, current.len(), now);
+        mailbox.pin.install(self.hash(new)?, false, now);
+        mailbox.pin.first_time_user = false;
+        let event = AuditEvent::new(
+            context,
+            now,
+            AuditAction::PinChanged,
+            mailbox.smtp_address.as_str(),
+        )
+        .for_mailbox(mailbox.id);
+        let mail = OutboundMail::new(&mailbox, &plan, None, Notification::PinChanged, now);
+        self.commit(Change {
+            writes: vec![Write::UpdateMailbox(mailbox)],
+            mail: vec![mail],
+            audit: vec![event],
+        })
+        .await
+    }
+
+    /// The user resets their own PIN from the web (Exchange's ResetPIN): a generated PIN,
+    /// expired, emailed to the mailbox. The counters are cleared; a lockout stays, since only
+    /// an administrator unlocks (exchange-um.md §10 #7).
+    pub async fn reset_own_pin(&self, context: &RequestContext, identity: &str) -> Result<()> {
+        retry_on_conflict!(self.try_reset_own_pin(context, identity).await)
+    }
+
+    async fn try_reset_own_pin(&self, context: &RequestContext, identity: &str) -> Result<()> {
+        let mut mailbox = self.resolve_mailbox(identity).await?;
+        if !mailbox.um_enabled {
+            return Err(Error::NotUmEnabled(mailbox.smtp_address.to_string()));
+        }
+        let (policy, plan) = self.policy_and_plan(&mailbox).await?;
+        let pin = self.generate_for(&mailbox, &policy)?;
+        let now = self.clock.now();
+        mailbox.pin.install(self.hash(&pin)?, true, now);
+        mailbox.pin.clear_failures();
+        let notification = Notification::PinReset {
+            pin,
+            change_required: true,
+            reset_pin_text: policy.reset_pin_text.as_str().to_owned(),
+            reason: ResetReason::SelfService,
+        };
+        let mail = OutboundMail::new(&mailbox, &plan, None, notification, now);
+        let event = AuditEvent::new(
+            context,
+            now,
+            AuditAction::PinSelfReset,
+            mailbox.smtp_address.as_str(),
+        )
+        .for_mailbox(mailbox.id);
+        self.commit(Change {
+            writes: vec![Write::UpdateMailbox(mailbox)],
+            mail: vec![mail],
+            audit: vec![event],
+        })
+        .await
+    }
+}
+
+fn pin_info(mailbox: &Mailbox, policy: &crate::policy::PinPolicy, now: OffsetDateTime) -> PinInfo {
+    let state = &mailbox.pin;
+    PinInfo {
+        user_id: mailbox.smtp_address.to_string(),
+        pin_expired: state.must_change(policy, now),
+        first_time_user: state.first_time_user,
+        locked_out: state.locked_out,
+        consecutive_failures: state.consecutive_failures,
+        total_failures: state.total_failures,
+        pin_set_at: state.set_at,
+        pin_expires_at: state.expires_at(policy),
+        last_failure_at: state.last_failure_at,
+        last_sign_in_at: state.last_sign_in_at,
+        um_enabled: mailbox.um_enabled,
+    }
+}

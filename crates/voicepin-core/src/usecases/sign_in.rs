@@ -1,0 +1,273 @@
+//! Sign-in: the one use case every channel calls (phone, HTTP, CLI).
+//!
+//! Every attempt runs exactly one Argon2 verification, whatever the mailbox's state, so an
+//! unknown identity, a disabled or locked mailbox and a wrong PIN all answer `Failed` in the
+//! same time. Counting is an optimistic read-modify-write: if another sign-in wrote the
+//! mailbox in between, the attempt is re-applied to the fresh state (reusing the
+//! verification while the hash is unchanged), so no failure is ever lost.
+
+use time::OffsetDateTime;
+
+use crate::audit::{AuditAction, AuditEvent, RequestContext};
+use crate::error::{Error, Result};
+use crate::hashing::{PinHash, Verification};
+use crate::ids::{DialPlanId, MailboxId};
+use crate::mailbox::Mailbox;
+use crate::notify::{Notification, OutboundMail, ResetReason};
+use crate::pin::Pin;
+use crate::policy::{DialPlan, MailboxPolicy};
+use crate::ports::{Change, MailboxLookup, Write};
+use crate::signin::{self, FailureConsequence, SignInOutcome, SignInReason};
+
+use super::{MAX_CONFLICT_RETRIES, VoicePin, mailbox_lookups};
+
+/// A sign-in attempt.
+#[derive(Clone, Debug)]
+pub struct SignIn {
+    /// The identity keyed in or sent: an extension, an SMTP address, an alias or an id.
+    pub identity: String,
+    /// The dial plan the call came in on, which scopes extension lookups.
+    pub dial_plan: Option<DialPlanId>,
+    /// The PIN.
+    pub pin: Pin,
+}
+
+/// The answer to a sign-in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignInResult {
+    /// What the caller is told.
+    pub outcome: SignInOutcome,
+    /// The mailbox signed in to; `None` when failed.
+    pub mailbox: Option<MailboxId>,
+}
+
+impl SignInResult {
+    fn failed() -> Self {
+        Self {
+            outcome: SignInOutcome::Failed,
+            mailbox: None,
+        }
+    }
+}
+
+impl VoicePin {
+    /// Signs in with an identity and a PIN.
+    pub async fn sign_in(
+        &self,
+        context: &RequestContext,
+        request: &SignIn,
+    ) -> Result<SignInResult> {
+        let mut verified: Option<(PinHash, Verification)> = None;
+        for _ in 0..=MAX_CONFLICT_RETRIES {
+            match self.try_sign_in(context, request, &mut verified).await {
+                Err(Error::Conflict) => continue,
+                other => return other,
+            }
+        }
+        Err(Error::Conflict)
+    }
+
+    async fn try_sign_in(
+        &self,
+        context: &RequestContext,
+        request: &SignIn,
+        verified: &mut Option<(PinHash, Verification)>,
+    ) -> Result<SignInResult> {
+        let Some(mut mailbox) = self.find_for_sign_in(request).await? else {
+            self.hasher.verify_decoy(&request.pin);
+            let event = AuditEvent::new(
+                context,
+                self.clock.now(),
+                AuditAction::SignInFailed,
+                request.identity.trim(),
+            )
+            .with("reason", SignInReason::UnknownIdentity.code());
+            self.commit(Change {
+                audit: vec![event],
+                ..Change::default()
+            })
+            .await?;
+            return Ok(SignInResult::failed());
+        };
+        let (policy, plan) = self.policy_and_plan(&mailbox).await?;
+        let now = self.clock.now();
+
+        if let Some(reason) = signin::refusal(&mailbox, &policy) {
+            // Same work as a real attempt, then nothing counted.
+            match &mailbox.pin.hash {
+                Some(hash) => {
+                    let _ = self.hasher.verify(&request.pin, hash);
+                }
+                None => self.hasher.verify_decoy(&request.pin),
+            }
+            let event = AuditEvent::new(
+                context,
+                now,
+                AuditAction::SignInFailed,
+                mailbox.smtp_address.as_str(),
+            )
+            .for_mailbox(mailbox.id)
+            .with("reason", reason.code());
+            self.commit(Change {
+                audit: vec![event],
+                ..Change::default()
+            })
+            .await?;
+            return Ok(SignInResult::failed());
+        }
+
+        let Some(hash) = mailbox.pin.hash.clone() else {
+            return Ok(SignInResult::failed());
+        };
+        let verification = match verified {
+            Some((seen, result)) if *seen == hash => *result,
+            _ => {
+                let result = self
+                    .hasher
+                    .verify(&request.pin, &hash)
+                    .map_err(|e| Error::Hashing(e.to_string()))?;
+                *verified = Some((hash.clone(), result));
+                result
+            }
+        };
+
+        if verification == Verification::Mismatch {
+            self.record_failure(context, mailbox, &policy, &plan, now, "signIn")
+                .await?;
+            return Ok(SignInResult::failed());
+        }
+
+        let (outcome, reason) =
+            signin::succeed(&mut mailbox.pin, &policy.pin, request.pin.len(), now);
+        let mut change = Change::default();
+        change.audit.push(
+            AuditEvent::new(
+                context,
+                now,
+                AuditAction::SignInSucceeded,
+                mailbox.smtp_address.as_str(),
+            )
+            .for_mailbox(mailbox.id)
+            .with("outcome", outcome.as_str())
+            .with("reason", reason.code()),
+        );
+        if self.hasher.needs_rehash(&hash) {
+            let rehashed = self.hash(&request.pin)?;
+            if mailbox.pin.history.first() == Some(&hash) {
+                mailbox.pin.history[0] = rehashed.clone();
+            }
+            mailbox.pin.hash = Some(rehashed);
+            change.audit.push(
+                AuditEvent::new(
+                    context,
+                    now,
+                    AuditAction::PinRehashed,
+                    mailbox.smtp_address.as_str(),
+                )
+                .for_mailbox(mailbox.id),
+            );
+        }
+        let id = mailbox.id;
+        change.writes.push(Write::UpdateMailbox(mailbox));
+        self.commit(change).await?;
+        Ok(SignInResult {
+            outcome,
+            mailbox: Some(id),
+        })
+    }
+
+    /// The mailbox an identity names, or `None` when it names none or several.
+    async fn find_for_sign_in(&self, request: &SignIn) -> Result<Option<Mailbox>> {
+        let identity = request.identity.trim();
+        for lookup in mailbox_lookups(identity) {
+            let lookup = match lookup {
+                MailboxLookup::Extension { extension, .. } => MailboxLookup::Extension {
+                    dial_plan: request.dial_plan,
+                    extension,
+                },
+                other => other,
+            };
+            let mut found = self.store.find_mailboxes(&lookup).await?;
+            match found.len() {
+                0 => continue,
+                1 => return Ok(found.pop()),
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Counts a failed PIN and applies the consequences: an automatic reset with its email,
+    /// or a lockout with its notice. Commits with the mailbox's revision (conflicts retry).
+    pub(super) async fn record_failure(
+        &self,
+        context: &RequestContext,
+        mut mailbox: Mailbox,
+        policy: &MailboxPolicy,
+        plan: &DialPlan,
+        now: OffsetDateTime,
+        purpose: &str,
+    ) -> Result<()> {
+        let consequence = signin::fail(&mut mailbox.pin, &policy.pin, now);
+        let address = mailbox.smtp_address.as_str().to_owned();
+        let mut change = Change::default();
+        change.audit.push(
+            AuditEvent::new(context, now, AuditAction::SignInFailed, &address)
+                .for_mailbox(mailbox.id)
+                .with("reason", SignInReason::WrongPin.code())
+                .with("purpose", purpose)
+                .with("consecutiveFailures", mailbox.pin.consecutive_failures)
+                .with("totalFailures", mailbox.pin.total_failures),
+        );
+        match consequence {
+            FailureConsequence::Counted => {}
+            FailureConsequence::ResetPin => {
+                let pin = self.generate_for(&mailbox, policy)?;
+                mailbox.pin.install(self.hash(&pin)?, true, now);
+                let notification = Notification::PinReset {
+                    pin,
+                    change_required: true,
+                    reset_pin_text: policy.reset_pin_text.as_str().to_owned(),
+                    reason: ResetReason::TooManyFailures,
+                };
+                change
+                    .mail
+                    .push(OutboundMail::new(&mailbox, plan, None, notification, now));
+                change.audit.push(
+                    AuditEvent::new(&system(context), now, AuditAction::PinAutoReset, &address)
+                        .for_mailbox(mailbox.id)
+                        .with(
+                            "logonFailuresBeforePinReset",
+                            policy.pin.logon_failures_before_pin_reset,
+                        ),
+                );
+            }
+            FailureConsequence::LockedOut => {
+                change.mail.push(OutboundMail::new(
+                    &mailbox,
+                    plan,
+                    None,
+                    Notification::LockedOut,
+                    now,
+                ));
+                change.audit.push(
+                    AuditEvent::new(&system(context), now, AuditAction::MailboxLocked, &address)
+                        .for_mailbox(mailbox.id)
+                        .with("maxLogonAttempts", policy.pin.max_logon_attempts),
+                );
+            }
+        }
+        change.writes.push(Write::UpdateMailbox(mailbox));
+        self.commit(change).await
+    }
+}
+
+/// Consequences of failures are voicepin's own acts, on the channel the attempt came in on.
+fn system(context: &RequestContext) -> RequestContext {
+    RequestContext {
+        actor: "system".into(),
+        role: None,
+        channel: context.channel,
+        source: context.source.clone(),
+    }
+}
