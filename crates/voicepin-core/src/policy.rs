@@ -546,8 +546,10 @@ mod tests {
 
     #[test]
     fn generated_length_is_at_least_six() {
-        let mut policy = PinPolicy::default();
-        policy.min_pin_length = MinPinLength::new(4).unwrap();
+        let mut policy = PinPolicy {
+            min_pin_length: MinPinLength::new(4).unwrap(),
+            ..PinPolicy::default()
+        };
         assert_eq!(policy.generated_length(), 6);
         policy.min_pin_length = MinPinLength::new(10).unwrap();
         assert_eq!(policy.generated_length(), 10);
