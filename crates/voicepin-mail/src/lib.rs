@@ -1,1 +1,20 @@
-//! Mail.
+//! voicepin's email: every PIN a user learns reaches them by email.
+//!
+//! The use cases of `voicepin-core` queue an [`OutboundMail`](voicepin_core::notify::OutboundMail)
+//! in the same transaction as the change that causes it (the store's outbox). This crate
+//! turns those into real messages and delivers them:
+//! - [`render`]: the templates (welcome, PIN reset, locked out, PIN changed), a plain-text
+//!   and an HTML part, with the administrator's policy texts made safe ([`policy_text`]);
+//! - [`MailSettings`]: the sender and how the organisation presents itself.
+//!
+//! The PIN appears only in the bodies of the welcome and reset messages: never in a
+//! subject, a header, an error or a log line.
+
+pub mod error;
+pub mod policy_text;
+pub mod render;
+pub mod settings;
+
+pub use error::{MailError, SendError};
+pub use render::render;
+pub use settings::MailSettings;

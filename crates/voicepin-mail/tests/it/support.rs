@@ -1,0 +1,135 @@
+//! Shared helpers: sample messages and a small MIME reader.
+
+use time::OffsetDateTime;
+use time::macros::datetime;
+use voicepin_core::Pin;
+use voicepin_core::ids::{MailId, MailboxId};
+use voicepin_core::mailbox::SmtpAddress;
+use voicepin_core::notify::{Notification, OutboundMail, Recipient, ResetReason};
+
+/// The PIN every sample message carries.
+pub const PIN: &str = "7391645";
+
+pub const CREATED: OffsetDateTime = datetime!(2025-03-14 09:30:05 UTC);
+
+/// One notification of each kind, all carrying [`PIN`] where they carry one.
+pub fn every_kind() -> Vec<Notification> {
+    vec![
+        Notification::Welcome {
+            pin: Pin::new(PIN),
+            change_required: true,
+            um_enabled_text: "<b>Welcome</b> aboard.".to_owned(),
+        },
+        Notification::PinReset {
+            pin: Pin::new(PIN),
+            change_required: true,
+            reset_pin_text: String::new(),
+            reason: ResetReason::Administrator,
+        },
+        Notification::PinReset {
+            pin: Pin::new(PIN),
+            change_required: false,
+            reset_pin_text: "Questions? Call 4357.".to_owned(),
+            reason: ResetReason::SelfService,
+        },
+        Notification::PinReset {
+            pin: Pin::new(PIN),
+            change_required: true,
+            reset_pin_text: String::new(),
+            reason: ResetReason::TooManyFailures,
+        },
+        Notification::LockedOut,
+        Notification::PinChanged,
+    ]
+}
+
+/// Whether a notification carries a PIN.
+pub fn carries_pin(notification: &Notification) -> bool {
+    matches!(
+        notification,
+        Notification::Welcome { .. } | Notification::PinReset { .. }
+    )
+}
+
+/// A queued message to tony@contoso.com.
+pub fn mail(notification: Notification) -> OutboundMail {
+    mail_at(notification, CREATED)
+}
+
+/// A queued message to tony@contoso.com, queued at `created_at`.
+pub fn mail_at(notification: Notification, created_at: OffsetDateTime) -> OutboundMail {
+    let address = SmtpAddress::parse("To", "tony@contoso.com").unwrap();
+    OutboundMail {
+        id: MailId::new_random(),
+        mailbox_id: MailboxId::new_random(),
+        to: address.clone(),
+        recipient: Recipient {
+            smtp_address: address,
+            display_name: "Tony Smith".to_owned(),
+            extension: Some("4567".to_owned()),
+            access_numbers: vec!["+14255550100".to_owned()],
+        },
+        notification,
+        created_at,
+    }
+}
+
+/// A message split into its header blocks (the message's and each part's) and its
+/// decoded part bodies.
+#[derive(Debug)]
+pub struct Parsed {
+    pub headers: Vec<String>,
+    pub bodies: Vec<(String, String)>,
+}
+
+/// Reads a message as lettre formats it: one multipart/alternative of single parts.
+pub fn parse(raw: &[u8]) -> Parsed {
+    let raw = String::from_utf8(raw.to_vec()).unwrap();
+    let (top, rest) = raw.split_once("\r\n\r\n").unwrap();
+    let boundary = top
+        .split("boundary=\"")
+        .nth(1)
+        .and_then(|b| b.split('"').next())
+        .unwrap()
+        .to_owned();
+    let mut headers = vec![top.to_owned()];
+    let mut bodies = Vec::new();
+    for section in rest.split(&format!("--{boundary}")).skip(1) {
+        if section.starts_with("--") {
+            break;
+        }
+        let section = section.trim_start_matches("\r\n");
+        let (part_headers, body) = section.split_once("\r\n\r\n").unwrap();
+        let content_type = part_headers
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Type: "))
+            .unwrap()
+            .to_owned();
+        let body = if part_headers.contains("Content-Transfer-Encoding: quoted-printable") {
+            decode_quoted_printable(body)
+        } else {
+            body.to_owned()
+        };
+        headers.push(part_headers.to_owned());
+        bodies.push((content_type, body));
+    }
+    Parsed { headers, bodies }
+}
+
+fn decode_quoted_printable(text: &str) -> String {
+    let text = text.replace("=\r\n", "");
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(hex, 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
