@@ -5,7 +5,8 @@
 //! turns those into real messages and delivers them:
 //! - [`render`]: the templates (welcome, PIN reset, locked out, PIN changed), a plain-text
 //!   and an HTML part, with the administrator's policy texts made safe ([`policy_text`]);
-//! - [`MailSettings`]: the sender and how the organisation presents itself.
+//! - [`MailSettings`]: the sender and how the organisation presents itself;
+//! - [`Transport`]: where messages go; [`PickupFolder`] writes `.eml` files.
 //!
 //! The PIN appears only in the bodies of the welcome and reset messages: never in a
 //! subject, a header, an error or a log line.
@@ -14,7 +15,9 @@ pub mod error;
 pub mod policy_text;
 pub mod render;
 pub mod settings;
+pub mod transport;
 
 pub use error::{MailError, SendError};
 pub use render::render;
 pub use settings::MailSettings;
+pub use transport::{MessageInfo, PickupFolder, Transport};
