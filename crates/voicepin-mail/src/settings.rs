@@ -3,6 +3,7 @@
 use lettre::Address;
 use lettre::message::Mailbox;
 
+use crate::deliver::RetryPolicy;
 use crate::error::MailError;
 
 /// The sender's display name when none is configured.
@@ -20,6 +21,8 @@ pub struct MailSettings {
     /// Whom to contact for help, read after "contact", e.g. "the IT service desk on
     /// extension 4357". Without it the messages say "your administrator".
     pub help_desk: Option<String>,
+    /// When to retry after a transient failure, and when to give up.
+    pub retry: RetryPolicy,
 }
 
 impl MailSettings {
@@ -30,6 +33,7 @@ impl MailSettings {
             from: parse_from(from)?,
             organisation: None,
             help_desk: None,
+            retry: RetryPolicy::default(),
         })
     }
 
@@ -61,6 +65,7 @@ impl Default for MailSettings {
             ),
             organisation: None,
             help_desk: None,
+            retry: RetryPolicy::default(),
         }
     }
 }
