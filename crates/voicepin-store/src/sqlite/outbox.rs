@@ -1,0 +1,184 @@
+//! The mail outbox: bodies opened for delivery, then dropped once sent.
+
+use sqlx::SqlitePool;
+use sqlx::sqlite::SqliteRow;
+use time::OffsetDateTime;
+use voicepin_core::StoreError;
+use voicepin_core::ids::MailId;
+use voicepin_core::notify::OutboundMail;
+use voicepin_core::ports::{MailRecord, MailStatus, QueuedMail};
+
+use super::errors::db;
+use super::read::get;
+use crate::MailSealer;
+use crate::codec::{self, backend};
+
+const RECORD_COLUMNS: &str = "SELECT id, mailbox_id, to_address, kind, status, attempts, \
+     created_at, next_attempt_at, sent_at, last_error FROM outbox";
+
+fn record_from_row(row: &SqliteRow) -> Result<MailRecord, StoreError> {
+    Ok(MailRecord {
+        id: codec::id(&get::<String>(row, "id")?)?,
+        mailbox_id: codec::id(&get::<String>(row, "mailbox_id")?)?,
+        to: get(row, "to_address")?,
+        kind: get(row, "kind")?,
+        status: codec::parse_status(&get::<String>(row, "status")?)?,
+        attempts: codec::count(get(row, "attempts")?)?,
+        created_at: codec::time(get(row, "created_at")?)?,
+        next_attempt_at: codec::time(get(row, "next_attempt_at")?)?,
+        sent_at: codec::time_opt(get(row, "sent_at")?)?,
+        last_error: get(row, "last_error")?,
+    })
+}
+
+/// Queued messages due at `now`, oldest first, bodies opened. A body that does not open
+/// (another key, a damaged row) is marked failed with the reason rather than blocking the
+/// queue; its sealed body stays for a requeue once the right key is configured.
+pub(super) async fn due_mail(
+    pool: &SqlitePool,
+    sealer: &MailSealer,
+    now: OffsetDateTime,
+    limit: u32,
+) -> Result<Vec<QueuedMail>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT id, mailbox_id, to_address, kind, status, attempts, created_at, \
+         next_attempt_at, sent_at, last_error, body FROM outbox \
+         WHERE status = '{}' AND next_attempt_at <= ? ORDER BY created_at, seq LIMIT ?",
+        codec::status_text(MailStatus::Queued)
+    ));
+    let rows = sqlx::query(sql)
+        .bind(codec::nanos(now)?)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    let mut due = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let record = record_from_row(row)?;
+        let body: Option<Vec<u8>> = get(row, "body")?;
+        let opened = body
+            .ok_or_else(|| backend(format!("queued mail {} has no body", record.id)))
+            .and_then(|body| sealer.open(record.id, &body));
+        match opened {
+            Ok(opened) => due.push(QueuedMail {
+                mail: OutboundMail {
+                    id: record.id,
+                    mailbox_id: record.mailbox_id,
+                    to: opened.to,
+                    recipient: opened.recipient,
+                    notification: opened.notification,
+                    created_at: record.created_at,
+                },
+                status: record.status,
+                attempts: record.attempts,
+                next_attempt_at: record.next_attempt_at,
+                last_error: record.last_error,
+            }),
+            Err(error) => mark_attempt_failed(pool, record.id, &error.to_string(), None).await?,
+        }
+    }
+    Ok(due)
+}
+
+/// Marks a message delivered and drops its body. Marking it again changes nothing.
+pub(super) async fn mark_sent(
+    pool: &SqlitePool,
+    id: MailId,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let updated = sqlx::query(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, body = NULL \
+         WHERE id = ? AND status <> 'sent'",
+    )
+    .bind(codec::nanos(at)?)
+    .bind(id.to_string())
+    .execute(pool)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    if updated == 0 && !exists(pool, id).await? {
+        return Err(backend(format!("there is no mail {id}")));
+    }
+    Ok(())
+}
+
+/// Counts a failed attempt on a queued message: due again at `retry_at`, or failed.
+pub(super) async fn mark_attempt_failed(
+    pool: &SqlitePool,
+    id: MailId,
+    error: &str,
+    retry_at: Option<OffsetDateTime>,
+) -> Result<(), StoreError> {
+    let query = match retry_at {
+        Some(at) => sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? \
+             WHERE id = ? AND status = 'queued'",
+        )
+        .bind(error.to_owned())
+        .bind(codec::nanos(at)?),
+        None => sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, status = 'failed' \
+             WHERE id = ? AND status = 'queued'",
+        )
+        .bind(error.to_owned()),
+    };
+    let updated = query
+        .bind(id.to_string())
+        .execute(pool)
+        .await
+        .map_err(db)?
+        .rows_affected();
+    if updated == 0 {
+        return Err(backend(format!("there is no queued mail {id}")));
+    }
+    Ok(())
+}
+
+/// Metadata, oldest first.
+pub(super) async fn records(
+    pool: &SqlitePool,
+    include_sent: bool,
+    limit: u32,
+) -> Result<Vec<MailRecord>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "{RECORD_COLUMNS} WHERE (? OR status <> 'sent') ORDER BY created_at, seq LIMIT ?"
+    ));
+    sqlx::query(sql)
+        .bind(include_sent)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(record_from_row)
+        .collect()
+}
+
+/// Puts a failed message back in the queue with a fresh count of attempts (the last error
+/// stays for the record).
+pub(super) async fn requeue(
+    pool: &SqlitePool,
+    id: MailId,
+    at: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let updated = sqlx::query(
+        "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ? \
+         WHERE id = ? AND status = 'failed'",
+    )
+    .bind(codec::nanos(at)?)
+    .bind(id.to_string())
+    .execute(pool)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+async fn exists(pool: &SqlitePool, id: MailId) -> Result<bool, StoreError> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM outbox WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    Ok(found.is_some())
+}

@@ -1,0 +1,541 @@
+//! Reads: rows back into domain objects, checked by the domain's own constructors.
+
+use std::collections::HashMap;
+
+use sqlx::sqlite::{Sqlite, SqliteConnection, SqliteRow};
+use sqlx::{QueryBuilder, Row, SqlitePool};
+use voicepin_core::StoreError;
+use voicepin_core::audit::{AuditAction, AuditEvent, Channel};
+use voicepin_core::hashing::PinHash;
+use voicepin_core::ids::{DialPlanId, MailboxId, PolicyId, Revision};
+use voicepin_core::mailbox::{E164Number, Extension, Mailbox, PinState, SmtpAddress};
+use voicepin_core::policy::{
+    AccessNumber, DialPlan, ExtendedChecks, ExtensionLength, InputFailuresBeforeDisconnect,
+    LogonFailuresBeforeDisconnect, MailboxPolicy, MaxLogonAttempts, MinPinLength, ObjectName,
+    PinHistoryCount, PinLifetime, PinPolicy, PinResetThreshold, PolicyText,
+};
+use voicepin_core::ports::{AuditQuery, MailboxLookup, MailboxQuery};
+
+use super::errors::db;
+use crate::codec::{self, corrupt};
+
+/// Ids per `IN (...)` list, well below SQLite's limit on bound parameters.
+const IN_CHUNK: usize = 500;
+
+/// A column of a row.
+pub(super) fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
+{
+    row.try_get(column).map_err(db)
+}
+
+/// A bounded setting stored as an integer, checked by its domain constructor.
+fn setting<T, E: std::fmt::Display>(
+    row: &SqliteRow,
+    column: &str,
+    make: impl FnOnce(u32) -> Result<T, E>,
+) -> Result<T, StoreError> {
+    let value: i64 = get(row, column)?;
+    let value = u32::try_from(value).map_err(|e| corrupt(column, e))?;
+    make(value).map_err(|e| corrupt(column, e))
+}
+
+// ---------------------------------------------------------------------------------------
+// Dial plans
+
+const DIAL_PLAN_COLUMNS: &str = "SELECT id, revision, name, extension_length, access_numbers, \
+     logon_failures_before_disconnect, input_failures_before_disconnect FROM dial_plans";
+
+fn dial_plan_from_row(row: &SqliteRow) -> Result<DialPlan, StoreError> {
+    let access: String = get(row, "access_numbers")?;
+    let access_numbers = codec::parse_json_list("access numbers", &access)?
+        .iter()
+        .map(|n| AccessNumber::parse(n).map_err(|e| corrupt("access number", e)))
+        .collect::<Result<_, _>>()?;
+    Ok(DialPlan {
+        id: codec::id(&get::<String>(row, "id")?)?,
+        revision: Revision(get(row, "revision")?),
+        name: ObjectName::parse("Name", &get::<String>(row, "name")?)
+            .map_err(|e| corrupt("dial plan name", e))?,
+        extension_length: setting(row, "extension_length", ExtensionLength::new)?,
+        access_numbers,
+        logon_failures_before_disconnect: setting(
+            row,
+            "logon_failures_before_disconnect",
+            LogonFailuresBeforeDisconnect::new,
+        )?,
+        input_failures_before_disconnect: setting(
+            row,
+            "input_failures_before_disconnect",
+            InputFailuresBeforeDisconnect::new,
+        )?,
+    })
+}
+
+pub(super) async fn dial_plan(
+    pool: &SqlitePool,
+    id: DialPlanId,
+) -> Result<Option<DialPlan>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("{DIAL_PLAN_COLUMNS} WHERE id = ?"));
+    sqlx::query(sql)
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(dial_plan_from_row)
+        .transpose()
+}
+
+pub(super) async fn dial_plan_by_name(
+    pool: &SqlitePool,
+    name: &str,
+) -> Result<Option<DialPlan>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("{DIAL_PLAN_COLUMNS} WHERE name_key = ?"));
+    sqlx::query(sql)
+        .bind(codec::name_key(name))
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(dial_plan_from_row)
+        .transpose()
+}
+
+pub(super) async fn dial_plans(pool: &SqlitePool) -> Result<Vec<DialPlan>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("{DIAL_PLAN_COLUMNS} ORDER BY name_key, id"));
+    sqlx::query(sql)
+        .fetch_all(pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(dial_plan_from_row)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Policies
+
+const POLICY_COLUMNS: &str = "SELECT id, revision, name, dial_plan_id, min_pin_length, \
+     pin_lifetime_days, pin_history_count, allow_common_patterns, \
+     logon_failures_before_pin_reset, max_logon_attempts, block_extension_in_pin, \
+     block_name_on_keypad, block_repeated_groups, require_three_distinct_digits, \
+     block_digit_runs, block_keypad_lines, block_common_pins, block_reversed_history, \
+     reset_pin_text, um_enabled_text, allow_subscriber_access, \
+     allow_pinless_voice_mail_access FROM policies";
+
+fn policy_from_row(row: &SqliteRow) -> Result<MailboxPolicy, StoreError> {
+    let pin_lifetime = match get::<Option<i64>>(row, "pin_lifetime_days")? {
+        None => PinLifetime::Unlimited,
+        Some(_) => setting(row, "pin_lifetime_days", PinLifetime::days)?,
+    };
+    let logon_failures_before_pin_reset =
+        match get::<Option<i64>>(row, "logon_failures_before_pin_reset")? {
+            None => PinResetThreshold::Unlimited,
+            Some(_) => setting(
+                row,
+                "logon_failures_before_pin_reset",
+                PinResetThreshold::after,
+            )?,
+        };
+    let pin = PinPolicy {
+        min_pin_length: setting(row, "min_pin_length", MinPinLength::new)?,
+        pin_lifetime,
+        pin_history_count: setting(row, "pin_history_count", PinHistoryCount::new)?,
+        allow_common_patterns: get(row, "allow_common_patterns")?,
+        logon_failures_before_pin_reset,
+        max_logon_attempts: setting(row, "max_logon_attempts", MaxLogonAttempts::new)?,
+        extended: ExtendedChecks {
+            block_extension_in_pin: get(row, "block_extension_in_pin")?,
+            block_name_on_keypad: get(row, "block_name_on_keypad")?,
+            block_repeated_groups: get(row, "block_repeated_groups")?,
+            require_three_distinct_digits: get(row, "require_three_distinct_digits")?,
+            block_digit_runs: get(row, "block_digit_runs")?,
+            block_keypad_lines: get(row, "block_keypad_lines")?,
+            block_common_pins: get(row, "block_common_pins")?,
+            block_reversed_history: get(row, "block_reversed_history")?,
+        },
+    };
+    Ok(MailboxPolicy {
+        id: codec::id(&get::<String>(row, "id")?)?,
+        revision: Revision(get(row, "revision")?),
+        name: ObjectName::parse("Name", &get::<String>(row, "name")?)
+            .map_err(|e| corrupt("policy name", e))?,
+        dial_plan_id: codec::id(&get::<String>(row, "dial_plan_id")?)?,
+        pin,
+        reset_pin_text: PolicyText::parse("ResetPINText", &get::<String>(row, "reset_pin_text")?)
+            .map_err(|e| corrupt("ResetPINText", e))?,
+        um_enabled_text: PolicyText::parse(
+            "UMEnabledText",
+            &get::<String>(row, "um_enabled_text")?,
+        )
+        .map_err(|e| corrupt("UMEnabledText", e))?,
+        allow_subscriber_access: get(row, "allow_subscriber_access")?,
+        allow_pinless_voice_mail_access: get(row, "allow_pinless_voice_mail_access")?,
+    })
+}
+
+pub(super) async fn policy(
+    pool: &SqlitePool,
+    id: PolicyId,
+) -> Result<Option<MailboxPolicy>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("{POLICY_COLUMNS} WHERE id = ?"));
+    sqlx::query(sql)
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(policy_from_row)
+        .transpose()
+}
+
+pub(super) async fn policy_by_name(
+    pool: &SqlitePool,
+    name: &str,
+) -> Result<Option<MailboxPolicy>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("{POLICY_COLUMNS} WHERE name_key = ?"));
+    sqlx::query(sql)
+        .bind(codec::name_key(name))
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(policy_from_row)
+        .transpose()
+}
+
+pub(super) async fn policies(
+    pool: &SqlitePool,
+    dial_plan: Option<DialPlanId>,
+) -> Result<Vec<MailboxPolicy>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "{POLICY_COLUMNS} WHERE (?1 IS NULL OR dial_plan_id = ?1) ORDER BY name_key, id"
+    ));
+    sqlx::query(sql)
+        .bind(dial_plan.map(|id| id.to_string()))
+        .fetch_all(pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(policy_from_row)
+        .collect()
+}
+
+pub(super) async fn count_mailboxes_with_policy(
+    conn: &mut SqliteConnection,
+    policy: PolicyId,
+) -> Result<u64, StoreError> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mailboxes WHERE policy_id = ?")
+        .bind(policy.to_string())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+    u64::try_from(count).map_err(|e| corrupt("count", e))
+}
+
+pub(super) async fn count_mailboxes_in_dial_plan(
+    conn: &mut SqliteConnection,
+    dial_plan: DialPlanId,
+) -> Result<u64, StoreError> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mailboxes WHERE dial_plan_id = ?")
+        .bind(dial_plan.to_string())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+    u64::try_from(count).map_err(|e| corrupt("count", e))
+}
+
+pub(super) async fn count_policies_in_dial_plan(
+    conn: &mut SqliteConnection,
+    dial_plan: DialPlanId,
+) -> Result<u64, StoreError> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM policies WHERE dial_plan_id = ?")
+        .bind(dial_plan.to_string())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+    u64::try_from(count).map_err(|e| corrupt("count", e))
+}
+
+// ---------------------------------------------------------------------------------------
+// Mailboxes
+
+const MAILBOX_COLUMNS: &str = "SELECT m.id, m.revision, m.smtp_address, m.alias, \
+     m.display_name, m.first_name, m.last_name, m.policy_id, m.dial_plan_id, m.um_enabled, \
+     m.subscriber_access_enabled, m.pinless_access_to_voice_mail_enabled, m.pin_hash, \
+     m.pin_set_at, m.pin_expired, m.first_time_user, m.locked_out, m.consecutive_failures, \
+     m.total_failures, m.last_failure_at, m.last_sign_in_at, m.pin_history, m.created_at \
+     FROM mailboxes m";
+
+/// A mailbox row, without its extensions and phone numbers.
+fn mailbox_from_row(row: &SqliteRow) -> Result<Mailbox, StoreError> {
+    let history: String = get(row, "pin_history")?;
+    let pin = PinState {
+        hash: get::<Option<String>>(row, "pin_hash")?.map(PinHash::from_stored),
+        set_at: codec::time_opt(get(row, "pin_set_at")?)?,
+        expired: get(row, "pin_expired")?,
+        first_time_user: get(row, "first_time_user")?,
+        locked_out: get(row, "locked_out")?,
+        consecutive_failures: codec::count(get(row, "consecutive_failures")?)?,
+        total_failures: codec::count(get(row, "total_failures")?)?,
+        last_failure_at: codec::time_opt(get(row, "last_failure_at")?)?,
+        last_sign_in_at: codec::time_opt(get(row, "last_sign_in_at")?)?,
+        history: codec::parse_json_list("PIN history", &history)?
+            .into_iter()
+            .map(PinHash::from_stored)
+            .collect(),
+    };
+    Ok(Mailbox {
+        id: codec::id(&get::<String>(row, "id")?)?,
+        revision: Revision(get(row, "revision")?),
+        smtp_address: SmtpAddress::parse("Identity", &get::<String>(row, "smtp_address")?)
+            .map_err(|e| corrupt("SMTP address", e))?,
+        alias: get(row, "alias")?,
+        display_name: get(row, "display_name")?,
+        first_name: get(row, "first_name")?,
+        last_name: get(row, "last_name")?,
+        policy_id: codec::id(&get::<String>(row, "policy_id")?)?,
+        dial_plan_id: codec::id(&get::<String>(row, "dial_plan_id")?)?,
+        extensions: Vec::new(),
+        phone_numbers: Vec::new(),
+        um_enabled: get(row, "um_enabled")?,
+        subscriber_access_enabled: get(row, "subscriber_access_enabled")?,
+        pinless_access_to_voice_mail_enabled: get(row, "pinless_access_to_voice_mail_enabled")?,
+        pin,
+        created_at: codec::time(get(row, "created_at")?)?,
+    })
+}
+
+/// Runs a mailbox query and fills in the children, all in one read snapshot.
+async fn load_mailboxes(
+    pool: &SqlitePool,
+    mut query: QueryBuilder<Sqlite>,
+) -> Result<Vec<Mailbox>, StoreError> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let rows = query.build().fetch_all(&mut *tx).await.map_err(db)?;
+    let mut mailboxes = rows
+        .iter()
+        .map(mailbox_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    fill_children(&mut tx, &mut mailboxes).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(mailboxes)
+}
+
+/// Reads the extensions and phone numbers of `mailboxes`, in their stored order.
+async fn fill_children(
+    conn: &mut SqliteConnection,
+    mailboxes: &mut [Mailbox],
+) -> Result<(), StoreError> {
+    let mut extensions: HashMap<MailboxId, Vec<Extension>> = HashMap::new();
+    let mut numbers: HashMap<MailboxId, Vec<E164Number>> = HashMap::new();
+    for chunk in mailboxes.chunks(IN_CHUNK) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT mailbox_id, extension AS value FROM mailbox_extensions WHERE mailbox_id IN ",
+        );
+        push_ids(&mut query, chunk);
+        query.push(" ORDER BY mailbox_id, position");
+        for row in query.build().fetch_all(&mut *conn).await.map_err(db)? {
+            let id = codec::id(&get::<String>(&row, "mailbox_id")?)?;
+            let value: String = get(&row, "value")?;
+            extensions
+                .entry(id)
+                .or_default()
+                .push(Extension::from_stored(value));
+        }
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT mailbox_id, number AS value FROM mailbox_phone_numbers WHERE mailbox_id IN ",
+        );
+        push_ids(&mut query, chunk);
+        query.push(" ORDER BY mailbox_id, position");
+        for row in query.build().fetch_all(&mut *conn).await.map_err(db)? {
+            let id = codec::id(&get::<String>(&row, "mailbox_id")?)?;
+            let value: String = get(&row, "value")?;
+            let number = E164Number::parse(&value).map_err(|e| corrupt("phone number", e))?;
+            numbers.entry(id).or_default().push(number);
+        }
+    }
+    for mailbox in mailboxes {
+        mailbox.extensions = extensions.remove(&mailbox.id).unwrap_or_default();
+        mailbox.phone_numbers = numbers.remove(&mailbox.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+fn push_ids(query: &mut QueryBuilder<Sqlite>, mailboxes: &[Mailbox]) {
+    query.push("(");
+    let mut list = query.separated(", ");
+    for mailbox in mailboxes {
+        list.push_bind(mailbox.id.to_string());
+    }
+    query.push(")");
+}
+
+pub(super) async fn find_mailboxes(
+    pool: &SqlitePool,
+    lookup: &MailboxLookup,
+) -> Result<Vec<Mailbox>, StoreError> {
+    let mut query = QueryBuilder::<Sqlite>::new(MAILBOX_COLUMNS);
+    match lookup {
+        MailboxLookup::Id(id) => {
+            query.push(" WHERE m.id = ").push_bind(id.to_string());
+        }
+        MailboxLookup::SmtpAddress(address) => {
+            query
+                .push(" WHERE m.smtp_address = ")
+                .push_bind(address.trim().to_lowercase());
+        }
+        MailboxLookup::Alias(alias) => {
+            query
+                .push(" WHERE m.alias_key = ")
+                .push_bind(codec::name_key(alias));
+        }
+        MailboxLookup::Extension {
+            dial_plan,
+            extension,
+        } => {
+            query
+                .push(
+                    " WHERE m.id IN (SELECT mailbox_id FROM mailbox_extensions WHERE extension = ",
+                )
+                .push_bind(extension.trim().to_owned());
+            if let Some(plan) = dial_plan {
+                query
+                    .push(" AND dial_plan_id = ")
+                    .push_bind(plan.to_string());
+            }
+            query.push(")");
+        }
+        MailboxLookup::PhoneNumber(number) => {
+            query
+                .push(
+                    " WHERE m.id IN (SELECT mailbox_id FROM mailbox_phone_numbers WHERE number = ",
+                )
+                .push_bind(number.trim().to_owned())
+                .push(")");
+        }
+    }
+    query.push(" ORDER BY m.smtp_address");
+    load_mailboxes(pool, query).await
+}
+
+pub(super) async fn mailboxes(
+    pool: &SqlitePool,
+    filter: &MailboxQuery,
+) -> Result<Vec<Mailbox>, StoreError> {
+    let mut query = QueryBuilder::<Sqlite>::new(MAILBOX_COLUMNS);
+    query.push(" WHERE 1 = 1");
+    if let Some(policy) = filter.policy {
+        query
+            .push(" AND m.policy_id = ")
+            .push_bind(policy.to_string());
+    }
+    if let Some(plan) = filter.dial_plan {
+        query
+            .push(" AND m.dial_plan_id = ")
+            .push_bind(plan.to_string());
+    }
+    if let Some(enabled) = filter.um_enabled {
+        query.push(" AND m.um_enabled = ").push_bind(enabled);
+    }
+    if let Some(locked) = filter.locked_out {
+        query.push(" AND m.locked_out = ").push_bind(locked);
+    }
+    if let Some(after) = &filter.after {
+        query
+            .push(" AND m.smtp_address > ")
+            .push_bind(after.trim().to_lowercase());
+    }
+    if let Some(search) = filter.search.as_deref().map(str::trim)
+        && !search.is_empty()
+    {
+        let search = search.to_lowercase();
+        query.push(" AND (");
+        // The key holds one field per line: a term with a line break would match across two.
+        if search.contains('\n') {
+            query.push("0");
+        } else {
+            query
+                .push("instr(m.search_key, ")
+                .push_bind(search.clone())
+                .push(") > 0");
+        }
+        query
+            .push(" OR EXISTS (SELECT 1 FROM mailbox_extensions e WHERE e.mailbox_id = m.id")
+            .push(" AND substr(e.extension, 1, length(")
+            .push_bind(search.clone())
+            .push(")) = ")
+            .push_bind(search)
+            .push("))");
+    }
+    query
+        .push(" ORDER BY m.smtp_address LIMIT ")
+        .push_bind(i64::from(filter.limit));
+    load_mailboxes(pool, query).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Audit events
+
+fn audit_from_row(row: &SqliteRow) -> Result<AuditEvent, StoreError> {
+    let action: String = get(row, "action")?;
+    let channel: String = get(row, "channel")?;
+    Ok(AuditEvent {
+        id: codec::id(&get::<String>(row, "id")?)?,
+        at: codec::time(get(row, "at")?)?,
+        actor: get(row, "actor")?,
+        role: get(row, "role")?,
+        channel: Channel::parse(&channel).ok_or_else(|| corrupt("audit channel", &channel))?,
+        source: get(row, "source")?,
+        action: AuditAction::parse(&action).ok_or_else(|| corrupt("audit action", &action))?,
+        mailbox_id: get::<Option<String>>(row, "mailbox_id")?
+            .as_deref()
+            .map(codec::id)
+            .transpose()?,
+        target: get(row, "target")?,
+        details: codec::parse_details(&get::<String>(row, "details")?)?,
+    })
+}
+
+pub(super) async fn audit_events(
+    pool: &SqlitePool,
+    filter: &AuditQuery,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "SELECT id, at, actor, role, channel, source, action, mailbox_id, target, details \
+         FROM audit_events WHERE 1 = 1",
+    );
+    if let Some(mailbox) = filter.mailbox {
+        query
+            .push(" AND mailbox_id = ")
+            .push_bind(mailbox.to_string());
+    }
+    if let Some(action) = filter.action {
+        query.push(" AND action = ").push_bind(action.as_str());
+    }
+    if let Some(actor) = &filter.actor {
+        query.push(" AND actor = ").push_bind(actor.clone());
+    }
+    if let Some(channel) = filter.channel {
+        query.push(" AND channel = ").push_bind(channel.as_str());
+    }
+    if let Some(since) = filter.since {
+        query.push(" AND at >= ").push_bind(codec::nanos(since)?);
+    }
+    if let Some(until) = filter.until {
+        query.push(" AND at < ").push_bind(codec::nanos(until)?);
+    }
+    query
+        .push(" ORDER BY at DESC, seq DESC LIMIT ")
+        .push_bind(i64::from(filter.limit));
+    query
+        .build()
+        .fetch_all(pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(audit_from_row)
+        .collect()
+}

@@ -1,0 +1,495 @@
+//! [`Change`]s: one `BEGIN IMMEDIATE` transaction each, revisions checked on every update
+//! and delete, constraint violations turned into the errors the use cases expect.
+
+use sqlx::SqlitePool;
+use sqlx::query::Query;
+use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteConnection};
+use voicepin_core::StoreError;
+use voicepin_core::audit::AuditEvent;
+use voicepin_core::ids::{DialPlanId, MailboxId, PolicyId, Revision};
+use voicepin_core::mailbox::{Extension, Mailbox};
+use voicepin_core::notify::OutboundMail;
+use voicepin_core::policy::{DialPlan, MailboxPolicy, PinLifetime, PinResetThreshold};
+use voicepin_core::ports::{Change, Write};
+
+use super::errors::{Violation, db, duplicate, violation};
+use super::read;
+use crate::MailSealer;
+use crate::codec;
+
+type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments>;
+
+/// The revision every insert stores.
+const FIRST_REVISION: Revision = Revision(Revision::NEW.0 + 1);
+
+/// Applies a change atomically.
+pub(super) async fn commit(
+    pool: &SqlitePool,
+    sealer: &MailSealer,
+    change: Change,
+) -> Result<(), StoreError> {
+    if change.is_empty() {
+        return Ok(());
+    }
+    // Seal before taking the write lock: the lock is held for SQL only.
+    let bodies = change
+        .mail
+        .iter()
+        .map(|mail| sealer.seal(mail))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+    for write in &change.writes {
+        apply(&mut tx, write).await?;
+    }
+    for (mail, body) in change.mail.iter().zip(bodies) {
+        queue_mail(&mut tx, mail, body).await?;
+    }
+    for event in &change.audit {
+        append_audit(&mut tx, event).await?;
+    }
+    // Dropping the transaction on an early return rolls it back.
+    tx.commit().await.map_err(db)
+}
+
+async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<(), StoreError> {
+    match write {
+        Write::InsertDialPlan(plan) => insert_dial_plan(conn, plan).await,
+        Write::UpdateDialPlan(plan) => update_dial_plan(conn, plan).await,
+        Write::DeleteDialPlan(id, revision) => delete_dial_plan(conn, *id, *revision).await,
+        Write::InsertPolicy(policy) => insert_policy(conn, policy).await,
+        Write::UpdatePolicy(policy) => update_policy(conn, policy).await,
+        Write::DeletePolicy(id, revision) => delete_policy(conn, *id, *revision).await,
+        Write::InsertMailbox(mailbox) => insert_mailbox(conn, mailbox).await,
+        Write::UpdateMailbox(mailbox) => update_mailbox(conn, mailbox).await,
+        Write::DeleteMailbox(id, revision) => delete_mailbox(conn, *id, *revision).await,
+    }
+}
+
+/// Runs an update or delete guarded by `revision = ?`: no row means someone else wrote
+/// (or removed) the object since it was read.
+async fn guarded(
+    conn: &mut SqliteConnection,
+    query: SqliteQuery<'_>,
+    on_error: impl FnOnce(sqlx::Error) -> StoreError,
+) -> Result<(), StoreError> {
+    let result = query.execute(&mut *conn).await.map_err(on_error)?;
+    if result.rows_affected() == 0 {
+        Err(StoreError::Conflict)
+    } else {
+        Ok(())
+    }
+}
+
+/// Errors of a write to a named object (dial plan or policy).
+fn named_object_error(error: sqlx::Error, name: &str, id: String) -> StoreError {
+    match violation(&error) {
+        Some(Violation::Unique(message)) if message.contains("name_key") => duplicate("Name", name),
+        Some(Violation::Unique(_)) => duplicate("Identity", id),
+        // The parent is gone (removed since it was read): a stale read like any other.
+        Some(Violation::ForeignKey) => StoreError::Conflict,
+        None => db(error),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Dial plans
+
+fn bind_dial_plan<'q>(
+    query: SqliteQuery<'q>,
+    plan: &DialPlan,
+) -> Result<SqliteQuery<'q>, StoreError> {
+    Ok(query
+        .bind(plan.name.as_str().to_owned())
+        .bind(codec::name_key(plan.name.as_str()))
+        .bind(i64::from(plan.extension_length.get()))
+        .bind(codec::json_list(
+            plan.access_numbers.iter().map(|n| n.as_str()),
+        )?)
+        .bind(i64::from(plan.logon_failures_before_disconnect.get()))
+        .bind(i64::from(plan.input_failures_before_disconnect.get())))
+}
+
+async fn insert_dial_plan(conn: &mut SqliteConnection, plan: &DialPlan) -> Result<(), StoreError> {
+    let query = sqlx::query(
+        "INSERT INTO dial_plans (id, revision, name, name_key, extension_length, \
+         access_numbers, logon_failures_before_disconnect, input_failures_before_disconnect) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(plan.id.to_string())
+    .bind(FIRST_REVISION.0);
+    bind_dial_plan(query, plan)?
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| named_object_error(e, plan.name.as_str(), plan.id.to_string()))?;
+    Ok(())
+}
+
+async fn update_dial_plan(conn: &mut SqliteConnection, plan: &DialPlan) -> Result<(), StoreError> {
+    let query = sqlx::query(
+        "UPDATE dial_plans SET revision = revision + 1, name = ?, name_key = ?, \
+         extension_length = ?, access_numbers = ?, logon_failures_before_disconnect = ?, \
+         input_failures_before_disconnect = ? WHERE id = ? AND revision = ?",
+    );
+    let query = bind_dial_plan(query, plan)?
+        .bind(plan.id.to_string())
+        .bind(plan.revision.0);
+    guarded(conn, query, |e| {
+        named_object_error(e, plan.name.as_str(), plan.id.to_string())
+    })
+    .await
+}
+
+async fn delete_dial_plan(
+    conn: &mut SqliteConnection,
+    id: DialPlanId,
+    revision: Revision,
+) -> Result<(), StoreError> {
+    // The write lock is held: nothing changes between these reads and the delete. A stale
+    // revision wins over "in use": the caller must re-read before anything else.
+    current_revision(conn, "dial_plans", &id.to_string(), revision).await?;
+    let policies = read::count_policies_in_dial_plan(conn, id).await?;
+    let mailboxes = read::count_mailboxes_in_dial_plan(conn, id).await?;
+    if policies > 0 || mailboxes > 0 {
+        return Err(StoreError::InUse(format!(
+            "{policies} UM mailbox polic{} and {mailboxes} UM mailbox(es)",
+            if policies == 1 { "y" } else { "ies" }
+        )));
+    }
+    let query = sqlx::query("DELETE FROM dial_plans WHERE id = ? AND revision = ?")
+        .bind(id.to_string())
+        .bind(revision.0);
+    guarded(conn, query, in_use_or_db).await
+}
+
+/// Checks that the object is stored at `revision`, or fails with a conflict.
+async fn current_revision(
+    conn: &mut SqliteConnection,
+    table: &'static str,
+    id: &str,
+    revision: Revision,
+) -> Result<(), StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT revision FROM {table} WHERE id = ?"));
+    let stored: Option<i64> = sqlx::query_scalar(sql)
+        .bind(id.to_owned())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+    if stored == Some(revision.0) {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}
+
+fn in_use_or_db(error: sqlx::Error) -> StoreError {
+    match violation(&error) {
+        Some(Violation::ForeignKey) => StoreError::InUse("other objects".into()),
+        _ => db(error),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Policies
+
+fn bind_policy<'q>(query: SqliteQuery<'q>, policy: &MailboxPolicy) -> SqliteQuery<'q> {
+    let pin = &policy.pin;
+    let lifetime = match pin.pin_lifetime {
+        PinLifetime::Days(days) => Some(i64::from(days)),
+        PinLifetime::Unlimited => None,
+    };
+    let reset = match pin.logon_failures_before_pin_reset {
+        PinResetThreshold::After(failures) => Some(i64::from(failures)),
+        PinResetThreshold::Unlimited => None,
+    };
+    let checks = &pin.extended;
+    query
+        .bind(policy.dial_plan_id.to_string())
+        .bind(policy.name.as_str().to_owned())
+        .bind(codec::name_key(policy.name.as_str()))
+        .bind(i64::from(pin.min_pin_length.get()))
+        .bind(lifetime)
+        .bind(i64::from(pin.pin_history_count.get()))
+        .bind(pin.allow_common_patterns)
+        .bind(reset)
+        .bind(i64::from(pin.max_logon_attempts.get()))
+        .bind(checks.block_extension_in_pin)
+        .bind(checks.block_name_on_keypad)
+        .bind(checks.block_repeated_groups)
+        .bind(checks.require_three_distinct_digits)
+        .bind(checks.block_digit_runs)
+        .bind(checks.block_keypad_lines)
+        .bind(checks.block_common_pins)
+        .bind(checks.block_reversed_history)
+        .bind(policy.reset_pin_text.as_str().to_owned())
+        .bind(policy.um_enabled_text.as_str().to_owned())
+        .bind(policy.allow_subscriber_access)
+        .bind(policy.allow_pinless_voice_mail_access)
+}
+
+async fn insert_policy(
+    conn: &mut SqliteConnection,
+    policy: &MailboxPolicy,
+) -> Result<(), StoreError> {
+    let query = sqlx::query(
+        "INSERT INTO policies (id, revision, dial_plan_id, name, name_key, min_pin_length, \
+         pin_lifetime_days, pin_history_count, allow_common_patterns, \
+         logon_failures_before_pin_reset, max_logon_attempts, block_extension_in_pin, \
+         block_name_on_keypad, block_repeated_groups, require_three_distinct_digits, \
+         block_digit_runs, block_keypad_lines, block_common_pins, block_reversed_history, \
+         reset_pin_text, um_enabled_text, allow_subscriber_access, \
+         allow_pinless_voice_mail_access) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(policy.id.to_string())
+    .bind(FIRST_REVISION.0);
+    bind_policy(query, policy)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| named_object_error(e, policy.name.as_str(), policy.id.to_string()))?;
+    Ok(())
+}
+
+async fn update_policy(
+    conn: &mut SqliteConnection,
+    policy: &MailboxPolicy,
+) -> Result<(), StoreError> {
+    let query = sqlx::query(
+        "UPDATE policies SET revision = revision + 1, dial_plan_id = ?, name = ?, \
+         name_key = ?, min_pin_length = ?, pin_lifetime_days = ?, pin_history_count = ?, \
+         allow_common_patterns = ?, logon_failures_before_pin_reset = ?, \
+         max_logon_attempts = ?, block_extension_in_pin = ?, block_name_on_keypad = ?, \
+         block_repeated_groups = ?, require_three_distinct_digits = ?, block_digit_runs = ?, \
+         block_keypad_lines = ?, block_common_pins = ?, block_reversed_history = ?, \
+         reset_pin_text = ?, um_enabled_text = ?, allow_subscriber_access = ?, \
+         allow_pinless_voice_mail_access = ? WHERE id = ? AND revision = ?",
+    );
+    let query = bind_policy(query, policy)
+        .bind(policy.id.to_string())
+        .bind(policy.revision.0);
+    guarded(conn, query, |e| {
+        named_object_error(e, policy.name.as_str(), policy.id.to_string())
+    })
+    .await
+}
+
+async fn delete_policy(
+    conn: &mut SqliteConnection,
+    id: PolicyId,
+    revision: Revision,
+) -> Result<(), StoreError> {
+    current_revision(conn, "policies", &id.to_string(), revision).await?;
+    let mailboxes = read::count_mailboxes_with_policy(conn, id).await?;
+    if mailboxes > 0 {
+        return Err(StoreError::InUse(format!("{mailboxes} UM mailbox(es)")));
+    }
+    let query = sqlx::query("DELETE FROM policies WHERE id = ? AND revision = ?")
+        .bind(id.to_string())
+        .bind(revision.0);
+    guarded(conn, query, in_use_or_db).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Mailboxes
+
+fn bind_mailbox<'q>(
+    query: SqliteQuery<'q>,
+    mailbox: &Mailbox,
+) -> Result<SqliteQuery<'q>, StoreError> {
+    let pin = &mailbox.pin;
+    Ok(query
+        .bind(mailbox.smtp_address.as_str().to_owned())
+        .bind(mailbox.alias.clone())
+        .bind(codec::name_key(&mailbox.alias))
+        .bind(mailbox.display_name.clone())
+        .bind(mailbox.first_name.clone())
+        .bind(mailbox.last_name.clone())
+        .bind(codec::search_key(mailbox))
+        .bind(mailbox.policy_id.to_string())
+        .bind(mailbox.dial_plan_id.to_string())
+        .bind(mailbox.um_enabled)
+        .bind(mailbox.subscriber_access_enabled)
+        .bind(mailbox.pinless_access_to_voice_mail_enabled)
+        .bind(pin.hash.as_ref().map(|h| h.as_str().to_owned()))
+        .bind(codec::nanos_opt(pin.set_at)?)
+        .bind(pin.expired)
+        .bind(pin.first_time_user)
+        .bind(pin.locked_out)
+        .bind(codec::count_column(pin.consecutive_failures))
+        .bind(codec::count_column(pin.total_failures))
+        .bind(codec::nanos_opt(pin.last_failure_at)?)
+        .bind(codec::nanos_opt(pin.last_sign_in_at)?)
+        .bind(codec::history_json(&pin.history)?)
+        .bind(codec::nanos(mailbox.created_at)?))
+}
+
+fn mailbox_error(error: sqlx::Error, mailbox: &Mailbox) -> StoreError {
+    match violation(&error) {
+        Some(Violation::Unique(message)) if message.contains("smtp_address") => {
+            duplicate("Identity", mailbox.smtp_address.as_str())
+        }
+        Some(Violation::Unique(_)) => duplicate("Identity", mailbox.id.to_string()),
+        // The policy is gone, or no longer in that dial plan: a stale read.
+        Some(Violation::ForeignKey) => StoreError::Conflict,
+        None => db(error),
+    }
+}
+
+async fn insert_mailbox(conn: &mut SqliteConnection, mailbox: &Mailbox) -> Result<(), StoreError> {
+    let query = sqlx::query(
+        "INSERT INTO mailboxes (id, revision, smtp_address, alias, alias_key, display_name, \
+         first_name, last_name, search_key, policy_id, dial_plan_id, um_enabled, \
+         subscriber_access_enabled, pinless_access_to_voice_mail_enabled, pin_hash, \
+         pin_set_at, pin_expired, first_time_user, locked_out, consecutive_failures, \
+         total_failures, last_failure_at, last_sign_in_at, pin_history, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(mailbox.id.to_string())
+    .bind(FIRST_REVISION.0);
+    bind_mailbox(query, mailbox)?
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| mailbox_error(e, mailbox))?;
+    insert_children(conn, mailbox).await
+}
+
+async fn update_mailbox(conn: &mut SqliteConnection, mailbox: &Mailbox) -> Result<(), StoreError> {
+    let id = mailbox.id.to_string();
+    // The extensions go first: their key includes the mailbox's dial plan, which may change.
+    sqlx::query("DELETE FROM mailbox_extensions WHERE mailbox_id = ?")
+        .bind(id.clone())
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    sqlx::query("DELETE FROM mailbox_phone_numbers WHERE mailbox_id = ?")
+        .bind(id.clone())
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    let query = sqlx::query(
+        "UPDATE mailboxes SET revision = revision + 1, smtp_address = ?, alias = ?, \
+         alias_key = ?, display_name = ?, first_name = ?, last_name = ?, search_key = ?, \
+         policy_id = ?, dial_plan_id = ?, um_enabled = ?, subscriber_access_enabled = ?, \
+         pinless_access_to_voice_mail_enabled = ?, pin_hash = ?, pin_set_at = ?, \
+         pin_expired = ?, first_time_user = ?, locked_out = ?, consecutive_failures = ?, \
+         total_failures = ?, last_failure_at = ?, last_sign_in_at = ?, pin_history = ?, \
+         created_at = ? WHERE id = ? AND revision = ?",
+    );
+    let query = bind_mailbox(query, mailbox)?
+        .bind(id)
+        .bind(mailbox.revision.0);
+    guarded(conn, query, |e| mailbox_error(e, mailbox)).await?;
+    insert_children(conn, mailbox).await
+}
+
+async fn insert_children(conn: &mut SqliteConnection, mailbox: &Mailbox) -> Result<(), StoreError> {
+    let id = mailbox.id.to_string();
+    let plan = mailbox.dial_plan_id.to_string();
+    for (position, extension) in mailbox.extensions.iter().enumerate() {
+        insert_extension(conn, &id, &plan, position, extension).await?;
+    }
+    for (position, number) in mailbox.phone_numbers.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO mailbox_phone_numbers (mailbox_id, position, number) VALUES (?, ?, ?)",
+        )
+        .bind(id.clone())
+        .bind(position_column(position)?)
+        .bind(number.as_str().to_owned())
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+async fn insert_extension(
+    conn: &mut SqliteConnection,
+    mailbox: &str,
+    plan: &str,
+    position: usize,
+    extension: &Extension,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO mailbox_extensions (dial_plan_id, extension, mailbox_id, position) \
+         VALUES (?, ?, ?, ?)",
+    )
+    .bind(plan.to_owned())
+    .bind(extension.as_str().to_owned())
+    .bind(mailbox.to_owned())
+    .bind(position_column(position)?)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| match violation(&e) {
+        Some(Violation::Unique(_)) => duplicate(Extension::FIELD, extension.as_str()),
+        _ => db(e),
+    })?;
+    Ok(())
+}
+
+fn position_column(position: usize) -> Result<i64, StoreError> {
+    i64::try_from(position).map_err(codec::backend)
+}
+
+async fn delete_mailbox(
+    conn: &mut SqliteConnection,
+    id: MailboxId,
+    revision: Revision,
+) -> Result<(), StoreError> {
+    // Extensions and phone numbers go with it (ON DELETE CASCADE).
+    let query = sqlx::query("DELETE FROM mailboxes WHERE id = ? AND revision = ?")
+        .bind(id.to_string())
+        .bind(revision.0);
+    guarded(conn, query, db).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Outbox and audit log
+
+async fn queue_mail(
+    conn: &mut SqliteConnection,
+    mail: &OutboundMail,
+    body: Vec<u8>,
+) -> Result<(), StoreError> {
+    let created = codec::nanos(mail.created_at)?;
+    sqlx::query(
+        "INSERT INTO outbox (id, mailbox_id, to_address, kind, status, attempts, created_at, \
+         next_attempt_at, body) VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
+    )
+    .bind(mail.id.to_string())
+    .bind(mail.mailbox_id.to_string())
+    .bind(mail.to.as_str().to_owned())
+    .bind(mail.notification.kind())
+    .bind(created)
+    .bind(created)
+    .bind(body)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| match violation(&e) {
+        Some(Violation::Unique(_)) => duplicate("Identity", mail.id.to_string()),
+        _ => db(e),
+    })?;
+    Ok(())
+}
+
+async fn append_audit(conn: &mut SqliteConnection, event: &AuditEvent) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_events (id, at, actor, role, channel, source, action, mailbox_id, \
+         target, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(event.id.to_string())
+    .bind(codec::nanos(event.at)?)
+    .bind(event.actor.clone())
+    .bind(event.role.clone())
+    .bind(event.channel.as_str())
+    .bind(event.source.clone())
+    .bind(event.action.as_str())
+    .bind(event.mailbox_id.map(|id| id.to_string()))
+    .bind(event.target.clone())
+    .bind(codec::details_json(&event.details)?)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| match violation(&e) {
+        Some(Violation::Unique(_)) => duplicate("Identity", event.id.to_string()),
+        _ => db(e),
+    })?;
+    Ok(())
+}

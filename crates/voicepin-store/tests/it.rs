@@ -1,0 +1,21 @@
+//! Integration tests of the store adapters, in one binary (one link, one process: cheaper
+//! to build, and the suites share their fixtures).
+//!
+//! - [`contract`]: what every [`voicepin_core::ports::Store`] must do, written against
+//!   `Arc<dyn Store>` so each backend runs the very same cases;
+//! - [`usecases`]: the Exchange stories through [`voicepin_core::VoicePin`] over a real store,
+//!   the concurrency of sign-ins included;
+//! - [`sqlite`]: both suites on SQLite files, and what is particular to SQLite;
+//! - [`secrets`]: no PIN in clear anywhere in the database files.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "it/contract.rs"]
+mod contract;
+#[path = "it/secrets.rs"]
+mod secrets;
+#[path = "it/sqlite.rs"]
+mod sqlite;
+#[path = "it/support.rs"]
+mod support;
+#[path = "it/usecases.rs"]
+mod usecases;

@@ -1,0 +1,193 @@
+//! Fixtures shared by the suites.
+
+use std::any::Any;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use voicepin_core::VoicePin;
+use voicepin_core::audit::RequestContext;
+use voicepin_core::hashing::{Argon2Cost, Argon2Hasher, PepperKey, PinHash};
+use voicepin_core::ids::{DialPlanId, MailboxId, Revision};
+use voicepin_core::mailbox::{E164Number, Extension, Mailbox, PinState, SmtpAddress};
+use voicepin_core::notify::OutboundMail;
+use voicepin_core::policy::{
+    AccessNumber, DialPlan, ExtensionLength, InputFailuresBeforeDisconnect,
+    LogonFailuresBeforeDisconnect, MailboxPolicy, ObjectName,
+};
+use voicepin_core::ports::{Change, Store, SystemClock, Write};
+use voicepin_store::{MailSealer, SqliteStore};
+
+/// A store under test and whatever must live as long as it (a temporary directory).
+pub struct Fixture {
+    pub store: Arc<dyn Store>,
+    _keep: Box<dyn Any + Send + Sync>,
+}
+
+impl Fixture {
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+}
+
+/// An SQLite store in a fresh temporary directory, with its file path.
+pub struct SqliteFixture {
+    pub store: Arc<SqliteStore>,
+    pub path: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+pub async fn sqlite_fixture() -> SqliteFixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("voicepin.db");
+    let store = SqliteStore::open(&path, MailSealer::generate().unwrap())
+        .await
+        .unwrap();
+    SqliteFixture {
+        store: Arc::new(store),
+        path,
+        dir,
+    }
+}
+
+/// The factory the suites take for SQLite.
+pub async fn sqlite() -> Fixture {
+    let fixture = sqlite_fixture().await;
+    Fixture {
+        store: fixture.store.clone(),
+        _keep: Box::new(fixture),
+    }
+}
+
+/// The application over `store`, with cheap Argon2 parameters.
+pub fn voicepin(store: Arc<dyn Store>) -> VoicePin {
+    let hasher = Argon2Hasher::new(
+        vec![PepperKey::new("k1", [7; 32]).unwrap()],
+        Argon2Cost {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        },
+    )
+    .unwrap();
+    VoicePin::new(store, Arc::new(hasher), Arc::new(SystemClock))
+}
+
+pub fn admin() -> RequestContext {
+    RequestContext::cli("admin")
+}
+
+/// A fixed instant with nanoseconds, to prove times round-trip exactly.
+pub fn t0() -> OffsetDateTime {
+    time::macros::datetime!(2026-11-28 12:00:00.123456789 UTC)
+}
+
+pub fn dial_plan(name: &str, digits: u32) -> DialPlan {
+    DialPlan {
+        id: DialPlanId::new_random(),
+        revision: Revision::NEW,
+        name: ObjectName::parse("Name", name).unwrap(),
+        extension_length: ExtensionLength::new(digits).unwrap(),
+        access_numbers: vec![
+            AccessNumber::parse("+14255550100").unwrap(),
+            AccessNumber::parse("4255550101").unwrap(),
+        ],
+        logon_failures_before_disconnect: LogonFailuresBeforeDisconnect::new(4).unwrap(),
+        input_failures_before_disconnect: InputFailuresBeforeDisconnect::new(5).unwrap(),
+    }
+}
+
+pub fn policy(name: &str, plan: &DialPlan) -> MailboxPolicy {
+    MailboxPolicy::with_defaults(ObjectName::parse("Name", name).unwrap(), plan.id)
+}
+
+pub fn mailbox(address: &str, policy: &MailboxPolicy, extensions: &[&str]) -> Mailbox {
+    let smtp_address = SmtpAddress::parse("Identity", address).unwrap();
+    let mut pin = PinState::default();
+    pin.install(PinHash::from_stored("$argon2id$old"), false, t0());
+    pin.install(PinHash::from_stored("$argon2id$current"), true, t0());
+    Mailbox {
+        id: MailboxId::new_random(),
+        revision: Revision::NEW,
+        alias: smtp_address.local_part().to_owned(),
+        display_name: smtp_address.local_part().to_owned(),
+        smtp_address,
+        first_name: String::new(),
+        last_name: String::new(),
+        policy_id: policy.id,
+        dial_plan_id: policy.dial_plan_id,
+        extensions: extensions
+            .iter()
+            .map(|e| Extension::from_stored(*e))
+            .collect(),
+        phone_numbers: Vec::new(),
+        um_enabled: true,
+        subscriber_access_enabled: true,
+        pinless_access_to_voice_mail_enabled: false,
+        pin,
+        created_at: t0(),
+    }
+}
+
+pub fn phone(number: &str) -> E164Number {
+    E164Number::parse(number).unwrap()
+}
+
+/// Commits writes only.
+pub async fn write(
+    store: &Arc<dyn Store>,
+    writes: Vec<Write>,
+) -> Result<(), voicepin_core::StoreError> {
+    store
+        .commit(Change {
+            writes,
+            ..Change::default()
+        })
+        .await
+}
+
+/// A dial plan and its policy, stored.
+pub async fn plan_and_policy(
+    store: &Arc<dyn Store>,
+    plan_name: &str,
+    digits: u32,
+) -> (DialPlan, MailboxPolicy) {
+    let plan = dial_plan(plan_name, digits);
+    let policy = policy(&format!("{plan_name} Policy"), &plan);
+    write(
+        store,
+        vec![
+            Write::InsertDialPlan(plan.clone()),
+            Write::InsertPolicy(policy.clone()),
+        ],
+    )
+    .await
+    .unwrap();
+    (stored(plan), stored_policy(policy))
+}
+
+/// The object as the store returns it after its insert.
+pub fn stored(mut plan: DialPlan) -> DialPlan {
+    plan.revision = plan.revision.next();
+    plan
+}
+
+pub fn stored_policy(mut policy: MailboxPolicy) -> MailboxPolicy {
+    policy.revision = policy.revision.next();
+    policy
+}
+
+pub fn stored_mailbox(mut mailbox: Mailbox) -> Mailbox {
+    mailbox.revision = mailbox.revision.next();
+    mailbox
+}
+
+/// Every message due now, marked sent: what a delivery run would have sent.
+pub async fn deliver(store: &Arc<dyn Store>) -> Vec<OutboundMail> {
+    let now = OffsetDateTime::now_utc() + time::Duration::minutes(1);
+    let due = store.due_mail(now, 1000).await.unwrap();
+    for queued in &due {
+        store.mark_mail_sent(queued.mail.id, now).await.unwrap();
+    }
+    due.into_iter().map(|q| q.mail).collect()
+}
