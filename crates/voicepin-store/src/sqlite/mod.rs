@@ -1,7 +1,7 @@
 //! The SQLite store: one database file, WAL journaling, a small pool of connections.
 //!
 //! Writes take the write lock up front (`BEGIN IMMEDIATE`), so two commits never deadlock
-//! upgrading a read lock; a busy connection waits up to [`BUSY_TIMEOUT`] for its turn.
+//! upgrading a read lock; a busy connection waits up to ten seconds for its turn.
 //! Reads that need several statements run in one read transaction, a consistent snapshot.
 
 mod errors;
@@ -30,7 +30,7 @@ use crate::MailSealer;
 use errors::db;
 
 /// How long a connection waits for a lock held by another before giving up.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections in the pool: SQLite has one writer at a time, so a handful is plenty.
 const MAX_CONNECTIONS: u32 = 5;
 
@@ -48,7 +48,7 @@ impl SqliteStore {
     /// date. Queued message bodies are sealed and opened with `sealer`.
     ///
     /// The connections use WAL journaling, `synchronous = NORMAL`, foreign keys and a
-    /// [`BUSY_TIMEOUT`].
+    /// busy timeout of ten seconds.
     pub async fn open(path: &Path, sealer: MailSealer) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::new()
             .filename(path)

@@ -247,18 +247,6 @@ pub(super) async fn count_mailboxes_in_dial_plan(
     u64::try_from(count).map_err(|e| corrupt("count", e))
 }
 
-pub(super) async fn count_policies_in_dial_plan(
-    conn: &mut SqliteConnection,
-    dial_plan: DialPlanId,
-) -> Result<u64, StoreError> {
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM policies WHERE dial_plan_id = ?")
-        .bind(dial_plan.to_string())
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db)?;
-    u64::try_from(count).map_err(|e| corrupt("count", e))
-}
-
 // ---------------------------------------------------------------------------------------
 // Mailboxes
 

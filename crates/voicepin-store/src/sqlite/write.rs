@@ -147,14 +147,17 @@ async fn delete_dial_plan(
     // The write lock is held: nothing changes between these reads and the delete. A stale
     // revision wins over "in use": the caller must re-read before anything else.
     current_revision(conn, "dial_plans", &id.to_string(), revision).await?;
-    let policies = read::count_policies_in_dial_plan(conn, id).await?;
     let mailboxes = read::count_mailboxes_in_dial_plan(conn, id).await?;
-    if policies > 0 || mailboxes > 0 {
-        return Err(StoreError::InUse(format!(
-            "{policies} UM mailbox polic{} and {mailboxes} UM mailbox(es)",
-            if policies == 1 { "y" } else { "ies" }
-        )));
+    if mailboxes > 0 {
+        return Err(StoreError::InUse(format!("{mailboxes} UM mailbox(es)")));
     }
+    // The port's contract: the plan goes with its policies. The use case deletes them
+    // first (and audits each); this also takes one created since it listed them.
+    sqlx::query("DELETE FROM policies WHERE dial_plan_id = ?")
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(in_use_or_db)?;
     let query = sqlx::query("DELETE FROM dial_plans WHERE id = ? AND revision = ?")
         .bind(id.to_string())
         .bind(revision.0);

@@ -649,7 +649,7 @@ pub async fn objects_in_use_cannot_be_deleted(store: Arc<dyn Store>) {
         .await,
         Err(StoreError::InUse(_))
     ));
-    // A dial plan with policies (and here a mailbox) stays.
+    // A dial plan with mailboxes stays, and so do its policies.
     assert!(matches!(
         write(&store, vec![Write::DeleteDialPlan(plan.id, plan.revision)]).await,
         Err(StoreError::InUse(_))
@@ -668,6 +668,16 @@ pub async fn objects_in_use_cannot_be_deleted(store: Arc<dyn Store>) {
     .unwrap();
     assert!(store.dial_plans().await.unwrap().is_empty());
     assert!(store.policies(None).await.unwrap().is_empty());
+
+    // A plan without mailboxes goes with the policies it still has.
+    let (plan, policy) = plan_and_policy(&store, "Fabrikam", 5).await;
+    let (other_plan, other_policy) = plan_and_policy(&store, "Other", 5).await;
+    write(&store, vec![Write::DeleteDialPlan(plan.id, plan.revision)])
+        .await
+        .unwrap();
+    assert_eq!(store.dial_plans().await.unwrap(), vec![other_plan]);
+    assert_eq!(store.policy(policy.id).await.unwrap(), None);
+    assert_eq!(store.policies(None).await.unwrap(), vec![other_policy]);
 }
 
 pub async fn lookups(store: Arc<dyn Store>) {
