@@ -50,10 +50,11 @@ impl MailSealer {
     /// Seals the body of `mail`: the notification (with its PIN), the recipient facts and
     /// the address.
     pub(crate) fn seal(&self, mail: &OutboundMail) -> Result<Vec<u8>, StoreError> {
-        let plaintext = Zeroizing::new(
-            serde_json::to_vec(&SealedBody::of(mail))
-                .map_err(|e| StoreError::Backend(format!("cannot encode a mail body: {e}")))?,
-        );
+        // Room for the whole body up front: a buffer that grew would leave copies of the
+        // PIN behind in the memory it gave up.
+        let mut plaintext = Zeroizing::new(Vec::with_capacity(body_capacity(mail)));
+        serde_json::to_writer(&mut *plaintext, &SealedBody::of(mail))
+            .map_err(|e| StoreError::Backend(format!("cannot encode a mail body: {e}")))?;
         let mut nonce = [0u8; NONCE_LENGTH];
         getrandom::fill(&mut nonce).map_err(|_| random_failed())?;
         let id = mail.id.0.into_bytes();
@@ -106,6 +107,36 @@ impl fmt::Debug for MailSealer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("MailSealer(<key redacted>)")
     }
+}
+
+/// More than the JSON of `mail` can take: room for the names and punctuation, plus every
+/// string six times over (the longest JSON escape, `\u001f`, is six bytes for one).
+fn body_capacity(mail: &OutboundMail) -> usize {
+    let recipient = &mail.recipient;
+    let texts = match &mail.notification {
+        Notification::Welcome {
+            pin,
+            um_enabled_text,
+            ..
+        } => pin.len() + um_enabled_text.len(),
+        Notification::PinReset {
+            pin,
+            reset_pin_text,
+            ..
+        } => pin.len() + reset_pin_text.len(),
+        Notification::LockedOut | Notification::PinChanged => 0,
+    };
+    let strings = texts
+        + mail.to.as_str().len()
+        + recipient.smtp_address.as_str().len()
+        + recipient.display_name.len()
+        + recipient.extension.as_ref().map_or(0, String::len)
+        + recipient
+            .access_numbers
+            .iter()
+            .map(|n| n.len() + 4)
+            .sum::<usize>();
+    512 + 6 * strings
 }
 
 fn random_failed() -> StoreError {
