@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod it {
+    mod deliver;
     mod pickup;
     mod render;
     mod support;

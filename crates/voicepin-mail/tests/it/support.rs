@@ -133,3 +133,110 @@ fn decode_quoted_printable(text: &str) -> String {
     }
     String::from_utf8(out).unwrap()
 }
+
+/// A fresh SQLite store in a temporary directory (kept alive by the returned guard).
+pub async fn store() -> (voicepin_store::SqliteStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = voicepin_store::SqliteStore::open(
+        &dir.path().join("voicepin.db"),
+        voicepin_store::MailSealer::new([7; voicepin_store::KEY_LENGTH]),
+    )
+    .await
+    .unwrap();
+    (store, dir)
+}
+
+/// Queues messages the way a use case does: in a committed change.
+pub async fn queue(store: &dyn voicepin_core::ports::Store, mail: Vec<OutboundMail>) {
+    store
+        .commit(voicepin_core::ports::Change {
+            mail,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+}
+
+/// The outbox record of one message.
+pub async fn record(
+    store: &dyn voicepin_core::ports::Store,
+    id: MailId,
+) -> voicepin_core::ports::MailRecord {
+    store
+        .mail_records(true, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id == id)
+        .unwrap()
+}
+
+/// A transport that answers from a script, then with a default answer, and remembers
+/// what it delivered.
+pub struct ScriptedTransport {
+    script: std::sync::Mutex<std::collections::VecDeque<Result<(), voicepin_mail::SendError>>>,
+    otherwise: Result<(), voicepin_mail::SendError>,
+    delivered: std::sync::Mutex<Vec<(MailId, Vec<u8>)>>,
+}
+
+impl ScriptedTransport {
+    /// Accepts everything.
+    pub fn accepting() -> Self {
+        Self::new(Vec::new(), Ok(()))
+    }
+
+    /// Answers `script` in order, then `otherwise`.
+    pub fn new(
+        script: Vec<Result<(), voicepin_mail::SendError>>,
+        otherwise: Result<(), voicepin_mail::SendError>,
+    ) -> Self {
+        Self {
+            script: std::sync::Mutex::new(script.into()),
+            otherwise,
+            delivered: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The ids delivered, in order.
+    pub fn delivered(&self) -> Vec<MailId> {
+        self.delivered
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// The bytes delivered, in order.
+    pub fn delivered_bytes(&self) -> Vec<Vec<u8>> {
+        self.delivered
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, b)| b.clone())
+            .collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl voicepin_mail::Transport for ScriptedTransport {
+    async fn send(
+        &self,
+        message: &lettre::Message,
+        info: &voicepin_mail::MessageInfo,
+    ) -> Result<(), voicepin_mail::SendError> {
+        let answer = self
+            .script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or_else(|| self.otherwise.clone());
+        if answer.is_ok() {
+            self.delivered
+                .lock()
+                .unwrap()
+                .push((info.id, message.formatted()));
+        }
+        answer
+    }
+}
