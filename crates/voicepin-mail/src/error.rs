@@ -46,6 +46,13 @@ impl MailError {
             Self::Store(_) => "mail-store-failed",
         }
     }
+
+    pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io {
+            what: what.into(),
+            source,
+        }
+    }
 }
 
 /// Why a transport did not deliver a message: worth a retry, or not.

@@ -6,7 +6,8 @@
 //! - [`render`]: the templates (welcome, PIN reset, locked out, PIN changed), a plain-text
 //!   and an HTML part, with the administrator's policy texts made safe ([`policy_text`]);
 //! - [`MailSettings`]: the sender and how the organisation presents itself;
-//! - [`Transport`]: where messages go; [`PickupFolder`] writes `.eml` files;
+//! - [`Transport`]: where messages go; [`PickupFolder`] writes `.eml` files,
+//!   [`SmtpTransport`] talks to a mail server configured by one URL ([`SmtpConfig`]);
 //! - [`deliver_due`]: one delivery run over the outbox, with retries and backoff
 //!   ([`RetryPolicy`]), reported as a [`DeliveryReport`] and summed up by [`Counters`].
 //!
@@ -18,10 +19,12 @@ pub mod error;
 pub mod policy_text;
 pub mod render;
 pub mod settings;
+pub mod smtp;
 pub mod transport;
 
 pub use deliver::{Counters, CountersSnapshot, DeliveryReport, RetryPolicy, deliver_due};
 pub use error::{MailError, SendError};
 pub use render::render;
 pub use settings::MailSettings;
+pub use smtp::{SmtpConfig, SmtpSecurity, SmtpTransport, SmtpUrl};
 pub use transport::{MessageInfo, PickupFolder, Transport};

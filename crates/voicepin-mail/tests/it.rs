@@ -7,5 +7,7 @@ mod it {
     mod deliver;
     mod pickup;
     mod render;
+    mod smtp;
+    mod smtp_server;
     mod support;
 }

@@ -1,0 +1,581 @@
+//! The SMTP transport (lettre), configured by one URL.
+//!
+//! | URL | connection |
+//! |---|---|
+//! | `smtp://host` | plain SMTP, port 25, no TLS |
+//! | `smtp://user:password@host:587?tls=required` | STARTTLS required (port 587 by default) |
+//! | `smtp://host?tls=opportunistic` | STARTTLS when the server offers it |
+//! | `smtps://host` | implicit TLS, port 465 |
+//!
+//! User and password are percent-decoded; the password may come from a file instead
+//! ([`SmtpConfig::password_file`]). A private CA (PEM) can be trusted besides the public
+//! roots. Connections are pooled and reused between messages.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::error::{MailError, SendError};
+use crate::transport::{MessageInfo, Transport};
+
+/// How long to wait for the server at each step, by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How the connection is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// No TLS: only for a relay on the same host or network.
+    None,
+    /// STARTTLS if the server offers it, plain otherwise.
+    StartTlsOpportunistic,
+    /// STARTTLS or nothing.
+    StartTlsRequired,
+    /// TLS from the first byte (`smtps`).
+    ImplicitTls,
+}
+
+/// An SMTP URL, parsed. Its `Debug` and `Display` never show the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpUrl {
+    /// How the connection is protected.
+    pub security: SmtpSecurity,
+    /// Host name or IP address (without brackets).
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// User name to authenticate with, if any.
+    pub user: Option<String>,
+    password: Option<String>,
+}
+
+impl SmtpUrl {
+    /// Parses `smtp://[user[:password]@]host[:port][/][?tls=required|opportunistic|none]`
+    /// or `smtps://[user[:password]@]host[:port][/]`. Errors never repeat the URL: it may
+    /// hold a password.
+    pub fn parse(text: &str) -> Result<Self, MailError> {
+        let invalid = |why: &str| MailError::Config(format!("SMTP URL: {why}"));
+        let (scheme, rest) = text
+            .trim()
+            .split_once("://")
+            .ok_or_else(|| invalid("expected smtp://… or smtps://…"))?;
+        let implicit = match scheme.to_ascii_lowercase().as_str() {
+            "smtp" => false,
+            "smtps" => true,
+            _ => return Err(invalid("the scheme must be smtp or smtps")),
+        };
+        let (rest, query) = match rest.split_once('?') {
+            Some((rest, query)) => (rest, Some(query)),
+            None => (rest, None),
+        };
+        if rest.contains('#') || query.is_some_and(|q| q.contains('#')) {
+            return Err(invalid("a fragment (#) is not allowed"));
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(slash) => (&rest[..slash], &rest[slash..]),
+            None => (rest, ""),
+        };
+        if !path.is_empty() && path != "/" {
+            return Err(invalid(
+                "a path is not allowed (set the HELO name with its own option)",
+            ));
+        }
+
+        let (userinfo, hostport) = match authority.rfind('@') {
+            Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
+            None => (None, authority),
+        };
+        let (user, password) = match userinfo {
+            None => (None, None),
+            Some(info) => {
+                let (user, password) = match info.split_once(':') {
+                    Some((user, password)) => (user, Some(password)),
+                    None => (info, None),
+                };
+                let user = percent_decode(user).ok_or_else(|| invalid("bad user name"))?;
+                if user.is_empty() {
+                    return Err(invalid("the user name is empty"));
+                }
+                let password = password
+                    .map(|p| percent_decode(p).ok_or_else(|| invalid("bad password encoding")))
+                    .transpose()?;
+                (Some(user), password)
+            }
+        };
+        let (host, port) = split_host_port(hostport).ok_or_else(|| invalid("bad host or port"))?;
+
+        let mut tls = None;
+        for pair in query.into_iter().flat_map(|q| q.split('&')) {
+            if pair.is_empty() {
+                continue;
+            }
+            match pair.split_once('=') {
+                Some(("tls", value)) if tls.is_none() => tls = Some(value.to_ascii_lowercase()),
+                Some(("tls", _)) => return Err(invalid("tls is given twice")),
+                _ => return Err(invalid("the only query parameter is tls")),
+            }
+        }
+        let security = match (implicit, tls.as_deref()) {
+            (true, None) => SmtpSecurity::ImplicitTls,
+            (true, Some(_)) => return Err(invalid("smtps is always TLS: drop the tls parameter")),
+            (false, None | Some("none")) => SmtpSecurity::None,
+            (false, Some("required")) => SmtpSecurity::StartTlsRequired,
+            (false, Some("opportunistic")) => SmtpSecurity::StartTlsOpportunistic,
+            (false, Some(_)) => return Err(invalid("tls must be required, opportunistic or none")),
+        };
+        let port = port.unwrap_or(match security {
+            SmtpSecurity::None => 25,
+            SmtpSecurity::StartTlsOpportunistic | SmtpSecurity::StartTlsRequired => 587,
+            SmtpSecurity::ImplicitTls => 465,
+        });
+        Ok(Self {
+            security,
+            host,
+            port,
+            user,
+            password,
+        })
+    }
+
+    /// The password given in the URL.
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_deref()
+    }
+}
+
+impl fmt::Display for SmtpUrl {
+    /// The URL without its password, for logs and status pages.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.security == SmtpSecurity::ImplicitTls {
+            "smtps"
+        } else {
+            "smtp"
+        };
+        write!(f, "{scheme}://")?;
+        if let Some(user) = &self.user {
+            write!(f, "{}@", percent_encode(user))?;
+        }
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)?;
+        } else {
+            write!(f, "{}:{}", self.host, self.port)?;
+        }
+        match self.security {
+            SmtpSecurity::StartTlsRequired => f.write_str("?tls=required"),
+            SmtpSecurity::StartTlsOpportunistic => f.write_str("?tls=opportunistic"),
+            SmtpSecurity::None | SmtpSecurity::ImplicitTls => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpUrl")
+            .field("security", &self.security)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Host and optional port; IPv6 literals in brackets.
+fn split_host_port(text: &str) -> Option<(String, Option<u16>)> {
+    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':')?),
+        };
+        host.parse::<std::net::Ipv6Addr>().ok()?;
+        (host.to_owned(), port)
+    } else {
+        let (host, port) = match text.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (text, None),
+        };
+        let valid = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_');
+        if !valid {
+            return None;
+        }
+        (host.to_ascii_lowercase(), port)
+    };
+    let port = match port {
+        None => None,
+        Some(p) => Some(p.parse::<u16>().ok().filter(|p| *p != 0)?),
+    };
+    Some((host, port))
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Everything needed to reach the SMTP server.
+#[derive(Clone, Debug)]
+pub struct SmtpConfig {
+    /// The server, as a URL (see the [module documentation](self)).
+    pub url: SmtpUrl,
+    /// The name to introduce ourselves with in EHLO; by default the host name.
+    pub helo_name: Option<String>,
+    /// A PEM file of CA certificates to trust besides the public roots.
+    pub ca_file: Option<PathBuf>,
+    /// A file holding the password (trailing line break ignored), instead of the URL.
+    pub password_file: Option<PathBuf>,
+    /// How long to wait for the server at each step.
+    pub timeout: Duration,
+    /// The most connections kept open at once.
+    pub max_connections: u32,
+}
+
+impl SmtpConfig {
+    /// A configuration for `url`, with the defaults for everything else.
+    pub fn new(url: &str) -> Result<Self, MailError> {
+        Ok(Self {
+            url: SmtpUrl::parse(url)?,
+            helo_name: None,
+            ca_file: None,
+            password_file: None,
+            timeout: DEFAULT_TIMEOUT,
+            max_connections: 2,
+        })
+    }
+}
+
+/// Sends messages to an SMTP server, reusing connections.
+///
+/// The connection pool is started on first use, inside the Tokio runtime; once used, the
+/// transport must also be dropped inside it (the pool closes its connections then).
+pub struct SmtpTransport {
+    builder: AsyncSmtpTransportBuilder,
+    inner: OnceLock<AsyncSmtpTransport<Tokio1Executor>>,
+    url: SmtpUrl,
+}
+
+impl fmt::Debug for SmtpTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpTransport")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmtpTransport {
+    /// Builds the transport, reading the CA and password files: a configuration error shows
+    /// here, at start-up. Nothing is connected yet, and no runtime is needed yet.
+    pub fn new(config: &SmtpConfig) -> Result<Self, MailError> {
+        let url = &config.url;
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&url.host)
+            .port(url.port)
+            .timeout(Some(config.timeout))
+            .pool_config(
+                PoolConfig::new()
+                    .max_size(config.max_connections.max(1))
+                    .idle_timeout(Duration::from_secs(60)),
+            );
+        if let Some(name) = &config.helo_name {
+            builder = builder.hello_name(ClientId::Domain(name.clone()));
+        }
+        if url.security != SmtpSecurity::None {
+            let parameters = tls_parameters(&url.host, config)?;
+            builder = builder.tls(match url.security {
+                SmtpSecurity::StartTlsOpportunistic => Tls::Opportunistic(parameters),
+                SmtpSecurity::StartTlsRequired => Tls::Required(parameters),
+                SmtpSecurity::ImplicitTls | SmtpSecurity::None => Tls::Wrapper(parameters),
+            });
+        } else if config.ca_file.is_some() {
+            return Err(MailError::Config(
+                "a CA file is given but the SMTP URL asks for no TLS".to_owned(),
+            ));
+        }
+        if let Some(credentials) = credentials(config)? {
+            if url.security == SmtpSecurity::None {
+                tracing::warn!(server = %url, "the SMTP password will be sent without TLS");
+            }
+            builder = builder.credentials(credentials);
+        }
+        Ok(Self {
+            builder,
+            inner: OnceLock::new(),
+            url: url.clone(),
+        })
+    }
+
+    fn client(&self) -> &AsyncSmtpTransport<Tokio1Executor> {
+        self.inner.get_or_init(|| self.builder.clone().build())
+    }
+
+    /// The server, without its password.
+    pub fn url(&self) -> &SmtpUrl {
+        &self.url
+    }
+
+    /// Connects (with TLS and authentication as configured) and says NOOP: whether the
+    /// server is reachable and accepts us.
+    pub async fn test_connection(&self) -> Result<(), SendError> {
+        match self.client().test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(SendError::Transient(
+                "the SMTP server did not answer NOOP".to_owned(),
+            )),
+            Err(e) => Err(classify(&e)),
+        }
+    }
+}
+
+fn tls_parameters(host: &str, config: &SmtpConfig) -> Result<TlsParameters, MailError> {
+    let mut builder = TlsParameters::builder(host.to_owned());
+    if let Some(path) = &config.ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| MailError::io(format!("cannot read CA file {}", path.display()), e))?;
+        let invalid = |why: String| MailError::Config(format!("CA file {}: {why}", path.display()));
+        // lettre accepts a file without any certificate; trusting nothing is surely a mistake.
+        let text = String::from_utf8_lossy(&pem);
+        if !(text.contains("-----BEGIN CERTIFICATE-----")
+            && text.contains("-----END CERTIFICATE-----"))
+        {
+            return Err(invalid("no PEM certificate in it".to_owned()));
+        }
+        let certificate = Certificate::from_pem(&pem).map_err(|e| invalid(e.to_string()))?;
+        builder = builder.add_root_certificate(certificate);
+    }
+    builder
+        .build_rustls()
+        .map_err(|e| MailError::Config(format!("TLS for {host}: {e}")))
+}
+
+fn credentials(config: &SmtpConfig) -> Result<Option<Credentials>, MailError> {
+    let url = &config.url;
+    let from_file = match &config.password_file {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                MailError::io(format!("cannot read password file {}", path.display()), e)
+            })?;
+            Some(text.trim_end_matches(['\r', '\n']).to_owned())
+        }
+    };
+    let password = match (url.password(), from_file) {
+        (Some(_), Some(_)) => {
+            return Err(MailError::Config(
+                "the SMTP password is given both in the URL and in a file".to_owned(),
+            ));
+        }
+        (Some(password), None) => Some(password.to_owned()),
+        (None, from_file) => from_file,
+    };
+    match (&url.user, password) {
+        (Some(user), Some(password)) => Ok(Some(Credentials::new(user.clone(), password))),
+        (Some(_), None) => Err(MailError::Config(
+            "the SMTP URL names a user but no password is given".to_owned(),
+        )),
+        (None, Some(_)) => Err(MailError::Config(
+            "an SMTP password is given but the URL names no user".to_owned(),
+        )),
+        (None, None) => Ok(None),
+    }
+}
+
+/// 5xx means this message will never be accepted, except the authentication replies:
+/// those are about our configuration, and the message should wait until it is fixed.
+fn classify(error: &lettre::transport::smtp::Error) -> SendError {
+    let code = error.status().map(u16::from);
+    let text = error.to_string();
+    match code {
+        Some(530 | 534 | 535 | 538) => SendError::Transient(format!(
+            "{text} (authentication refused: check the SMTP user and password)"
+        )),
+        _ if error.is_permanent() => SendError::Permanent(text),
+        _ => SendError::Transient(text),
+    }
+}
+
+#[async_trait]
+impl Transport for SmtpTransport {
+    async fn send(&self, message: &Message, _info: &MessageInfo) -> Result<(), SendError> {
+        self.client()
+            .send_raw(message.envelope(), &message.formatted())
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> SmtpUrl {
+        SmtpUrl::parse(text).unwrap()
+    }
+
+    #[test]
+    fn plain_smtp_defaults_to_port_25() {
+        let url = parse("smtp://mail.contoso.com");
+        assert_eq!(url.security, SmtpSecurity::None);
+        assert_eq!((url.host.as_str(), url.port), ("mail.contoso.com", 25));
+        assert_eq!((url.user.as_deref(), url.password()), (None, None));
+        assert_eq!(parse("smtp://mail.contoso.com:2525/").port, 2525);
+    }
+
+    #[test]
+    fn starttls_defaults_to_port_587() {
+        let url = parse("smtp://relay:s3cret@mail.contoso.com?tls=required");
+        assert_eq!(url.security, SmtpSecurity::StartTlsRequired);
+        assert_eq!(url.port, 587);
+        assert_eq!(url.user.as_deref(), Some("relay"));
+        assert_eq!(url.password(), Some("s3cret"));
+        let url = parse("SMTP://mail.contoso.com:25?tls=Opportunistic");
+        assert_eq!(url.security, SmtpSecurity::StartTlsOpportunistic);
+        assert_eq!(url.port, 25);
+    }
+
+    #[test]
+    fn smtps_is_implicit_tls_on_465() {
+        let url = parse("smtps://mail.contoso.com");
+        assert_eq!(url.security, SmtpSecurity::ImplicitTls);
+        assert_eq!(url.port, 465);
+        assert!(SmtpUrl::parse("smtps://mail.contoso.com?tls=required").is_err());
+    }
+
+    #[test]
+    fn user_and_password_are_percent_decoded() {
+        let url = parse("smtp://voice%40contoso.com:p%3Ass%40w%2Fo%25rd@mail.contoso.com:587");
+        assert_eq!(url.user.as_deref(), Some("voice@contoso.com"));
+        assert_eq!(url.password(), Some("p:ss@w/o%rd"));
+        // An unencoded @ in the password still works: the host follows the last @.
+        let url = parse("smtp://relay:p@ss@mail.contoso.com");
+        assert_eq!(url.password(), Some("p@ss"));
+        assert_eq!(url.host, "mail.contoso.com");
+        let url = parse("smtp://caf%C3%A9:x@h");
+        assert_eq!(url.user.as_deref(), Some("caf\u{e9}"));
+    }
+
+    #[test]
+    fn ipv6_literals_take_brackets() {
+        let url = parse("smtp://[::1]:2525");
+        assert_eq!((url.host.as_str(), url.port), ("::1", 2525));
+        assert_eq!(url.to_string(), "smtp://[::1]:2525");
+        assert_eq!(parse("smtp://[2001:db8::25]").port, 25);
+    }
+
+    #[test]
+    fn bad_urls_are_refused_without_repeating_the_password() {
+        for text in [
+            "mail.contoso.com",
+            "http://mail.contoso.com",
+            "smtp://",
+            "smtp://:pw@host",
+            "smtp://host:0",
+            "smtp://host:99999",
+            "smtp://host:port",
+            "smtp://ho st",
+            "smtp://host/helo",
+            "smtp://host?tls=maybe",
+            "smtp://host?tls=required&tls=none",
+            "smtp://host?starttls=1",
+            "smtp://user:hunter2%zz@host",
+            "smtp://user:hunter2@host#frag",
+            "smtp://[::1",
+            "smtp://[nothex]:25",
+        ] {
+            let error = SmtpUrl::parse(text).unwrap_err();
+            assert_eq!(error.code(), "mail-config-invalid", "{text}");
+            assert!(!error.to_string().contains("hunter2"), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn display_and_debug_hide_the_password() {
+        let url = parse("smtp://relay%20user:hunter2@Mail.Contoso.com?tls=required");
+        assert_eq!(
+            url.to_string(),
+            "smtp://relay%20user@mail.contoso.com:587?tls=required"
+        );
+        let debug = format!("{url:?}");
+        assert!(!debug.contains("hunter2"));
+        assert!(debug.contains("<redacted>"));
+    }
+
+    #[test]
+    fn password_may_come_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smtp-password");
+        std::fs::write(&path, "from file\n").unwrap();
+        let mut config = SmtpConfig::new("smtp://relay@mail.contoso.com?tls=required").unwrap();
+        config.password_file = Some(path.clone());
+        assert!(credentials(&config).unwrap().is_some());
+        assert!(SmtpTransport::new(&config).is_ok());
+
+        let mut both = SmtpConfig::new("smtp://relay:x@mail.contoso.com").unwrap();
+        both.password_file = Some(path.clone());
+        assert_eq!(
+            credentials(&both).unwrap_err().code(),
+            "mail-config-invalid"
+        );
+
+        let no_password = SmtpConfig::new("smtp://relay@mail.contoso.com").unwrap();
+        assert!(credentials(&no_password).is_err());
+
+        let mut no_user = SmtpConfig::new("smtp://mail.contoso.com").unwrap();
+        no_user.password_file = Some(path);
+        assert!(credentials(&no_user).is_err());
+
+        let mut missing = SmtpConfig::new("smtp://relay@mail.contoso.com").unwrap();
+        missing.password_file = Some(dir.path().join("nope"));
+        assert_eq!(credentials(&missing).unwrap_err().code(), "mail-io-failed");
+    }
+
+    #[test]
+    fn a_ca_file_must_be_pem() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        std::fs::write(&path, "-----BEGIN CERTIFICATE-----\nnot base64!\n").unwrap();
+        let mut config = SmtpConfig::new("smtps://mail.contoso.com").unwrap();
+        config.ca_file = Some(path);
+        assert_eq!(
+            SmtpTransport::new(&config).unwrap_err().code(),
+            "mail-config-invalid"
+        );
+        let mut plain = SmtpConfig::new("smtp://mail.contoso.com").unwrap();
+        plain.ca_file = Some(dir.path().join("ca.pem"));
+        assert!(SmtpTransport::new(&plain).is_err());
+    }
+}
