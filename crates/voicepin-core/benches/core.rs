@@ -13,13 +13,7 @@ use voicepin_core::policy::{ExtendedChecks, PinPolicy};
 use voicepin_core::rules::{NoHistory, RuleContext, check_pin};
 
 fn context<'a>(policy: &'a PinPolicy, extensions: &'a [String]) -> RuleContext<'a> {
-    RuleContext {
-        policy,
-        extensions,
-        first_name: "Tony",
-        last_name: "Smith",
-        history: &NoHistory,
-    }
+    RuleContext { policy, extensions, first_name: "Tony", last_name: "Smith", history: &NoHistory }
 }
 
 fn rules(c: &mut Criterion) {
@@ -39,12 +33,10 @@ fn rules(c: &mut Criterion) {
         ..PinPolicy::default()
     };
     // A mix of passing and failing candidates, as people type them.
-    let candidates: Vec<Pin> = [
-        "1985848", "123456", "482913", "111111", "6697", "90210487", "12a456", "730195",
-    ]
-    .into_iter()
-    .map(Pin::new)
-    .collect();
+    let candidates: Vec<Pin> = ["1985848", "123456", "482913", "111111", "6697", "90210487", "12a456", "730195"]
+        .into_iter()
+        .map(Pin::new)
+        .collect();
     let mut group = c.benchmark_group("rules");
     group.throughput(Throughput::Elements(candidates.len() as u64));
     group.bench_function("check_pin/default_policy", |b| {
@@ -79,19 +71,13 @@ fn rules(c: &mut Criterion) {
 }
 
 fn argon2(c: &mut Criterion) {
-    let hasher = Argon2Hasher::new(
-        vec![PepperKey::new("k1", [7; 32]).unwrap()],
-        Argon2Cost::default(),
-    )
-    .unwrap();
+    let hasher = Argon2Hasher::new(vec![PepperKey::new("k1", [7; 32]).unwrap()], Argon2Cost::default()).unwrap();
     let pin = Pin::new("1985848");
     let hash = hasher.hash(&pin).unwrap();
     let mut group = c.benchmark_group("argon2id");
     group.sample_size(20);
     group.throughput(Throughput::Elements(1));
-    group.bench_function("verify/default_cost_19MiB_t2_p1", |b| {
-        b.iter(|| black_box(hasher.verify(&pin, &hash)))
-    });
+    group.bench_function("verify/default_cost_19MiB_t2_p1", |b| b.iter(|| black_box(hasher.verify(&pin, &hash))));
     group.finish();
 }
 

@@ -38,9 +38,7 @@ impl Channel {
 
     /// Parses a stored channel.
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Cli, Self::Api, Self::Web, Self::Phone, Self::System]
-            .into_iter()
-            .find(|c| c.as_str() == text)
+        [Self::Cli, Self::Api, Self::Web, Self::Phone, Self::System].into_iter().find(|c| c.as_str() == text)
     }
 }
 
@@ -66,12 +64,7 @@ pub struct RequestContext {
 impl RequestContext {
     /// A request from the local command line.
     pub fn cli(actor: impl Into<String>) -> Self {
-        Self {
-            actor: actor.into(),
-            role: None,
-            channel: Channel::Cli,
-            source: None,
-        }
+        Self { actor: actor.into(), role: None, channel: Channel::Cli, source: None }
     }
 }
 
@@ -165,9 +158,7 @@ impl AuditAction {
 
     /// Parses a stored action name.
     pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.as_str().eq_ignore_ascii_case(text))
+        Self::ALL.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(text))
     }
 }
 
@@ -198,12 +189,7 @@ pub struct AuditEvent {
 
 impl AuditEvent {
     /// An event for `context` now.
-    pub fn new(
-        context: &RequestContext,
-        at: OffsetDateTime,
-        action: AuditAction,
-        target: impl Into<String>,
-    ) -> Self {
+    pub fn new(context: &RequestContext, at: OffsetDateTime, action: AuditAction, target: impl Into<String>) -> Self {
         Self {
             id: AuditId::new_random(),
             at,

@@ -22,11 +22,7 @@ pub struct InvalidValue {
 impl InvalidValue {
     /// A value refused for `field`.
     pub fn new(field: &'static str, allowed: &str, given: String) -> Self {
-        Self {
-            field,
-            allowed: allowed.to_owned(),
-            given,
-        }
+        Self { field, allowed: allowed.to_owned(), given }
     }
 }
 
@@ -94,9 +90,7 @@ pub enum Error {
         identity: String,
     },
     /// An identity matches more than one object.
-    #[error(
-        "{kind} identity {identity:?} matches more than one object; use the SMTP address or id"
-    )]
+    #[error("{kind} identity {identity:?} matches more than one object; use the SMTP address or id")]
     Ambiguous {
         /// What was looked for.
         kind: ObjectKind,
@@ -169,6 +163,17 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Names the object when the store refused to remove it because it is in use (a
+    /// mailbox appeared between the use case's own check and its commit).
+    pub(crate) fn in_use(self, kind: ObjectKind, identity: &str) -> Self {
+        match self {
+            Self::Store(StoreError::InUse(by)) => Self::InUse { kind, identity: identity.to_owned(), by },
+            other => other,
+        }
+    }
+}
+
 impl From<StoreError> for Error {
     fn from(error: StoreError) -> Self {
         match error {
@@ -180,11 +185,7 @@ impl From<StoreError> for Error {
 }
 
 fn describe_violations(violations: &[PinRuleViolation]) -> String {
-    violations
-        .iter()
-        .map(|v| v.to_string())
-        .collect::<Vec<_>>()
-        .join("; ")
+    violations.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("; ")
 }
 
 /// The result type of the use cases.

@@ -47,10 +47,7 @@ pub enum GenerateError {
 
 /// Generates a PIN of the policy's generated length (max(MinPINLength, 6)) that passes every
 /// rule of `context`, its history included.
-pub fn generate_pin(
-    context: &RuleContext<'_>,
-    random: &mut dyn RandomSource,
-) -> Result<Pin, GenerateError> {
+pub fn generate_pin(context: &RuleContext<'_>, random: &mut dyn RandomSource) -> Result<Pin, GenerateError> {
     let length = context.policy.generated_length();
     let mut digits = DigitStream::default();
     for _ in 0..MAX_CANDIDATES {
@@ -59,9 +56,7 @@ pub fn generate_pin(
             text.push(char::from(b'0' + digits.next(random)?));
         }
         let candidate = Pin::new(text);
-        if check_pattern_rules(&candidate, context).is_empty()
-            && check_history_rules(&candidate, context).is_empty()
-        {
+        if check_pattern_rules(&candidate, context).is_empty() && check_history_rules(&candidate, context).is_empty() {
             return Ok(candidate);
         }
     }
@@ -78,11 +73,7 @@ struct DigitStream {
 
 impl Default for DigitStream {
     fn default() -> Self {
-        Self {
-            buffer: [0; 64],
-            next: 0,
-            filled: false,
-        }
+        Self { buffer: [0; 64], next: 0, filled: false }
     }
 }
 
@@ -131,18 +122,8 @@ mod tests {
         }
     }
 
-    fn context<'a>(
-        policy: &'a PinPolicy,
-        extensions: &'a [String],
-        history: &'a dyn PinHistory,
-    ) -> RuleContext<'a> {
-        RuleContext {
-            policy,
-            extensions,
-            first_name: "Tony",
-            last_name: "Smith",
-            history,
-        }
+    fn context<'a>(policy: &'a PinPolicy, extensions: &'a [String], history: &'a dyn PinHistory) -> RuleContext<'a> {
+        RuleContext { policy, extensions, first_name: "Tony", last_name: "Smith", history }
     }
 
     fn strict(min: u32) -> PinPolicy {
@@ -196,10 +177,7 @@ mod tests {
     fn avoids_history() {
         // With a 4-digit space and a seeded source, find the first PIN it would draw, then
         // forbid it: the generator must draw another.
-        let policy = PinPolicy {
-            min_pin_length: MinPinLength::new(4).unwrap(),
-            ..PinPolicy::default()
-        };
+        let policy = PinPolicy { min_pin_length: MinPinLength::new(4).unwrap(), ..PinPolicy::default() };
         let first = generate_pin(&context(&policy, &[], &NoHistory), &mut Seeded(42)).unwrap();
         let history = Only(first.clone());
         let second = generate_pin(&context(&policy, &[], &history), &mut Seeded(42)).unwrap();
@@ -220,10 +198,7 @@ mod tests {
         }
         let total: u32 = counts.iter().sum();
         let expected = f64::from(total) / 10.0;
-        let chi2: f64 = counts
-            .iter()
-            .map(|&c| (f64::from(c) - expected).powi(2) / expected)
-            .sum();
+        let chi2: f64 = counts.iter().map(|&c| (f64::from(c) - expected).powi(2) / expected).sum();
         assert!(chi2 < 27.88, "digit counts {counts:?}, chi2 {chi2}");
     }
 
@@ -240,10 +215,7 @@ mod tests {
         }
         for position in counts {
             let expected = 600.0;
-            let chi2: f64 = position
-                .iter()
-                .map(|&c| (f64::from(c) - expected).powi(2) / expected)
-                .sum();
+            let chi2: f64 = position.iter().map(|&c| (f64::from(c) - expected).powi(2) / expected).sum();
             assert!(chi2 < 27.88, "position counts {position:?}, chi2 {chi2}");
         }
     }

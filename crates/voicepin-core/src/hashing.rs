@@ -102,18 +102,11 @@ pub struct PepperKey {
 impl PepperKey {
     /// A key with an identifier of 1-16 letters, digits or dashes.
     pub fn new(id: &str, secret: [u8; PEPPER_LENGTH]) -> Result<Self, HashError> {
-        let valid_id = !id.is_empty()
-            && id.len() <= 16
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let valid_id = !id.is_empty() && id.len() <= 16 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !valid_id {
-            return Err(HashError::Malformed(
-                "a pepper key id is 1-16 letters, digits or dashes",
-            ));
+            return Err(HashError::Malformed("a pepper key id is 1-16 letters, digits or dashes"));
         }
-        Ok(Self {
-            id: id.to_owned(),
-            secret: Zeroizing::new(secret),
-        })
+        Ok(Self { id: id.to_owned(), secret: Zeroizing::new(secret) })
     }
 
     /// A new random key.
@@ -138,9 +131,7 @@ impl PepperKey {
 
 impl fmt::Debug for PepperKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PepperKey")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
+        f.debug_struct("PepperKey").field("id", &self.id).finish_non_exhaustive()
     }
 }
 
@@ -158,11 +149,7 @@ pub struct Argon2Cost {
 impl Default for Argon2Cost {
     /// OWASP's minimum for Argon2id: 19 MiB, 2 passes, 1 lane.
     fn default() -> Self {
-        Self {
-            memory_kib: 19 * 1024,
-            iterations: 2,
-            parallelism: 1,
-        }
+        Self { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
     }
 }
 
@@ -190,20 +177,10 @@ impl Argon2Hasher {
         if keys.is_empty() {
             return Err(HashError::Malformed("at least one pepper key is needed"));
         }
-        let params = Params::new(
-            cost.memory_kib,
-            cost.iterations,
-            cost.parallelism,
-            Some(OUTPUT_LENGTH),
-        )
-        .map_err(|e| HashError::Argon2(e.to_string()))?;
+        let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, Some(OUTPUT_LENGTH))
+            .map_err(|e| HashError::Argon2(e.to_string()))?;
         let current = keys.len() - 1;
-        Ok(Self {
-            keys,
-            current,
-            cost,
-            params,
-        })
+        Ok(Self { keys, current, cost, params })
     }
 
     /// The id of the key new hashes are made with.
@@ -218,13 +195,8 @@ impl Argon2Hasher {
         pin: &Pin,
         salt: &[u8],
     ) -> Result<Zeroizing<[u8; OUTPUT_LENGTH]>, HashError> {
-        let argon2 = Argon2::new_with_secret(
-            key.secret.as_slice(),
-            Algorithm::Argon2id,
-            Version::V0x13,
-            params,
-        )
-        .map_err(|e| HashError::Argon2(e.to_string()))?;
+        let argon2 = Argon2::new_with_secret(key.secret.as_slice(), Algorithm::Argon2id, Version::V0x13, params)
+            .map_err(|e| HashError::Argon2(e.to_string()))?;
         let mut output = Zeroizing::new([0u8; OUTPUT_LENGTH]);
         argon2
             .hash_password_into(pin.expose().as_bytes(), salt, output.as_mut_slice())
@@ -239,11 +211,7 @@ impl PinHasher for Argon2Hasher {
         getrandom::fill(&mut salt).map_err(|_| HashError::Random)?;
         let key = &self.keys[self.current];
         let output = self.compute(key, self.params.clone(), pin, &salt)?;
-        let Argon2Cost {
-            memory_kib,
-            iterations,
-            parallelism,
-        } = self.cost;
+        let Argon2Cost { memory_kib, iterations, parallelism } = self.cost;
         Ok(PinHash(format!(
             "$argon2id$v=19$m={memory_kib},t={iterations},p={parallelism},keyid={}${}${}",
             key.id,
@@ -259,13 +227,9 @@ impl PinHasher for Argon2Hasher {
             .iter()
             .find(|k| k.id == stored.key_id)
             .ok_or_else(|| HashError::UnknownKey(stored.key_id.to_owned()))?;
-        let params = Params::new(
-            stored.cost.memory_kib,
-            stored.cost.iterations,
-            stored.cost.parallelism,
-            Some(OUTPUT_LENGTH),
-        )
-        .map_err(|e| HashError::Argon2(e.to_string()))?;
+        let params =
+            Params::new(stored.cost.memory_kib, stored.cost.iterations, stored.cost.parallelism, Some(OUTPUT_LENGTH))
+                .map_err(|e| HashError::Argon2(e.to_string()))?;
         let output = self.compute(key, params, pin, &stored.salt)?;
         if output.as_slice().ct_eq(&stored.output).into() {
             Ok(Verification::Match)
@@ -299,41 +263,16 @@ struct StoredHash<'a> {
 impl<'a> StoredHash<'a> {
     fn parse(text: &'a str) -> Result<Self, HashError> {
         let mut parts = text.split('$');
-        let (
-            Some(""),
-            Some("argon2id"),
-            Some("v=19"),
-            Some(params),
-            Some(salt),
-            Some(output),
-            None,
-        ) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        )
+        let (Some(""), Some("argon2id"), Some("v=19"), Some(params), Some(salt), Some(output), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(HashError::Malformed("not an argon2id v=19 PHC string"));
         };
-        let mut cost = Argon2Cost {
-            memory_kib: 0,
-            iterations: 0,
-            parallelism: 0,
-        };
+        let mut cost = Argon2Cost { memory_kib: 0, iterations: 0, parallelism: 0 };
         let mut key_id = None;
         for param in params.split(',') {
-            let (name, value) = param
-                .split_once('=')
-                .ok_or(HashError::Malformed("parameter without a value"))?;
-            let number = || {
-                value
-                    .parse::<u32>()
-                    .map_err(|_| HashError::Malformed("parameter is not a number"))
-            };
+            let (name, value) = param.split_once('=').ok_or(HashError::Malformed("parameter without a value"))?;
+            let number = || value.parse::<u32>().map_err(|_| HashError::Malformed("parameter is not a number"));
             match name {
                 "m" => cost.memory_kib = number()?,
                 "t" => cost.iterations = number()?,
@@ -343,21 +282,12 @@ impl<'a> StoredHash<'a> {
             }
         }
         let key_id = key_id.ok_or(HashError::Malformed("no keyid parameter"))?;
-        let decode = |part: &str| {
-            STANDARD_NO_PAD
-                .decode(part)
-                .map_err(|_| HashError::Malformed("bad base64"))
-        };
+        let decode = |part: &str| STANDARD_NO_PAD.decode(part).map_err(|_| HashError::Malformed("bad base64"));
         let output = decode(output)?;
         if output.len() != OUTPUT_LENGTH {
             return Err(HashError::Malformed("hash has the wrong length"));
         }
-        Ok(Self {
-            cost,
-            key_id,
-            salt: decode(salt)?,
-            output,
-        })
+        Ok(Self { cost, key_id, salt: decode(salt)?, output })
     }
 }
 
@@ -367,18 +297,11 @@ mod tests {
 
     /// Cheap parameters: the tests check behaviour, not cost.
     pub(crate) fn cheap() -> Argon2Cost {
-        Argon2Cost {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        }
+        Argon2Cost { memory_kib: 64, iterations: 1, parallelism: 1 }
     }
 
     fn hasher(ids: &[&str]) -> Argon2Hasher {
-        let keys = ids
-            .iter()
-            .map(|id| PepperKey::new(id, [id.len() as u8; 32]).unwrap())
-            .collect();
+        let keys = ids.iter().map(|id| PepperKey::new(id, [id.len() as u8; 32]).unwrap()).collect();
         Argon2Hasher::new(keys, cheap()).unwrap()
     }
 
@@ -386,18 +309,9 @@ mod tests {
     fn a_hash_verifies_its_pin_only() {
         let hasher = hasher(&["k1"]);
         let hash = hasher.hash(&Pin::new("1985848")).unwrap();
-        assert!(
-            hash.as_str()
-                .starts_with("$argon2id$v=19$m=64,t=1,p=1,keyid=k1$")
-        );
-        assert_eq!(
-            hasher.verify(&Pin::new("1985848"), &hash).unwrap(),
-            Verification::Match
-        );
-        assert_eq!(
-            hasher.verify(&Pin::new("1985849"), &hash).unwrap(),
-            Verification::Mismatch
-        );
+        assert!(hash.as_str().starts_with("$argon2id$v=19$m=64,t=1,p=1,keyid=k1$"));
+        assert_eq!(hasher.verify(&Pin::new("1985848"), &hash).unwrap(), Verification::Match);
+        assert_eq!(hasher.verify(&Pin::new("1985849"), &hash).unwrap(), Verification::Mismatch);
         assert!(!hash.as_str().contains("1985848"));
         assert_eq!(format!("{hash:?}"), "PinHash(..)");
     }
@@ -412,13 +326,9 @@ mod tests {
     #[test]
     fn the_pepper_is_part_of_the_hash() {
         let one = Argon2Hasher::new(vec![PepperKey::new("k1", [1; 32]).unwrap()], cheap()).unwrap();
-        let other =
-            Argon2Hasher::new(vec![PepperKey::new("k1", [2; 32]).unwrap()], cheap()).unwrap();
+        let other = Argon2Hasher::new(vec![PepperKey::new("k1", [2; 32]).unwrap()], cheap()).unwrap();
         let hash = one.hash(&Pin::new("482913")).unwrap();
-        assert_eq!(
-            other.verify(&Pin::new("482913"), &hash).unwrap(),
-            Verification::Mismatch
-        );
+        assert_eq!(other.verify(&Pin::new("482913"), &hash).unwrap(), Verification::Mismatch);
     }
 
     #[test]
@@ -426,51 +336,32 @@ mod tests {
         let old = hasher(&["k1"]);
         let hash = old.hash(&Pin::new("482913")).unwrap();
         let rotated = hasher(&["k1", "k2"]);
-        assert_eq!(
-            rotated.verify(&Pin::new("482913"), &hash).unwrap(),
-            Verification::Match
-        );
+        assert_eq!(rotated.verify(&Pin::new("482913"), &hash).unwrap(), Verification::Match);
         assert!(rotated.needs_rehash(&hash));
         assert!(!old.needs_rehash(&hash));
         let new_hash = rotated.hash(&Pin::new("482913")).unwrap();
         assert!(new_hash.as_str().contains("keyid=k2"));
         let without_old = hasher(&["k2"]);
-        assert!(matches!(
-            without_old.verify(&Pin::new("482913"), &hash),
-            Err(HashError::UnknownKey(_))
-        ));
+        assert!(matches!(without_old.verify(&Pin::new("482913"), &hash), Err(HashError::UnknownKey(_))));
     }
 
     #[test]
     fn changed_cost_asks_for_a_rehash() {
         let hasher = hasher(&["k1"]);
         let hash = hasher.hash(&Pin::new("482913")).unwrap();
-        let stronger = Argon2Hasher::new(
-            vec![PepperKey::new("k1", [2; 32]).unwrap()],
-            Argon2Cost {
-                memory_kib: 128,
-                ..cheap()
-            },
-        )
-        .unwrap();
+        let stronger =
+            Argon2Hasher::new(vec![PepperKey::new("k1", [2; 32]).unwrap()], Argon2Cost { memory_kib: 128, ..cheap() })
+                .unwrap();
         assert!(stronger.needs_rehash(&hash));
     }
 
     #[test]
     fn malformed_hashes_are_errors() {
         let hasher = hasher(&["k1"]);
-        for text in [
-            "",
-            "plain1234",
-            "$argon2i$v=19$m=64,t=1,p=1,keyid=k1$AAAA$AAAA",
-            "$argon2id$v=19$m=64,t=1,p=1$AAAA$AAAA",
-        ] {
-            assert!(
-                hasher
-                    .verify(&Pin::new("1234"), &PinHash::from_stored(text))
-                    .is_err(),
-                "{text}"
-            );
+        for text in
+            ["", "plain1234", "$argon2i$v=19$m=64,t=1,p=1,keyid=k1$AAAA$AAAA", "$argon2id$v=19$m=64,t=1,p=1$AAAA$AAAA"]
+        {
+            assert!(hasher.verify(&Pin::new("1234"), &PinHash::from_stored(text)).is_err(), "{text}");
         }
     }
 

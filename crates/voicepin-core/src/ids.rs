@@ -58,9 +58,7 @@ id_type!(
 
 /// The version of a stored object, for optimistic concurrency: a write names the revision it
 /// read and fails with a conflict if someone else wrote in between.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Revision(pub i64);
 

@@ -39,20 +39,13 @@ pub fn spells_name(digits: &[u8], first_name: &str, last_name: &str) -> bool {
         combinations.push([&first[..1], last.as_slice()].concat());
         combinations.push([first.as_slice(), &last[..1]].concat());
     }
-    if combinations
-        .iter()
-        .any(|c| !c.is_empty() && c.as_slice() == digits)
-    {
+    if combinations.iter().any(|c| !c.is_empty() && c.as_slice() == digits) {
         return true;
     }
     [first, last]
         .iter()
         .filter(|spelled| spelled.len() >= 4 && spelled.len() <= digits.len())
-        .any(|spelled| {
-            digits
-                .windows(spelled.len())
-                .any(|w| w == spelled.as_slice())
-        })
+        .any(|spelled| digits.windows(spelled.len()).any(|w| w == spelled.as_slice()))
 }
 
 /// Row and column of a digit key.
@@ -87,9 +80,7 @@ static LINES: [bool; 1000] = {
 /// Whether the digits contain three keys in a straight keypad line (123, 258, 0852, 159, 753 ...).
 pub fn contains_straight_line(digits: &[u8]) -> bool {
     digits.windows(3).any(|w| {
-        let index = usize::from(w[0] - b'0') * 100
-            + usize::from(w[1] - b'0') * 10
-            + usize::from(w[2] - b'0');
+        let index = usize::from(w[0] - b'0') * 100 + usize::from(w[1] - b'0') * 10 + usize::from(w[2] - b'0');
         LINES[index]
     })
 }
@@ -101,14 +92,7 @@ mod tests {
     #[test]
     fn letters_map_to_keys() {
         assert_eq!(spell("John"), b"5646");
-        assert_eq!(
-            spell("O'Brien-Smith"),
-            b"627436"[..]
-                .iter()
-                .chain(b"76484")
-                .copied()
-                .collect::<Vec<_>>()
-        );
+        assert_eq!(spell("O'Brien-Smith"), b"627436"[..].iter().chain(b"76484").copied().collect::<Vec<_>>());
         assert_eq!(key_for_letter('q'), Some(b'7'));
         assert_eq!(key_for_letter('z'), Some(b'9'));
         assert_eq!(key_for_letter('é'), None);
@@ -119,10 +103,7 @@ mod tests {
         let lines: Vec<usize> = (0..1000).filter(|&i| LINES[i]).collect();
         assert_eq!(
             lines,
-            vec![
-                85, 123, 147, 159, 258, 321, 357, 369, 456, 580, 654, 741, 753, 789, 852, 951, 963,
-                987
-            ]
+            vec![85, 123, 147, 159, 258, 321, 357, 369, 456, 580, 654, 741, 753, 789, 852, 951, 963, 987]
         );
     }
 }

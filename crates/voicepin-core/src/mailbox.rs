@@ -30,17 +30,11 @@ impl SmtpAddress {
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
             })
-            && !text
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\".contains(c));
+            && !text.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\".contains(c));
         if valid {
             Ok(Self(text.to_lowercase()))
         } else {
-            Err(InvalidValue::new(
-                field,
-                "an email address such as tonysmith@contoso.com",
-                text.to_owned(),
-            ))
+            Err(InvalidValue::new(field, "an email address such as tonysmith@contoso.com", text.to_owned()))
         }
     }
 
@@ -51,9 +45,7 @@ impl SmtpAddress {
 
     /// The part before `@`, the default alias.
     pub fn local_part(&self) -> &str {
-        self.0
-            .split_once('@')
-            .map_or(self.0.as_str(), |(local, _)| local)
+        self.0.split_once('@').map_or(self.0.as_str(), |(local, _)| local)
     }
 }
 
@@ -117,9 +109,7 @@ impl E164Number {
     pub fn parse(text: &str) -> Result<Self, InvalidValue> {
         let text = text.trim();
         let valid = text.strip_prefix('+').is_some_and(|d| {
-            (2..=15).contains(&d.len())
-                && d.bytes().all(|b| b.is_ascii_digit())
-                && !d.starts_with('0')
+            (2..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0')
         });
         if valid {
             Ok(Self(text.to_owned()))
@@ -235,10 +225,7 @@ impl Mailbox {
 
     /// The extensions as plain strings, for the rules.
     pub fn extension_strings(&self) -> Vec<String> {
-        self.extensions
-            .iter()
-            .map(|e| e.as_str().to_owned())
-            .collect()
+        self.extensions.iter().map(|e| e.as_str().to_owned()).collect()
     }
 }
 
@@ -251,15 +238,7 @@ mod tests {
         let address = SmtpAddress::parse("Identity", " TonySmith@Contoso.com ").unwrap();
         assert_eq!(address.as_str(), "tonysmith@contoso.com");
         assert_eq!(address.local_part(), "tonysmith");
-        for bad in [
-            "",
-            "tony",
-            "@contoso.com",
-            "tony@",
-            "tony smith@contoso.com",
-            "a@b@c",
-            "tony@.com",
-        ] {
+        for bad in ["", "tony", "@contoso.com", "tony@", "tony smith@contoso.com", "a@b@c", "tony@.com"] {
             assert!(SmtpAddress::parse("Identity", bad).is_err(), "{bad}");
         }
     }
@@ -290,10 +269,7 @@ mod tests {
         state.install(PinHash::from_stored("h1"), false, set);
         assert!(!state.must_change(&policy, set + time::Duration::days(59)));
         assert!(state.must_change(&policy, set + time::Duration::days(60)));
-        let unlimited = PinPolicy {
-            pin_lifetime: crate::policy::PinLifetime::Unlimited,
-            ..policy
-        };
+        let unlimited = PinPolicy { pin_lifetime: crate::policy::PinLifetime::Unlimited, ..policy };
         assert!(!state.must_change(&unlimited, set + time::Duration::days(6000)));
         state.expired = true;
         assert!(state.must_change(&unlimited, set));

@@ -30,13 +30,7 @@ impl ResetReason {
 
     /// Parses a stored name.
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            Self::Administrator,
-            Self::SelfService,
-            Self::TooManyFailures,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == text)
+        [Self::Administrator, Self::SelfService, Self::TooManyFailures].into_iter().find(|r| r.as_str() == text)
     }
 }
 
@@ -128,11 +122,7 @@ impl OutboundMail {
                 smtp_address: mailbox.smtp_address.clone(),
                 display_name: mailbox.display_name.clone(),
                 extension: mailbox.primary_extension().map(|e| e.as_str().to_owned()),
-                access_numbers: dial_plan
-                    .access_numbers
-                    .iter()
-                    .map(|n| n.as_str().to_owned())
-                    .collect(),
+                access_numbers: dial_plan.access_numbers.iter().map(|n| n.as_str().to_owned()).collect(),
             },
             notification,
             created_at: now,

@@ -34,11 +34,7 @@ impl ObjectName {
         let name = text.trim();
         let allowed = "1 to 64 characters, no control characters";
         if name.is_empty() || name.chars().count() > MAX_NAME_LENGTH {
-            return Err(out_of_range(
-                field,
-                allowed,
-                format!("{} characters", name.chars().count()),
-            ));
+            return Err(out_of_range(field, allowed, format!("{} characters", name.chars().count())));
         }
         if name.chars().any(char::is_control) {
             return Err(out_of_range(field, allowed, "a control character"));
@@ -219,9 +215,7 @@ macro_rules! unlimited_text {
                 if text.eq_ignore_ascii_case("unlimited") {
                     return Ok(Self::Unlimited);
                 }
-                text.parse::<u32>()
-                    .map_err(|_| out_of_range(Self::FIELD, $allowed, text))
-                    .and_then(Self::$ctor)
+                text.parse::<u32>().map_err(|_| out_of_range(Self::FIELD, $allowed, text)).and_then(Self::$ctor)
             }
         }
 
@@ -274,11 +268,7 @@ impl PolicyText {
     pub fn parse(field: &'static str, text: &str) -> Result<Self, InvalidValue> {
         let count = text.chars().count();
         if count > MAX_TEXT_LENGTH {
-            return Err(out_of_range(
-                field,
-                "at most 512 characters",
-                format!("{count} characters"),
-            ));
+            return Err(out_of_range(field, "at most 512 characters", format!("{count} characters")));
         }
         Ok(Self(text.to_owned()))
     }
@@ -390,17 +380,12 @@ impl AccessNumber {
     pub fn parse(text: &str) -> Result<Self, InvalidValue> {
         let text = text.trim();
         let digits = text.strip_prefix('+').unwrap_or(text);
-        let ok = !digits.is_empty()
-            && text.len() <= MAX_ACCESS_NUMBER_LENGTH
-            && digits.bytes().all(|b| b.is_ascii_digit());
+        let ok =
+            !digits.is_empty() && text.len() <= MAX_ACCESS_NUMBER_LENGTH && digits.bytes().all(|b| b.is_ascii_digit());
         if ok {
             Ok(Self(text.to_owned()))
         } else {
-            Err(out_of_range(
-                Self::FIELD,
-                "digits with an optional leading +, at most 32 characters",
-                text,
-            ))
+            Err(out_of_range(Self::FIELD, "digits with an optional leading +, at most 32 characters", text))
         }
     }
 
@@ -467,10 +452,7 @@ mod tests {
         assert_eq!(policy.pin_lifetime, PinLifetime::Days(60));
         assert_eq!(policy.pin_history_count.get(), 5);
         assert!(!policy.allow_common_patterns);
-        assert_eq!(
-            policy.logon_failures_before_pin_reset,
-            PinResetThreshold::After(5)
-        );
+        assert_eq!(policy.logon_failures_before_pin_reset, PinResetThreshold::After(5));
         assert_eq!(policy.max_logon_attempts.get(), 15);
         assert_eq!(policy.extended, ExtendedChecks::default());
         assert!(policy.check_consistency().is_ok());
@@ -500,24 +482,16 @@ mod tests {
 
     #[test]
     fn unlimited_parses_in_any_case() {
-        assert_eq!(
-            "Unlimited".parse::<PinLifetime>().unwrap(),
-            PinLifetime::Unlimited
-        );
-        assert_eq!(
-            "unlimited".parse::<PinResetThreshold>().unwrap(),
-            PinResetThreshold::Unlimited
-        );
+        assert_eq!("Unlimited".parse::<PinLifetime>().unwrap(), PinLifetime::Unlimited);
+        assert_eq!("unlimited".parse::<PinResetThreshold>().unwrap(), PinResetThreshold::Unlimited);
         assert_eq!("90".parse::<PinLifetime>().unwrap(), PinLifetime::Days(90));
         assert!("never".parse::<PinLifetime>().is_err());
     }
 
     #[test]
     fn reset_threshold_must_be_below_lockout() {
-        let mut policy = PinPolicy {
-            logon_failures_before_pin_reset: PinResetThreshold::After(15),
-            ..PinPolicy::default()
-        };
+        let mut policy =
+            PinPolicy { logon_failures_before_pin_reset: PinResetThreshold::After(15), ..PinPolicy::default() };
         let err = policy.check_consistency().unwrap_err();
         assert_eq!(err.field, "LogonFailuresBeforePINReset");
         policy.logon_failures_before_pin_reset = PinResetThreshold::Unlimited;
@@ -534,10 +508,7 @@ mod tests {
     fn names_and_access_numbers_are_checked() {
         assert!(ObjectName::parse("Name", "  ").is_err());
         assert!(ObjectName::parse("Name", &"n".repeat(65)).is_err());
-        assert_eq!(
-            ObjectName::parse("Name", " Contoso DP ").unwrap().as_str(),
-            "Contoso DP"
-        );
+        assert_eq!(ObjectName::parse("Name", " Contoso DP ").unwrap().as_str(), "Contoso DP");
         assert!(AccessNumber::parse("+14255550100").is_ok());
         assert!(AccessNumber::parse("4255550100").is_ok());
         assert!(AccessNumber::parse("+").is_err());
@@ -546,10 +517,7 @@ mod tests {
 
     #[test]
     fn generated_length_is_at_least_six() {
-        let mut policy = PinPolicy {
-            min_pin_length: MinPinLength::new(4).unwrap(),
-            ..PinPolicy::default()
-        };
+        let mut policy = PinPolicy { min_pin_length: MinPinLength::new(4).unwrap(), ..PinPolicy::default() };
         assert_eq!(policy.generated_length(), 6);
         policy.min_pin_length = MinPinLength::new(10).unwrap();
         assert_eq!(policy.generated_length(), 10);

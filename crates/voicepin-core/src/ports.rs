@@ -90,7 +90,7 @@ pub enum MailboxLookup {
 }
 
 /// A page of mailboxes.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MailboxQuery {
     /// Only mailboxes of this policy.
     pub policy: Option<PolicyId>,
@@ -110,7 +110,7 @@ pub struct MailboxQuery {
 }
 
 /// Which audit events to list, newest first.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditQuery {
     /// Only about this mailbox.
     pub mailbox: Option<MailboxId>,
@@ -126,6 +126,29 @@ pub struct AuditQuery {
     pub until: Option<OffsetDateTime>,
     /// At most this many.
     pub limit: u32,
+}
+
+/// Get-UMMailbox's default ResultSize.
+pub const DEFAULT_PAGE_SIZE: u32 = 1000;
+
+impl Default for MailboxQuery {
+    fn default() -> Self {
+        Self {
+            policy: None,
+            dial_plan: None,
+            search: None,
+            um_enabled: None,
+            locked_out: None,
+            after: None,
+            limit: DEFAULT_PAGE_SIZE,
+        }
+    }
+}
+
+impl Default for AuditQuery {
+    fn default() -> Self {
+        Self { mailbox: None, action: None, actor: None, channel: None, since: None, until: None, limit: 100 }
+    }
 }
 
 /// The delivery state of a queued message.
@@ -201,10 +224,7 @@ pub trait Store: Send + Sync {
     /// A policy by name, case-insensitive.
     async fn policy_by_name(&self, name: &str) -> Result<Option<MailboxPolicy>, StoreError>;
     /// All policies, optionally of one dial plan, by name.
-    async fn policies(
-        &self,
-        dial_plan: Option<DialPlanId>,
-    ) -> Result<Vec<MailboxPolicy>, StoreError>;
+    async fn policies(&self, dial_plan: Option<DialPlanId>) -> Result<Vec<MailboxPolicy>, StoreError>;
     /// How many mailboxes use the policy.
     async fn count_mailboxes_with_policy(&self, policy: PolicyId) -> Result<u64, StoreError>;
     /// How many mailboxes are in the dial plan.
@@ -219,11 +239,7 @@ pub trait Store: Send + Sync {
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
 
     /// Queued messages due at `now`, oldest first, with their bodies.
-    async fn due_mail(
-        &self,
-        now: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<QueuedMail>, StoreError>;
+    async fn due_mail(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<QueuedMail>, StoreError>;
     /// Marks a message delivered and drops its body.
     async fn mark_mail_sent(&self, id: MailId, at: OffsetDateTime) -> Result<(), StoreError>;
     /// Records a failed attempt: retried at `retry_at`, or given up when `None` (the sealed
@@ -235,11 +251,7 @@ pub trait Store: Send + Sync {
         retry_at: Option<OffsetDateTime>,
     ) -> Result<(), StoreError>;
     /// Metadata of queued and failed messages (or all, with `include_sent`), oldest first.
-    async fn mail_records(
-        &self,
-        include_sent: bool,
-        limit: u32,
-    ) -> Result<Vec<MailRecord>, StoreError>;
+    async fn mail_records(&self, include_sent: bool, limit: u32) -> Result<Vec<MailRecord>, StoreError>;
     /// Puts a failed message back in the queue, due at `at`; false if there is no such
     /// failed message.
     async fn requeue_mail(&self, id: MailId, at: OffsetDateTime) -> Result<bool, StoreError>;

@@ -90,29 +90,15 @@ impl fmt::Display for PinRuleViolation {
             Self::RecentlyUsed { count } => {
                 write!(f, "a PIN may not be one of the last {count} PINs used")
             }
-            Self::Consecutive => {
-                f.write_str("a PIN may not be all consecutive digits, like 1234 or 65432")
-            }
+            Self::Consecutive => f.write_str("a PIN may not be all consecutive digits, like 1234 or 65432"),
             Self::SameDigit => f.write_str("a PIN may not be one digit repeated, like 11111"),
             Self::ExtensionSuffix => f.write_str("a PIN may not be the end of your extension"),
-            Self::ContainsExtension => {
-                f.write_str("a PIN may not contain your extension or your extension reversed")
-            }
-            Self::NameOnKeypad => {
-                f.write_str("a PIN may not spell your first or last name on the keypad")
-            }
-            Self::RepeatedGroup => {
-                f.write_str("a PIN may not repeat a group of digits, like 408408")
-            }
-            Self::TooFewDistinctDigits => {
-                f.write_str("a PIN must contain at least three different digits")
-            }
-            Self::DigitRun => {
-                f.write_str("a digit may not appear more than twice in a row, like 28883")
-            }
-            Self::KeypadLine => {
-                f.write_str("a PIN may not contain keys in a straight line on the keypad, like 159")
-            }
+            Self::ContainsExtension => f.write_str("a PIN may not contain your extension or your extension reversed"),
+            Self::NameOnKeypad => f.write_str("a PIN may not spell your first or last name on the keypad"),
+            Self::RepeatedGroup => f.write_str("a PIN may not repeat a group of digits, like 408408"),
+            Self::TooFewDistinctDigits => f.write_str("a PIN must contain at least three different digits"),
+            Self::DigitRun => f.write_str("a digit may not appear more than twice in a row, like 28883"),
+            Self::KeypadLine => f.write_str("a PIN may not contain keys in a straight line on the keypad, like 159"),
             Self::CommonPin => f.write_str("a PIN may not be one of the most common PINs"),
             Self::ReversedPreviousPin => f.write_str("a PIN may not be a previous PIN reversed"),
         }
@@ -191,9 +177,7 @@ pub fn check_pattern_rules(candidate: &Pin, context: &RuleContext<'_>) -> Vec<Pi
         violations.push(PinRuleViolation::TooShort { min });
     }
     if digits.len() > MAX_PIN_LENGTH {
-        violations.push(PinRuleViolation::TooLong {
-            max: MAX_PIN_LENGTH as u16,
-        });
+        violations.push(PinRuleViolation::TooLong { max: MAX_PIN_LENGTH as u16 });
     }
     if !candidate.is_numeric() {
         return violations;
@@ -206,11 +190,7 @@ pub fn check_pattern_rules(candidate: &Pin, context: &RuleContext<'_>) -> Vec<Pi
             violations.push(PinRuleViolation::SameDigit);
         }
     }
-    if context
-        .extensions
-        .iter()
-        .any(|ext| ext.as_bytes().ends_with(digits))
-    {
+    if context.extensions.iter().any(|ext| ext.as_bytes().ends_with(digits)) {
         violations.push(PinRuleViolation::ExtensionSuffix);
     }
     check_extended(digits, context, &context.policy.extended, &mut violations);
@@ -226,9 +206,7 @@ fn check_extended(
     if checks.block_extension_in_pin && contains_extension(digits, context.extensions) {
         violations.push(PinRuleViolation::ContainsExtension);
     }
-    if checks.block_name_on_keypad
-        && keypad::spells_name(digits, context.first_name, context.last_name)
-    {
+    if checks.block_name_on_keypad && keypad::spells_name(digits, context.first_name, context.last_name) {
         violations.push(PinRuleViolation::NameOnKeypad);
     }
     if checks.block_repeated_groups && has_repeated_group(digits) {
@@ -294,10 +272,7 @@ fn has_repeated_group(digits: &[u8]) -> bool {
 }
 
 fn distinct_digits(digits: &[u8]) -> u32 {
-    digits
-        .iter()
-        .fold(0u16, |seen, &d| seen | 1 << (d - b'0'))
-        .count_ones()
+    digits.iter().fold(0u16, |seen, &d| seen | 1 << (d - b'0')).count_ones()
 }
 
 #[cfg(test)]
@@ -321,13 +296,8 @@ mod tests {
     ) -> Vec<PinRuleViolation> {
         let extensions: Vec<String> = extensions.iter().map(|e| e.to_string()).collect();
         let history = Remembered(history.to_vec());
-        let context = RuleContext {
-            policy,
-            extensions: &extensions,
-            first_name: "John",
-            last_name: "Doe",
-            history: &history,
-        };
+        let context =
+            RuleContext { policy, extensions: &extensions, first_name: "John", last_name: "Doe", history: &history };
         check_pin(&Pin::new(pin), &context)
     }
 
@@ -372,23 +342,14 @@ mod tests {
         assert_eq!(check("19858"), vec![TooShort { min: 6 }]);
         assert_eq!(check("198584"), vec![]);
         assert_eq!(check("198584819858481985848198"), vec![]);
-        assert_eq!(
-            check("1985848198584819858481985"),
-            vec![TooLong { max: 24 }]
-        );
-        let four = PinPolicy {
-            min_pin_length: MinPinLength::new(4).unwrap(),
-            ..PinPolicy::default()
-        };
+        assert_eq!(check("1985848198584819858481985"), vec![TooLong { max: 24 }]);
+        let four = PinPolicy { min_pin_length: MinPinLength::new(4).unwrap(), ..PinPolicy::default() };
         assert_eq!(check_with(&four, &[], &[], "4821"), vec![]);
     }
 
     #[test]
     fn consecutive_digits_exchange_examples() {
-        let four = PinPolicy {
-            min_pin_length: MinPinLength::new(4).unwrap(),
-            ..PinPolicy::default()
-        };
+        let four = PinPolicy { min_pin_length: MinPinLength::new(4).unwrap(), ..PinPolicy::default() };
         assert_eq!(check_with(&four, &[], &[], "1234"), vec![Consecutive]);
         assert_eq!(check_with(&four, &[], &[], "65432"), vec![Consecutive]);
         assert_eq!(check("123456"), vec![Consecutive]);
@@ -401,10 +362,7 @@ mod tests {
 
     #[test]
     fn repeated_digit_exchange_examples() {
-        let four = PinPolicy {
-            min_pin_length: MinPinLength::new(4).unwrap(),
-            ..PinPolicy::default()
-        };
+        let four = PinPolicy { min_pin_length: MinPinLength::new(4).unwrap(), ..PinPolicy::default() };
         assert_eq!(check_with(&four, &[], &[], "11111"), vec![SameDigit]);
         assert_eq!(check_with(&four, &[], &[], "22222"), vec![SameDigit]);
         assert_eq!(check("000000"), vec![SameDigit]);
@@ -421,18 +379,9 @@ mod tests {
         assert_eq!(check_with(&relaxed, &["36697"], &[], "1234"), vec![]);
         assert_eq!(check_with(&relaxed, &["36697"], &[], "11111"), vec![]);
         // Exchange's example: with extension 36697 the PIN can't be 6697.
-        assert_eq!(
-            check_with(&relaxed, &["36697"], &[], "6697"),
-            vec![ExtensionSuffix]
-        );
-        assert_eq!(
-            check_with(&relaxed, &["36697"], &[], "36697"),
-            vec![ExtensionSuffix]
-        );
-        assert_eq!(
-            check_with(&relaxed, &["36697", "5551234"], &[], "51234"),
-            vec![ExtensionSuffix]
-        );
+        assert_eq!(check_with(&relaxed, &["36697"], &[], "6697"), vec![ExtensionSuffix]);
+        assert_eq!(check_with(&relaxed, &["36697"], &[], "36697"), vec![ExtensionSuffix]);
+        assert_eq!(check_with(&relaxed, &["36697", "5551234"], &[], "51234"), vec![ExtensionSuffix]);
         // A prefix is not a suffix.
         assert_eq!(check_with(&relaxed, &["36697"], &[], "3669"), vec![]);
     }
@@ -441,24 +390,15 @@ mod tests {
     fn history_counts_the_last_n_pins() {
         let policy = PinPolicy::default();
         let history = ["482913", "731946", "205817", "619034", "845270", "390651"];
-        assert_eq!(
-            check_with(&policy, &[], &history, "482913"),
-            vec![RecentlyUsed { count: 5 }]
-        );
-        assert_eq!(
-            check_with(&policy, &[], &history, "845270"),
-            vec![RecentlyUsed { count: 5 }]
-        );
+        assert_eq!(check_with(&policy, &[], &history, "482913"), vec![RecentlyUsed { count: 5 }]);
+        assert_eq!(check_with(&policy, &[], &history, "845270"), vec![RecentlyUsed { count: 5 }]);
         // The sixth PIN back is out of a history of five.
         assert_eq!(check_with(&policy, &[], &history, "390651"), vec![]);
     }
 
     #[test]
     fn every_broken_rule_is_reported() {
-        let relaxed = PinPolicy {
-            min_pin_length: MinPinLength::new(6).unwrap(),
-            ..PinPolicy::default()
-        };
+        let relaxed = PinPolicy { min_pin_length: MinPinLength::new(6).unwrap(), ..PinPolicy::default() };
         assert_eq!(
             check_with(&relaxed, &["12345"], &[], "2345"),
             vec![TooShort { min: 6 }, Consecutive, ExtensionSuffix]
@@ -467,14 +407,9 @@ mod tests {
 
     #[test]
     fn extended_checks_are_off_by_default() {
-        for pin in [
-            "408408", "121212", "288830", "159730", "147365", "564363", "363", "111222",
-        ] {
+        for pin in ["408408", "121212", "288830", "159730", "147365", "564363", "363", "111222"] {
             let found = check(pin);
-            assert!(
-                found.iter().all(|v| matches!(v, TooShort { .. })),
-                "{pin}: {found:?}"
-            );
+            assert!(found.iter().all(|v| matches!(v, TooShort { .. })), "{pin}: {found:?}");
         }
     }
 
@@ -483,9 +418,7 @@ mod tests {
         let policy = all_extended();
         assert!(check_with(&policy, &["36697"], &[], "8366970").contains(&ContainsExtension));
         assert!(check_with(&policy, &["36697"], &[], "0796630").contains(&ContainsExtension));
-        assert!(
-            check_with(&policy, &["36697", "48213"], &[], "9482130").contains(&ContainsExtension)
-        );
+        assert!(check_with(&policy, &["36697", "48213"], &[], "9482130").contains(&ContainsExtension));
         assert!(!check_with(&policy, &["36697"], &[], "3669812").contains(&ContainsExtension));
         assert!(check_with(&policy, &["3669712"], &[], "3669712").contains(&ContainsExtension));
     }
@@ -495,10 +428,7 @@ mod tests {
         let policy = all_extended();
         // John Doe: JOHN = 5646, DOE = 363, JOHNDOE = 5646363, JDOE = 5363, JOHND = 56463.
         for pin in ["5646363", "5363", "56463", "5646"] {
-            assert!(
-                check_with(&policy, &[], &[], pin).contains(&NameOnKeypad),
-                "{pin}"
-            );
+            assert!(check_with(&policy, &[], &[], pin).contains(&NameOnKeypad), "{pin}");
         }
         assert!(check_with(&policy, &[], &[], "9564681").contains(&NameOnKeypad));
         assert!(!check_with(&policy, &[], &[], "5364").contains(&NameOnKeypad));
@@ -515,13 +445,8 @@ mod tests {
         assert!(!check_with(&policy, &[], &[], "121213").contains(&TooFewDistinctDigits));
         assert!(check_with(&policy, &[], &[], "28883").contains(&DigitRun));
         assert!(!check_with(&policy, &[], &[], "28833").contains(&DigitRun));
-        for pin in [
-            "159", "159730", "147", "147365", "123", "123597", "2580", "9513", "7532",
-        ] {
-            assert!(
-                check_with(&policy, &[], &[], pin).contains(&KeypadLine),
-                "{pin}"
-            );
+        for pin in ["159", "159730", "147", "147365", "123", "123597", "2580", "9513", "7532"] {
+            assert!(check_with(&policy, &[], &[], pin).contains(&KeypadLine), "{pin}");
         }
         assert!(!check_with(&policy, &[], &[], "1985848").contains(&KeypadLine));
         assert!(!check_with(&policy, &[], &[], "718204").contains(&KeypadLine));
@@ -530,14 +455,10 @@ mod tests {
     #[test]
     fn common_pins_are_blocked() {
         let policy = all_extended();
-        for pin in [
-            "1234", "1111", "0000", "1212", "7777", "1004", "2000", "6969", "123456", "654321",
-            "112233", "5683",
-        ] {
-            assert!(
-                check_with(&policy, &[], &[], pin).contains(&CommonPin),
-                "{pin}"
-            );
+        for pin in
+            ["1234", "1111", "0000", "1212", "7777", "1004", "2000", "6969", "123456", "654321", "112233", "5683"]
+        {
+            assert!(check_with(&policy, &[], &[], pin).contains(&CommonPin), "{pin}");
         }
         assert!(!check_with(&policy, &[], &[], "1985848").contains(&CommonPin));
     }

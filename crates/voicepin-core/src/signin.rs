@@ -79,8 +79,7 @@ impl SignInReason {
 
 /// Whether a mailbox may be signed in to at all, before its PIN is looked at.
 pub fn refusal(mailbox: &Mailbox, policy: &MailboxPolicy) -> Option<SignInReason> {
-    if !mailbox.um_enabled || !mailbox.subscriber_access_enabled || !policy.allow_subscriber_access
-    {
+    if !mailbox.um_enabled || !mailbox.subscriber_access_enabled || !policy.allow_subscriber_access {
         Some(SignInReason::AccessDisabled)
     } else if mailbox.pin.locked_out {
         Some(SignInReason::LockedOut)
@@ -175,8 +174,8 @@ mod tests {
         }
         use FailureConsequence::*;
         let expected = [
-            Counted, Counted, Counted, Counted, ResetPin, Counted, Counted, Counted, Counted,
-            ResetPin, Counted, Counted, Counted, Counted, LockedOut,
+            Counted, Counted, Counted, Counted, ResetPin, Counted, Counted, Counted, Counted, ResetPin, Counted,
+            Counted, Counted, Counted, LockedOut,
         ];
         assert_eq!(consequences, expected);
         assert!(state.locked_out);
@@ -191,10 +190,7 @@ mod tests {
             fail(&mut state, &policy, now());
         }
         assert_eq!((state.consecutive_failures, state.total_failures), (2, 7));
-        assert_eq!(
-            succeed(&mut state, &policy, 6, now()).0,
-            SignInOutcome::Success
-        );
+        assert_eq!(succeed(&mut state, &policy, 6, now()).0, SignInOutcome::Success);
         assert_eq!((state.consecutive_failures, state.total_failures), (0, 0));
     }
 
@@ -206,18 +202,9 @@ mod tests {
             ..PinPolicy::default()
         };
         let mut state = state();
-        assert_eq!(
-            fail(&mut state, &policy, now()),
-            FailureConsequence::Counted
-        );
-        assert_eq!(
-            fail(&mut state, &policy, now()),
-            FailureConsequence::Counted
-        );
-        assert_eq!(
-            fail(&mut state, &policy, now()),
-            FailureConsequence::LockedOut
-        );
+        assert_eq!(fail(&mut state, &policy, now()), FailureConsequence::Counted);
+        assert_eq!(fail(&mut state, &policy, now()), FailureConsequence::Counted);
+        assert_eq!(fail(&mut state, &policy, now()), FailureConsequence::LockedOut);
     }
 
     #[test]
@@ -234,27 +221,15 @@ mod tests {
         let later = now() + Duration::days(61);
         assert_eq!(
             succeed(&mut old, &policy, 6, later),
-            (
-                SignInOutcome::PinChangeRequired,
-                SignInReason::LifetimePassed
-            )
+            (SignInOutcome::PinChangeRequired, SignInReason::LifetimePassed)
         );
-        let forever = PinPolicy {
-            pin_lifetime: PinLifetime::Unlimited,
-            ..policy
-        };
-        assert_eq!(
-            succeed(&mut old, &forever, 6, later).0,
-            SignInOutcome::Success
-        );
+        let forever = PinPolicy { pin_lifetime: PinLifetime::Unlimited, ..policy };
+        assert_eq!(succeed(&mut old, &forever, 6, later).0, SignInOutcome::Success);
 
         let mut short = state();
         assert_eq!(
             succeed(&mut short, &policy, 5, now()),
-            (
-                SignInOutcome::PinChangeRequired,
-                SignInReason::BelowMinimumLength
-            )
+            (SignInOutcome::PinChangeRequired, SignInReason::BelowMinimumLength)
         );
     }
 

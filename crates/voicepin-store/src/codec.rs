@@ -23,8 +23,7 @@ pub(crate) fn corrupt(what: &str, error: impl Display) -> StoreError {
 
 /// A time as nanoseconds since the Unix epoch (UTC), exact and ordered.
 pub(crate) fn nanos(at: OffsetDateTime) -> Result<i64, StoreError> {
-    i64::try_from(at.unix_timestamp_nanos())
-        .map_err(|_| backend(format!("time {at} is outside the storable range")))
+    i64::try_from(at.unix_timestamp_nanos()).map_err(|_| backend(format!("time {at} is outside the storable range")))
 }
 
 /// An optional time as nanoseconds.
@@ -69,20 +68,13 @@ pub(crate) fn name_key(name: &str) -> String {
 /// What a `search` scans: the address, display, first and last name, in lower case, one
 /// per line (none of them may contain a line break).
 pub(crate) fn search_key(mailbox: &Mailbox) -> String {
-    [
-        mailbox.smtp_address.as_str(),
-        &mailbox.display_name,
-        &mailbox.first_name,
-        &mailbox.last_name,
-    ]
-    .map(str::to_lowercase)
-    .join("\n")
+    [mailbox.smtp_address.as_str(), &mailbox.display_name, &mailbox.first_name, &mailbox.last_name]
+        .map(str::to_lowercase)
+        .join("\n")
 }
 
 /// A list of strings as a JSON array.
-pub(crate) fn json_list<'a>(
-    items: impl IntoIterator<Item = &'a str>,
-) -> Result<String, StoreError> {
+pub(crate) fn json_list<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<String, StoreError> {
     serde_json::to_string(&items.into_iter().collect::<Vec<_>>()).map_err(backend)
 }
 

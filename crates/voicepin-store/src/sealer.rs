@@ -60,13 +60,7 @@ impl MailSealer {
         let id = mail.id.0.into_bytes();
         let ciphertext = self
             .cipher
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: &plaintext,
-                    aad: &id,
-                },
-            )
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: &plaintext, aad: &id })
             .map_err(|_| StoreError::Backend("cannot seal a mail body".into()))?;
         let mut sealed = Vec::with_capacity(NONCE_LENGTH + ciphertext.len());
         sealed.extend_from_slice(&nonce);
@@ -88,17 +82,10 @@ impl MailSealer {
         let aad = id.0.into_bytes();
         let plaintext = Zeroizing::new(
             self.cipher
-                .decrypt(
-                    XNonce::from_slice(nonce),
-                    Payload {
-                        msg: ciphertext,
-                        aad: &aad,
-                    },
-                )
+                .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad })
                 .map_err(|_| cannot_open())?,
         );
-        let body: SealedBody<'static> =
-            serde_json::from_slice(&plaintext).map_err(|_| cannot_open())?;
+        let body: SealedBody<'static> = serde_json::from_slice(&plaintext).map_err(|_| cannot_open())?;
         body.into_opened().ok_or_else(cannot_open)
     }
 }
@@ -114,16 +101,8 @@ impl fmt::Debug for MailSealer {
 fn body_capacity(mail: &OutboundMail) -> usize {
     let recipient = &mail.recipient;
     let texts = match &mail.notification {
-        Notification::Welcome {
-            pin,
-            um_enabled_text,
-            ..
-        } => pin.len() + um_enabled_text.len(),
-        Notification::PinReset {
-            pin,
-            reset_pin_text,
-            ..
-        } => pin.len() + reset_pin_text.len(),
+        Notification::Welcome { pin, um_enabled_text, .. } => pin.len() + um_enabled_text.len(),
+        Notification::PinReset { pin, reset_pin_text, .. } => pin.len() + reset_pin_text.len(),
         Notification::LockedOut | Notification::PinChanged => 0,
     };
     let strings = texts
@@ -131,11 +110,7 @@ fn body_capacity(mail: &OutboundMail) -> usize {
         + recipient.smtp_address.as_str().len()
         + recipient.display_name.len()
         + recipient.extension.as_ref().map_or(0, String::len)
-        + recipient
-            .access_numbers
-            .iter()
-            .map(|n| n.len() + 4)
-            .sum::<usize>();
+        + recipient.access_numbers.iter().map(|n| n.len() + 4).sum::<usize>();
     512 + 6 * strings
 }
 
@@ -174,23 +149,10 @@ struct RecipientBody<'a> {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(
-    tag = "kind",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 enum NotificationBody<'a> {
-    Welcome {
-        pin: Cow<'a, str>,
-        change_required: bool,
-        um_enabled_text: Cow<'a, str>,
-    },
-    PinReset {
-        pin: Cow<'a, str>,
-        change_required: bool,
-        reset_pin_text: Cow<'a, str>,
-        reason: Cow<'a, str>,
-    },
+    Welcome { pin: Cow<'a, str>, change_required: bool, um_enabled_text: Cow<'a, str> },
+    PinReset { pin: Cow<'a, str>, change_required: bool, reset_pin_text: Cow<'a, str>, reason: Cow<'a, str> },
     LockedOut,
     PinChanged,
 }
@@ -199,21 +161,12 @@ impl<'a> SealedBody<'a> {
     fn of(mail: &'a OutboundMail) -> Self {
         let recipient = &mail.recipient;
         let notification = match &mail.notification {
-            Notification::Welcome {
-                pin,
-                change_required,
-                um_enabled_text,
-            } => NotificationBody::Welcome {
+            Notification::Welcome { pin, change_required, um_enabled_text } => NotificationBody::Welcome {
                 pin: Cow::Borrowed(pin.expose()),
                 change_required: *change_required,
                 um_enabled_text: Cow::Borrowed(um_enabled_text),
             },
-            Notification::PinReset {
-                pin,
-                change_required,
-                reset_pin_text,
-                reason,
-            } => NotificationBody::PinReset {
+            Notification::PinReset { pin, change_required, reset_pin_text, reason } => NotificationBody::PinReset {
                 pin: Cow::Borrowed(pin.expose()),
                 change_required: *change_required,
                 reset_pin_text: Cow::Borrowed(reset_pin_text),
@@ -229,11 +182,7 @@ impl<'a> SealedBody<'a> {
                 smtp_address: Cow::Borrowed(recipient.smtp_address.as_str()),
                 display_name: Cow::Borrowed(&recipient.display_name),
                 extension: recipient.extension.as_deref().map(Cow::Borrowed),
-                access_numbers: recipient
-                    .access_numbers
-                    .iter()
-                    .map(|n| Cow::Borrowed(n.as_str()))
-                    .collect(),
+                access_numbers: recipient.access_numbers.iter().map(|n| Cow::Borrowed(n.as_str())).collect(),
             },
             notification,
         }
@@ -245,21 +194,12 @@ impl<'a> SealedBody<'a> {
             return None;
         }
         let notification = match self.notification {
-            NotificationBody::Welcome {
-                pin,
-                change_required,
-                um_enabled_text,
-            } => Notification::Welcome {
+            NotificationBody::Welcome { pin, change_required, um_enabled_text } => Notification::Welcome {
                 pin: Pin::new(pin.into_owned()),
                 change_required,
                 um_enabled_text: um_enabled_text.into_owned(),
             },
-            NotificationBody::PinReset {
-                pin,
-                change_required,
-                reset_pin_text,
-                reason,
-            } => Notification::PinReset {
+            NotificationBody::PinReset { pin, change_required, reset_pin_text, reason } => Notification::PinReset {
                 pin: Pin::new(pin.into_owned()),
                 change_required,
                 reset_pin_text: reset_pin_text.into_owned(),
@@ -274,12 +214,7 @@ impl<'a> SealedBody<'a> {
                 smtp_address: SmtpAddress::parse("Identity", &self.recipient.smtp_address).ok()?,
                 display_name: self.recipient.display_name.into_owned(),
                 extension: self.recipient.extension.map(Cow::into_owned),
-                access_numbers: self
-                    .recipient
-                    .access_numbers
-                    .into_iter()
-                    .map(Cow::into_owned)
-                    .collect(),
+                access_numbers: self.recipient.access_numbers.into_iter().map(Cow::into_owned).collect(),
             },
             notification,
         })

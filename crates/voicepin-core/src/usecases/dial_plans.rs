@@ -4,8 +4,8 @@ use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, ObjectKind, Result};
 use crate::ids::{DialPlanId, Revision};
 use crate::policy::{
-    AccessNumber, DialPlan, ExtensionLength, InputFailuresBeforeDisconnect,
-    LogonFailuresBeforeDisconnect, MailboxPolicy, ObjectName,
+    AccessNumber, DialPlan, ExtensionLength, InputFailuresBeforeDisconnect, LogonFailuresBeforeDisconnect,
+    MailboxPolicy, ObjectName,
 };
 use crate::ports::{Change, Write};
 
@@ -69,16 +69,9 @@ impl VoicePin {
         context: &RequestContext,
         request: NewDialPlan,
     ) -> Result<(DialPlan, Option<MailboxPolicy>)> {
-        let digits = request
-            .settings
-            .number_of_digits_in_extension
-            .ok_or_else(|| {
-                crate::error::InvalidValue::new(
-                    ExtensionLength::FIELD,
-                    "1 to 20 (required)",
-                    "nothing".to_owned(),
-                )
-            })?;
+        let digits = request.settings.number_of_digits_in_extension.ok_or_else(|| {
+            crate::error::InvalidValue::new(ExtensionLength::FIELD, "1 to 20 (required)", "nothing".to_owned())
+        })?;
         let mut plan = DialPlan {
             id: DialPlanId::new_random(),
             revision: Revision::NEW,
@@ -93,26 +86,16 @@ impl VoicePin {
         let mut change = Change::default();
         change.writes.push(Write::InsertDialPlan(plan.clone()));
         change.audit.push(
-            AuditEvent::new(
-                context,
-                now,
-                AuditAction::DialPlanCreated,
-                plan.name.as_str(),
-            )
-            .with("numberOfDigitsInExtension", plan.extension_length),
+            AuditEvent::new(context, now, AuditAction::DialPlanCreated, plan.name.as_str())
+                .with("numberOfDigitsInExtension", plan.extension_length),
         );
         let policy = if request.generate_policy {
             let name = ObjectName::parse("Name", &default_policy_name(plan.name.as_str()))?;
             let policy = MailboxPolicy::with_defaults(name, plan.id);
             change.writes.push(Write::InsertPolicy(policy.clone()));
             change.audit.push(
-                AuditEvent::new(
-                    context,
-                    now,
-                    AuditAction::PolicyCreated,
-                    policy.name.as_str(),
-                )
-                .with("umDialPlan", plan.name.as_str()),
+                AuditEvent::new(context, now, AuditAction::PolicyCreated, policy.name.as_str())
+                    .with("umDialPlan", plan.name.as_str()),
             );
             Some(policy)
         } else {
@@ -120,13 +103,7 @@ impl VoicePin {
         };
         self.commit(change).await?;
         plan.revision = plan.revision.next();
-        Ok((
-            plan,
-            policy.map(|p| MailboxPolicy {
-                revision: p.revision.next(),
-                ..p
-            }),
-        ))
+        Ok((plan, policy.map(|p| MailboxPolicy { revision: p.revision.next(), ..p })))
     }
 
     /// Get-UMDialPlan for one dial plan.
@@ -164,29 +141,15 @@ impl VoicePin {
                 return Err(Error::InUse {
                     kind: ObjectKind::DialPlan,
                     identity: before.name.to_string(),
-                    by: format!(
-                        "{mailboxes} mailbox(es), whose extensions have {} digits",
-                        before.extension_length
-                    ),
+                    by: format!("{mailboxes} mailbox(es), whose extensions have {} digits", before.extension_length),
                 });
             }
         }
-        let mut event = AuditEvent::new(
-            context,
-            self.clock.now(),
-            AuditAction::DialPlanChanged,
-            plan.name.as_str(),
-        );
+        let mut event = AuditEvent::new(context, self.clock.now(), AuditAction::DialPlanChanged, plan.name.as_str());
         for (name, changed) in [
             ("name", plan.name != before.name),
-            (
-                "numberOfDigitsInExtension",
-                plan.extension_length != before.extension_length,
-            ),
-            (
-                "accessTelephoneNumbers",
-                plan.access_numbers != before.access_numbers,
-            ),
+            ("numberOfDigitsInExtension", plan.extension_length != before.extension_length),
+            ("accessTelephoneNumbers", plan.access_numbers != before.access_numbers),
             (
                 "logonFailuresBeforeDisconnect",
                 plan.logon_failures_before_disconnect != before.logon_failures_before_disconnect,
@@ -200,11 +163,8 @@ impl VoicePin {
                 event = event.with(name, "changed");
             }
         }
-        let change = Change {
-            writes: vec![Write::UpdateDialPlan(plan.clone())],
-            audit: vec![event],
-            ..Change::default()
-        };
+        let change =
+            Change { writes: vec![Write::UpdateDialPlan(plan.clone())], audit: vec![event], ..Change::default() };
         self.commit(change).await?;
         plan.revision = plan.revision.next();
         Ok(plan)
@@ -229,26 +189,12 @@ impl VoicePin {
         let now = self.clock.now();
         let mut change = Change::default();
         for policy in &policies {
-            change
-                .writes
-                .push(Write::DeletePolicy(policy.id, policy.revision));
-            change.audit.push(AuditEvent::new(
-                context,
-                now,
-                AuditAction::PolicyRemoved,
-                policy.name.as_str(),
-            ));
+            change.writes.push(Write::DeletePolicy(policy.id, policy.revision));
+            change.audit.push(AuditEvent::new(context, now, AuditAction::PolicyRemoved, policy.name.as_str()));
         }
-        change
-            .writes
-            .push(Write::DeleteDialPlan(plan.id, plan.revision));
-        change.audit.push(AuditEvent::new(
-            context,
-            now,
-            AuditAction::DialPlanRemoved,
-            plan.name.as_str(),
-        ));
-        self.commit(change).await
+        change.writes.push(Write::DeleteDialPlan(plan.id, plan.revision));
+        change.audit.push(AuditEvent::new(context, now, AuditAction::DialPlanRemoved, plan.name.as_str()));
+        self.commit(change).await.map_err(|e| e.in_use(ObjectKind::DialPlan, plan.name.as_str()))
     }
 }
 

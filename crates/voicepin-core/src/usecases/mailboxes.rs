@@ -7,7 +7,7 @@ use crate::mailbox::{E164Number, Extension, Mailbox, PinState, SmtpAddress};
 use crate::notify::{Notification, OutboundMail};
 use crate::pin::Pin;
 use crate::policy::{DialPlan, MailboxPolicy};
-use crate::ports::{Change, MailboxQuery, Write};
+use crate::ports::{Change, MailboxLookup, MailboxQuery, Write};
 
 use super::{VoicePin, retry_on_conflict};
 
@@ -72,12 +72,7 @@ const MAX_NAME: usize = 256;
 fn checked_name(field: &'static str, text: &str) -> Result<String> {
     let text = text.trim();
     if text.chars().count() > MAX_NAME || text.chars().any(char::is_control) {
-        return Err(InvalidValue::new(
-            field,
-            "at most 256 characters, no control characters",
-            text.to_owned(),
-        )
-        .into());
+        return Err(InvalidValue::new(field, "at most 256 characters, no control characters", text.to_owned()).into());
     }
     Ok(text.to_owned())
 }
@@ -151,19 +146,11 @@ impl MailboxSettings {
 impl VoicePin {
     /// Enable-UMMailbox: enables a mailbox for voice access with an initial PIN (generated
     /// unless given) and queues the welcome message with it. Returns the mailbox.
-    pub async fn enable_mailbox(
-        &self,
-        context: &RequestContext,
-        request: EnableMailbox,
-    ) -> Result<Mailbox> {
+    pub async fn enable_mailbox(&self, context: &RequestContext, request: EnableMailbox) -> Result<Mailbox> {
         retry_on_conflict!(self.try_enable_mailbox(context, &request).await)
     }
 
-    async fn try_enable_mailbox(
-        &self,
-        context: &RequestContext,
-        request: &EnableMailbox,
-    ) -> Result<Mailbox> {
+    async fn try_enable_mailbox(&self, context: &RequestContext, request: &EnableMailbox) -> Result<Mailbox> {
         let now = self.clock.now();
         let existing = match self.resolve_mailbox(&request.identity).await {
             Ok(mailbox) if mailbox.um_enabled => {
@@ -185,9 +172,7 @@ impl VoicePin {
                 .into());
             }
         };
-        let plan = self
-            .resolve_dial_plan(&policy.dial_plan_id.to_string())
-            .await?;
+        let plan = self.resolve_dial_plan(&policy.dial_plan_id.to_string()).await?;
         let mut mailbox = match existing.clone() {
             Some(mailbox) => mailbox,
             None => new_mailbox(&request.identity, &policy, &plan, now)?,
@@ -200,11 +185,7 @@ impl VoicePin {
         if mailbox.extensions.is_empty() {
             checked_extensions(&[], &plan)?;
         }
-        let notify = request
-            .notify_email
-            .as_deref()
-            .map(|to| SmtpAddress::parse("NotifyEmail", to))
-            .transpose()?;
+        let notify = request.notify_email.as_deref().map(|to| SmtpAddress::parse("NotifyEmail", to)).transpose()?;
 
         let pin = match &request.pin {
             Some(pin) => {
@@ -215,6 +196,7 @@ impl VoicePin {
         };
         let change_required = request.pin_expired.unwrap_or(true);
         if request.validate_only {
+            self.check_extensions_free(&mailbox).await?;
             return Ok(mailbox);
         }
         mailbox.um_enabled = true;
@@ -227,24 +209,15 @@ impl VoicePin {
             &mailbox,
             &plan,
             notify.as_ref(),
-            Notification::Welcome {
-                pin,
-                change_required,
-                um_enabled_text: policy.um_enabled_text.as_str().to_owned(),
-            },
+            Notification::Welcome { pin, change_required, um_enabled_text: policy.um_enabled_text.as_str().to_owned() },
             now,
         );
-        let mut event = AuditEvent::new(
-            context,
-            now,
-            AuditAction::MailboxEnabled,
-            mailbox.smtp_address.as_str(),
-        )
-        .for_mailbox(mailbox.id)
-        .with("umMailboxPolicy", policy.name.as_str())
-        .with("extensions", mailbox.extension_strings().join(","))
-        .with("pinGenerated", request.pin.is_none())
-        .with("pinExpired", change_required);
+        let mut event = AuditEvent::new(context, now, AuditAction::MailboxEnabled, mailbox.smtp_address.as_str())
+            .for_mailbox(mailbox.id)
+            .with("umMailboxPolicy", policy.name.as_str())
+            .with("extensions", mailbox.extension_strings().join(","))
+            .with("pinGenerated", request.pin.is_none())
+            .with("pinExpired", change_required);
         if let Some(to) = &notify {
             event = event.with("notifyEmail", to);
         }
@@ -253,71 +226,56 @@ impl VoicePin {
         } else {
             Write::InsertMailbox(mailbox.clone())
         };
-        self.commit(Change {
-            writes: vec![write],
-            mail: vec![mail],
-            audit: vec![event],
-        })
-        .await?;
+        self.commit(Change { writes: vec![write], mail: vec![mail], audit: vec![event] }).await?;
         mailbox.revision = mailbox.revision.next();
         Ok(mailbox)
     }
 
-    /// Disable-UMMailbox. With `keep_properties` (Exchange's default) the mailbox keeps its
-    /// settings and PIN history for a later Enable-UMMailbox; without, it is removed entirely.
-    pub async fn disable_mailbox(
-        &self,
-        context: &RequestContext,
-        identity: &str,
-        keep_properties: bool,
-    ) -> Result<()> {
-        retry_on_conflict!(
-            self.try_disable_mailbox(context, identity, keep_properties)
-                .await
-        )
+    /// Refuses extensions another mailbox of the dial plan has. The store enforces this at
+    /// commit; ValidateOnly, which never commits, asks here.
+    async fn check_extensions_free(&self, mailbox: &Mailbox) -> Result<()> {
+        for extension in &mailbox.extensions {
+            let lookup = MailboxLookup::Extension {
+                dial_plan: Some(mailbox.dial_plan_id),
+                extension: extension.as_str().to_owned(),
+            };
+            let taken = self.store.find_mailboxes(&lookup).await?.iter().any(|other| other.id != mailbox.id);
+            if taken {
+                return Err(Error::AlreadyExists { field: Extension::FIELD, value: extension.as_str().to_owned() });
+            }
+        }
+        Ok(())
     }
 
-    async fn try_disable_mailbox(
-        &self,
-        context: &RequestContext,
-        identity: &str,
-        keep_properties: bool,
-    ) -> Result<()> {
+    /// Disable-UMMailbox. With `keep_properties` (Exchange's default) the mailbox keeps its
+    /// settings and PIN history for a later Enable-UMMailbox; without, it is removed entirely.
+    pub async fn disable_mailbox(&self, context: &RequestContext, identity: &str, keep_properties: bool) -> Result<()> {
+        retry_on_conflict!(self.try_disable_mailbox(context, identity, keep_properties).await)
+    }
+
+    async fn try_disable_mailbox(&self, context: &RequestContext, identity: &str, keep_properties: bool) -> Result<()> {
         let mut mailbox = self.resolve_mailbox(identity).await?;
         if !mailbox.um_enabled && keep_properties {
             return Err(Error::NotUmEnabled(mailbox.smtp_address.to_string()));
         }
-        let event = AuditEvent::new(
-            context,
-            self.clock.now(),
-            AuditAction::MailboxDisabled,
-            mailbox.smtp_address.as_str(),
-        )
-        .for_mailbox(mailbox.id)
-        .with("keepProperties", keep_properties);
+        let event =
+            AuditEvent::new(context, self.clock.now(), AuditAction::MailboxDisabled, mailbox.smtp_address.as_str())
+                .for_mailbox(mailbox.id)
+                .with("keepProperties", keep_properties);
         let write = if keep_properties {
             mailbox.um_enabled = false;
             Write::UpdateMailbox(mailbox)
         } else {
             Write::DeleteMailbox(mailbox.id, mailbox.revision)
         };
-        self.commit(Change {
-            writes: vec![write],
-            audit: vec![event],
-            ..Change::default()
-        })
-        .await
+        self.commit(Change { writes: vec![write], audit: vec![event], ..Change::default() }).await
     }
 
     /// Get-UMMailbox for one mailbox.
     pub async fn get_mailbox(&self, identity: &str) -> Result<MailboxDetails> {
         let mailbox = self.resolve_mailbox(identity).await?;
         let (policy, dial_plan) = self.policy_and_plan(&mailbox).await?;
-        Ok(MailboxDetails {
-            mailbox,
-            policy,
-            dial_plan,
-        })
+        Ok(MailboxDetails { mailbox, policy, dial_plan })
     }
 
     /// Get-UMMailbox without an identity: a page of mailboxes.
@@ -345,41 +303,28 @@ impl VoicePin {
         let (policy, plan) = match &settings.policy {
             Some(identity) => {
                 let policy = self.resolve_policy(identity).await?;
-                let plan = self
-                    .resolve_dial_plan(&policy.dial_plan_id.to_string())
-                    .await?;
+                let plan = self.resolve_dial_plan(&policy.dial_plan_id.to_string()).await?;
                 (policy, plan)
             }
             None => self.policy_and_plan(&before).await?,
         };
         let mut mailbox = before.clone();
         settings.apply(&mut mailbox, &policy, &plan)?;
-        let mut event = AuditEvent::new(
-            context,
-            self.clock.now(),
-            AuditAction::MailboxChanged,
-            mailbox.smtp_address.as_str(),
-        )
-        .for_mailbox(mailbox.id);
+        let mut event =
+            AuditEvent::new(context, self.clock.now(), AuditAction::MailboxChanged, mailbox.smtp_address.as_str())
+                .for_mailbox(mailbox.id);
         for (name, changed) in [
             ("displayName", mailbox.display_name != before.display_name),
             ("firstName", mailbox.first_name != before.first_name),
             ("lastName", mailbox.last_name != before.last_name),
             ("alias", mailbox.alias != before.alias),
             ("extensions", mailbox.extensions != before.extensions),
-            (
-                "phoneNumbers",
-                mailbox.phone_numbers != before.phone_numbers,
-            ),
+            ("phoneNumbers", mailbox.phone_numbers != before.phone_numbers),
             ("umMailboxPolicy", mailbox.policy_id != before.policy_id),
-            (
-                "subscriberAccessEnabled",
-                mailbox.subscriber_access_enabled != before.subscriber_access_enabled,
-            ),
+            ("subscriberAccessEnabled", mailbox.subscriber_access_enabled != before.subscriber_access_enabled),
             (
                 "pinlessAccessToVoiceMailEnabled",
-                mailbox.pinless_access_to_voice_mail_enabled
-                    != before.pinless_access_to_voice_mail_enabled,
+                mailbox.pinless_access_to_voice_mail_enabled != before.pinless_access_to_voice_mail_enabled,
             ),
         ] {
             if changed {
@@ -397,12 +342,7 @@ impl VoicePin {
     }
 }
 
-fn new_mailbox(
-    identity: &str,
-    policy: &MailboxPolicy,
-    plan: &DialPlan,
-    now: time::OffsetDateTime,
-) -> Result<Mailbox> {
+fn new_mailbox(identity: &str, policy: &MailboxPolicy, plan: &DialPlan, now: time::OffsetDateTime) -> Result<Mailbox> {
     let smtp_address = SmtpAddress::parse("Identity", identity)?;
     Ok(Mailbox {
         id: MailboxId::new_random(),

@@ -42,11 +42,7 @@ pub struct VoicePin {
 impl VoicePin {
     /// The application over a store, a PIN hasher and a clock.
     pub fn new(store: Arc<dyn Store>, hasher: Arc<dyn PinHasher>, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            store,
-            hasher,
-            clock,
-        }
+        Self { store, hasher, clock }
     }
 
     /// The store, for adapters that work on it directly (mail delivery).
@@ -73,17 +69,11 @@ impl VoicePin {
                 0 => continue,
                 1 => return Ok(found.remove(0)),
                 _ => {
-                    return Err(Error::Ambiguous {
-                        kind: ObjectKind::Mailbox,
-                        identity: identity.to_owned(),
-                    });
+                    return Err(Error::Ambiguous { kind: ObjectKind::Mailbox, identity: identity.to_owned() });
                 }
             }
         }
-        Err(Error::NotFound {
-            kind: ObjectKind::Mailbox,
-            identity: identity.to_owned(),
-        })
+        Err(Error::NotFound { kind: ObjectKind::Mailbox, identity: identity.to_owned() })
     }
 
     /// Resolves a policy identity: an id or a name.
@@ -93,10 +83,7 @@ impl VoicePin {
             Ok(id) => self.store.policy(id).await?,
             Err(_) => self.store.policy_by_name(identity).await?,
         };
-        found.ok_or_else(|| Error::NotFound {
-            kind: ObjectKind::Policy,
-            identity: identity.to_owned(),
-        })
+        found.ok_or_else(|| Error::NotFound { kind: ObjectKind::Policy, identity: identity.to_owned() })
     }
 
     /// Resolves a dial plan identity: an id or a name.
@@ -106,58 +93,29 @@ impl VoicePin {
             Ok(id) => self.store.dial_plan(id).await?,
             Err(_) => self.store.dial_plan_by_name(identity).await?,
         };
-        found.ok_or_else(|| Error::NotFound {
-            kind: ObjectKind::DialPlan,
-            identity: identity.to_owned(),
-        })
+        found.ok_or_else(|| Error::NotFound { kind: ObjectKind::DialPlan, identity: identity.to_owned() })
     }
 
     /// The policy and dial plan a stored mailbox refers to.
-    pub(crate) async fn policy_and_plan(
-        &self,
-        mailbox: &Mailbox,
-    ) -> Result<(MailboxPolicy, DialPlan)> {
-        let policy = self
-            .store
-            .policy(mailbox.policy_id)
-            .await?
-            .ok_or_else(|| missing("policy", mailbox.id))?;
-        let plan = self
-            .store
-            .dial_plan(policy.dial_plan_id)
-            .await?
-            .ok_or_else(|| missing("dial plan", mailbox.id))?;
+    pub(crate) async fn policy_and_plan(&self, mailbox: &Mailbox) -> Result<(MailboxPolicy, DialPlan)> {
+        let policy = self.store.policy(mailbox.policy_id).await?.ok_or_else(|| missing("policy", mailbox.id))?;
+        let plan = self.store.dial_plan(policy.dial_plan_id).await?.ok_or_else(|| missing("dial plan", mailbox.id))?;
         Ok((policy, plan))
     }
 
     /// Checks a new PIN for a mailbox against every rule of its policy, history included.
-    pub(crate) fn check_new_pin(
-        &self,
-        pin: &Pin,
-        mailbox: &Mailbox,
-        policy: &MailboxPolicy,
-    ) -> Result<()> {
+    pub(crate) fn check_new_pin(&self, pin: &Pin, mailbox: &Mailbox, policy: &MailboxPolicy) -> Result<()> {
         let extensions = mailbox.extension_strings();
-        let history = HashedHistory {
-            hasher: self.hasher.as_ref(),
-            hashes: &mailbox.pin.history,
-        };
+        let history = HashedHistory { hasher: self.hasher.as_ref(), hashes: &mailbox.pin.history };
         let context = rule_context(mailbox, policy, &extensions, &history);
         let violations = check_pin(pin, &context);
-        if violations.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::PinRejected(violations))
-        }
+        if violations.is_empty() { Ok(()) } else { Err(Error::PinRejected(violations)) }
     }
 
     /// Generates a PIN that passes every rule for the mailbox, history included.
     pub(crate) fn generate_for(&self, mailbox: &Mailbox, policy: &MailboxPolicy) -> Result<Pin> {
         let extensions = mailbox.extension_strings();
-        let history = HashedHistory {
-            hasher: self.hasher.as_ref(),
-            hashes: &mailbox.pin.history,
-        };
+        let history = HashedHistory { hasher: self.hasher.as_ref(), hashes: &mailbox.pin.history };
         let context = rule_context(mailbox, policy, &extensions, &history);
         generate_pin(&context, &mut OsRandom).map_err(|e| match e {
             GenerateError::Random(_) => Error::Random,
@@ -166,9 +124,7 @@ impl VoicePin {
     }
 
     pub(crate) fn hash(&self, pin: &Pin) -> Result<PinHash> {
-        self.hasher
-            .hash(pin)
-            .map_err(|e| Error::Hashing(e.to_string()))
+        self.hasher.hash(pin).map_err(|e| Error::Hashing(e.to_string()))
     }
 }
 
@@ -200,19 +156,14 @@ fn mailbox_lookups(identity: &str) -> Vec<MailboxLookup> {
     }
     let mut lookups = Vec::with_capacity(2);
     if !identity.is_empty() && identity.bytes().all(|b| b.is_ascii_digit()) {
-        lookups.push(MailboxLookup::Extension {
-            dial_plan: None,
-            extension: identity.to_owned(),
-        });
+        lookups.push(MailboxLookup::Extension { dial_plan: None, extension: identity.to_owned() });
     }
     lookups.push(MailboxLookup::Alias(identity.to_lowercase()));
     lookups
 }
 
 fn missing(what: &str, mailbox: MailboxId) -> Error {
-    Error::Store(StoreError::Backend(format!(
-        "the {what} of mailbox {mailbox} is missing"
-    )))
+    Error::Store(StoreError::Backend(format!("the {what} of mailbox {mailbox} is missing")))
 }
 
 /// A mailbox's previous PINs, checked by verifying against each stored hash.
@@ -225,10 +176,7 @@ impl PinHistory for HashedHistory<'_> {
     fn contains(&self, pin: &Pin, depth: usize) -> bool {
         // A hash that cannot be verified (its key is gone) cannot be compared; it does not
         // block the candidate.
-        self.hashes
-            .iter()
-            .take(depth)
-            .any(|hash| matches!(self.hasher.verify(pin, hash), Ok(Verification::Match)))
+        self.hashes.iter().take(depth).any(|hash| matches!(self.hasher.verify(pin, hash), Ok(Verification::Match)))
     }
 }
 
@@ -238,11 +186,7 @@ macro_rules! retry_on_conflict {
         let mut tries = 0;
         loop {
             match $attempt {
-                Err($crate::error::Error::Conflict)
-                    if tries < $crate::usecases::MAX_CONFLICT_RETRIES =>
-                {
-                    tries += 1
-                }
+                Err($crate::error::Error::Conflict) if tries < $crate::usecases::MAX_CONFLICT_RETRIES => tries += 1,
                 other => break other,
             }
         }

@@ -93,37 +93,19 @@ impl VoicePin {
     /// Set-UMMailboxPIN: sets the given PIN or a generated one, marks it expired unless told
     /// otherwise, clears the failure counters and (unless LockedOut is true) the lockout, and
     /// emails the PIN to the user or NotifyEmail unless SendEmail is false.
-    pub async fn set_pin(
-        &self,
-        context: &RequestContext,
-        identity: &str,
-        request: SetPin,
-    ) -> Result<()> {
+    pub async fn set_pin(&self, context: &RequestContext, identity: &str, request: SetPin) -> Result<()> {
         if let Some(locked) = request.lock_state_only() {
-            return if locked {
-                self.lock(context, identity).await
-            } else {
-                self.unlock(context, identity).await
-            };
+            return if locked { self.lock(context, identity).await } else { self.unlock(context, identity).await };
         }
         retry_on_conflict!(self.try_set_pin(context, identity, &request).await)
     }
 
-    async fn try_set_pin(
-        &self,
-        context: &RequestContext,
-        identity: &str,
-        request: &SetPin,
-    ) -> Result<()> {
+    async fn try_set_pin(&self, context: &RequestContext, identity: &str, request: &SetPin) -> Result<()> {
         let mut mailbox = self.resolve_mailbox(identity).await?;
         if !mailbox.um_enabled {
             return Err(Error::NotUmEnabled(mailbox.smtp_address.to_string()));
         }
-        let notify = request
-            .notify_email
-            .as_deref()
-            .map(|to| SmtpAddress::parse("NotifyEmail", to))
-            .transpose()?;
+        let notify = request.notify_email.as_deref().map(|to| SmtpAddress::parse("NotifyEmail", to)).transpose()?;
         let (policy, plan) = self.policy_and_plan(&mailbox).await?;
         let pin = match &request.pin {
             Some(pin) => {
@@ -141,17 +123,12 @@ impl VoicePin {
         mailbox.pin.clear_failures();
         mailbox.pin.locked_out = locked;
 
-        let mut event = AuditEvent::new(
-            context,
-            now,
-            AuditAction::PinSet,
-            mailbox.smtp_address.as_str(),
-        )
-        .for_mailbox(mailbox.id)
-        .with("pinGenerated", request.pin.is_none())
-        .with("pinExpired", expired)
-        .with("lockedOut", locked)
-        .with("sendEmail", send_email);
+        let mut event = AuditEvent::new(context, now, AuditAction::PinSet, mailbox.smtp_address.as_str())
+            .for_mailbox(mailbox.id)
+            .with("pinGenerated", request.pin.is_none())
+            .with("pinExpired", expired)
+            .with("lockedOut", locked)
+            .with("sendEmail", send_email);
         if was_locked != locked {
             event = event.with("lockChanged", if locked { "locked" } else { "unlocked" });
         }
@@ -188,61 +165,31 @@ impl VoicePin {
         retry_on_conflict!(self.try_set_lock(context, identity, false).await)
     }
 
-    async fn try_set_lock(
-        &self,
-        context: &RequestContext,
-        identity: &str,
-        locked: bool,
-    ) -> Result<()> {
+    async fn try_set_lock(&self, context: &RequestContext, identity: &str, locked: bool) -> Result<()> {
         let mut mailbox = self.resolve_mailbox(identity).await?;
         if !mailbox.um_enabled {
             return Err(Error::NotUmEnabled(mailbox.smtp_address.to_string()));
         }
-        let action = if locked {
-            AuditAction::MailboxLocked
-        } else {
-            AuditAction::MailboxUnlocked
-        };
-        let event = AuditEvent::new(
-            context,
-            self.clock.now(),
-            action,
-            mailbox.smtp_address.as_str(),
-        )
-        .for_mailbox(mailbox.id)
-        .with("wasLockedOut", mailbox.pin.locked_out);
+        let action = if locked { AuditAction::MailboxLocked } else { AuditAction::MailboxUnlocked };
+        let event = AuditEvent::new(context, self.clock.now(), action, mailbox.smtp_address.as_str())
+            .for_mailbox(mailbox.id)
+            .with("wasLockedOut", mailbox.pin.locked_out);
         mailbox.pin.locked_out = locked;
         if !locked {
             mailbox.pin.clear_failures();
         }
-        self.commit(Change {
-            writes: vec![Write::UpdateMailbox(mailbox)],
-            audit: vec![event],
-            ..Change::default()
-        })
-        .await
+        self.commit(Change { writes: vec![Write::UpdateMailbox(mailbox)], audit: vec![event], ..Change::default() })
+            .await
     }
 
     /// The user changes their own PIN: the current PIN (counted like a sign-in when wrong)
     /// and a new one, which must pass every rule. Clears PinExpired and FirstTimeUser and
     /// queues a "PIN changed" notice (without the PIN).
-    pub async fn change_pin(
-        &self,
-        context: &RequestContext,
-        identity: &str,
-        current: &Pin,
-        new: &Pin,
-    ) -> Result<()> {
+    pub async fn change_pin(&self, context: &RequestContext, identity: &str, current: &Pin, new: &Pin) -> Result<()> {
         retry_on_conflict!(self.try_change_pin(context, identity, current, new).await)
     }
 
-    async fn try_change_pin(
-        &self,
-        context: &RequestContext,
-        identity: &str,
-        current: &Pin,
-        new: &Pin,
-    ) -> Result<()> {
+    async fn try_change_pin(&self, context: &RequestContext, identity: &str, current: &Pin, new: &Pin) -> Result<()> {
         let mailbox = match self.resolve_mailbox(identity).await {
             Ok(mailbox) => mailbox,
             Err(Error::NotFound { .. } | Error::Ambiguous { .. }) => {
@@ -255,32 +202,19 @@ impl VoicePin {
         let now = self.clock.now();
         if let Some(reason) = signin::refusal(&mailbox, &policy) {
             self.hasher.verify_decoy(current);
-            let event = AuditEvent::new(
-                context,
-                now,
-                AuditAction::SignInFailed,
-                mailbox.smtp_address.as_str(),
-            )
-            .for_mailbox(mailbox.id)
-            .with("reason", reason.code())
-            .with("purpose", "changePin");
-            self.commit(Change {
-                audit: vec![event],
-                ..Change::default()
-            })
-            .await?;
+            let event = AuditEvent::new(context, now, AuditAction::SignInFailed, mailbox.smtp_address.as_str())
+                .for_mailbox(mailbox.id)
+                .with("reason", reason.code())
+                .with("purpose", "changePin");
+            self.commit(Change { audit: vec![event], ..Change::default() }).await?;
             return Err(Error::AuthenticationFailed);
         }
         let Some(hash) = &mailbox.pin.hash else {
             return Err(Error::AuthenticationFailed);
         };
-        let verification = self
-            .hasher
-            .verify(current, hash)
-            .map_err(|e| Error::Hashing(e.to_string()))?;
+        let verification = self.hasher.verify(current, hash).map_err(|e| Error::Hashing(e.to_string()))?;
         if verification == Verification::Mismatch {
-            self.record_failure(context, mailbox, &policy, &plan, now, "changePin")
-                .await?;
+            self.record_failure(context, mailbox, &policy, &plan, now, "changePin").await?;
             return Err(Error::AuthenticationFailed);
         }
         self.check_new_pin(new, &mailbox, &policy)?;
@@ -288,20 +222,10 @@ impl VoicePin {
         signin::succeed(&mut mailbox.pin, &policy.pin, current.len(), now);
         mailbox.pin.install(self.hash(new)?, false, now);
         mailbox.pin.first_time_user = false;
-        let event = AuditEvent::new(
-            context,
-            now,
-            AuditAction::PinChanged,
-            mailbox.smtp_address.as_str(),
-        )
-        .for_mailbox(mailbox.id);
+        let event = AuditEvent::new(context, now, AuditAction::PinChanged, mailbox.smtp_address.as_str())
+            .for_mailbox(mailbox.id);
         let mail = OutboundMail::new(&mailbox, &plan, None, Notification::PinChanged, now);
-        self.commit(Change {
-            writes: vec![Write::UpdateMailbox(mailbox)],
-            mail: vec![mail],
-            audit: vec![event],
-        })
-        .await
+        self.commit(Change { writes: vec![Write::UpdateMailbox(mailbox)], mail: vec![mail], audit: vec![event] }).await
     }
 
     /// The user resets their own PIN from the web (Exchange's ResetPIN): a generated PIN,
@@ -328,19 +252,9 @@ impl VoicePin {
             reason: ResetReason::SelfService,
         };
         let mail = OutboundMail::new(&mailbox, &plan, None, notification, now);
-        let event = AuditEvent::new(
-            context,
-            now,
-            AuditAction::PinSelfReset,
-            mailbox.smtp_address.as_str(),
-        )
-        .for_mailbox(mailbox.id);
-        self.commit(Change {
-            writes: vec![Write::UpdateMailbox(mailbox)],
-            mail: vec![mail],
-            audit: vec![event],
-        })
-        .await
+        let event = AuditEvent::new(context, now, AuditAction::PinSelfReset, mailbox.smtp_address.as_str())
+            .for_mailbox(mailbox.id);
+        self.commit(Change { writes: vec![Write::UpdateMailbox(mailbox)], mail: vec![mail], audit: vec![event] }).await
     }
 }
 

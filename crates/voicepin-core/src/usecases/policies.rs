@@ -3,8 +3,8 @@
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, ObjectKind, Result};
 use crate::policy::{
-    ExtendedChecks, MailboxPolicy, MaxLogonAttempts, MinPinLength, ObjectName, PinHistoryCount,
-    PinLifetime, PinResetThreshold, PolicyText,
+    ExtendedChecks, MailboxPolicy, MaxLogonAttempts, MinPinLength, ObjectName, PinHistoryCount, PinLifetime,
+    PinResetThreshold, PolicyText,
 };
 use crate::ports::{Change, Write};
 
@@ -34,26 +34,14 @@ pub struct ExtendedSettings {
 impl ExtendedSettings {
     fn apply(&self, checks: &mut ExtendedChecks) {
         let pairs = [
-            (
-                self.block_extension_in_pin,
-                &mut checks.block_extension_in_pin,
-            ),
+            (self.block_extension_in_pin, &mut checks.block_extension_in_pin),
             (self.block_name_on_keypad, &mut checks.block_name_on_keypad),
-            (
-                self.block_repeated_groups,
-                &mut checks.block_repeated_groups,
-            ),
-            (
-                self.require_three_distinct_digits,
-                &mut checks.require_three_distinct_digits,
-            ),
+            (self.block_repeated_groups, &mut checks.block_repeated_groups),
+            (self.require_three_distinct_digits, &mut checks.require_three_distinct_digits),
             (self.block_digit_runs, &mut checks.block_digit_runs),
             (self.block_keypad_lines, &mut checks.block_keypad_lines),
             (self.block_common_pins, &mut checks.block_common_pins),
-            (
-                self.block_reversed_history,
-                &mut checks.block_reversed_history,
-            ),
+            (self.block_reversed_history, &mut checks.block_reversed_history),
         ];
         for (setting, check) in pairs {
             if let Some(on) = setting {
@@ -148,27 +136,14 @@ pub struct NewPolicy {
 
 impl VoicePin {
     /// New-UMMailboxPolicy: a policy with Exchange's defaults, then any settings given.
-    pub async fn new_policy(
-        &self,
-        context: &RequestContext,
-        request: NewPolicy,
-    ) -> Result<MailboxPolicy> {
+    pub async fn new_policy(&self, context: &RequestContext, request: NewPolicy) -> Result<MailboxPolicy> {
         let plan = self.resolve_dial_plan(&request.dial_plan).await?;
-        let mut policy =
-            MailboxPolicy::with_defaults(ObjectName::parse("Name", &request.name)?, plan.id);
+        let mut policy = MailboxPolicy::with_defaults(ObjectName::parse("Name", &request.name)?, plan.id);
         request.settings.apply(&mut policy)?;
-        let event = AuditEvent::new(
-            context,
-            self.clock.now(),
-            AuditAction::PolicyCreated,
-            policy.name.as_str(),
-        )
-        .with("umDialPlan", plan.name.as_str());
-        let change = Change {
-            writes: vec![Write::InsertPolicy(policy.clone())],
-            audit: vec![event],
-            ..Change::default()
-        };
+        let event = AuditEvent::new(context, self.clock.now(), AuditAction::PolicyCreated, policy.name.as_str())
+            .with("umDialPlan", plan.name.as_str());
+        let change =
+            Change { writes: vec![Write::InsertPolicy(policy.clone())], audit: vec![event], ..Change::default() };
         self.commit(change).await?;
         policy.revision = policy.revision.next();
         Ok(policy)
@@ -207,20 +182,12 @@ impl VoicePin {
         let before = self.resolve_policy(identity).await?;
         let mut policy = before.clone();
         settings.apply(&mut policy)?;
-        let mut event = AuditEvent::new(
-            context,
-            self.clock.now(),
-            AuditAction::PolicyChanged,
-            policy.name.as_str(),
-        );
+        let mut event = AuditEvent::new(context, self.clock.now(), AuditAction::PolicyChanged, policy.name.as_str());
         for (name, value) in changed_settings(&before, &policy) {
             event = event.with(name, value);
         }
-        let change = Change {
-            writes: vec![Write::UpdatePolicy(policy.clone())],
-            audit: vec![event],
-            ..Change::default()
-        };
+        let change =
+            Change { writes: vec![Write::UpdatePolicy(policy.clone())], audit: vec![event], ..Change::default() };
         self.commit(change).await?;
         policy.revision = policy.revision.next();
         Ok(policy)
@@ -241,18 +208,13 @@ impl VoicePin {
                 by: format!("{mailboxes} mailbox(es)"),
             });
         }
-        let event = AuditEvent::new(
-            context,
-            self.clock.now(),
-            AuditAction::PolicyRemoved,
-            policy.name.as_str(),
-        );
+        let event = AuditEvent::new(context, self.clock.now(), AuditAction::PolicyRemoved, policy.name.as_str());
         let change = Change {
             writes: vec![Write::DeletePolicy(policy.id, policy.revision)],
             audit: vec![event],
             ..Change::default()
         };
-        self.commit(change).await
+        self.commit(change).await.map_err(|e| e.in_use(ObjectKind::Policy, policy.name.as_str()))
     }
 }
 
@@ -267,21 +229,9 @@ fn changed_settings(before: &MailboxPolicy, after: &MailboxPolicy) -> Vec<(&'sta
         }
     };
     note("name", before.name != after.name, after.name.to_string());
-    note(
-        "minPinLength",
-        b.min_pin_length != a.min_pin_length,
-        a.min_pin_length.to_string(),
-    );
-    note(
-        "pinLifetime",
-        b.pin_lifetime != a.pin_lifetime,
-        a.pin_lifetime.to_string(),
-    );
-    note(
-        "pinHistoryCount",
-        b.pin_history_count != a.pin_history_count,
-        a.pin_history_count.to_string(),
-    );
+    note("minPinLength", b.min_pin_length != a.min_pin_length, a.min_pin_length.to_string());
+    note("pinLifetime", b.pin_lifetime != a.pin_lifetime, a.pin_lifetime.to_string());
+    note("pinHistoryCount", b.pin_history_count != a.pin_history_count, a.pin_history_count.to_string());
     note(
         "allowCommonPatterns",
         b.allow_common_patterns != a.allow_common_patterns,
@@ -292,26 +242,10 @@ fn changed_settings(before: &MailboxPolicy, after: &MailboxPolicy) -> Vec<(&'sta
         b.logon_failures_before_pin_reset != a.logon_failures_before_pin_reset,
         a.logon_failures_before_pin_reset.to_string(),
     );
-    note(
-        "maxLogonAttempts",
-        b.max_logon_attempts != a.max_logon_attempts,
-        a.max_logon_attempts.to_string(),
-    );
-    note(
-        "extendedChecks",
-        b.extended != a.extended,
-        format!("{:?}", a.extended),
-    );
-    note(
-        "resetPinText",
-        before.reset_pin_text != after.reset_pin_text,
-        "changed".into(),
-    );
-    note(
-        "umEnabledText",
-        before.um_enabled_text != after.um_enabled_text,
-        "changed".into(),
-    );
+    note("maxLogonAttempts", b.max_logon_attempts != a.max_logon_attempts, a.max_logon_attempts.to_string());
+    note("extendedChecks", b.extended != a.extended, format!("{:?}", a.extended));
+    note("resetPinText", before.reset_pin_text != after.reset_pin_text, "changed".into());
+    note("umEnabledText", before.um_enabled_text != after.um_enabled_text, "changed".into());
     note(
         "allowSubscriberAccess",
         before.allow_subscriber_access != after.allow_subscriber_access,

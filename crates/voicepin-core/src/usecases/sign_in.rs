@@ -43,20 +43,13 @@ pub struct SignInResult {
 
 impl SignInResult {
     fn failed() -> Self {
-        Self {
-            outcome: SignInOutcome::Failed,
-            mailbox: None,
-        }
+        Self { outcome: SignInOutcome::Failed, mailbox: None }
     }
 }
 
 impl VoicePin {
     /// Signs in with an identity and a PIN.
-    pub async fn sign_in(
-        &self,
-        context: &RequestContext,
-        request: &SignIn,
-    ) -> Result<SignInResult> {
+    pub async fn sign_in(&self, context: &RequestContext, request: &SignIn) -> Result<SignInResult> {
         let mut verified: Option<(PinHash, Verification)> = None;
         for _ in 0..=MAX_CONFLICT_RETRIES {
             match self.try_sign_in(context, request, &mut verified).await {
@@ -79,14 +72,10 @@ impl VoicePin {
                 context,
                 self.clock.now(),
                 AuditAction::SignInFailed,
-                request.identity.trim(),
+                unknown_target(&request.identity),
             )
             .with("reason", SignInReason::UnknownIdentity.code());
-            self.commit(Change {
-                audit: vec![event],
-                ..Change::default()
-            })
-            .await?;
+            self.commit(Change { audit: vec![event], ..Change::default() }).await?;
             return Ok(SignInResult::failed());
         };
         let (policy, plan) = self.policy_and_plan(&mailbox).await?;
@@ -100,19 +89,10 @@ impl VoicePin {
                 }
                 None => self.hasher.verify_decoy(&request.pin),
             }
-            let event = AuditEvent::new(
-                context,
-                now,
-                AuditAction::SignInFailed,
-                mailbox.smtp_address.as_str(),
-            )
-            .for_mailbox(mailbox.id)
-            .with("reason", reason.code());
-            self.commit(Change {
-                audit: vec![event],
-                ..Change::default()
-            })
-            .await?;
+            let event = AuditEvent::new(context, now, AuditAction::SignInFailed, mailbox.smtp_address.as_str())
+                .for_mailbox(mailbox.id)
+                .with("reason", reason.code());
+            self.commit(Change { audit: vec![event], ..Change::default() }).await?;
             return Ok(SignInResult::failed());
         }
 
@@ -122,34 +102,24 @@ impl VoicePin {
         let verification = match verified {
             Some((seen, result)) if *seen == hash => *result,
             _ => {
-                let result = self
-                    .hasher
-                    .verify(&request.pin, &hash)
-                    .map_err(|e| Error::Hashing(e.to_string()))?;
+                let result = self.hasher.verify(&request.pin, &hash).map_err(|e| Error::Hashing(e.to_string()))?;
                 *verified = Some((hash.clone(), result));
                 result
             }
         };
 
         if verification == Verification::Mismatch {
-            self.record_failure(context, mailbox, &policy, &plan, now, "signIn")
-                .await?;
+            self.record_failure(context, mailbox, &policy, &plan, now, "signIn").await?;
             return Ok(SignInResult::failed());
         }
 
-        let (outcome, reason) =
-            signin::succeed(&mut mailbox.pin, &policy.pin, request.pin.len(), now);
+        let (outcome, reason) = signin::succeed(&mut mailbox.pin, &policy.pin, request.pin.len(), now);
         let mut change = Change::default();
         change.audit.push(
-            AuditEvent::new(
-                context,
-                now,
-                AuditAction::SignInSucceeded,
-                mailbox.smtp_address.as_str(),
-            )
-            .for_mailbox(mailbox.id)
-            .with("outcome", outcome.as_str())
-            .with("reason", reason.code()),
+            AuditEvent::new(context, now, AuditAction::SignInSucceeded, mailbox.smtp_address.as_str())
+                .for_mailbox(mailbox.id)
+                .with("outcome", outcome.as_str())
+                .with("reason", reason.code()),
         );
         if self.hasher.needs_rehash(&hash) {
             let rehashed = self.hash(&request.pin)?;
@@ -158,22 +128,14 @@ impl VoicePin {
             }
             mailbox.pin.hash = Some(rehashed);
             change.audit.push(
-                AuditEvent::new(
-                    context,
-                    now,
-                    AuditAction::PinRehashed,
-                    mailbox.smtp_address.as_str(),
-                )
-                .for_mailbox(mailbox.id),
+                AuditEvent::new(context, now, AuditAction::PinRehashed, mailbox.smtp_address.as_str())
+                    .for_mailbox(mailbox.id),
             );
         }
         let id = mailbox.id;
         change.writes.push(Write::UpdateMailbox(mailbox));
         self.commit(change).await?;
-        Ok(SignInResult {
-            outcome,
-            mailbox: Some(id),
-        })
+        Ok(SignInResult { outcome, mailbox: Some(id) })
     }
 
     /// The mailbox an identity names, or `None` when it names none or several.
@@ -181,10 +143,9 @@ impl VoicePin {
         let identity = request.identity.trim();
         for lookup in mailbox_lookups(identity) {
             let lookup = match lookup {
-                MailboxLookup::Extension { extension, .. } => MailboxLookup::Extension {
-                    dial_plan: request.dial_plan,
-                    extension,
-                },
+                MailboxLookup::Extension { extension, .. } => {
+                    MailboxLookup::Extension { dial_plan: request.dial_plan, extension }
+                }
                 other => other,
             };
             let mut found = self.store.find_mailboxes(&lookup).await?;
@@ -230,26 +191,15 @@ impl VoicePin {
                     reset_pin_text: policy.reset_pin_text.as_str().to_owned(),
                     reason: ResetReason::TooManyFailures,
                 };
-                change
-                    .mail
-                    .push(OutboundMail::new(&mailbox, plan, None, notification, now));
+                change.mail.push(OutboundMail::new(&mailbox, plan, None, notification, now));
                 change.audit.push(
                     AuditEvent::new(&system(context), now, AuditAction::PinAutoReset, &address)
                         .for_mailbox(mailbox.id)
-                        .with(
-                            "logonFailuresBeforePinReset",
-                            policy.pin.logon_failures_before_pin_reset,
-                        ),
+                        .with("logonFailuresBeforePinReset", policy.pin.logon_failures_before_pin_reset),
                 );
             }
             FailureConsequence::LockedOut => {
-                change.mail.push(OutboundMail::new(
-                    &mailbox,
-                    plan,
-                    None,
-                    Notification::LockedOut,
-                    now,
-                ));
+                change.mail.push(OutboundMail::new(&mailbox, plan, None, Notification::LockedOut, now));
                 change.audit.push(
                     AuditEvent::new(&system(context), now, AuditAction::MailboxLocked, &address)
                         .for_mailbox(mailbox.id)
@@ -262,12 +212,19 @@ impl VoicePin {
     }
 }
 
+/// How an unknown identity appears in the audit log. Callers key PINs at the extension
+/// prompt by mistake, so digits (or anything else without `@`) are never recorded; an
+/// address cannot be a PIN and is kept, for spotting sprays.
+fn unknown_target(identity: &str) -> String {
+    let identity = identity.trim();
+    if identity.contains('@') {
+        identity.to_owned()
+    } else {
+        format!("<unknown identity, {} characters>", identity.chars().count())
+    }
+}
+
 /// Consequences of failures are voicepin's own acts, on the channel the attempt came in on.
 fn system(context: &RequestContext) -> RequestContext {
-    RequestContext {
-        actor: "system".into(),
-        role: None,
-        channel: context.channel,
-        source: context.source.clone(),
-    }
+    RequestContext { actor: "system".into(), role: None, channel: context.channel, source: context.source.clone() }
 }

@@ -30,8 +30,5 @@ pub(super) fn violation(error: &sqlx::Error) -> Option<Violation<'_>> {
 
 /// A unique value taken, by its Exchange parameter name.
 pub(super) fn duplicate(field: &'static str, value: impl Into<String>) -> StoreError {
-    StoreError::Duplicate {
-        field,
-        value: value.into(),
-    }
+    StoreError::Duplicate { field, value: value.into() }
 }

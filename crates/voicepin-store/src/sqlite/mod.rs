@@ -13,18 +13,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use time::OffsetDateTime;
 use voicepin_core::StoreError;
 use voicepin_core::audit::AuditEvent;
 use voicepin_core::ids::{DialPlanId, MailId, PolicyId};
 use voicepin_core::mailbox::Mailbox;
 use voicepin_core::policy::{DialPlan, MailboxPolicy};
-use voicepin_core::ports::{
-    AuditQuery, Change, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store,
-};
+use voicepin_core::ports::{AuditQuery, Change, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store};
 
 use crate::MailSealer;
 use errors::db;
@@ -61,12 +57,11 @@ impl SqliteStore {
             .max_connections(MAX_CONNECTIONS)
             .connect_with(options)
             .await
-            .map_err(|e| {
-                StoreError::Backend(format!("cannot open database {}: {e}", path.display()))
-            })?;
-        MIGRATOR.run(&pool).await.map_err(|e| {
-            StoreError::Backend(format!("cannot migrate database {}: {e}", path.display()))
-        })?;
+            .map_err(|e| StoreError::Backend(format!("cannot open database {}: {e}", path.display())))?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("cannot migrate database {}: {e}", path.display())))?;
         Ok(Self { pool, sealer })
     }
 
@@ -103,10 +98,7 @@ impl Store for SqliteStore {
         read::policy_by_name(&self.pool, name).await
     }
 
-    async fn policies(
-        &self,
-        dial_plan: Option<DialPlanId>,
-    ) -> Result<Vec<MailboxPolicy>, StoreError> {
+    async fn policies(&self, dial_plan: Option<DialPlanId>) -> Result<Vec<MailboxPolicy>, StoreError> {
         read::policies(&self.pool, dial_plan).await
     }
 
@@ -132,11 +124,7 @@ impl Store for SqliteStore {
         read::audit_events(&self.pool, query).await
     }
 
-    async fn due_mail(
-        &self,
-        now: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<QueuedMail>, StoreError> {
+    async fn due_mail(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<QueuedMail>, StoreError> {
         outbox::due_mail(&self.pool, &self.sealer, now, limit).await
     }
 
@@ -153,11 +141,7 @@ impl Store for SqliteStore {
         outbox::mark_attempt_failed(&self.pool, id, error, retry_at).await
     }
 
-    async fn mail_records(
-        &self,
-        include_sent: bool,
-        limit: u32,
-    ) -> Result<Vec<MailRecord>, StoreError> {
+    async fn mail_records(&self, include_sent: bool, limit: u32) -> Result<Vec<MailRecord>, StoreError> {
         outbox::records(&self.pool, include_sent, limit).await
     }
 

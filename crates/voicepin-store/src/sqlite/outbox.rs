@@ -46,12 +46,7 @@ pub(super) async fn due_mail(
          WHERE status = '{}' AND next_attempt_at <= ? ORDER BY created_at, seq LIMIT ?",
         codec::status_text(MailStatus::Queued)
     ));
-    let rows = sqlx::query(sql)
-        .bind(codec::nanos(now)?)
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
+    let rows = sqlx::query(sql).bind(codec::nanos(now)?).bind(i64::from(limit)).fetch_all(pool).await.map_err(db)?;
     let mut due = Vec::with_capacity(rows.len());
     for row in &rows {
         let record = record_from_row(row)?;
@@ -81,11 +76,7 @@ pub(super) async fn due_mail(
 }
 
 /// Marks a message delivered and drops its body. Marking it again changes nothing.
-pub(super) async fn mark_sent(
-    pool: &SqlitePool,
-    id: MailId,
-    at: OffsetDateTime,
-) -> Result<(), StoreError> {
+pub(super) async fn mark_sent(pool: &SqlitePool, id: MailId, at: OffsetDateTime) -> Result<(), StoreError> {
     let updated = sqlx::query(
         "UPDATE outbox SET status = 'sent', sent_at = ?, body = NULL \
          WHERE id = ? AND status <> 'sent'",
@@ -122,12 +113,7 @@ pub(super) async fn mark_attempt_failed(
         )
         .bind(error.to_owned()),
     };
-    let updated = query
-        .bind(id.to_string())
-        .execute(pool)
-        .await
-        .map_err(db)?
-        .rows_affected();
+    let updated = query.bind(id.to_string()).execute(pool).await.map_err(db)?.rows_affected();
     if updated == 0 {
         return Err(backend(format!("there is no queued mail {id}")));
     }
@@ -135,14 +121,9 @@ pub(super) async fn mark_attempt_failed(
 }
 
 /// Metadata, oldest first.
-pub(super) async fn records(
-    pool: &SqlitePool,
-    include_sent: bool,
-    limit: u32,
-) -> Result<Vec<MailRecord>, StoreError> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "{RECORD_COLUMNS} WHERE (? OR status <> 'sent') ORDER BY created_at, seq LIMIT ?"
-    ));
+pub(super) async fn records(pool: &SqlitePool, include_sent: bool, limit: u32) -> Result<Vec<MailRecord>, StoreError> {
+    let sql =
+        sqlx::AssertSqlSafe(format!("{RECORD_COLUMNS} WHERE (? OR status <> 'sent') ORDER BY created_at, seq LIMIT ?"));
     sqlx::query(sql)
         .bind(include_sent)
         .bind(i64::from(limit))
@@ -156,11 +137,7 @@ pub(super) async fn records(
 
 /// Puts a failed message back in the queue with a fresh count of attempts (the last error
 /// stays for the record).
-pub(super) async fn requeue(
-    pool: &SqlitePool,
-    id: MailId,
-    at: OffsetDateTime,
-) -> Result<bool, StoreError> {
+pub(super) async fn requeue(pool: &SqlitePool, id: MailId, at: OffsetDateTime) -> Result<bool, StoreError> {
     let updated = sqlx::query(
         "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ? \
          WHERE id = ? AND status = 'failed'",

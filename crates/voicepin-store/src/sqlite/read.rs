@@ -11,8 +11,8 @@ use voicepin_core::ids::{DialPlanId, MailboxId, PolicyId, Revision};
 use voicepin_core::mailbox::{E164Number, Extension, Mailbox, PinState, SmtpAddress};
 use voicepin_core::policy::{
     AccessNumber, DialPlan, ExtendedChecks, ExtensionLength, InputFailuresBeforeDisconnect,
-    LogonFailuresBeforeDisconnect, MailboxPolicy, MaxLogonAttempts, MinPinLength, ObjectName,
-    PinHistoryCount, PinLifetime, PinPolicy, PinResetThreshold, PolicyText,
+    LogonFailuresBeforeDisconnect, MailboxPolicy, MaxLogonAttempts, MinPinLength, ObjectName, PinHistoryCount,
+    PinLifetime, PinPolicy, PinResetThreshold, PolicyText,
 };
 use voicepin_core::ports::{AuditQuery, MailboxLookup, MailboxQuery};
 
@@ -56,8 +56,7 @@ fn dial_plan_from_row(row: &SqliteRow) -> Result<DialPlan, StoreError> {
     Ok(DialPlan {
         id: codec::id(&get::<String>(row, "id")?)?,
         revision: Revision(get(row, "revision")?),
-        name: ObjectName::parse("Name", &get::<String>(row, "name")?)
-            .map_err(|e| corrupt("dial plan name", e))?,
+        name: ObjectName::parse("Name", &get::<String>(row, "name")?).map_err(|e| corrupt("dial plan name", e))?,
         extension_length: setting(row, "extension_length", ExtensionLength::new)?,
         access_numbers,
         logon_failures_before_disconnect: setting(
@@ -73,10 +72,7 @@ fn dial_plan_from_row(row: &SqliteRow) -> Result<DialPlan, StoreError> {
     })
 }
 
-pub(super) async fn dial_plan(
-    pool: &SqlitePool,
-    id: DialPlanId,
-) -> Result<Option<DialPlan>, StoreError> {
+pub(super) async fn dial_plan(pool: &SqlitePool, id: DialPlanId) -> Result<Option<DialPlan>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!("{DIAL_PLAN_COLUMNS} WHERE id = ?"));
     sqlx::query(sql)
         .bind(id.to_string())
@@ -88,10 +84,7 @@ pub(super) async fn dial_plan(
         .transpose()
 }
 
-pub(super) async fn dial_plan_by_name(
-    pool: &SqlitePool,
-    name: &str,
-) -> Result<Option<DialPlan>, StoreError> {
+pub(super) async fn dial_plan_by_name(pool: &SqlitePool, name: &str) -> Result<Option<DialPlan>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!("{DIAL_PLAN_COLUMNS} WHERE name_key = ?"));
     sqlx::query(sql)
         .bind(codec::name_key(name))
@@ -105,13 +98,7 @@ pub(super) async fn dial_plan_by_name(
 
 pub(super) async fn dial_plans(pool: &SqlitePool) -> Result<Vec<DialPlan>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!("{DIAL_PLAN_COLUMNS} ORDER BY name_key, id"));
-    sqlx::query(sql)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(dial_plan_from_row)
-        .collect()
+    sqlx::query(sql).fetch_all(pool).await.map_err(db)?.iter().map(dial_plan_from_row).collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -130,15 +117,10 @@ fn policy_from_row(row: &SqliteRow) -> Result<MailboxPolicy, StoreError> {
         None => PinLifetime::Unlimited,
         Some(_) => setting(row, "pin_lifetime_days", PinLifetime::days)?,
     };
-    let logon_failures_before_pin_reset =
-        match get::<Option<i64>>(row, "logon_failures_before_pin_reset")? {
-            None => PinResetThreshold::Unlimited,
-            Some(_) => setting(
-                row,
-                "logon_failures_before_pin_reset",
-                PinResetThreshold::after,
-            )?,
-        };
+    let logon_failures_before_pin_reset = match get::<Option<i64>>(row, "logon_failures_before_pin_reset")? {
+        None => PinResetThreshold::Unlimited,
+        Some(_) => setting(row, "logon_failures_before_pin_reset", PinResetThreshold::after)?,
+    };
     let pin = PinPolicy {
         min_pin_length: setting(row, "min_pin_length", MinPinLength::new)?,
         pin_lifetime,
@@ -160,26 +142,19 @@ fn policy_from_row(row: &SqliteRow) -> Result<MailboxPolicy, StoreError> {
     Ok(MailboxPolicy {
         id: codec::id(&get::<String>(row, "id")?)?,
         revision: Revision(get(row, "revision")?),
-        name: ObjectName::parse("Name", &get::<String>(row, "name")?)
-            .map_err(|e| corrupt("policy name", e))?,
+        name: ObjectName::parse("Name", &get::<String>(row, "name")?).map_err(|e| corrupt("policy name", e))?,
         dial_plan_id: codec::id(&get::<String>(row, "dial_plan_id")?)?,
         pin,
         reset_pin_text: PolicyText::parse("ResetPINText", &get::<String>(row, "reset_pin_text")?)
             .map_err(|e| corrupt("ResetPINText", e))?,
-        um_enabled_text: PolicyText::parse(
-            "UMEnabledText",
-            &get::<String>(row, "um_enabled_text")?,
-        )
-        .map_err(|e| corrupt("UMEnabledText", e))?,
+        um_enabled_text: PolicyText::parse("UMEnabledText", &get::<String>(row, "um_enabled_text")?)
+            .map_err(|e| corrupt("UMEnabledText", e))?,
         allow_subscriber_access: get(row, "allow_subscriber_access")?,
         allow_pinless_voice_mail_access: get(row, "allow_pinless_voice_mail_access")?,
     })
 }
 
-pub(super) async fn policy(
-    pool: &SqlitePool,
-    id: PolicyId,
-) -> Result<Option<MailboxPolicy>, StoreError> {
+pub(super) async fn policy(pool: &SqlitePool, id: PolicyId) -> Result<Option<MailboxPolicy>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!("{POLICY_COLUMNS} WHERE id = ?"));
     sqlx::query(sql)
         .bind(id.to_string())
@@ -191,10 +166,7 @@ pub(super) async fn policy(
         .transpose()
 }
 
-pub(super) async fn policy_by_name(
-    pool: &SqlitePool,
-    name: &str,
-) -> Result<Option<MailboxPolicy>, StoreError> {
+pub(super) async fn policy_by_name(pool: &SqlitePool, name: &str) -> Result<Option<MailboxPolicy>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!("{POLICY_COLUMNS} WHERE name_key = ?"));
     sqlx::query(sql)
         .bind(codec::name_key(name))
@@ -210,9 +182,8 @@ pub(super) async fn policies(
     pool: &SqlitePool,
     dial_plan: Option<DialPlanId>,
 ) -> Result<Vec<MailboxPolicy>, StoreError> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "{POLICY_COLUMNS} WHERE (?1 IS NULL OR dial_plan_id = ?1) ORDER BY name_key, id"
-    ));
+    let sql =
+        sqlx::AssertSqlSafe(format!("{POLICY_COLUMNS} WHERE (?1 IS NULL OR dial_plan_id = ?1) ORDER BY name_key, id"));
     sqlx::query(sql)
         .bind(dial_plan.map(|id| id.to_string()))
         .fetch_all(pool)
@@ -270,10 +241,7 @@ fn mailbox_from_row(row: &SqliteRow) -> Result<Mailbox, StoreError> {
         total_failures: codec::count(get(row, "total_failures")?)?,
         last_failure_at: codec::time_opt(get(row, "last_failure_at")?)?,
         last_sign_in_at: codec::time_opt(get(row, "last_sign_in_at")?)?,
-        history: codec::parse_json_list("PIN history", &history)?
-            .into_iter()
-            .map(PinHash::from_stored)
-            .collect(),
+        history: codec::parse_json_list("PIN history", &history)?.into_iter().map(PinHash::from_stored).collect(),
     };
     Ok(Mailbox {
         id: codec::id(&get::<String>(row, "id")?)?,
@@ -297,26 +265,17 @@ fn mailbox_from_row(row: &SqliteRow) -> Result<Mailbox, StoreError> {
 }
 
 /// Runs a mailbox query and fills in the children, all in one read snapshot.
-async fn load_mailboxes(
-    pool: &SqlitePool,
-    mut query: QueryBuilder<Sqlite>,
-) -> Result<Vec<Mailbox>, StoreError> {
+async fn load_mailboxes(pool: &SqlitePool, mut query: QueryBuilder<Sqlite>) -> Result<Vec<Mailbox>, StoreError> {
     let mut tx = pool.begin().await.map_err(db)?;
     let rows = query.build().fetch_all(&mut *tx).await.map_err(db)?;
-    let mut mailboxes = rows
-        .iter()
-        .map(mailbox_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut mailboxes = rows.iter().map(mailbox_from_row).collect::<Result<Vec<_>, _>>()?;
     fill_children(&mut tx, &mut mailboxes).await?;
     tx.commit().await.map_err(db)?;
     Ok(mailboxes)
 }
 
 /// Reads the extensions and phone numbers of `mailboxes`, in their stored order.
-async fn fill_children(
-    conn: &mut SqliteConnection,
-    mailboxes: &mut [Mailbox],
-) -> Result<(), StoreError> {
+async fn fill_children(conn: &mut SqliteConnection, mailboxes: &mut [Mailbox]) -> Result<(), StoreError> {
     let mut extensions: HashMap<MailboxId, Vec<Extension>> = HashMap::new();
     let mut numbers: HashMap<MailboxId, Vec<E164Number>> = HashMap::new();
     for chunk in mailboxes.chunks(IN_CHUNK) {
@@ -328,10 +287,7 @@ async fn fill_children(
         for row in query.build().fetch_all(&mut *conn).await.map_err(db)? {
             let id = codec::id(&get::<String>(&row, "mailbox_id")?)?;
             let value: String = get(&row, "value")?;
-            extensions
-                .entry(id)
-                .or_default()
-                .push(Extension::from_stored(value));
+            extensions.entry(id).or_default().push(Extension::from_stored(value));
         }
         let mut query = QueryBuilder::<Sqlite>::new(
             "SELECT mailbox_id, number AS value FROM mailbox_phone_numbers WHERE mailbox_id IN ",
@@ -361,46 +317,30 @@ fn push_ids(query: &mut QueryBuilder<Sqlite>, mailboxes: &[Mailbox]) {
     query.push(")");
 }
 
-pub(super) async fn find_mailboxes(
-    pool: &SqlitePool,
-    lookup: &MailboxLookup,
-) -> Result<Vec<Mailbox>, StoreError> {
+pub(super) async fn find_mailboxes(pool: &SqlitePool, lookup: &MailboxLookup) -> Result<Vec<Mailbox>, StoreError> {
     let mut query = QueryBuilder::<Sqlite>::new(MAILBOX_COLUMNS);
     match lookup {
         MailboxLookup::Id(id) => {
             query.push(" WHERE m.id = ").push_bind(id.to_string());
         }
         MailboxLookup::SmtpAddress(address) => {
-            query
-                .push(" WHERE m.smtp_address = ")
-                .push_bind(address.trim().to_lowercase());
+            query.push(" WHERE m.smtp_address = ").push_bind(address.trim().to_lowercase());
         }
         MailboxLookup::Alias(alias) => {
-            query
-                .push(" WHERE m.alias_key = ")
-                .push_bind(codec::name_key(alias));
+            query.push(" WHERE m.alias_key = ").push_bind(codec::name_key(alias));
         }
-        MailboxLookup::Extension {
-            dial_plan,
-            extension,
-        } => {
+        MailboxLookup::Extension { dial_plan, extension } => {
             query
-                .push(
-                    " WHERE m.id IN (SELECT mailbox_id FROM mailbox_extensions WHERE extension = ",
-                )
+                .push(" WHERE m.id IN (SELECT mailbox_id FROM mailbox_extensions WHERE extension = ")
                 .push_bind(extension.trim().to_owned());
             if let Some(plan) = dial_plan {
-                query
-                    .push(" AND dial_plan_id = ")
-                    .push_bind(plan.to_string());
+                query.push(" AND dial_plan_id = ").push_bind(plan.to_string());
             }
             query.push(")");
         }
         MailboxLookup::PhoneNumber(number) => {
             query
-                .push(
-                    " WHERE m.id IN (SELECT mailbox_id FROM mailbox_phone_numbers WHERE number = ",
-                )
+                .push(" WHERE m.id IN (SELECT mailbox_id FROM mailbox_phone_numbers WHERE number = ")
                 .push_bind(number.trim().to_owned())
                 .push(")");
         }
@@ -409,21 +349,14 @@ pub(super) async fn find_mailboxes(
     load_mailboxes(pool, query).await
 }
 
-pub(super) async fn mailboxes(
-    pool: &SqlitePool,
-    filter: &MailboxQuery,
-) -> Result<Vec<Mailbox>, StoreError> {
+pub(super) async fn mailboxes(pool: &SqlitePool, filter: &MailboxQuery) -> Result<Vec<Mailbox>, StoreError> {
     let mut query = QueryBuilder::<Sqlite>::new(MAILBOX_COLUMNS);
     query.push(" WHERE 1 = 1");
     if let Some(policy) = filter.policy {
-        query
-            .push(" AND m.policy_id = ")
-            .push_bind(policy.to_string());
+        query.push(" AND m.policy_id = ").push_bind(policy.to_string());
     }
     if let Some(plan) = filter.dial_plan {
-        query
-            .push(" AND m.dial_plan_id = ")
-            .push_bind(plan.to_string());
+        query.push(" AND m.dial_plan_id = ").push_bind(plan.to_string());
     }
     if let Some(enabled) = filter.um_enabled {
         query.push(" AND m.um_enabled = ").push_bind(enabled);
@@ -432,9 +365,7 @@ pub(super) async fn mailboxes(
         query.push(" AND m.locked_out = ").push_bind(locked);
     }
     if let Some(after) = &filter.after {
-        query
-            .push(" AND m.smtp_address > ")
-            .push_bind(after.trim().to_lowercase());
+        query.push(" AND m.smtp_address > ").push_bind(after.trim().to_lowercase());
     }
     if let Some(search) = filter.search.as_deref().map(str::trim)
         && !search.is_empty()
@@ -445,10 +376,7 @@ pub(super) async fn mailboxes(
         if search.contains('\n') {
             query.push("0");
         } else {
-            query
-                .push("instr(m.search_key, ")
-                .push_bind(search.clone())
-                .push(") > 0");
+            query.push("instr(m.search_key, ").push_bind(search.clone()).push(") > 0");
         }
         query
             .push(" OR EXISTS (SELECT 1 FROM mailbox_extensions e WHERE e.mailbox_id = m.id")
@@ -458,9 +386,7 @@ pub(super) async fn mailboxes(
             .push_bind(search)
             .push("))");
     }
-    query
-        .push(" ORDER BY m.smtp_address LIMIT ")
-        .push_bind(i64::from(filter.limit));
+    query.push(" ORDER BY m.smtp_address LIMIT ").push_bind(i64::from(filter.limit));
     load_mailboxes(pool, query).await
 }
 
@@ -478,27 +404,19 @@ fn audit_from_row(row: &SqliteRow) -> Result<AuditEvent, StoreError> {
         channel: Channel::parse(&channel).ok_or_else(|| corrupt("audit channel", &channel))?,
         source: get(row, "source")?,
         action: AuditAction::parse(&action).ok_or_else(|| corrupt("audit action", &action))?,
-        mailbox_id: get::<Option<String>>(row, "mailbox_id")?
-            .as_deref()
-            .map(codec::id)
-            .transpose()?,
+        mailbox_id: get::<Option<String>>(row, "mailbox_id")?.as_deref().map(codec::id).transpose()?,
         target: get(row, "target")?,
         details: codec::parse_details(&get::<String>(row, "details")?)?,
     })
 }
 
-pub(super) async fn audit_events(
-    pool: &SqlitePool,
-    filter: &AuditQuery,
-) -> Result<Vec<AuditEvent>, StoreError> {
+pub(super) async fn audit_events(pool: &SqlitePool, filter: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
     let mut query = QueryBuilder::<Sqlite>::new(
         "SELECT id, at, actor, role, channel, source, action, mailbox_id, target, details \
          FROM audit_events WHERE 1 = 1",
     );
     if let Some(mailbox) = filter.mailbox {
-        query
-            .push(" AND mailbox_id = ")
-            .push_bind(mailbox.to_string());
+        query.push(" AND mailbox_id = ").push_bind(mailbox.to_string());
     }
     if let Some(action) = filter.action {
         query.push(" AND action = ").push_bind(action.as_str());
@@ -515,15 +433,6 @@ pub(super) async fn audit_events(
     if let Some(until) = filter.until {
         query.push(" AND at < ").push_bind(codec::nanos(until)?);
     }
-    query
-        .push(" ORDER BY at DESC, seq DESC LIMIT ")
-        .push_bind(i64::from(filter.limit));
-    query
-        .build()
-        .fetch_all(pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(audit_from_row)
-        .collect()
+    query.push(" ORDER BY at DESC, seq DESC LIMIT ").push_bind(i64::from(filter.limit));
+    query.build().fetch_all(pool).await.map_err(db)?.iter().map(audit_from_row).collect()
 }

@@ -23,20 +23,12 @@ type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments>;
 const FIRST_REVISION: Revision = Revision(Revision::NEW.0 + 1);
 
 /// Applies a change atomically.
-pub(super) async fn commit(
-    pool: &SqlitePool,
-    sealer: &MailSealer,
-    change: Change,
-) -> Result<(), StoreError> {
+pub(super) async fn commit(pool: &SqlitePool, sealer: &MailSealer, change: Change) -> Result<(), StoreError> {
     if change.is_empty() {
         return Ok(());
     }
     // Seal before taking the write lock: the lock is held for SQL only.
-    let bodies = change
-        .mail
-        .iter()
-        .map(|mail| sealer.seal(mail))
-        .collect::<Result<Vec<_>, _>>()?;
+    let bodies = change.mail.iter().map(|mail| sealer.seal(mail)).collect::<Result<Vec<_>, _>>()?;
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
     for write in &change.writes {
         apply(&mut tx, write).await?;
@@ -73,11 +65,7 @@ async fn guarded(
     on_error: impl FnOnce(sqlx::Error) -> StoreError,
 ) -> Result<(), StoreError> {
     let result = query.execute(&mut *conn).await.map_err(on_error)?;
-    if result.rows_affected() == 0 {
-        Err(StoreError::Conflict)
-    } else {
-        Ok(())
-    }
+    if result.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
 }
 
 /// Errors of a write to a named object (dial plan or policy).
@@ -94,17 +82,12 @@ fn named_object_error(error: sqlx::Error, name: &str, id: String) -> StoreError 
 // ---------------------------------------------------------------------------------------
 // Dial plans
 
-fn bind_dial_plan<'q>(
-    query: SqliteQuery<'q>,
-    plan: &DialPlan,
-) -> Result<SqliteQuery<'q>, StoreError> {
+fn bind_dial_plan<'q>(query: SqliteQuery<'q>, plan: &DialPlan) -> Result<SqliteQuery<'q>, StoreError> {
     Ok(query
         .bind(plan.name.as_str().to_owned())
         .bind(codec::name_key(plan.name.as_str()))
         .bind(i64::from(plan.extension_length.get()))
-        .bind(codec::json_list(
-            plan.access_numbers.iter().map(|n| n.as_str()),
-        )?)
+        .bind(codec::json_list(plan.access_numbers.iter().map(|n| n.as_str()))?)
         .bind(i64::from(plan.logon_failures_before_disconnect.get()))
         .bind(i64::from(plan.input_failures_before_disconnect.get())))
 }
@@ -130,20 +113,11 @@ async fn update_dial_plan(conn: &mut SqliteConnection, plan: &DialPlan) -> Resul
          extension_length = ?, access_numbers = ?, logon_failures_before_disconnect = ?, \
          input_failures_before_disconnect = ? WHERE id = ? AND revision = ?",
     );
-    let query = bind_dial_plan(query, plan)?
-        .bind(plan.id.to_string())
-        .bind(plan.revision.0);
-    guarded(conn, query, |e| {
-        named_object_error(e, plan.name.as_str(), plan.id.to_string())
-    })
-    .await
+    let query = bind_dial_plan(query, plan)?.bind(plan.id.to_string()).bind(plan.revision.0);
+    guarded(conn, query, |e| named_object_error(e, plan.name.as_str(), plan.id.to_string())).await
 }
 
-async fn delete_dial_plan(
-    conn: &mut SqliteConnection,
-    id: DialPlanId,
-    revision: Revision,
-) -> Result<(), StoreError> {
+async fn delete_dial_plan(conn: &mut SqliteConnection, id: DialPlanId, revision: Revision) -> Result<(), StoreError> {
     // The write lock is held: nothing changes between these reads and the delete. A stale
     // revision wins over "in use": the caller must re-read before anything else.
     current_revision(conn, "dial_plans", &id.to_string(), revision).await?;
@@ -158,9 +132,8 @@ async fn delete_dial_plan(
         .execute(&mut *conn)
         .await
         .map_err(in_use_or_db)?;
-    let query = sqlx::query("DELETE FROM dial_plans WHERE id = ? AND revision = ?")
-        .bind(id.to_string())
-        .bind(revision.0);
+    let query =
+        sqlx::query("DELETE FROM dial_plans WHERE id = ? AND revision = ?").bind(id.to_string()).bind(revision.0);
     guarded(conn, query, in_use_or_db).await
 }
 
@@ -172,16 +145,9 @@ async fn current_revision(
     revision: Revision,
 ) -> Result<(), StoreError> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT revision FROM {table} WHERE id = ?"));
-    let stored: Option<i64> = sqlx::query_scalar(sql)
-        .bind(id.to_owned())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
-    if stored == Some(revision.0) {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict)
-    }
+    let stored: Option<i64> =
+        sqlx::query_scalar(sql).bind(id.to_owned()).fetch_optional(&mut *conn).await.map_err(db)?;
+    if stored == Some(revision.0) { Ok(()) } else { Err(StoreError::Conflict) }
 }
 
 fn in_use_or_db(error: sqlx::Error) -> StoreError {
@@ -229,10 +195,7 @@ fn bind_policy<'q>(query: SqliteQuery<'q>, policy: &MailboxPolicy) -> SqliteQuer
         .bind(policy.allow_pinless_voice_mail_access)
 }
 
-async fn insert_policy(
-    conn: &mut SqliteConnection,
-    policy: &MailboxPolicy,
-) -> Result<(), StoreError> {
+async fn insert_policy(conn: &mut SqliteConnection, policy: &MailboxPolicy) -> Result<(), StoreError> {
     let query = sqlx::query(
         "INSERT INTO policies (id, revision, dial_plan_id, name, name_key, min_pin_length, \
          pin_lifetime_days, pin_history_count, allow_common_patterns, \
@@ -252,10 +215,7 @@ async fn insert_policy(
     Ok(())
 }
 
-async fn update_policy(
-    conn: &mut SqliteConnection,
-    policy: &MailboxPolicy,
-) -> Result<(), StoreError> {
+async fn update_policy(conn: &mut SqliteConnection, policy: &MailboxPolicy) -> Result<(), StoreError> {
     let query = sqlx::query(
         "UPDATE policies SET revision = revision + 1, dial_plan_id = ?, name = ?, \
          name_key = ?, min_pin_length = ?, pin_lifetime_days = ?, pin_history_count = ?, \
@@ -266,38 +226,24 @@ async fn update_policy(
          reset_pin_text = ?, um_enabled_text = ?, allow_subscriber_access = ?, \
          allow_pinless_voice_mail_access = ? WHERE id = ? AND revision = ?",
     );
-    let query = bind_policy(query, policy)
-        .bind(policy.id.to_string())
-        .bind(policy.revision.0);
-    guarded(conn, query, |e| {
-        named_object_error(e, policy.name.as_str(), policy.id.to_string())
-    })
-    .await
+    let query = bind_policy(query, policy).bind(policy.id.to_string()).bind(policy.revision.0);
+    guarded(conn, query, |e| named_object_error(e, policy.name.as_str(), policy.id.to_string())).await
 }
 
-async fn delete_policy(
-    conn: &mut SqliteConnection,
-    id: PolicyId,
-    revision: Revision,
-) -> Result<(), StoreError> {
+async fn delete_policy(conn: &mut SqliteConnection, id: PolicyId, revision: Revision) -> Result<(), StoreError> {
     current_revision(conn, "policies", &id.to_string(), revision).await?;
     let mailboxes = read::count_mailboxes_with_policy(conn, id).await?;
     if mailboxes > 0 {
         return Err(StoreError::InUse(format!("{mailboxes} UM mailbox(es)")));
     }
-    let query = sqlx::query("DELETE FROM policies WHERE id = ? AND revision = ?")
-        .bind(id.to_string())
-        .bind(revision.0);
+    let query = sqlx::query("DELETE FROM policies WHERE id = ? AND revision = ?").bind(id.to_string()).bind(revision.0);
     guarded(conn, query, in_use_or_db).await
 }
 
 // ---------------------------------------------------------------------------------------
 // Mailboxes
 
-fn bind_mailbox<'q>(
-    query: SqliteQuery<'q>,
-    mailbox: &Mailbox,
-) -> Result<SqliteQuery<'q>, StoreError> {
+fn bind_mailbox<'q>(query: SqliteQuery<'q>, mailbox: &Mailbox) -> Result<SqliteQuery<'q>, StoreError> {
     let pin = &mailbox.pin;
     Ok(query
         .bind(mailbox.smtp_address.as_str().to_owned())
@@ -348,10 +294,7 @@ async fn insert_mailbox(conn: &mut SqliteConnection, mailbox: &Mailbox) -> Resul
     )
     .bind(mailbox.id.to_string())
     .bind(FIRST_REVISION.0);
-    bind_mailbox(query, mailbox)?
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| mailbox_error(e, mailbox))?;
+    bind_mailbox(query, mailbox)?.execute(&mut *conn).await.map_err(|e| mailbox_error(e, mailbox))?;
     insert_children(conn, mailbox).await
 }
 
@@ -377,9 +320,7 @@ async fn update_mailbox(conn: &mut SqliteConnection, mailbox: &Mailbox) -> Resul
          total_failures = ?, last_failure_at = ?, last_sign_in_at = ?, pin_history = ?, \
          created_at = ? WHERE id = ? AND revision = ?",
     );
-    let query = bind_mailbox(query, mailbox)?
-        .bind(id)
-        .bind(mailbox.revision.0);
+    let query = bind_mailbox(query, mailbox)?.bind(id).bind(mailbox.revision.0);
     guarded(conn, query, |e| mailbox_error(e, mailbox)).await?;
     insert_children(conn, mailbox).await
 }
@@ -391,15 +332,13 @@ async fn insert_children(conn: &mut SqliteConnection, mailbox: &Mailbox) -> Resu
         insert_extension(conn, &id, &plan, position, extension).await?;
     }
     for (position, number) in mailbox.phone_numbers.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO mailbox_phone_numbers (mailbox_id, position, number) VALUES (?, ?, ?)",
-        )
-        .bind(id.clone())
-        .bind(position_column(position)?)
-        .bind(number.as_str().to_owned())
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+        sqlx::query("INSERT INTO mailbox_phone_numbers (mailbox_id, position, number) VALUES (?, ?, ?)")
+            .bind(id.clone())
+            .bind(position_column(position)?)
+            .bind(number.as_str().to_owned())
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
     }
     Ok(())
 }
@@ -432,26 +371,17 @@ fn position_column(position: usize) -> Result<i64, StoreError> {
     i64::try_from(position).map_err(codec::backend)
 }
 
-async fn delete_mailbox(
-    conn: &mut SqliteConnection,
-    id: MailboxId,
-    revision: Revision,
-) -> Result<(), StoreError> {
+async fn delete_mailbox(conn: &mut SqliteConnection, id: MailboxId, revision: Revision) -> Result<(), StoreError> {
     // Extensions and phone numbers go with it (ON DELETE CASCADE).
-    let query = sqlx::query("DELETE FROM mailboxes WHERE id = ? AND revision = ?")
-        .bind(id.to_string())
-        .bind(revision.0);
+    let query =
+        sqlx::query("DELETE FROM mailboxes WHERE id = ? AND revision = ?").bind(id.to_string()).bind(revision.0);
     guarded(conn, query, db).await
 }
 
 // ---------------------------------------------------------------------------------------
 // Outbox and audit log
 
-async fn queue_mail(
-    conn: &mut SqliteConnection,
-    mail: &OutboundMail,
-    body: Vec<u8>,
-) -> Result<(), StoreError> {
+async fn queue_mail(conn: &mut SqliteConnection, mail: &OutboundMail, body: Vec<u8>) -> Result<(), StoreError> {
     let created = codec::nanos(mail.created_at)?;
     sqlx::query(
         "INSERT INTO outbox (id, mailbox_id, to_address, kind, status, attempts, created_at, \

@@ -15,18 +15,15 @@ use voicepin_core::mailbox::{Extension, SmtpAddress};
 use voicepin_core::notify::{Notification, OutboundMail, Recipient, ResetReason};
 use voicepin_core::pin::Pin;
 use voicepin_core::policy::{
-    AccessNumber, ExtendedChecks, MaxLogonAttempts, MinPinLength, ObjectName, PinHistoryCount,
-    PinLifetime, PinResetThreshold, PolicyText,
+    AccessNumber, ExtendedChecks, MaxLogonAttempts, MinPinLength, ObjectName, PinHistoryCount, PinLifetime,
+    PinResetThreshold, PolicyText,
 };
-use voicepin_core::ports::{
-    AuditQuery, Change, MailStatus, MailboxLookup, MailboxQuery, Store, Write,
-};
+use voicepin_core::ports::{AuditQuery, Change, MailStatus, MailboxLookup, MailboxQuery, Store, Write};
 
 #[allow(unused_imports)]
 pub use super::support::Fixture;
 use super::support::{
-    dial_plan, mailbox, phone, plan_and_policy, policy, stored, stored_mailbox, stored_policy, t0,
-    write,
+    dial_plan, mailbox, phone, plan_and_policy, policy, stored, stored_mailbox, stored_policy, t0, write,
 };
 
 /// Instantiates every contract case as a test over the stores `$factory` makes.
@@ -81,48 +78,27 @@ fn assert_duplicate(result: Result<(), StoreError>, field: &str, value: &str) {
 pub async fn dial_plans_round_trip(store: Arc<dyn Store>) {
     let b = dial_plan("Contoso B", 5);
     let a = dial_plan("contoso a", 4);
-    write(
-        &store,
-        vec![
-            Write::InsertDialPlan(b.clone()),
-            Write::InsertDialPlan(a.clone()),
-        ],
-    )
-    .await
-    .unwrap();
+    write(&store, vec![Write::InsertDialPlan(b.clone()), Write::InsertDialPlan(a.clone())]).await.unwrap();
     let b = stored(b);
     let a = stored(a);
     assert_eq!(store.dial_plan(b.id).await.unwrap(), Some(b.clone()));
     assert_eq!(b.revision, Revision(1));
-    assert_eq!(
-        store.dial_plan(DialPlanId::new_random()).await.unwrap(),
-        None
-    );
-    assert_eq!(
-        store.dial_plan_by_name("CONTOSO b").await.unwrap(),
-        Some(b.clone())
-    );
+    assert_eq!(store.dial_plan(DialPlanId::new_random()).await.unwrap(), None);
+    assert_eq!(store.dial_plan_by_name("CONTOSO b").await.unwrap(), Some(b.clone()));
     assert_eq!(store.dial_plan_by_name("nope").await.unwrap(), None);
-    assert_eq!(
-        store.dial_plans().await.unwrap(),
-        vec![a.clone(), b.clone()]
-    );
+    assert_eq!(store.dial_plans().await.unwrap(), vec![a.clone(), b.clone()]);
 
     let mut changed = b.clone();
     changed.name = ObjectName::parse("Name", "Contoso C").unwrap();
     changed.access_numbers = vec![AccessNumber::parse("+3225550199").unwrap()];
     changed.logon_failures_before_disconnect = Default::default();
-    write(&store, vec![Write::UpdateDialPlan(changed.clone())])
-        .await
-        .unwrap();
+    write(&store, vec![Write::UpdateDialPlan(changed.clone())]).await.unwrap();
     let changed = stored(changed);
     assert_eq!(changed.revision, Revision(2));
     assert_eq!(store.dial_plan(b.id).await.unwrap(), Some(changed.clone()));
     assert_eq!(store.dial_plan_by_name("contoso b").await.unwrap(), None);
 
-    write(&store, vec![Write::DeleteDialPlan(a.id, a.revision)])
-        .await
-        .unwrap();
+    write(&store, vec![Write::DeleteDialPlan(a.id, a.revision)]).await.unwrap();
     assert_eq!(store.dial_plan(a.id).await.unwrap(), None);
     assert_eq!(store.dial_plans().await.unwrap(), vec![changed]);
 }
@@ -130,49 +106,15 @@ pub async fn dial_plans_round_trip(store: Arc<dyn Store>) {
 pub async fn names_are_case_insensitive_and_unicode_aware(store: Arc<dyn Store>) {
     let plan = dial_plan("Überplan", 5);
     let policy = policy("Straße Policy", &plan);
-    write(
-        &store,
-        vec![
-            Write::InsertDialPlan(plan.clone()),
-            Write::InsertPolicy(policy.clone()),
-        ],
-    )
-    .await
-    .unwrap();
+    write(&store, vec![Write::InsertDialPlan(plan.clone()), Write::InsertPolicy(policy.clone())]).await.unwrap();
+    assert_eq!(store.dial_plan_by_name("ÜBERPLAN").await.unwrap().map(|p| p.id), Some(plan.id));
     assert_eq!(
-        store
-            .dial_plan_by_name("ÜBERPLAN")
-            .await
-            .unwrap()
-            .map(|p| p.id),
-        Some(plan.id)
-    );
-    assert_eq!(
-        store
-            .policy_by_name("STRASSE POLICY")
-            .await
-            .unwrap()
-            .map(|p| p.id),
+        store.policy_by_name("STRASSE POLICY").await.unwrap().map(|p| p.id),
         None,
         "case folding, not normalisation"
     );
-    assert_eq!(
-        store
-            .policy_by_name("straße policy")
-            .await
-            .unwrap()
-            .map(|p| p.id),
-        Some(policy.id)
-    );
-    assert_duplicate(
-        write(
-            &store,
-            vec![Write::InsertDialPlan(dial_plan("überPLAN", 5))],
-        )
-        .await,
-        "Name",
-        "überPLAN",
-    );
+    assert_eq!(store.policy_by_name("straße policy").await.unwrap().map(|p| p.id), Some(policy.id));
+    assert_duplicate(write(&store, vec![Write::InsertDialPlan(dial_plan("überPLAN", 5))]).await, "Name", "überPLAN");
 }
 
 pub async fn policies_round_trip(store: Arc<dyn Store>) {
@@ -201,70 +143,30 @@ pub async fn policies_round_trip(store: Arc<dyn Store>) {
     custom.allow_pinless_voice_mail_access = true;
     let mut insert_plan = other_plan.clone();
     insert_plan.revision = Revision::NEW;
-    write(
-        &store,
-        vec![
-            Write::InsertDialPlan(insert_plan),
-            Write::InsertPolicy(custom.clone()),
-        ],
-    )
-    .await
-    .unwrap();
+    write(&store, vec![Write::InsertDialPlan(insert_plan), Write::InsertPolicy(custom.clone())]).await.unwrap();
     let custom = stored_policy(custom);
     assert_eq!(store.policy(custom.id).await.unwrap(), Some(custom.clone()));
-    assert_eq!(
-        store.policy(default.id).await.unwrap(),
-        Some(default.clone())
-    );
-    assert_eq!(
-        store.policy_by_name("custom").await.unwrap(),
-        Some(custom.clone())
-    );
-    assert_eq!(
-        store.policies(None).await.unwrap(),
-        vec![default.clone(), custom.clone()]
-    );
-    assert_eq!(
-        store.policies(Some(plan.id)).await.unwrap(),
-        vec![default.clone()]
-    );
-    assert_eq!(
-        store
-            .policies(Some(DialPlanId::new_random()))
-            .await
-            .unwrap(),
-        vec![]
-    );
+    assert_eq!(store.policy(default.id).await.unwrap(), Some(default.clone()));
+    assert_eq!(store.policy_by_name("custom").await.unwrap(), Some(custom.clone()));
+    assert_eq!(store.policies(None).await.unwrap(), vec![default.clone(), custom.clone()]);
+    assert_eq!(store.policies(Some(plan.id)).await.unwrap(), vec![default.clone()]);
+    assert_eq!(store.policies(Some(DialPlanId::new_random())).await.unwrap(), vec![]);
 
     let mut changed = custom.clone();
     changed.pin.pin_lifetime = PinLifetime::Days(999);
     changed.pin.logon_failures_before_pin_reset = PinResetThreshold::After(998);
     changed.pin.extended = ExtendedChecks::default();
     changed.reset_pin_text = PolicyText::default();
-    write(&store, vec![Write::UpdatePolicy(changed.clone())])
-        .await
-        .unwrap();
-    assert_eq!(
-        store.policy(custom.id).await.unwrap(),
-        Some(stored_policy(changed))
-    );
+    write(&store, vec![Write::UpdatePolicy(changed.clone())]).await.unwrap();
+    assert_eq!(store.policy(custom.id).await.unwrap(), Some(stored_policy(changed)));
 
-    write(
-        &store,
-        vec![Write::DeletePolicy(default.id, default.revision)],
-    )
-    .await
-    .unwrap();
+    write(&store, vec![Write::DeletePolicy(default.id, default.revision)]).await.unwrap();
     assert_eq!(store.policy(default.id).await.unwrap(), None);
 }
 
 pub async fn mailboxes_round_trip(store: Arc<dyn Store>) {
     let (_, policy) = plan_and_policy(&store, "Contoso", 5).await;
-    let mut tony = mailbox(
-        "TonySmith@Contoso.com",
-        &policy,
-        &["36697", "12345", "22222"],
-    );
+    let mut tony = mailbox("TonySmith@Contoso.com", &policy, &["36697", "12345", "22222"]);
     tony.alias = "Tony.Smith".into();
     tony.display_name = "Tony Smith".into();
     tony.first_name = "Tony".into();
@@ -276,32 +178,18 @@ pub async fn mailboxes_round_trip(store: Arc<dyn Store>) {
     tony.pin.total_failures = 8;
     tony.pin.last_failure_at = Some(t0() + Duration::nanoseconds(7));
     tony.pin.last_sign_in_at = Some(t0() - Duration::days(3));
-    write(&store, vec![Write::InsertMailbox(tony.clone())])
-        .await
-        .unwrap();
+    write(&store, vec![Write::InsertMailbox(tony.clone())]).await.unwrap();
     let tony = stored_mailbox(tony);
-    let found = store
-        .find_mailboxes(&MailboxLookup::Id(tony.id))
-        .await
-        .unwrap();
+    let found = store.find_mailboxes(&MailboxLookup::Id(tony.id)).await.unwrap();
     assert_eq!(found, vec![tony.clone()]);
-    assert_eq!(
-        found[0].primary_extension(),
-        Some(&Extension::from_stored("36697"))
-    );
+    assert_eq!(found[0].primary_extension(), Some(&Extension::from_stored("36697")));
     assert_eq!(found[0].pin.history.len(), 2);
-    assert_eq!(
-        found[0].pin.hash,
-        Some(PinHash::from_stored("$argon2id$current"))
-    );
+    assert_eq!(found[0].pin.hash, Some(PinHash::from_stored("$argon2id$current")));
 
     // An update rewrites the lists: new order, one removed, one added.
     let mut changed = tony.clone();
-    changed.extensions = vec![
-        Extension::from_stored("22222"),
-        Extension::from_stored("36697"),
-        Extension::from_stored("40000"),
-    ];
+    changed.extensions =
+        vec![Extension::from_stored("22222"), Extension::from_stored("36697"), Extension::from_stored("40000")];
     changed.phone_numbers = vec![phone("+3225550100")];
     changed.um_enabled = false;
     changed.pin.hash = None;
@@ -309,48 +197,19 @@ pub async fn mailboxes_round_trip(store: Arc<dyn Store>) {
     changed.pin.history.clear();
     changed.pin.last_failure_at = None;
     changed.pin.locked_out = true;
-    write(&store, vec![Write::UpdateMailbox(changed.clone())])
-        .await
-        .unwrap();
+    write(&store, vec![Write::UpdateMailbox(changed.clone())]).await.unwrap();
     let changed = stored_mailbox(changed);
-    assert_eq!(
-        store
-            .find_mailboxes(&MailboxLookup::Id(tony.id))
-            .await
-            .unwrap(),
-        vec![changed.clone()]
-    );
+    assert_eq!(store.find_mailboxes(&MailboxLookup::Id(tony.id)).await.unwrap(), vec![changed.clone()]);
     // The extension it gave up is free again.
     let other = mailbox("other@contoso.com", &policy, &["12345"]);
-    write(&store, vec![Write::InsertMailbox(other)])
-        .await
-        .unwrap();
+    write(&store, vec![Write::InsertMailbox(other)]).await.unwrap();
 
-    write(
-        &store,
-        vec![Write::DeleteMailbox(changed.id, changed.revision)],
-    )
-    .await
-    .unwrap();
-    assert!(
-        store
-            .find_mailboxes(&MailboxLookup::Id(tony.id))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    write(&store, vec![Write::DeleteMailbox(changed.id, changed.revision)]).await.unwrap();
+    assert!(store.find_mailboxes(&MailboxLookup::Id(tony.id)).await.unwrap().is_empty());
     // Its extensions and phone numbers went with it.
     let again = mailbox("again@contoso.com", &policy, &["22222", "36697", "40000"]);
-    write(&store, vec![Write::InsertMailbox(again)])
-        .await
-        .unwrap();
-    assert!(
-        store
-            .find_mailboxes(&MailboxLookup::PhoneNumber("+3225550100".into()))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    write(&store, vec![Write::InsertMailbox(again)]).await.unwrap();
+    assert!(store.find_mailboxes(&MailboxLookup::PhoneNumber("+3225550100".into())).await.unwrap().is_empty());
 }
 
 pub async fn stale_revisions_conflict(store: Arc<dyn Store>) {
@@ -358,64 +217,37 @@ pub async fn stale_revisions_conflict(store: Arc<dyn Store>) {
     let tony = stored_mailbox(mailbox("tony@contoso.com", &policy, &["36697"]));
     let mut insert = tony.clone();
     insert.revision = Revision::NEW;
-    write(&store, vec![Write::InsertMailbox(insert)])
-        .await
-        .unwrap();
+    write(&store, vec![Write::InsertMailbox(insert)]).await.unwrap();
 
     // Two writers read revision 1; the second to commit loses.
     let mut first = tony.clone();
     first.display_name = "First".into();
     let mut second = tony.clone();
     second.display_name = "Second".into();
-    write(&store, vec![Write::UpdateMailbox(first)])
-        .await
-        .unwrap();
-    assert!(is_conflict(
-        write(&store, vec![Write::UpdateMailbox(second.clone())]).await
-    ));
-    assert!(is_conflict(
-        write(&store, vec![Write::DeleteMailbox(tony.id, tony.revision)]).await
-    ));
-    let current = store
-        .find_mailboxes(&MailboxLookup::Id(tony.id))
-        .await
-        .unwrap()
-        .remove(0);
+    write(&store, vec![Write::UpdateMailbox(first)]).await.unwrap();
+    assert!(is_conflict(write(&store, vec![Write::UpdateMailbox(second.clone())]).await));
+    assert!(is_conflict(write(&store, vec![Write::DeleteMailbox(tony.id, tony.revision)]).await));
+    let current = store.find_mailboxes(&MailboxLookup::Id(tony.id)).await.unwrap().remove(0);
     assert_eq!(current.display_name, "First");
     assert_eq!(current.revision, Revision(2));
     // Re-read, re-applied: accepted.
     second.revision = current.revision;
-    write(&store, vec![Write::UpdateMailbox(second)])
-        .await
-        .unwrap();
+    write(&store, vec![Write::UpdateMailbox(second)]).await.unwrap();
 
     let mut stale_plan = plan.clone();
     stale_plan.revision = Revision(7);
-    assert!(is_conflict(
-        write(&store, vec![Write::UpdateDialPlan(stale_plan)]).await
-    ));
-    assert!(is_conflict(
-        write(&store, vec![Write::DeleteDialPlan(plan.id, Revision(7))]).await
-    ));
+    assert!(is_conflict(write(&store, vec![Write::UpdateDialPlan(stale_plan)]).await));
+    assert!(is_conflict(write(&store, vec![Write::DeleteDialPlan(plan.id, Revision(7))]).await));
     let mut stale_policy = policy.clone();
     stale_policy.revision = Revision(0);
-    assert!(is_conflict(
-        write(&store, vec![Write::UpdatePolicy(stale_policy)]).await
-    ));
-    assert!(is_conflict(
-        write(&store, vec![Write::DeletePolicy(policy.id, Revision(2))]).await
-    ));
+    assert!(is_conflict(write(&store, vec![Write::UpdatePolicy(stale_policy)]).await));
+    assert!(is_conflict(write(&store, vec![Write::DeletePolicy(policy.id, Revision(2))]).await));
     // Something that was never stored cannot be updated either.
     let ghost = mailbox("ghost@contoso.com", &policy, &["99999"]);
-    assert!(is_conflict(
-        write(&store, vec![Write::UpdateMailbox(ghost)]).await
-    ));
+    assert!(is_conflict(write(&store, vec![Write::UpdateMailbox(ghost)]).await));
     assert!(
         store
-            .find_mailboxes(&MailboxLookup::Extension {
-                dial_plan: None,
-                extension: "99999".into()
-            })
+            .find_mailboxes(&MailboxLookup::Extension { dial_plan: None, extension: "99999".into() })
             .await
             .unwrap()
             .is_empty()
@@ -424,20 +256,9 @@ pub async fn stale_revisions_conflict(store: Arc<dyn Store>) {
 
 pub async fn duplicate_names(store: Arc<dyn Store>) {
     let (plan, policy) = plan_and_policy(&store, "Contoso", 5).await;
+    assert_duplicate(write(&store, vec![Write::InsertDialPlan(dial_plan("CONTOSO", 5))]).await, "Name", "CONTOSO");
     assert_duplicate(
-        write(&store, vec![Write::InsertDialPlan(dial_plan("CONTOSO", 5))]).await,
-        "Name",
-        "CONTOSO",
-    );
-    assert_duplicate(
-        write(
-            &store,
-            vec![Write::InsertPolicy(super::support::policy(
-                "contoso policy",
-                &plan,
-            ))],
-        )
-        .await,
+        write(&store, vec![Write::InsertPolicy(super::support::policy("contoso policy", &plan))]).await,
         "Name",
         "contoso policy",
     );
@@ -445,64 +266,25 @@ pub async fn duplicate_names(store: Arc<dyn Store>) {
     let other = stored(dial_plan("Fabrikam", 5));
     let mut insert = other.clone();
     insert.revision = Revision::NEW;
-    write(&store, vec![Write::InsertDialPlan(insert)])
-        .await
-        .unwrap();
+    write(&store, vec![Write::InsertDialPlan(insert)]).await.unwrap();
     let mut renamed = other.clone();
     renamed.name = ObjectName::parse("Name", "contoso").unwrap();
-    assert_duplicate(
-        write(&store, vec![Write::UpdateDialPlan(renamed)]).await,
-        "Name",
-        "contoso",
-    );
+    assert_duplicate(write(&store, vec![Write::UpdateDialPlan(renamed)]).await, "Name", "contoso");
     let second = super::support::policy("Second", &plan);
-    write(&store, vec![Write::InsertPolicy(second.clone())])
-        .await
-        .unwrap();
+    write(&store, vec![Write::InsertPolicy(second.clone())]).await.unwrap();
     let mut renamed = stored_policy(second);
     renamed.name = ObjectName::parse("Name", "Contoso POLICY").unwrap();
-    assert_duplicate(
-        write(&store, vec![Write::UpdatePolicy(renamed)]).await,
-        "Name",
-        "Contoso POLICY",
-    );
+    assert_duplicate(write(&store, vec![Write::UpdatePolicy(renamed)]).await, "Name", "Contoso POLICY");
     // A policy and a dial plan may share a name: they are different kinds.
-    write(
-        &store,
-        vec![Write::InsertPolicy(super::support::policy(
-            "Fabrikam", &plan,
-        ))],
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        store.policy_by_name("contoso policy").await.unwrap(),
-        Some(policy)
-    );
+    write(&store, vec![Write::InsertPolicy(super::support::policy("Fabrikam", &plan))]).await.unwrap();
+    assert_eq!(store.policy_by_name("contoso policy").await.unwrap(), Some(policy));
 }
 
 pub async fn duplicate_identity(store: Arc<dyn Store>) {
     let (_, policy) = plan_and_policy(&store, "Contoso", 5).await;
-    write(
-        &store,
-        vec![Write::InsertMailbox(mailbox(
-            "tony@contoso.com",
-            &policy,
-            &["36697"],
-        ))],
-    )
-    .await
-    .unwrap();
+    write(&store, vec![Write::InsertMailbox(mailbox("tony@contoso.com", &policy, &["36697"]))]).await.unwrap();
     assert_duplicate(
-        write(
-            &store,
-            vec![Write::InsertMailbox(mailbox(
-                "Tony@Contoso.com",
-                &policy,
-                &["36698"],
-            ))],
-        )
-        .await,
+        write(&store, vec![Write::InsertMailbox(mailbox("Tony@Contoso.com", &policy, &["36698"]))]).await,
         "Identity",
         "tony@contoso.com",
     );
@@ -512,65 +294,31 @@ pub async fn duplicate_extensions(store: Arc<dyn Store>) {
     let (_, contoso) = plan_and_policy(&store, "Contoso", 5).await;
     let (_, fabrikam) = plan_and_policy(&store, "Fabrikam", 5).await;
     let tony = mailbox("tony@contoso.com", &contoso, &["36697", "36698"]);
-    write(&store, vec![Write::InsertMailbox(tony)])
-        .await
-        .unwrap();
+    write(&store, vec![Write::InsertMailbox(tony)]).await.unwrap();
     // A secondary extension clashes as much as a primary one.
     assert_duplicate(
-        write(
-            &store,
-            vec![Write::InsertMailbox(mailbox(
-                "david@contoso.com",
-                &contoso,
-                &["11111", "36698"],
-            ))],
-        )
-        .await,
+        write(&store, vec![Write::InsertMailbox(mailbox("david@contoso.com", &contoso, &["11111", "36698"]))]).await,
         "Extensions",
         "36698",
     );
     // The same digits in another dial plan are another extension.
-    write(
-        &store,
-        vec![Write::InsertMailbox(mailbox(
-            "tony@fabrikam.com",
-            &fabrikam,
-            &["36697"],
-        ))],
-    )
-    .await
-    .unwrap();
+    write(&store, vec![Write::InsertMailbox(mailbox("tony@fabrikam.com", &fabrikam, &["36697"]))]).await.unwrap();
     // An update taking someone's extension.
     let david = mailbox("david@contoso.com", &contoso, &["11111"]);
-    write(&store, vec![Write::InsertMailbox(david.clone())])
-        .await
-        .unwrap();
+    write(&store, vec![Write::InsertMailbox(david.clone())]).await.unwrap();
     let mut david = stored_mailbox(david);
     david.extensions.push(Extension::from_stored("36697"));
-    assert_duplicate(
-        write(&store, vec![Write::UpdateMailbox(david.clone())]).await,
-        "Extensions",
-        "36697",
-    );
+    assert_duplicate(write(&store, vec![Write::UpdateMailbox(david.clone())]).await, "Extensions", "36697");
     // Moving to the other dial plan takes its extensions there, where 36697 is taken too.
     let mut moved = david.clone();
     moved.extensions = vec![Extension::from_stored("36697")];
     moved.policy_id = fabrikam.id;
     moved.dial_plan_id = fabrikam.dial_plan_id;
-    assert_duplicate(
-        write(&store, vec![Write::UpdateMailbox(moved.clone())]).await,
-        "Extensions",
-        "36697",
-    );
+    assert_duplicate(write(&store, vec![Write::UpdateMailbox(moved.clone())]).await, "Extensions", "36697");
     moved.extensions = vec![Extension::from_stored("11111")];
-    write(&store, vec![Write::UpdateMailbox(moved)])
-        .await
-        .unwrap();
+    write(&store, vec![Write::UpdateMailbox(moved)]).await.unwrap();
     let found = store
-        .find_mailboxes(&MailboxLookup::Extension {
-            dial_plan: Some(fabrikam.dial_plan_id),
-            extension: "11111".into(),
-        })
+        .find_mailboxes(&MailboxLookup::Extension { dial_plan: Some(fabrikam.dial_plan_id), extension: "11111".into() })
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
@@ -589,16 +337,7 @@ pub async fn duplicate_extensions(store: Arc<dyn Store>) {
 
 pub async fn a_failed_change_leaves_nothing(store: Arc<dyn Store>) {
     let (_, policy) = plan_and_policy(&store, "Contoso", 5).await;
-    write(
-        &store,
-        vec![Write::InsertMailbox(mailbox(
-            "tony@contoso.com",
-            &policy,
-            &["36697"],
-        ))],
-    )
-    .await
-    .unwrap();
+    write(&store, vec![Write::InsertMailbox(mailbox("tony@contoso.com", &policy, &["36697"]))]).await.unwrap();
     let fresh = mailbox("fresh@contoso.com", &policy, &["10000"]);
     let clash = mailbox("clash@contoso.com", &policy, &["36697"]);
     let result = store
@@ -614,39 +353,18 @@ pub async fn a_failed_change_leaves_nothing(store: Arc<dyn Store>) {
         .await;
     assert_duplicate(result, "Extensions", "36697");
     assert_eq!(store.dial_plan_by_name("Lost").await.unwrap(), None);
-    assert!(
-        store
-            .find_mailboxes(&MailboxLookup::Id(fresh.id))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.find_mailboxes(&MailboxLookup::Id(fresh.id)).await.unwrap().is_empty());
     assert!(store.mail_records(true, 100).await.unwrap().is_empty());
-    assert!(
-        store
-            .audit_events(&AuditQuery {
-                limit: 100,
-                ..AuditQuery::default()
-            })
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.audit_events(&AuditQuery { limit: 100, ..AuditQuery::default() }).await.unwrap().is_empty());
 }
 
 pub async fn objects_in_use_cannot_be_deleted(store: Arc<dyn Store>) {
     let (plan, policy) = plan_and_policy(&store, "Contoso", 5).await;
     let tony = mailbox("tony@contoso.com", &policy, &["36697"]);
-    write(&store, vec![Write::InsertMailbox(tony.clone())])
-        .await
-        .unwrap();
+    write(&store, vec![Write::InsertMailbox(tony.clone())]).await.unwrap();
     let tony = stored_mailbox(tony);
     assert!(matches!(
-        write(
-            &store,
-            vec![Write::DeletePolicy(policy.id, policy.revision)]
-        )
-        .await,
+        write(&store, vec![Write::DeletePolicy(policy.id, policy.revision)]).await,
         Err(StoreError::InUse(_))
     ));
     // A dial plan with mailboxes stays, and so do its policies.
@@ -672,9 +390,7 @@ pub async fn objects_in_use_cannot_be_deleted(store: Arc<dyn Store>) {
     // A plan without mailboxes goes with the policies it still has.
     let (plan, policy) = plan_and_policy(&store, "Fabrikam", 5).await;
     let (other_plan, other_policy) = plan_and_policy(&store, "Other", 5).await;
-    write(&store, vec![Write::DeleteDialPlan(plan.id, plan.revision)])
-        .await
-        .unwrap();
+    write(&store, vec![Write::DeleteDialPlan(plan.id, plan.revision)]).await.unwrap();
     assert_eq!(store.dial_plans().await.unwrap(), vec![other_plan]);
     assert_eq!(store.policy(policy.id).await.unwrap(), None);
     assert_eq!(store.policies(None).await.unwrap(), vec![other_policy]);
@@ -689,15 +405,7 @@ pub async fn lookups(store: Arc<dyn Store>) {
     let mut other_tony = mailbox("tony@fabrikam.com", &fabrikam, &["36697"]);
     other_tony.alias = "tsmith".into();
     other_tony.phone_numbers = vec![phone("+14255550123"), phone("+14255550999")];
-    write(
-        &store,
-        vec![
-            Write::InsertMailbox(tony.clone()),
-            Write::InsertMailbox(other_tony.clone()),
-        ],
-    )
-    .await
-    .unwrap();
+    write(&store, vec![Write::InsertMailbox(tony.clone()), Write::InsertMailbox(other_tony.clone())]).await.unwrap();
     let find = |lookup: MailboxLookup| {
         let store = store.clone();
         async move {
@@ -712,85 +420,39 @@ pub async fn lookups(store: Arc<dyn Store>) {
     };
     let both = vec!["tony@contoso.com", "tony@fabrikam.com"];
     assert_eq!(find(MailboxLookup::Id(tony.id)).await, ["tony@contoso.com"]);
-    assert!(
-        find(MailboxLookup::Id(MailboxId::new_random()))
-            .await
-            .is_empty()
-    );
-    assert_eq!(
-        find(MailboxLookup::SmtpAddress("Tony@Fabrikam.COM".into())).await,
-        ["tony@fabrikam.com"]
-    );
+    assert!(find(MailboxLookup::Id(MailboxId::new_random())).await.is_empty());
+    assert_eq!(find(MailboxLookup::SmtpAddress("Tony@Fabrikam.COM".into())).await, ["tony@fabrikam.com"]);
     assert_eq!(find(MailboxLookup::Alias("TSMITH".into())).await, both);
     assert!(find(MailboxLookup::Alias("tony".into())).await.is_empty());
+    assert_eq!(find(MailboxLookup::Extension { dial_plan: None, extension: "36697".into() }).await, both);
     assert_eq!(
-        find(MailboxLookup::Extension {
-            dial_plan: None,
-            extension: "36697".into()
-        })
-        .await,
-        both
-    );
-    assert_eq!(
-        find(MailboxLookup::Extension {
-            dial_plan: Some(fabrikam.dial_plan_id),
-            extension: "36697".into()
-        })
-        .await,
+        find(MailboxLookup::Extension { dial_plan: Some(fabrikam.dial_plan_id), extension: "36697".into() }).await,
         ["tony@fabrikam.com"]
     );
     // A secondary extension finds its mailbox too.
     assert_eq!(
-        find(MailboxLookup::Extension {
-            dial_plan: Some(contoso.dial_plan_id),
-            extension: "36698".into()
-        })
-        .await,
+        find(MailboxLookup::Extension { dial_plan: Some(contoso.dial_plan_id), extension: "36698".into() }).await,
         ["tony@contoso.com"]
     );
     assert!(
-        find(MailboxLookup::Extension {
-            dial_plan: Some(fabrikam.dial_plan_id),
-            extension: "36698".into()
-        })
-        .await
-        .is_empty()
-    );
-    assert_eq!(
-        find(MailboxLookup::PhoneNumber("+14255550123".into())).await,
-        both
-    );
-    assert_eq!(
-        find(MailboxLookup::PhoneNumber("+14255550999".into())).await,
-        ["tony@fabrikam.com"]
-    );
-    assert!(
-        find(MailboxLookup::PhoneNumber("+10000000".into()))
+        find(MailboxLookup::Extension { dial_plan: Some(fabrikam.dial_plan_id), extension: "36698".into() })
             .await
             .is_empty()
     );
+    assert_eq!(find(MailboxLookup::PhoneNumber("+14255550123".into())).await, both);
+    assert_eq!(find(MailboxLookup::PhoneNumber("+14255550999".into())).await, ["tony@fabrikam.com"]);
+    assert!(find(MailboxLookup::PhoneNumber("+10000000".into())).await.is_empty());
     // Found mailboxes come whole.
-    let found = store
-        .find_mailboxes(&MailboxLookup::PhoneNumber("+14255550999".into()))
-        .await
-        .unwrap();
+    let found = store.find_mailboxes(&MailboxLookup::PhoneNumber("+14255550999".into())).await.unwrap();
     assert_eq!(found, vec![stored_mailbox(other_tony)]);
 }
 
 pub async fn counts(store: Arc<dyn Store>) {
     let (plan, policy) = plan_and_policy(&store, "Contoso", 5).await;
     let second = super::support::policy("Second", &plan);
-    write(&store, vec![Write::InsertPolicy(second.clone())])
-        .await
-        .unwrap();
-    assert_eq!(
-        store.count_mailboxes_with_policy(policy.id).await.unwrap(),
-        0
-    );
-    assert_eq!(
-        store.count_mailboxes_in_dial_plan(plan.id).await.unwrap(),
-        0
-    );
+    write(&store, vec![Write::InsertPolicy(second.clone())]).await.unwrap();
+    assert_eq!(store.count_mailboxes_with_policy(policy.id).await.unwrap(), 0);
+    assert_eq!(store.count_mailboxes_in_dial_plan(plan.id).await.unwrap(), 0);
     let writes = (0..3)
         .map(|i| {
             Write::InsertMailbox(mailbox(
@@ -801,32 +463,14 @@ pub async fn counts(store: Arc<dyn Store>) {
         })
         .collect();
     write(&store, writes).await.unwrap();
-    assert_eq!(
-        store.count_mailboxes_with_policy(policy.id).await.unwrap(),
-        2
-    );
-    assert_eq!(
-        store.count_mailboxes_with_policy(second.id).await.unwrap(),
-        1
-    );
-    assert_eq!(
-        store.count_mailboxes_in_dial_plan(plan.id).await.unwrap(),
-        3
-    );
-    assert_eq!(
-        store
-            .count_mailboxes_in_dial_plan(DialPlanId::new_random())
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(store.count_mailboxes_with_policy(policy.id).await.unwrap(), 2);
+    assert_eq!(store.count_mailboxes_with_policy(second.id).await.unwrap(), 1);
+    assert_eq!(store.count_mailboxes_in_dial_plan(plan.id).await.unwrap(), 3);
+    assert_eq!(store.count_mailboxes_in_dial_plan(DialPlanId::new_random()).await.unwrap(), 0);
 }
 
 fn addresses(mailboxes: &[voicepin_core::mailbox::Mailbox]) -> Vec<String> {
-    mailboxes
-        .iter()
-        .map(|m| m.smtp_address.to_string())
-        .collect()
+    mailboxes.iter().map(|m| m.smtp_address.to_string()).collect()
 }
 
 pub async fn paging_and_filters(store: Arc<dyn Store>) {
@@ -835,21 +479,14 @@ pub async fn paging_and_filters(store: Arc<dyn Store>) {
     let mut writes = Vec::new();
     for (i, name) in ["g", "c", "a", "f", "b", "e", "d"].iter().enumerate() {
         let policy = if i % 2 == 0 { &contoso } else { &fabrikam };
-        let mut m = mailbox(
-            &format!("{name}@contoso.com"),
-            policy,
-            &[&format!("2000{i}")],
-        );
+        let mut m = mailbox(&format!("{name}@contoso.com"), policy, &[&format!("2000{i}")]);
         m.um_enabled = *name != "c";
         m.pin.locked_out = *name == "e" || *name == "f";
         writes.push(Write::InsertMailbox(m));
     }
     write(&store, writes).await.unwrap();
 
-    let mut query = MailboxQuery {
-        limit: 3,
-        ..MailboxQuery::default()
-    };
+    let mut query = MailboxQuery { limit: 3, ..MailboxQuery::default() };
     let mut pages = Vec::new();
     loop {
         let page = store.mailboxes(&query).await.unwrap();
@@ -870,51 +507,19 @@ pub async fn paging_and_filters(store: Arc<dyn Store>) {
     );
     let all = |q: MailboxQuery| {
         let store = store.clone();
-        async move {
-            addresses(
-                &store
-                    .mailboxes(&MailboxQuery { limit: 100, ..q })
-                    .await
-                    .unwrap(),
-            )
-        }
+        async move { addresses(&store.mailboxes(&MailboxQuery { limit: 100, ..q }).await.unwrap()) }
     };
     assert_eq!(
-        all(MailboxQuery {
-            policy: Some(fabrikam.id),
-            ..MailboxQuery::default()
-        })
-        .await,
+        all(MailboxQuery { policy: Some(fabrikam.id), ..MailboxQuery::default() }).await,
         ["c@contoso.com", "e@contoso.com", "f@contoso.com"]
     );
     assert_eq!(
-        all(MailboxQuery {
-            dial_plan: Some(contoso.dial_plan_id),
-            ..MailboxQuery::default()
-        })
-        .await,
-        [
-            "a@contoso.com",
-            "b@contoso.com",
-            "d@contoso.com",
-            "g@contoso.com"
-        ]
+        all(MailboxQuery { dial_plan: Some(contoso.dial_plan_id), ..MailboxQuery::default() }).await,
+        ["a@contoso.com", "b@contoso.com", "d@contoso.com", "g@contoso.com"]
     );
+    assert_eq!(all(MailboxQuery { um_enabled: Some(false), ..MailboxQuery::default() }).await, ["c@contoso.com"]);
     assert_eq!(
-        all(MailboxQuery {
-            um_enabled: Some(false),
-            ..MailboxQuery::default()
-        })
-        .await,
-        ["c@contoso.com"]
-    );
-    assert_eq!(
-        all(MailboxQuery {
-            locked_out: Some(true),
-            um_enabled: Some(true),
-            ..MailboxQuery::default()
-        })
-        .await,
+        all(MailboxQuery { locked_out: Some(true), um_enabled: Some(true), ..MailboxQuery::default() }).await,
         ["e@contoso.com", "f@contoso.com"]
     );
     assert_eq!(
@@ -927,22 +532,11 @@ pub async fn paging_and_filters(store: Arc<dyn Store>) {
         .await,
         ["b@contoso.com", "d@contoso.com", "g@contoso.com"]
     );
-    // A page of nothing is nothing.
-    assert!(
-        store
-            .mailboxes(&MailboxQuery::default())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    // A page of nothing is nothing; the default page is Get-UMMailbox's 1000.
+    assert!(store.mailboxes(&MailboxQuery { limit: 0, ..MailboxQuery::default() }).await.unwrap().is_empty());
+    assert_eq!(MailboxQuery::default().limit, 1000);
     // Pages come whole.
-    let page = store
-        .mailboxes(&MailboxQuery {
-            limit: 1,
-            ..MailboxQuery::default()
-        })
-        .await
-        .unwrap();
+    let page = store.mailboxes(&MailboxQuery { limit: 1, ..MailboxQuery::default() }).await.unwrap();
     assert_eq!(page[0].extensions, vec![Extension::from_stored("20002")]);
 }
 
@@ -958,23 +552,12 @@ pub async fn search(store: Arc<dyn Store>) {
     elodie.last_name = "Dupont".into();
     let mut percent = mailbox("percent@contoso.com", &policy, &["50000"]);
     percent.display_name = "100% Sales_Team".into();
-    write(
-        &store,
-        vec![
-            Write::InsertMailbox(tony),
-            Write::InsertMailbox(elodie),
-            Write::InsertMailbox(percent),
-        ],
-    )
-    .await
-    .unwrap();
+    write(&store, vec![Write::InsertMailbox(tony), Write::InsertMailbox(elodie), Write::InsertMailbox(percent)])
+        .await
+        .unwrap();
     let search = |text: &str| {
         let store = store.clone();
-        let query = MailboxQuery {
-            search: Some(text.to_owned()),
-            limit: 100,
-            ..MailboxQuery::default()
-        };
+        let query = MailboxQuery { search: Some(text.to_owned()), limit: 100, ..MailboxQuery::default() };
         async move { addresses(&store.mailboxes(&query).await.unwrap()) }
     };
     assert_eq!(search("SMITH").await, ["tony@contoso.com"]);
@@ -983,10 +566,7 @@ pub async fn search(store: Arc<dyn Store>) {
     assert_eq!(search("ÉLODIE").await, ["edupont@contoso.com"]);
     assert_eq!(search("EDUPONT@").await, ["edupont@contoso.com"]);
     // Extensions match by prefix only.
-    assert_eq!(
-        search("366").await,
-        ["edupont@contoso.com", "tony@contoso.com"]
-    );
+    assert_eq!(search("366").await, ["edupont@contoso.com", "tony@contoso.com"]);
     assert_eq!(search("412").await, ["tony@contoso.com"]);
     assert!(search("697").await.is_empty());
     // Wildcards are plain characters.
@@ -1020,48 +600,20 @@ pub async fn audit_events_and_filters(store: Arc<dyn Store>) {
         ]),
     };
     let events = [
-        event(
-            "admin",
-            AuditAction::DialPlanCreated,
-            t0() - Duration::hours(2),
-        ),
-        event(
-            "admin",
-            AuditAction::PolicyCreated,
-            t0() - Duration::hours(1),
-        )
-        .with("umDialPlan", "Contoso"),
+        event("admin", AuditAction::DialPlanCreated, t0() - Duration::hours(2)),
+        event("admin", AuditAction::PolicyCreated, t0() - Duration::hours(1)).with("umDialPlan", "Contoso"),
         full.clone(),
         // Same instant as `full`, committed after it: newer.
         event("admin", AuditAction::PinSet, t0()).for_mailbox(tony),
-        event(
-            "root",
-            AuditAction::MailboxLocked,
-            t0() + Duration::hours(1),
-        ),
+        event("root", AuditAction::MailboxLocked, t0() + Duration::hours(1)),
     ];
-    store
-        .commit(Change {
-            audit: events[..3].to_vec(),
-            ..Change::default()
-        })
-        .await
-        .unwrap();
-    store
-        .commit(Change {
-            audit: events[3..].to_vec(),
-            ..Change::default()
-        })
-        .await
-        .unwrap();
+    store.commit(Change { audit: events[..3].to_vec(), ..Change::default() }).await.unwrap();
+    store.commit(Change { audit: events[3..].to_vec(), ..Change::default() }).await.unwrap();
     let list = |query: AuditQuery| {
         let store = store.clone();
         async move {
             store
-                .audit_events(&AuditQuery {
-                    limit: if query.limit == 0 { 100 } else { query.limit },
-                    ..query
-                })
+                .audit_events(&AuditQuery { limit: if query.limit == 0 { 100 } else { query.limit }, ..query })
                 .await
                 .unwrap()
                 .into_iter()
@@ -1072,62 +624,19 @@ pub async fn audit_events_and_filters(store: Arc<dyn Store>) {
     use AuditAction::*;
     assert_eq!(
         list(AuditQuery::default()).await,
-        [
-            MailboxLocked,
-            PinSet,
-            SignInFailed,
-            PolicyCreated,
-            DialPlanCreated
-        ]
+        [MailboxLocked, PinSet, SignInFailed, PolicyCreated, DialPlanCreated]
     );
+    assert_eq!(list(AuditQuery { limit: 2, ..AuditQuery::default() }).await, [MailboxLocked, PinSet]);
+    assert_eq!(list(AuditQuery { mailbox: Some(tony), ..AuditQuery::default() }).await, [PinSet, SignInFailed]);
+    assert_eq!(list(AuditQuery { action: Some(PolicyCreated), ..AuditQuery::default() }).await, [PolicyCreated]);
     assert_eq!(
-        list(AuditQuery {
-            limit: 2,
-            ..AuditQuery::default()
-        })
-        .await,
-        [MailboxLocked, PinSet]
-    );
-    assert_eq!(
-        list(AuditQuery {
-            mailbox: Some(tony),
-            ..AuditQuery::default()
-        })
-        .await,
-        [PinSet, SignInFailed]
-    );
-    assert_eq!(
-        list(AuditQuery {
-            action: Some(PolicyCreated),
-            ..AuditQuery::default()
-        })
-        .await,
-        [PolicyCreated]
-    );
-    assert_eq!(
-        list(AuditQuery {
-            actor: Some("admin".into()),
-            ..AuditQuery::default()
-        })
-        .await,
+        list(AuditQuery { actor: Some("admin".into()), ..AuditQuery::default() }).await,
         [PinSet, PolicyCreated, DialPlanCreated]
     );
-    assert_eq!(
-        list(AuditQuery {
-            channel: Some(Channel::Phone),
-            ..AuditQuery::default()
-        })
-        .await,
-        [SignInFailed]
-    );
+    assert_eq!(list(AuditQuery { channel: Some(Channel::Phone), ..AuditQuery::default() }).await, [SignInFailed]);
     // `since` is inclusive, `until` exclusive.
     assert_eq!(
-        list(AuditQuery {
-            since: Some(t0()),
-            until: Some(t0() + Duration::hours(1)),
-            ..AuditQuery::default()
-        })
-        .await,
+        list(AuditQuery { since: Some(t0()), until: Some(t0() + Duration::hours(1)), ..AuditQuery::default() }).await,
         [PinSet, SignInFailed]
     );
     assert_eq!(
@@ -1141,20 +650,12 @@ pub async fn audit_events_and_filters(store: Arc<dyn Store>) {
         [PolicyCreated]
     );
     let stored = store
-        .audit_events(&AuditQuery {
-            channel: Some(Channel::Phone),
-            limit: 1,
-            ..AuditQuery::default()
-        })
+        .audit_events(&AuditQuery { channel: Some(Channel::Phone), limit: 1, ..AuditQuery::default() })
         .await
         .unwrap();
     assert_eq!(stored, vec![full]);
     let with_detail = store
-        .audit_events(&AuditQuery {
-            action: Some(PolicyCreated),
-            limit: 1,
-            ..AuditQuery::default()
-        })
+        .audit_events(&AuditQuery { action: Some(PolicyCreated), limit: 1, ..AuditQuery::default() })
         .await
         .unwrap();
     assert_eq!(with_detail, vec![events[1].clone()]);
@@ -1181,11 +682,7 @@ fn mail(
 }
 
 fn welcome(pin: &str) -> Notification {
-    Notification::Welcome {
-        pin: Pin::new(pin),
-        change_required: true,
-        um_enabled_text: "Welcome to voice mail".into(),
-    }
+    Notification::Welcome { pin: Pin::new(pin), change_required: true, um_enabled_text: "Welcome to voice mail".into() }
 }
 
 pub async fn outbox_lifecycle(store: Arc<dyn Store>) {
@@ -1204,28 +701,10 @@ pub async fn outbox_lifecycle(store: Arc<dyn Store>) {
     redirected.to = SmtpAddress::parse("NotifyEmail", "helpdesk@contoso.com").unwrap();
     let first = mail(&tony, welcome("1985848"), t0());
     let third = mail(&tony, Notification::LockedOut, t0() + Duration::seconds(2));
-    store
-        .commit(Change {
-            mail: vec![redirected.clone(), first.clone()],
-            ..Change::default()
-        })
-        .await
-        .unwrap();
-    store
-        .commit(Change {
-            mail: vec![third.clone()],
-            ..Change::default()
-        })
-        .await
-        .unwrap();
+    store.commit(Change { mail: vec![redirected.clone(), first.clone()], ..Change::default() }).await.unwrap();
+    store.commit(Change { mail: vec![third.clone()], ..Change::default() }).await.unwrap();
 
-    assert!(
-        store
-            .due_mail(t0() - Duration::nanoseconds(1), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.due_mail(t0() - Duration::nanoseconds(1), 10).await.unwrap().is_empty());
     let due = store.due_mail(t0(), 10).await.unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].mail, first);
@@ -1238,23 +717,14 @@ pub async fn outbox_lifecycle(store: Arc<dyn Store>) {
     let later = t0() + Duration::minutes(1);
     let due = store.due_mail(later, 10).await.unwrap();
     let mails: Vec<_> = due.iter().map(|q| q.mail.clone()).collect();
-    assert_eq!(
-        mails,
-        vec![first.clone(), redirected.clone(), third.clone()]
-    );
+    assert_eq!(mails, vec![first.clone(), redirected.clone(), third.clone()]);
     assert_eq!(store.due_mail(later, 2).await.unwrap().len(), 2);
 
     // A transient failure: retried later.
     let retry = t0() + Duration::minutes(5);
-    store
-        .mark_mail_attempt_failed(first.id, "450 try again", Some(retry))
-        .await
-        .unwrap();
+    store.mark_mail_attempt_failed(first.id, "450 try again", Some(retry)).await.unwrap();
     let due = store.due_mail(later, 10).await.unwrap();
-    assert_eq!(
-        due.iter().map(|q| q.mail.id).collect::<Vec<_>>(),
-        [redirected.id, third.id]
-    );
+    assert_eq!(due.iter().map(|q| q.mail.id).collect::<Vec<_>>(), [redirected.id, third.id]);
     let again = store.due_mail(retry, 10).await.unwrap();
     assert_eq!(again[0].mail, first);
     assert_eq!(again[0].attempts, 1);
@@ -1266,15 +736,9 @@ pub async fn outbox_lifecycle(store: Arc<dyn Store>) {
     store.mark_mail_sent(first.id, retry).await.unwrap();
     assert_eq!(store.due_mail(retry, 10).await.unwrap().len(), 2);
     let records = store.mail_records(false, 10).await.unwrap();
-    assert_eq!(
-        records.iter().map(|r| r.id).collect::<Vec<_>>(),
-        [redirected.id, third.id]
-    );
+    assert_eq!(records.iter().map(|r| r.id).collect::<Vec<_>>(), [redirected.id, third.id]);
     let records = store.mail_records(true, 10).await.unwrap();
-    assert_eq!(
-        records.iter().map(|r| r.id).collect::<Vec<_>>(),
-        [first.id, redirected.id, third.id]
-    );
+    assert_eq!(records.iter().map(|r| r.id).collect::<Vec<_>>(), [first.id, redirected.id, third.id]);
     let sent = &records[0];
     assert_eq!(sent.status, MailStatus::Sent);
     assert_eq!(sent.sent_at, Some(retry));
@@ -1290,64 +754,33 @@ pub async fn outbox_lifecycle(store: Arc<dyn Store>) {
     assert_eq!(redirected_record.sent_at, None);
     assert_eq!(store.mail_records(true, 1).await.unwrap().len(), 1);
 
-    assert!(
-        store
-            .mark_mail_sent(MailId::new_random(), retry)
-            .await
-            .is_err()
-    );
+    assert!(store.mark_mail_sent(MailId::new_random(), retry).await.is_err());
 }
 
 pub async fn outbox_failures_and_requeue(store: Arc<dyn Store>) {
     let (_, policy) = plan_and_policy(&store, "Contoso", 5).await;
     let tony = mailbox("tony@contoso.com", &policy, &["36697"]);
     let message = mail(&tony, welcome("1985848"), t0());
-    store
-        .commit(Change {
-            mail: vec![message.clone()],
-            ..Change::default()
-        })
-        .await
-        .unwrap();
+    store.commit(Change { mail: vec![message.clone()], ..Change::default() }).await.unwrap();
     // Not failed yet: nothing to requeue.
     assert!(!store.requeue_mail(message.id, t0()).await.unwrap());
 
-    store
-        .mark_mail_attempt_failed(message.id, "550 no such user", None)
-        .await
-        .unwrap();
-    assert!(
-        store
-            .due_mail(t0() + Duration::days(1), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    store.mark_mail_attempt_failed(message.id, "550 no such user", None).await.unwrap();
+    assert!(store.due_mail(t0() + Duration::days(1), 10).await.unwrap().is_empty());
     let records = store.mail_records(false, 10).await.unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].status, MailStatus::Failed);
     assert_eq!(records[0].attempts, 1);
     assert_eq!(records[0].last_error.as_deref(), Some("550 no such user"));
     // Only queued messages have attempts.
-    assert!(
-        store
-            .mark_mail_attempt_failed(message.id, "again", None)
-            .await
-            .is_err()
-    );
+    assert!(store.mark_mail_attempt_failed(message.id, "again", None).await.is_err());
 
     // Requeued with its sealed body intact and a fresh count.
     let at = t0() + Duration::hours(1);
     assert!(store.requeue_mail(message.id, at).await.unwrap());
     assert!(!store.requeue_mail(message.id, at).await.unwrap());
     assert!(!store.requeue_mail(MailId::new_random(), at).await.unwrap());
-    assert!(
-        store
-            .due_mail(at - Duration::nanoseconds(1), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.due_mail(at - Duration::nanoseconds(1), 10).await.unwrap().is_empty());
     let due = store.due_mail(at, 10).await.unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].mail, message);

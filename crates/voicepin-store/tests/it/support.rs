@@ -12,8 +12,8 @@ use voicepin_core::ids::{DialPlanId, MailboxId, Revision};
 use voicepin_core::mailbox::{E164Number, Extension, Mailbox, PinState, SmtpAddress};
 use voicepin_core::notify::OutboundMail;
 use voicepin_core::policy::{
-    AccessNumber, DialPlan, ExtensionLength, InputFailuresBeforeDisconnect,
-    LogonFailuresBeforeDisconnect, MailboxPolicy, ObjectName,
+    AccessNumber, DialPlan, ExtensionLength, InputFailuresBeforeDisconnect, LogonFailuresBeforeDisconnect,
+    MailboxPolicy, ObjectName,
 };
 use voicepin_core::ports::{Change, Store, SystemClock, Write};
 use voicepin_store::{MailSealer, SqliteStore};
@@ -40,34 +40,21 @@ pub struct SqliteFixture {
 pub async fn sqlite_fixture() -> SqliteFixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("voicepin.db");
-    let store = SqliteStore::open(&path, MailSealer::generate().unwrap())
-        .await
-        .unwrap();
-    SqliteFixture {
-        store: Arc::new(store),
-        path,
-        dir,
-    }
+    let store = SqliteStore::open(&path, MailSealer::generate().unwrap()).await.unwrap();
+    SqliteFixture { store: Arc::new(store), path, dir }
 }
 
 /// The factory the suites take for SQLite.
 pub async fn sqlite() -> Fixture {
     let fixture = sqlite_fixture().await;
-    Fixture {
-        store: fixture.store.clone(),
-        _keep: Box::new(fixture),
-    }
+    Fixture { store: fixture.store.clone(), _keep: Box::new(fixture) }
 }
 
 /// The application over `store`, with cheap Argon2 parameters.
 pub fn voicepin(store: Arc<dyn Store>) -> VoicePin {
     let hasher = Argon2Hasher::new(
         vec![PepperKey::new("k1", [7; 32]).unwrap()],
-        Argon2Cost {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        },
+        Argon2Cost { memory_kib: 64, iterations: 1, parallelism: 1 },
     )
     .unwrap();
     VoicePin::new(store, Arc::new(hasher), Arc::new(SystemClock))
@@ -88,10 +75,7 @@ pub fn dial_plan(name: &str, digits: u32) -> DialPlan {
         revision: Revision::NEW,
         name: ObjectName::parse("Name", name).unwrap(),
         extension_length: ExtensionLength::new(digits).unwrap(),
-        access_numbers: vec![
-            AccessNumber::parse("+14255550100").unwrap(),
-            AccessNumber::parse("4255550101").unwrap(),
-        ],
+        access_numbers: vec![AccessNumber::parse("+14255550100").unwrap(), AccessNumber::parse("4255550101").unwrap()],
         logon_failures_before_disconnect: LogonFailuresBeforeDisconnect::new(4).unwrap(),
         input_failures_before_disconnect: InputFailuresBeforeDisconnect::new(5).unwrap(),
     }
@@ -116,10 +100,7 @@ pub fn mailbox(address: &str, policy: &MailboxPolicy, extensions: &[&str]) -> Ma
         last_name: String::new(),
         policy_id: policy.id,
         dial_plan_id: policy.dial_plan_id,
-        extensions: extensions
-            .iter()
-            .map(|e| Extension::from_stored(*e))
-            .collect(),
+        extensions: extensions.iter().map(|e| Extension::from_stored(*e)).collect(),
         phone_numbers: Vec::new(),
         um_enabled: true,
         subscriber_access_enabled: true,
@@ -134,35 +115,15 @@ pub fn phone(number: &str) -> E164Number {
 }
 
 /// Commits writes only.
-pub async fn write(
-    store: &Arc<dyn Store>,
-    writes: Vec<Write>,
-) -> Result<(), voicepin_core::StoreError> {
-    store
-        .commit(Change {
-            writes,
-            ..Change::default()
-        })
-        .await
+pub async fn write(store: &Arc<dyn Store>, writes: Vec<Write>) -> Result<(), voicepin_core::StoreError> {
+    store.commit(Change { writes, ..Change::default() }).await
 }
 
 /// A dial plan and its policy, stored.
-pub async fn plan_and_policy(
-    store: &Arc<dyn Store>,
-    plan_name: &str,
-    digits: u32,
-) -> (DialPlan, MailboxPolicy) {
+pub async fn plan_and_policy(store: &Arc<dyn Store>, plan_name: &str, digits: u32) -> (DialPlan, MailboxPolicy) {
     let plan = dial_plan(plan_name, digits);
     let policy = policy(&format!("{plan_name} Policy"), &plan);
-    write(
-        store,
-        vec![
-            Write::InsertDialPlan(plan.clone()),
-            Write::InsertPolicy(policy.clone()),
-        ],
-    )
-    .await
-    .unwrap();
+    write(store, vec![Write::InsertDialPlan(plan.clone()), Write::InsertPolicy(policy.clone())]).await.unwrap();
     (stored(plan), stored_policy(policy))
 }
 

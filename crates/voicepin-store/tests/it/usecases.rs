@@ -17,8 +17,8 @@ use voicepin_core::ports::{AuditQuery, MailboxLookup, Store};
 use voicepin_core::rules::PinRuleViolation;
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::usecases::{
-    DialPlanSettings, EnableMailbox, MailboxSettings, NewDialPlan, NewPolicy, PinInfo,
-    PolicySettings, SetPin, SignIn, SignInResult,
+    DialPlanSettings, EnableMailbox, MailboxSettings, NewDialPlan, NewPolicy, PinInfo, PolicySettings, SetPin, SignIn,
+    SignInResult,
 };
 
 use super::support::{admin, deliver, voicepin};
@@ -78,13 +78,7 @@ async fn contoso(vp: &VoicePin) -> (DialPlan, MailboxPolicy) {
 }
 
 /// Enable-UMMailbox with a known PIN.
-async fn enable(
-    vp: &VoicePin,
-    address: &str,
-    extension: &str,
-    pin: &str,
-    expired: bool,
-) -> Mailbox {
+async fn enable(vp: &VoicePin, address: &str, extension: &str, pin: &str, expired: bool) -> Mailbox {
     vp.enable_mailbox(
         &admin(),
         EnableMailbox {
@@ -101,25 +95,13 @@ async fn enable(
 }
 
 fn phone(caller: &str) -> RequestContext {
-    RequestContext {
-        actor: caller.into(),
-        role: None,
-        channel: Channel::Phone,
-        source: Some("+14255550123".into()),
-    }
+    RequestContext { actor: caller.into(), role: None, channel: Channel::Phone, source: Some("+14255550123".into()) }
 }
 
 async fn sign_in(vp: &VoicePin, identity: &str, pin: &str) -> SignInResult {
-    vp.sign_in(
-        &phone(identity),
-        &SignIn {
-            identity: identity.into(),
-            dial_plan: None,
-            pin: Pin::new(pin),
-        },
-    )
-    .await
-    .unwrap()
+    vp.sign_in(&phone(identity), &SignIn { identity: identity.into(), dial_plan: None, pin: Pin::new(pin) })
+        .await
+        .unwrap()
 }
 
 async fn wrong(vp: &VoicePin, times: usize) {
@@ -148,11 +130,7 @@ fn pin_of(mail: &OutboundMail) -> Pin {
 
 async fn events(store: &Arc<dyn Store>, action: AuditAction) -> usize {
     store
-        .audit_events(&AuditQuery {
-            action: Some(action),
-            limit: 10_000,
-            ..AuditQuery::default()
-        })
+        .audit_events(&AuditQuery { action: Some(action), limit: 10_000, ..AuditQuery::default() })
         .await
         .unwrap()
         .len()
@@ -183,11 +161,7 @@ pub async fn the_counting_story_of_exchange(store: Arc<dyn Store>) {
     assert_ne!(first_reset.expose(), "1985848");
     assert!(matches!(
         &mails[0].notification,
-        Notification::PinReset {
-            reason: ResetReason::TooManyFailures,
-            change_required: true,
-            ..
-        }
+        Notification::PinReset { reason: ResetReason::TooManyFailures, change_required: true, .. }
     ));
     assert_eq!(mails[0].to.as_str(), TONY);
 
@@ -227,10 +201,7 @@ pub async fn the_counting_story_of_exchange(store: Arc<dyn Store>) {
     let result = sign_in(&vp, "36697", second_reset.expose()).await;
     assert_eq!(result.outcome, SignInOutcome::PinChangeRequired);
     assert!(result.mailbox.is_some());
-    assert_eq!(
-        sign_in(&vp, TONY, "1985848").await.outcome,
-        SignInOutcome::Failed
-    );
+    assert_eq!(sign_in(&vp, TONY, "1985848").await.outcome, SignInOutcome::Failed);
 }
 
 pub async fn a_success_clears_both_counters(store: Arc<dyn Store>) {
@@ -249,10 +220,7 @@ pub async fn a_success_clears_both_counters(store: Arc<dyn Store>) {
     // The count starts again: four more failures reset nothing.
     wrong(&vp, 4).await;
     assert_eq!(counters(&info(&vp).await), (4, 4));
-    assert_eq!(
-        sign_in(&vp, "tonysmith", "1985848").await.outcome,
-        SignInOutcome::Success
-    );
+    assert_eq!(sign_in(&vp, "tonysmith", "1985848").await.outcome, SignInOutcome::Success);
     assert_eq!(events(&store, AuditAction::PinAutoReset).await, 0);
 }
 
@@ -278,21 +246,11 @@ pub async fn set_pin_generates_mails_and_unlocks(store: Arc<dyn Store>) {
     assert!(generated.is_numeric());
     assert!(matches!(
         &mails[0].notification,
-        Notification::PinReset {
-            reason: ResetReason::Administrator,
-            change_required: true,
-            ..
-        }
+        Notification::PinReset { reason: ResetReason::Administrator, change_required: true, .. }
     ));
     assert_eq!(mails[0].to.as_str(), TONY);
-    assert_eq!(
-        sign_in(&vp, TONY, generated.expose()).await.outcome,
-        SignInOutcome::PinChangeRequired
-    );
-    assert_eq!(
-        sign_in(&vp, TONY, "1985848").await.outcome,
-        SignInOutcome::Failed
-    );
+    assert_eq!(sign_in(&vp, TONY, generated.expose()).await.outcome, SignInOutcome::PinChangeRequired);
+    assert_eq!(sign_in(&vp, TONY, "1985848").await.outcome, SignInOutcome::Failed);
     assert_eq!(events(&store, AuditAction::PinSet).await, 1);
 }
 
@@ -317,22 +275,12 @@ pub async fn set_pin_options(store: Arc<dyn Store>) {
     .unwrap();
     assert!(deliver(&store).await.is_empty());
     assert!(store.mail_records(true, 100).await.unwrap().len() == 1);
-    assert_eq!(
-        sign_in(&vp, TONY, "5927461").await.outcome,
-        SignInOutcome::Success
-    );
+    assert_eq!(sign_in(&vp, TONY, "5927461").await.outcome, SignInOutcome::Success);
 
     // NotifyEmail: the message goes to the help desk, about Tony.
-    vp.set_pin(
-        &admin(),
-        TONY,
-        SetPin {
-            notify_email: Some("HelpDesk@Contoso.com".into()),
-            ..SetPin::default()
-        },
-    )
-    .await
-    .unwrap();
+    vp.set_pin(&admin(), TONY, SetPin { notify_email: Some("HelpDesk@Contoso.com".into()), ..SetPin::default() })
+        .await
+        .unwrap();
     let mails = deliver(&store).await;
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].to.as_str(), "helpdesk@contoso.com");
@@ -341,50 +289,18 @@ pub async fn set_pin_options(store: Arc<dyn Store>) {
     assert_eq!(mails[0].recipient.access_numbers, ["+14255550100"]);
 
     // A PIN that breaks the rules is refused, and nothing changes.
-    let err = vp
-        .set_pin(
-            &admin(),
-            TONY,
-            SetPin {
-                pin: Some(Pin::new("5927461")),
-                ..SetPin::default()
-            },
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::PinRejected(v) if v.contains(&PinRuleViolation::RecentlyUsed { count: 5 }))
-    );
+    let err =
+        vp.set_pin(&admin(), TONY, SetPin { pin: Some(Pin::new("5927461")), ..SetPin::default() }).await.unwrap_err();
+    assert!(matches!(&err, Error::PinRejected(v) if v.contains(&PinRuleViolation::RecentlyUsed { count: 5 })));
     assert!(deliver(&store).await.is_empty());
 
     // LockedOut $true alone locks without touching the PIN.
     let pin = pin_of(&mails[0]);
-    vp.set_pin(
-        &admin(),
-        TONY,
-        SetPin {
-            locked_out: Some(true),
-            ..SetPin::default()
-        },
-    )
-    .await
-    .unwrap();
+    vp.set_pin(&admin(), TONY, SetPin { locked_out: Some(true), ..SetPin::default() }).await.unwrap();
     assert!(info(&vp).await.locked_out);
     assert!(deliver(&store).await.is_empty());
-    vp.set_pin(
-        &admin(),
-        TONY,
-        SetPin {
-            locked_out: Some(false),
-            ..SetPin::default()
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        sign_in(&vp, TONY, pin.expose()).await.outcome,
-        SignInOutcome::PinChangeRequired
-    );
+    vp.set_pin(&admin(), TONY, SetPin { locked_out: Some(false), ..SetPin::default() }).await.unwrap();
+    assert_eq!(sign_in(&vp, TONY, pin.expose()).await.outcome, SignInOutcome::PinChangeRequired);
 }
 
 pub async fn lock_and_unlock(store: Arc<dyn Store>) {
@@ -396,20 +312,14 @@ pub async fn lock_and_unlock(store: Arc<dyn Store>) {
     let state = info(&vp).await;
     assert!(state.locked_out);
     assert_eq!(counters(&state), (2, 2));
-    assert_eq!(
-        sign_in(&vp, TONY, "1985848").await.outcome,
-        SignInOutcome::Failed
-    );
+    assert_eq!(sign_in(&vp, TONY, "1985848").await.outcome, SignInOutcome::Failed);
     wrong(&vp, 3).await;
     assert_eq!(counters(&info(&vp).await), (2, 2));
     vp.unlock(&admin(), TONY).await.unwrap();
     let state = info(&vp).await;
     assert!(!state.locked_out);
     assert_eq!(counters(&state), (0, 0));
-    assert_eq!(
-        sign_in(&vp, TONY, "1985848").await.outcome,
-        SignInOutcome::Success
-    );
+    assert_eq!(sign_in(&vp, TONY, "1985848").await.outcome, SignInOutcome::Success);
     assert_eq!(events(&store, AuditAction::MailboxLocked).await, 1);
     assert_eq!(events(&store, AuditAction::MailboxUnlocked).await, 1);
 }
@@ -419,17 +329,11 @@ pub async fn change_pin(store: Arc<dyn Store>) {
     contoso(&vp).await;
     enable(&vp, TONY, "36697", "1985848", true).await;
     deliver(&store).await;
-    assert_eq!(
-        sign_in(&vp, TONY, "1985848").await.outcome,
-        SignInOutcome::PinChangeRequired
-    );
+    assert_eq!(sign_in(&vp, TONY, "1985848").await.outcome, SignInOutcome::PinChangeRequired);
     let user = phone(TONY);
 
     // The wrong current PIN is counted like a failed sign-in.
-    let err = vp
-        .change_pin(&user, TONY, &Pin::new(WRONG), &Pin::new("5927461"))
-        .await
-        .unwrap_err();
+    let err = vp.change_pin(&user, TONY, &Pin::new(WRONG), &Pin::new("5927461")).await.unwrap_err();
     assert!(matches!(err, Error::AuthenticationFailed));
     assert_eq!(counters(&info(&vp).await), (1, 1));
 
@@ -439,19 +343,11 @@ pub async fn change_pin(store: Arc<dyn Store>) {
         ("111111", PinRuleViolation::SameDigit),
         ("345678", PinRuleViolation::Consecutive),
     ] {
-        let err = vp
-            .change_pin(&user, TONY, &Pin::new("1985848"), &Pin::new(new))
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(&err, Error::PinRejected(v) if v.contains(&violation)),
-            "{new}: {err:?}"
-        );
+        let err = vp.change_pin(&user, TONY, &Pin::new("1985848"), &Pin::new(new)).await.unwrap_err();
+        assert!(matches!(&err, Error::PinRejected(v) if v.contains(&violation)), "{new}: {err:?}");
     }
 
-    vp.change_pin(&user, TONY, &Pin::new("1985848"), &Pin::new("5927461"))
-        .await
-        .unwrap();
+    vp.change_pin(&user, TONY, &Pin::new("1985848"), &Pin::new("5927461")).await.unwrap();
     let state = info(&vp).await;
     assert!(!state.pin_expired);
     assert!(!state.first_time_user);
@@ -459,14 +355,8 @@ pub async fn change_pin(store: Arc<dyn Store>) {
     let mails = deliver(&store).await;
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].notification, Notification::PinChanged);
-    assert_eq!(
-        sign_in(&vp, TONY, "5927461").await.outcome,
-        SignInOutcome::Success
-    );
-    assert_eq!(
-        sign_in(&vp, TONY, "1985848").await.outcome,
-        SignInOutcome::Failed
-    );
+    assert_eq!(sign_in(&vp, TONY, "5927461").await.outcome, SignInOutcome::Success);
+    assert_eq!(sign_in(&vp, TONY, "1985848").await.outcome, SignInOutcome::Failed);
     assert_eq!(events(&store, AuditAction::PinChanged).await, 1);
 }
 
@@ -480,131 +370,50 @@ pub async fn enable_checks_the_pin(store: Arc<dyn Store>) {
         pin: Some(Pin::new(pin)),
         ..EnableMailbox::default()
     };
-    let err = vp
-        .enable_mailbox(&admin(), enable_with("11111"))
-        .await
-        .unwrap_err();
+    let err = vp.enable_mailbox(&admin(), enable_with("11111")).await.unwrap_err();
     let Error::PinRejected(violations) = &err else {
         panic!("{err:?}");
     };
-    assert_eq!(
-        violations,
-        &[
-            PinRuleViolation::TooShort { min: 6 },
-            PinRuleViolation::SameDigit
-        ]
-    );
+    assert_eq!(violations, &[PinRuleViolation::TooShort { min: 6 }, PinRuleViolation::SameDigit]);
     assert_eq!(err.code(), "pin-rejected");
-    let err = vp
-        .enable_mailbox(&admin(), enable_with("123456"))
-        .await
-        .unwrap_err();
+    let err = vp.enable_mailbox(&admin(), enable_with("123456")).await.unwrap_err();
     assert!(matches!(&err, Error::PinRejected(v) if v == &[PinRuleViolation::Consecutive]));
-    let err = vp
-        .enable_mailbox(&admin(), enable_with("12a456"))
-        .await
-        .unwrap_err();
+    let err = vp.enable_mailbox(&admin(), enable_with("12a456")).await.unwrap_err();
     assert!(matches!(&err, Error::PinRejected(v) if v.contains(&PinRuleViolation::NotNumeric)));
     // Nothing was stored.
-    assert!(
-        store
-            .find_mailboxes(&MailboxLookup::SmtpAddress(TONY.into()))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.find_mailboxes(&MailboxLookup::SmtpAddress(TONY.into())).await.unwrap().is_empty());
     assert!(store.mail_records(true, 10).await.unwrap().is_empty());
 
     // Exchange's own example PIN passes the default policy.
-    let tony = vp
-        .enable_mailbox(&admin(), enable_with("1985848"))
-        .await
-        .unwrap();
-    let stored = store
-        .find_mailboxes(&MailboxLookup::Id(tony.id))
-        .await
-        .unwrap();
+    let tony = vp.enable_mailbox(&admin(), enable_with("1985848")).await.unwrap();
+    let stored = store.find_mailboxes(&MailboxLookup::Id(tony.id)).await.unwrap();
     assert_eq!(stored, vec![tony.clone()]);
     assert!(tony.um_enabled);
     assert!(tony.pin.first_time_user);
     let mails = deliver(&store).await;
     assert_eq!(mails.len(), 1);
-    assert!(matches!(
-        &mails[0].notification,
-        Notification::Welcome {
-            change_required: true,
-            ..
-        }
-    ));
-    assert!(matches!(
-        vp.enable_mailbox(&admin(), enable_with("1985848")).await,
-        Err(Error::AlreadyUmEnabled(_))
-    ));
+    assert!(matches!(&mails[0].notification, Notification::Welcome { change_required: true, .. }));
+    assert!(matches!(vp.enable_mailbox(&admin(), enable_with("1985848")).await, Err(Error::AlreadyUmEnabled(_))));
     // The same extension for another mailbox of the dial plan is taken.
     let err = vp
-        .enable_mailbox(
-            &admin(),
-            EnableMailbox {
-                identity: "david@contoso.com".into(),
-                ..enable_with("5927461")
-            },
-        )
+        .enable_mailbox(&admin(), EnableMailbox { identity: "david@contoso.com".into(), ..enable_with("5927461") })
         .await
         .unwrap_err();
-    assert!(
-        matches!(&err, Error::AlreadyExists { field: "Extensions", value } if value == "36697"),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Error::AlreadyExists { field: "Extensions", value } if value == "36697"), "{err:?}");
 }
 
 pub async fn policies_in_use_and_ranges(store: Arc<dyn Store>) {
     let vp = voicepin(store.clone());
     contoso(&vp).await;
     enable(&vp, TONY, "36697", "1985848", false).await;
-    let err = vp
-        .remove_policy(&admin(), "contoso default policy")
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            Error::InUse {
-                kind: ObjectKind::Policy,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    let err = vp.remove_policy(&admin(), "contoso default policy").await.unwrap_err();
+    assert!(matches!(&err, Error::InUse { kind: ObjectKind::Policy, .. }), "{err:?}");
 
     for (settings, field) in [
-        (
-            PolicySettings {
-                min_pin_length: Some(3),
-                ..PolicySettings::default()
-            },
-            "MinPINLength",
-        ),
-        (
-            PolicySettings {
-                min_pin_length: Some(25),
-                ..PolicySettings::default()
-            },
-            "MinPINLength",
-        ),
-        (
-            PolicySettings {
-                max_logon_attempts: Some(1000),
-                ..PolicySettings::default()
-            },
-            "MaxLogonAttempts",
-        ),
-        (
-            PolicySettings {
-                pin_history_count: Some(21),
-                ..PolicySettings::default()
-            },
-            "PINHistoryCount",
-        ),
+        (PolicySettings { min_pin_length: Some(3), ..PolicySettings::default() }, "MinPINLength"),
+        (PolicySettings { min_pin_length: Some(25), ..PolicySettings::default() }, "MinPINLength"),
+        (PolicySettings { max_logon_attempts: Some(1000), ..PolicySettings::default() }, "MaxLogonAttempts"),
+        (PolicySettings { pin_history_count: Some(21), ..PolicySettings::default() }, "PINHistoryCount"),
         (
             PolicySettings {
                 logon_failures_before_pin_reset: Some(PinResetThreshold::After(15)),
@@ -612,22 +421,10 @@ pub async fn policies_in_use_and_ranges(store: Arc<dyn Store>) {
             },
             "LogonFailuresBeforePINReset",
         ),
-        (
-            PolicySettings {
-                reset_pin_text: Some("x".repeat(513)),
-                ..PolicySettings::default()
-            },
-            "ResetPINText",
-        ),
+        (PolicySettings { reset_pin_text: Some("x".repeat(513)), ..PolicySettings::default() }, "ResetPINText"),
     ] {
-        let err = vp
-            .set_policy(&admin(), "Contoso Default Policy", settings)
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(&err, Error::InvalidValue(v) if v.field == field),
-            "{field}: {err:?}"
-        );
+        let err = vp.set_policy(&admin(), "Contoso Default Policy", settings).await.unwrap_err();
+        assert!(matches!(&err, Error::InvalidValue(v) if v.field == field), "{field}: {err:?}");
     }
     let err = vp
         .new_policy(
@@ -635,10 +432,7 @@ pub async fn policies_in_use_and_ranges(store: Arc<dyn Store>) {
             NewPolicy {
                 name: "Strict".into(),
                 dial_plan: "Contoso".into(),
-                settings: PolicySettings {
-                    max_logon_attempts: Some(0),
-                    ..PolicySettings::default()
-                },
+                settings: PolicySettings { max_logon_attempts: Some(0), ..PolicySettings::default() },
             },
         )
         .await
@@ -662,35 +456,21 @@ pub async fn policies_in_use_and_ranges(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
-    assert_eq!(
-        vp.get_policy("Contoso Default Policy").await.unwrap(),
-        changed
-    );
+    assert_eq!(vp.get_policy("Contoso Default Policy").await.unwrap(), changed);
     vp.new_policy(
         &admin(),
-        NewPolicy {
-            name: "Strict".into(),
-            dial_plan: "contoso".into(),
-            settings: PolicySettings::default(),
-        },
+        NewPolicy { name: "Strict".into(), dial_plan: "contoso".into(), settings: PolicySettings::default() },
     )
     .await
     .unwrap();
     let err = vp
         .new_policy(
             &admin(),
-            NewPolicy {
-                name: "STRICT".into(),
-                dial_plan: "Contoso".into(),
-                settings: PolicySettings::default(),
-            },
+            NewPolicy { name: "STRICT".into(), dial_plan: "Contoso".into(), settings: PolicySettings::default() },
         )
         .await
         .unwrap_err();
-    assert!(
-        matches!(&err, Error::AlreadyExists { field: "Name", .. }),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Error::AlreadyExists { field: "Name", .. }), "{err:?}");
     // An unused policy goes.
     vp.remove_policy(&admin(), "strict").await.unwrap();
     assert_eq!(vp.list_policies(None).await.unwrap().len(), 1);
@@ -718,45 +498,25 @@ pub async fn dial_plans_and_mailbox_settings(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(changed.revision, david.revision.next());
     assert_eq!(vp.get_mailbox("40002").await.unwrap().mailbox, changed);
-    assert_eq!(
-        vp.get_mailbox("+14255550177").await.unwrap().mailbox.id,
-        david.id
-    );
+    assert_eq!(vp.get_mailbox("+14255550177").await.unwrap().mailbox.id, david.id);
     assert!(vp.get_mailbox("36698").await.is_err());
     let err = vp
         .set_mailbox(
             &admin(),
             "david@contoso.com",
-            MailboxSettings {
-                extensions: Some(vec!["36697".into()]),
-                ..MailboxSettings::default()
-            },
+            MailboxSettings { extensions: Some(vec!["36697".into()]), ..MailboxSettings::default() },
         )
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            Error::AlreadyExists {
-                field: "Extensions",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Error::AlreadyExists { field: "Extensions", .. }), "{err:?}");
 
     // A dial plan with mailboxes stays; emptied, it goes with its policies.
     assert!(matches!(
         vp.remove_dial_plan(&admin(), "Contoso").await,
-        Err(Error::InUse {
-            kind: ObjectKind::DialPlan,
-            ..
-        })
+        Err(Error::InUse { kind: ObjectKind::DialPlan, .. })
     ));
     vp.disable_mailbox(&admin(), TONY, false).await.unwrap();
-    vp.disable_mailbox(&admin(), "david@contoso.com", false)
-        .await
-        .unwrap();
+    vp.disable_mailbox(&admin(), "david@contoso.com", false).await.unwrap();
     vp.remove_dial_plan(&admin(), "contoso").await.unwrap();
     assert!(vp.list_dial_plans().await.unwrap().is_empty());
     assert!(vp.list_policies(None).await.unwrap().is_empty());
@@ -814,10 +574,7 @@ pub async fn concurrent_sign_ins_and_admin_writes(store: Arc<dyn Store>) {
             vp.set_mailbox(
                 &admin(),
                 TONY,
-                MailboxSettings {
-                    display_name: Some(format!("Tony {i}")),
-                    ..MailboxSettings::default()
-                },
+                MailboxSettings { display_name: Some(format!("Tony {i}")), ..MailboxSettings::default() },
             )
             .await
             .map(|m| m.display_name)
@@ -840,14 +597,8 @@ pub async fn concurrent_right_and_wrong_sign_ins(store: Arc<dyn Store>) {
     spawn_sign_ins(&mut tasks, &vp, WRONG, 30);
     spawn_sign_ins(&mut tasks, &vp, "1985848", 10);
     let outcomes = tasks.join_all().await;
-    let failed = outcomes
-        .iter()
-        .filter(|o| **o == SignInOutcome::Failed)
-        .count();
-    let succeeded = outcomes
-        .iter()
-        .filter(|o| **o == SignInOutcome::Success)
-        .count();
+    let failed = outcomes.iter().filter(|o| **o == SignInOutcome::Failed).count();
+    let succeeded = outcomes.iter().filter(|o| **o == SignInOutcome::Success).count();
     assert_eq!((failed, succeeded), (30, 10));
 
     // Every attempt was applied to the state the one before it left. Each failure records
@@ -875,10 +626,7 @@ pub async fn concurrent_right_and_wrong_sign_ins(store: Arc<dyn Store>) {
     let mut previous = usize::MAX;
     for (total, count) in &totals {
         assert!(*count <= previous, "{totals:?}");
-        assert!(
-            *total == 1 || totals.contains_key(&(total - 1)),
-            "{totals:?}"
-        );
+        assert!(*total == 1 || totals.contains_key(&(total - 1)), "{totals:?}");
         previous = *count;
     }
     let successes = events(&store, AuditAction::SignInSucceeded).await;
