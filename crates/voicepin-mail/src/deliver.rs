@@ -56,9 +56,7 @@ impl RetryPolicy {
     /// The wait after `attempts_made` failed attempts, before jitter.
     pub fn nominal_delay(&self, attempts_made: u32) -> Duration {
         let doublings = attempts_made.saturating_sub(1).min(31);
-        self.first_delay
-            .saturating_mul(1u32 << doublings)
-            .min(self.max_delay)
+        self.first_delay.saturating_mul(1u32 << doublings).min(self.max_delay)
     }
 
     /// The wait after `attempts_made` failed attempts, spread by `random` (any value: a
@@ -72,12 +70,7 @@ impl RetryPolicy {
     }
 
     /// When to try again after `attempts_made` failed attempts, or `None` to give up.
-    pub fn next_attempt(
-        &self,
-        attempts_made: u32,
-        now: OffsetDateTime,
-        random: u32,
-    ) -> Option<OffsetDateTime> {
+    pub fn next_attempt(&self, attempts_made: u32, now: OffsetDateTime, random: u32) -> Option<OffsetDateTime> {
         if attempts_made >= self.max_attempts {
             return None;
         }
@@ -148,10 +141,7 @@ pub async fn deliver_due(
                 }
             }
             if transient_in_a_row >= STOP_AFTER_TRANSIENT_FAILURES {
-                tracing::warn!(
-                    failures = transient_in_a_row,
-                    "mail delivery paused: the transport keeps failing"
-                );
+                tracing::warn!(failures = transient_in_a_row, "mail delivery paused: the transport keeps failing");
                 report.stopped_early = true;
                 return Ok(report);
             }
@@ -161,12 +151,7 @@ pub async fn deliver_due(
         }
     }
     if !report.is_empty() {
-        tracing::info!(
-            sent = report.sent,
-            retried = report.retried,
-            failed = report.failed,
-            "mail delivery run"
-        );
+        tracing::info!(sent = report.sent, retried = report.retried, failed = report.failed, "mail delivery run");
     }
     Ok(report)
 }
@@ -192,16 +177,11 @@ async fn deliver_one(
         Err(e) => {
             tracing::error!(mail_id = %id, kind, code = e.code(), error = %e,
                 "mail cannot be rendered; given up");
-            store
-                .mark_mail_attempt_failed(id, &format!("{}: {e}", e.code()), None)
-                .await?;
+            store.mark_mail_attempt_failed(id, &format!("{}: {e}", e.code()), None).await?;
             return Ok(Outcome::Failed { transient: false });
         }
     };
-    let info = MessageInfo {
-        id,
-        created_at: mail.created_at,
-    };
+    let info = MessageInfo { id, created_at: mail.created_at };
     let attempts_made = queued.attempts.saturating_add(1);
     match transport.send(&message, &info).await {
         Ok(()) => {
@@ -210,12 +190,8 @@ async fn deliver_one(
             Ok(Outcome::Sent)
         }
         Err(e @ SendError::Transient(_)) => {
-            let retry_at = settings
-                .retry
-                .next_attempt(attempts_made, now, random_u32());
-            store
-                .mark_mail_attempt_failed(id, &e.to_string(), retry_at)
-                .await?;
+            let retry_at = settings.retry.next_attempt(attempts_made, now, random_u32());
+            store.mark_mail_attempt_failed(id, &e.to_string(), retry_at).await?;
             match retry_at {
                 Some(at) => {
                     tracing::warn!(mail_id = %id, kind, attempts = attempts_made, error = %e,
@@ -230,9 +206,7 @@ async fn deliver_one(
             }
         }
         Err(e @ SendError::Permanent(_)) => {
-            store
-                .mark_mail_attempt_failed(id, &e.to_string(), None)
-                .await?;
+            store.mark_mail_attempt_failed(id, &e.to_string(), None).await?;
             tracing::error!(mail_id = %id, kind, attempts = attempts_made, error = %e,
                 "mail refused; given up");
             Ok(Outcome::Failed { transient: false })
@@ -275,12 +249,9 @@ impl Counters {
 
     /// Adds a run's outcome.
     pub fn record(&self, report: &DeliveryReport) {
-        self.sent
-            .fetch_add(u64::from(report.sent), Ordering::Relaxed);
-        self.retried
-            .fetch_add(u64::from(report.retried), Ordering::Relaxed);
-        self.failed
-            .fetch_add(u64::from(report.failed), Ordering::Relaxed);
+        self.sent.fetch_add(u64::from(report.sent), Ordering::Relaxed);
+        self.retried.fetch_add(u64::from(report.retried), Ordering::Relaxed);
+        self.failed.fetch_add(u64::from(report.failed), Ordering::Relaxed);
     }
 
     /// Sets how many messages are waiting.
@@ -315,28 +286,21 @@ mod tests {
     #[test]
     fn jitter_stays_within_twenty_percent() {
         let policy = RetryPolicy::default();
-        let delays: Vec<u128> = [0, 1, 200, 399, 400, 12_345, u32::MAX]
-            .into_iter()
-            .map(|r| policy.delay(4, r).as_millis())
-            .collect();
+        let delays: Vec<u128> =
+            [0, 1, 200, 399, 400, 12_345, u32::MAX].into_iter().map(|r| policy.delay(4, r).as_millis()).collect();
         for d in &delays {
             assert!((192_000..=288_000).contains(d), "{d}");
         }
         assert_eq!(policy.delay(4, 0).as_millis(), 192_000);
         assert_eq!(policy.delay(4, 400).as_millis(), 288_000);
-        let none = RetryPolicy {
-            jitter_percent: 0,
-            ..RetryPolicy::default()
-        };
+        let none = RetryPolicy { jitter_percent: 0, ..RetryPolicy::default() };
         assert_eq!(none.delay(4, 12_345).as_secs(), 240);
     }
 
     #[test]
     fn default_policy_keeps_trying_for_about_two_days() {
         let policy = RetryPolicy::default();
-        let total: Duration = (1..policy.max_attempts)
-            .map(|n| policy.nominal_delay(n))
-            .sum();
+        let total: Duration = (1..policy.max_attempts).map(|n| policy.nominal_delay(n)).sum();
         let hours = total.as_secs_f64() / 3600.0;
         assert!((47.0..=49.0).contains(&hours), "{hours}");
     }
@@ -345,10 +309,7 @@ mod tests {
     fn gives_up_after_the_last_attempt() {
         let policy = RetryPolicy::default();
         let now = datetime!(2025-03-14 09:30:00 UTC);
-        assert_eq!(
-            policy.next_attempt(1, now, 200),
-            Some(datetime!(2025-03-14 09:30:30 UTC))
-        );
+        assert_eq!(policy.next_attempt(1, now, 200), Some(datetime!(2025-03-14 09:30:30 UTC)));
         assert!(policy.next_attempt(53, now, 0).is_some());
         assert_eq!(policy.next_attempt(54, now, 0), None);
     }
@@ -356,27 +317,9 @@ mod tests {
     #[test]
     fn counters_add_up_runs() {
         let counters = Counters::new();
-        counters.record(&DeliveryReport {
-            sent: 2,
-            retried: 1,
-            failed: 0,
-            stopped_early: false,
-        });
-        counters.record(&DeliveryReport {
-            sent: 1,
-            retried: 0,
-            failed: 3,
-            stopped_early: true,
-        });
+        counters.record(&DeliveryReport { sent: 2, retried: 1, failed: 0, stopped_early: false });
+        counters.record(&DeliveryReport { sent: 1, retried: 0, failed: 3, stopped_early: true });
         counters.set_queued(4);
-        assert_eq!(
-            counters.snapshot(),
-            CountersSnapshot {
-                queued: 4,
-                sent: 3,
-                retried: 1,
-                failed: 3
-            }
-        );
+        assert_eq!(counters.snapshot(), CountersSnapshot { queued: 4, sent: 3, retried: 1, failed: 3 });
     }
 }

@@ -48,10 +48,7 @@ impl MailError {
     }
 
     pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Self {
-        Self::Io {
-            what: what.into(),
-            source,
-        }
+        Self::Io { what: what.into(), source }
     }
 }
 

@@ -27,14 +27,8 @@ impl PolicyText {
 /// Renders an administrator's text for both parts.
 pub fn sanitize(text: &str) -> PolicyText {
     let tokens = tokenize(text);
-    let has_markup = tokens
-        .iter()
-        .any(|t| matches!(t, Token::Open(..) | Token::Close(_)));
-    if has_markup {
-        render_markup(&tokens)
-    } else {
-        render_plain(text)
-    }
+    let has_markup = tokens.iter().any(|t| matches!(t, Token::Open(..) | Token::Close(_)));
+    if has_markup { render_markup(&tokens) } else { render_plain(text) }
 }
 
 /// Escapes text for HTML content and attribute values.
@@ -154,9 +148,7 @@ fn parse_tag(text: &str) -> Option<(Token, usize)> {
         Some(rest) => (true, rest),
         None => (false, inner),
     };
-    let name_len = inner
-        .find(|c: char| !c.is_ascii_alphanumeric())
-        .unwrap_or(inner.len());
+    let name_len = inner.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(inner.len());
     let tag = Tag::parse(&inner[..name_len])?;
     let attributes = inner[name_len..].trim_end_matches('/');
     if !attributes.is_empty() && !attributes.starts_with(char::is_whitespace) {
@@ -192,18 +184,15 @@ fn safe_href(attributes: &str) -> Option<String> {
     let href = attribute(attributes, "href")?;
     let href = decode_entities(href.trim());
     let lower = href.to_ascii_lowercase();
-    let allowed = ["http://", "https://", "mailto:"]
-        .iter()
-        .any(|scheme| lower.starts_with(scheme) && lower.len() > scheme.len());
+    let allowed =
+        ["http://", "https://", "mailto:"].iter().any(|scheme| lower.starts_with(scheme) && lower.len() > scheme.len());
     (allowed && !href.chars().any(char::is_control)).then_some(href)
 }
 
 fn attribute<'a>(attributes: &'a str, wanted: &str) -> Option<&'a str> {
     let mut rest = attributes.trim_start();
     while !rest.is_empty() {
-        let name_len = rest
-            .find(|c: char| c == '=' || c.is_whitespace())
-            .unwrap_or(rest.len());
+        let name_len = rest.find(|c: char| c == '=' || c.is_whitespace()).unwrap_or(rest.len());
         let name = &rest[..name_len];
         rest = rest[name_len..].trim_start();
         let value = if let Some(after) = rest.strip_prefix('=') {
@@ -348,20 +337,9 @@ fn render_markup(tokens: &[Token]) -> PolicyText {
             Token::Open(tag, href) => {
                 let inside_link = stack.iter().any(|o| o.tag == Tag::A && o.emitted);
                 let emitted = *tag != Tag::A || (href.is_some() && !inside_link);
-                let mut open = OpenTag {
-                    tag: *tag,
-                    emitted,
-                    link: None,
-                    next_item: 1,
-                };
+                let mut open = OpenTag { tag: *tag, emitted, link: None, next_item: 1 };
                 if emitted {
-                    open_tag(
-                        &mut html,
-                        &mut plain,
-                        &mut stack,
-                        &mut open,
-                        href.as_deref(),
-                    );
+                    open_tag(&mut html, &mut plain, &mut stack, &mut open, href.as_deref());
                 }
                 stack.push(open);
             }
@@ -379,26 +357,13 @@ fn render_markup(tokens: &[Token]) -> PolicyText {
     while let Some(open) = stack.pop() {
         close_tag(&mut html, &mut plain, open);
     }
-    PolicyText {
-        html: html.trim().to_owned(),
-        plain: tidy_plain(&plain),
-    }
+    PolicyText { html: html.trim().to_owned(), plain: tidy_plain(&plain) }
 }
 
-fn open_tag(
-    html: &mut String,
-    plain: &mut String,
-    stack: &mut [OpenTag],
-    open: &mut OpenTag,
-    href: Option<&str>,
-) {
+fn open_tag(html: &mut String, plain: &mut String, stack: &mut [OpenTag], open: &mut OpenTag, href: Option<&str>) {
     match (open.tag, href) {
         (Tag::A, Some(href)) => {
-            let _ = write!(
-                html,
-                "<a href=\"{}\" rel=\"noopener noreferrer\">",
-                escape_html(href)
-            );
+            let _ = write!(html, "<a href=\"{}\" rel=\"noopener noreferrer\">", escape_html(href));
             open.link = Some((href.to_owned(), plain.len()));
         }
         (tag, _) => {
@@ -408,10 +373,7 @@ fn open_tag(
     match open.tag {
         Tag::P | Tag::Ul | Tag::Ol => plain.push_str("\n\n"),
         Tag::Li => {
-            let list = stack
-                .iter_mut()
-                .rev()
-                .find(|o| matches!(o.tag, Tag::Ul | Tag::Ol));
+            let list = stack.iter_mut().rev().find(|o| matches!(o.tag, Tag::Ul | Tag::Ol));
             match list {
                 Some(list) if list.tag == Tag::Ol => {
                     let _ = write!(plain, "\n{}. ", list.next_item);
@@ -479,13 +441,7 @@ fn render_plain(text: &str) -> PolicyText {
     let plain = tidy_plain(text);
     let html = plain
         .split("\n\n")
-        .map(|paragraph| {
-            paragraph
-                .lines()
-                .map(escape_html)
-                .collect::<Vec<_>>()
-                .join("<br>\n")
-        })
+        .map(|paragraph| paragraph.lines().map(escape_html).collect::<Vec<_>>().join("<br>\n"))
         .collect::<Vec<_>>()
         .join("<br><br>\n");
     PolicyText { html, plain }
@@ -505,31 +461,19 @@ mod tests {
 
     #[test]
     fn allowed_tags_pass_normalised() {
-        assert_eq!(
-            html("Call <B>now</B>, <em>please</em>."),
-            "Call <b>now</b>, <em>please</em>."
-        );
+        assert_eq!(html("Call <B>now</B>, <em>please</em>."), "Call <b>now</b>, <em>please</em>.");
         assert_eq!(html("one<br/>two<BR>three"), "one<br>two<br>three");
     }
 
     #[test]
     fn other_tags_show_as_typed() {
-        assert_eq!(
-            html("<b>x</b><script>alert(1)</script>"),
-            "<b>x</b>&lt;script&gt;alert(1)&lt;/script&gt;"
-        );
-        assert_eq!(
-            html("<b>x</b><img src=x onerror=alert(1)>"),
-            "<b>x</b>&lt;img src=x onerror=alert(1)&gt;"
-        );
+        assert_eq!(html("<b>x</b><script>alert(1)</script>"), "<b>x</b>&lt;script&gt;alert(1)&lt;/script&gt;");
+        assert_eq!(html("<b>x</b><img src=x onerror=alert(1)>"), "<b>x</b>&lt;img src=x onerror=alert(1)&gt;");
     }
 
     #[test]
     fn attributes_other_than_href_are_dropped() {
-        assert_eq!(
-            html("<b onclick=\"evil()\" style=\"x\">bold</b>"),
-            "<b>bold</b>"
-        );
+        assert_eq!(html("<b onclick=\"evil()\" style=\"x\">bold</b>"), "<b>bold</b>");
         assert_eq!(
             html("<a href=\"https://contoso.com/um\" onclick=\"evil()\">help</a>"),
             "<a href=\"https://contoso.com/um\" rel=\"noopener noreferrer\">help</a>"
@@ -581,10 +525,7 @@ mod tests {
 
     #[test]
     fn entities_are_kept_and_bare_ampersands_escaped() {
-        assert_eq!(
-            html("<b>R&amp;D</b> & sales &copy;"),
-            "<b>R&amp;D</b> &amp; sales &copy;"
-        );
+        assert_eq!(html("<b>R&amp;D</b> & sales &copy;"), "<b>R&amp;D</b> &amp; sales &copy;");
         assert_eq!(plain("<b>R&amp;D</b> & sales &#169;"), "R&D & sales \u{a9}");
     }
 
@@ -610,13 +551,9 @@ mod tests {
 
     #[test]
     fn text_without_markup_keeps_its_lines() {
-        let text =
-            "Welcome to voice mail.\nCall 4000 from any phone.\n\n\nQuestions? Ask 5 < 6 & co.";
+        let text = "Welcome to voice mail.\nCall 4000 from any phone.\n\n\nQuestions? Ask 5 < 6 & co.";
         let rendered = sanitize(text);
-        assert_eq!(
-            rendered.plain,
-            "Welcome to voice mail.\nCall 4000 from any phone.\n\nQuestions? Ask 5 < 6 & co."
-        );
+        assert_eq!(rendered.plain, "Welcome to voice mail.\nCall 4000 from any phone.\n\nQuestions? Ask 5 < 6 & co.");
         assert_eq!(
             rendered.html,
             "Welcome to voice mail.<br>\nCall 4000 from any phone.<br><br>\n\
@@ -626,10 +563,7 @@ mod tests {
 
     #[test]
     fn markup_collapses_white_space_like_a_browser() {
-        assert_eq!(
-            plain("<p>one\n   two</p>\n\n<p>three</p>"),
-            "one two\n\nthree"
-        );
+        assert_eq!(plain("<p>one\n   two</p>\n\n<p>three</p>"), "one two\n\nthree");
     }
 
     #[test]

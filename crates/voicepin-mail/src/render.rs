@@ -38,14 +38,8 @@ pub fn render(mail: &OutboundMail, settings: &MailSettings) -> Result<Message, M
         .date(SystemTime::from(mail.created_at))
         .message_id(Some(message_id))
         // RFC 3834: an automatic message; Exchange's header keeps out-of-office replies away.
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("Auto-Submitted"),
-            "auto-generated".to_owned(),
-        ))
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
-            "All".to_owned(),
-        ))
+        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".to_owned()))
+        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"), "All".to_owned()))
         .multipart(
             MultiPart::alternative()
                 .singlepart(part(ContentType::TEXT_PLAIN, composed.plain))
@@ -69,10 +63,7 @@ pub fn subject(notification: &Notification, settings: &MailSettings) -> String {
 
 fn part(content_type: ContentType, body: String) -> SinglePart {
     // Quoted-printable always: deterministic, readable, and safe for any line length.
-    SinglePart::builder()
-        .header(content_type)
-        .header(ContentTransferEncoding::QuotedPrintable)
-        .body(body)
+    SinglePart::builder().header(content_type).header(ContentTransferEncoding::QuotedPrintable).body(body)
 }
 
 fn recipient_mailbox(mail: &OutboundMail) -> Result<Mailbox, MailError> {
@@ -80,10 +71,7 @@ fn recipient_mailbox(mail: &OutboundMail) -> Result<Mailbox, MailError> {
         .to
         .as_str()
         .parse()
-        .map_err(|_| MailError::InvalidAddress {
-            field: "To",
-            value: mail.to.as_str().to_owned(),
-        })?;
+        .map_err(|_| MailError::InvalidAddress { field: "To", value: mail.to.as_str().to_owned() })?;
     // The display name belongs to the mailbox owner: only use it on their own address.
     let name = (mail.to == mail.recipient.smtp_address)
         .then(|| mail.recipient.display_name.trim().to_owned())
@@ -103,11 +91,7 @@ pub(crate) fn compose(mail: &OutboundMail, settings: &MailSettings) -> Composed 
     let subject = subject(&mail.notification, settings);
     let mut doc = Doc::new(&subject, settings);
     let name = mail.recipient.display_name.trim();
-    doc.paragraph(&if name.is_empty() {
-        "Hello,".to_owned()
-    } else {
-        format!("Hello {name},")
-    });
+    doc.paragraph(&if name.is_empty() { "Hello,".to_owned() } else { format!("Hello {name},") });
     if mail.to != mail.recipient.smtp_address {
         doc.paragraph(&format!(
             "This message is about the voice mail of {} ({}).",
@@ -117,11 +101,7 @@ pub(crate) fn compose(mail: &OutboundMail, settings: &MailSettings) -> Composed 
     }
     let contact = contact(settings);
     match &mail.notification {
-        Notification::Welcome {
-            pin,
-            change_required,
-            um_enabled_text,
-        } => {
+        Notification::Welcome { pin, change_required, um_enabled_text } => {
             doc.paragraph(&format!(
                 "Welcome to {}voice mail. You can now listen to your messages and manage \
                  your greetings from any telephone.",
@@ -136,18 +116,11 @@ pub(crate) fn compose(mail: &OutboundMail, settings: &MailSettings) -> Composed 
                  (press 6), then Change PIN (press 3)."
             });
             doc.paragraph(SIGN_IN_HOWTO);
-            doc.paragraph(
-                "Keep your PIN to yourself, and delete this message once you have signed in.",
-            );
+            doc.paragraph("Keep your PIN to yourself, and delete this message once you have signed in.");
             doc.paragraph(&format!("For help, contact {contact}."));
             doc.policy_text(&sanitize(um_enabled_text));
         }
-        Notification::PinReset {
-            pin,
-            change_required,
-            reset_pin_text,
-            reason,
-        } => {
+        Notification::PinReset { pin, change_required, reset_pin_text, reason } => {
             doc.paragraph(match reason {
                 ResetReason::Administrator => {
                     "An administrator has reset your voice mail PIN. Your old PIN no \
@@ -173,20 +146,16 @@ pub(crate) fn compose(mail: &OutboundMail, settings: &MailSettings) -> Composed 
             doc.paragraph(SIGN_IN_HOWTO);
             match reason {
                 ResetReason::Administrator => {}
-                ResetReason::SelfService => doc.paragraph(&format!(
-                    "If you did not ask for this reset, contact {contact} at once."
-                )),
+                ResetReason::SelfService => {
+                    doc.paragraph(&format!("If you did not ask for this reset, contact {contact} at once."))
+                }
                 ResetReason::TooManyFailures => doc.paragraph(&format!(
                     "If those attempts were not yours, someone may be trying to get into \
                      your voice mail: contact {contact}."
                 )),
             }
             let text = sanitize(reset_pin_text);
-            doc.policy_text(&if text.is_empty() {
-                sanitize(DEFAULT_RESET_PIN_TEXT)
-            } else {
-                text
-            });
+            doc.policy_text(&if text.is_empty() { sanitize(DEFAULT_RESET_PIN_TEXT) } else { text });
         }
         Notification::LockedOut => {
             doc.paragraph(&format!(
@@ -204,10 +173,7 @@ pub(crate) fn compose(mail: &OutboundMail, settings: &MailSettings) -> Composed 
             ));
         }
         Notification::PinChanged => {
-            doc.paragraph(&format!(
-                "The PIN of your voice mail was changed on {}.",
-                when(mail.created_at)
-            ));
+            doc.paragraph(&format!("The PIN of your voice mail was changed on {}.", when(mail.created_at)));
             doc.paragraph("If you made this change, there is nothing else to do.");
             doc.paragraph(&format!(
                 "If you did not, someone else may know your PIN: contact {contact} at \
@@ -216,11 +182,7 @@ pub(crate) fn compose(mail: &OutboundMail, settings: &MailSettings) -> Composed 
         }
     }
     let (plain, html) = doc.finish(settings);
-    Composed {
-        subject,
-        plain,
-        html,
-    }
+    Composed { subject, plain, html }
 }
 
 const SIGN_IN_HOWTO: &str = "To sign in, call an access number. When asked, enter your \
@@ -228,61 +190,31 @@ const SIGN_IN_HOWTO: &str = "To sign in, call an access number. When asked, ente
     only be asked for the PIN.";
 
 fn facts<'a>(mail: &'a OutboundMail, pin: &'a str) -> Vec<Fact<'a>> {
-    let mut facts = vec![Fact {
-        label: "Your PIN",
-        values: vec![pin],
-        secret: true,
-    }];
+    let mut facts = vec![Fact { label: "Your PIN", values: vec![pin], secret: true }];
     if let Some(extension) = &mail.recipient.extension {
-        facts.push(Fact {
-            label: "Your extension",
-            values: vec![extension],
-            secret: false,
-        });
+        facts.push(Fact { label: "Your extension", values: vec![extension], secret: false });
     }
-    let numbers: Vec<&str> = mail
-        .recipient
-        .access_numbers
-        .iter()
-        .map(String::as_str)
-        .collect();
+    let numbers: Vec<&str> = mail.recipient.access_numbers.iter().map(String::as_str).collect();
     facts.push(Fact {
-        label: if numbers.len() <= 1 {
-            "Access number"
-        } else {
-            "Access numbers"
-        },
-        values: if numbers.is_empty() {
-            vec!["ask your administrator"]
-        } else {
-            numbers
-        },
+        label: if numbers.len() <= 1 { "Access number" } else { "Access numbers" },
+        values: if numbers.is_empty() { vec!["ask your administrator"] } else { numbers },
         secret: false,
     });
     facts
 }
 
 fn org_prefix(settings: &MailSettings) -> String {
-    settings
-        .organisation
-        .as_ref()
-        .map(|org| format!("{org} "))
-        .unwrap_or_default()
+    settings.organisation.as_ref().map(|org| format!("{org} ")).unwrap_or_default()
 }
 
 fn contact(settings: &MailSettings) -> String {
-    settings
-        .help_desk
-        .clone()
-        .unwrap_or_else(|| "your administrator".to_owned())
+    settings.help_desk.clone().unwrap_or_else(|| "your administrator".to_owned())
 }
 
 fn when(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
-    at.format(format_description!(
-        "[day padding:none] [month repr:long] [year] at [hour]:[minute] UTC"
-    ))
-    .unwrap_or_else(|_| at.to_string())
+    at.format(format_description!("[day padding:none] [month repr:long] [year] at [hour]:[minute] UTC"))
+        .unwrap_or_else(|_| at.to_string())
 }
 
 struct Fact<'a> {
@@ -321,20 +253,13 @@ impl Doc {
              <h1 style=\"margin:0 0 20px 0;font-size:21px;font-weight:600;\">{title}</h1>\n",
             title = escape_html(subject),
         );
-        Self {
-            plain: String::new(),
-            html,
-        }
+        Self { plain: String::new(), html }
     }
 
     fn paragraph(&mut self, text: &str) {
         push_wrapped(&mut self.plain, text, "");
         self.plain.push('\n');
-        let _ = writeln!(
-            self.html,
-            "<p style=\"{P_STYLE}\">{}</p>",
-            escape_html(text)
-        );
+        let _ = writeln!(self.html, "<p style=\"{P_STYLE}\">{}</p>", escape_html(text));
     }
 
     fn facts(&mut self, facts: &[Fact<'_>]) {
@@ -346,11 +271,7 @@ impl Doc {
         );
         for fact in facts {
             for (i, value) in fact.values.iter().enumerate() {
-                let label = if i == 0 {
-                    format!("{}:", fact.label)
-                } else {
-                    String::new()
-                };
+                let label = if i == 0 { format!("{}:", fact.label) } else { String::new() };
                 let _ = writeln!(self.plain, "    {label:<width$}{value}");
             }
             let value_style = if fact.secret {
@@ -359,12 +280,7 @@ impl Doc {
             } else {
                 "font-weight:600;"
             };
-            let values = fact
-                .values
-                .iter()
-                .map(|v| escape_html(v))
-                .collect::<Vec<_>>()
-                .join("<br>");
+            let values = fact.values.iter().map(|v| escape_html(v)).collect::<Vec<_>>().join("<br>");
             let _ = writeln!(
                 self.html,
                 "<tr><td style=\"padding:6px 24px 6px 0;color:#6b7280;vertical-align:top;\">\
@@ -415,8 +331,7 @@ impl Doc {
 fn push_wrapped(out: &mut String, text: &str, indent: &str) {
     let mut line = String::new();
     for word in text.split_whitespace() {
-        if !line.is_empty() && indent.len() + line.chars().count() + 1 + word.chars().count() > WRAP
-        {
+        if !line.is_empty() && indent.len() + line.chars().count() + 1 + word.chars().count() > WRAP {
             let _ = writeln!(out, "{indent}{line}");
             line.clear();
         }
@@ -547,11 +462,7 @@ mod tests {
             &settings(),
         );
         assert!(!custom.plain.contains("Nobody from your organisation"));
-        assert!(
-            custom
-                .plain
-                .contains("See the intranet (https://contoso.com/um)")
-        );
+        assert!(custom.plain.contains("See the intranet (https://contoso.com/um)"));
         assert!(custom.html.contains("<a href=\"https://contoso.com/um\""));
     }
 
@@ -574,9 +485,7 @@ mod tests {
     fn names_and_settings_are_escaped_in_html() {
         let mut m = mail(Notification::PinChanged);
         m.recipient.display_name = "<script>x</script>".to_owned();
-        let settings = MailSettings::default()
-            .with_organisation("R&D <i>")
-            .with_help_desk("\"help\" <desk>");
+        let settings = MailSettings::default().with_organisation("R&D <i>").with_help_desk("\"help\" <desk>");
         let composed = compose(&m, &settings);
         assert!(!composed.html.contains("<script>"));
         assert!(!composed.html.contains("<desk>"));
@@ -589,11 +498,7 @@ mod tests {
         let mut m = mail(Notification::PinChanged);
         m.to = SmtpAddress::parse("NotifyEmail", "assistant@contoso.com").unwrap();
         let composed = compose(&m, &settings());
-        assert!(
-            composed
-                .plain
-                .contains("about the voice mail of Tony Smith (tony@contoso.com)")
-        );
+        assert!(composed.plain.contains("about the voice mail of Tony Smith (tony@contoso.com)"));
         let message = render(&m, &settings()).unwrap();
         let bytes = String::from_utf8(message.formatted()).unwrap();
         assert!(bytes.contains("To: assistant@contoso.com\r\n"));
@@ -603,9 +508,7 @@ mod tests {
     fn message_id_and_date_are_stable() {
         let m = mail(Notification::PinChanged);
         let first = String::from_utf8(render(&m, &settings()).unwrap().formatted()).unwrap();
-        assert!(
-            first.contains("Message-ID: <6f1f5a3e-2c7b-4f7e-9a51-0c2d4b8e9f10@contoso.com>\r\n")
-        );
+        assert!(first.contains("Message-ID: <6f1f5a3e-2c7b-4f7e-9a51-0c2d4b8e9f10@contoso.com>\r\n"));
         assert!(first.contains("Date: Fri, 14 Mar 2025 09:30:05 +0000\r\n"));
         assert!(first.contains("Auto-Submitted: auto-generated\r\n"));
         assert!(first.contains("multipart/alternative"));
@@ -627,11 +530,7 @@ mod tests {
         m.recipient.access_numbers.clear();
         m.recipient.extension = None;
         let composed = compose(&m, &settings());
-        assert!(
-            composed
-                .plain
-                .contains("    Access number:   ask your administrator\n")
-        );
+        assert!(composed.plain.contains("    Access number:   ask your administrator\n"));
         assert!(!composed.plain.contains("Your extension"));
     }
 }

@@ -29,12 +29,7 @@ impl MailSettings {
     /// Settings sending from `from`: `"Voice Mail <voicemail@contoso.com>"` or a bare
     /// address, which gets the display name "Voice Mail".
     pub fn new(from: &str) -> Result<Self, MailError> {
-        Ok(Self {
-            from: parse_from(from)?,
-            organisation: None,
-            help_desk: None,
-            retry: RetryPolicy::default(),
-        })
+        Ok(Self { from: parse_from(from)?, organisation: None, help_desk: None, retry: RetryPolicy::default() })
     }
 
     /// With the organisation's name (blank means none).
@@ -72,10 +67,7 @@ impl Default for MailSettings {
 
 fn parse_from(text: &str) -> Result<Mailbox, MailError> {
     let text = text.trim();
-    let invalid = || MailError::InvalidAddress {
-        field: "From",
-        value: text.to_owned(),
-    };
+    let invalid = || MailError::InvalidAddress { field: "From", value: text.to_owned() };
     if text.contains('<') {
         text.parse::<Mailbox>().map_err(|_| invalid())
     } else {
@@ -124,9 +116,7 @@ mod tests {
 
     #[test]
     fn blank_texts_mean_none() {
-        let settings = MailSettings::default()
-            .with_organisation("  ")
-            .with_help_desk(" the IT desk ");
+        let settings = MailSettings::default().with_organisation("  ").with_help_desk(" the IT desk ");
         assert_eq!(settings.organisation, None);
         assert_eq!(settings.help_desk.as_deref(), Some("the IT desk"));
     }

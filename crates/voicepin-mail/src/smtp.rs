@@ -63,10 +63,7 @@ impl SmtpUrl {
     /// hold a password.
     pub fn parse(text: &str) -> Result<Self, MailError> {
         let invalid = |why: &str| MailError::Config(format!("SMTP URL: {why}"));
-        let (scheme, rest) = text
-            .trim()
-            .split_once("://")
-            .ok_or_else(|| invalid("expected smtp://… or smtps://…"))?;
+        let (scheme, rest) = text.trim().split_once("://").ok_or_else(|| invalid("expected smtp://… or smtps://…"))?;
         let implicit = match scheme.to_ascii_lowercase().as_str() {
             "smtp" => false,
             "smtps" => true,
@@ -84,9 +81,7 @@ impl SmtpUrl {
             None => (rest, ""),
         };
         if !path.is_empty() && path != "/" {
-            return Err(invalid(
-                "a path is not allowed (set the HELO name with its own option)",
-            ));
+            return Err(invalid("a path is not allowed (set the HELO name with its own option)"));
         }
 
         let (userinfo, hostport) = match authority.rfind('@') {
@@ -104,9 +99,8 @@ impl SmtpUrl {
                 if user.is_empty() {
                     return Err(invalid("the user name is empty"));
                 }
-                let password = password
-                    .map(|p| percent_decode(p).ok_or_else(|| invalid("bad password encoding")))
-                    .transpose()?;
+                let password =
+                    password.map(|p| percent_decode(p).ok_or_else(|| invalid("bad password encoding"))).transpose()?;
                 (Some(user), password)
             }
         };
@@ -136,13 +130,7 @@ impl SmtpUrl {
             SmtpSecurity::StartTlsOpportunistic | SmtpSecurity::StartTlsRequired => 587,
             SmtpSecurity::ImplicitTls => 465,
         });
-        Ok(Self {
-            security,
-            host,
-            port,
-            user,
-            password,
-        })
+        Ok(Self { security, host, port, user, password })
     }
 
     /// The password given in the URL.
@@ -154,11 +142,7 @@ impl SmtpUrl {
 impl fmt::Display for SmtpUrl {
     /// The URL without its password, for logs and status pages.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = if self.security == SmtpSecurity::ImplicitTls {
-            "smtps"
-        } else {
-            "smtp"
-        };
+        let scheme = if self.security == SmtpSecurity::ImplicitTls { "smtps" } else { "smtp" };
         write!(f, "{scheme}://")?;
         if let Some(user) = &self.user {
             write!(f, "{}@", percent_encode(user))?;
@@ -203,10 +187,8 @@ fn split_host_port(text: &str) -> Option<(String, Option<u16>)> {
             Some((host, port)) => (host, Some(port)),
             None => (text, None),
         };
-        let valid = !host.is_empty()
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_');
+        let valid =
+            !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_');
         if !valid {
             return None;
         }
@@ -291,9 +273,7 @@ pub struct SmtpTransport {
 
 impl fmt::Debug for SmtpTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SmtpTransport")
-            .field("url", &self.url)
-            .finish_non_exhaustive()
+        f.debug_struct("SmtpTransport").field("url", &self.url).finish_non_exhaustive()
     }
 }
 
@@ -306,9 +286,7 @@ impl SmtpTransport {
             .port(url.port)
             .timeout(Some(config.timeout))
             .pool_config(
-                PoolConfig::new()
-                    .max_size(config.max_connections.max(1))
-                    .idle_timeout(Duration::from_secs(60)),
+                PoolConfig::new().max_size(config.max_connections.max(1)).idle_timeout(Duration::from_secs(60)),
             );
         if let Some(name) = &config.helo_name {
             builder = builder.hello_name(ClientId::Domain(name.clone()));
@@ -321,9 +299,7 @@ impl SmtpTransport {
                 SmtpSecurity::ImplicitTls | SmtpSecurity::None => Tls::Wrapper(parameters),
             });
         } else if config.ca_file.is_some() {
-            return Err(MailError::Config(
-                "a CA file is given but the SMTP URL asks for no TLS".to_owned(),
-            ));
+            return Err(MailError::Config("a CA file is given but the SMTP URL asks for no TLS".to_owned()));
         }
         if let Some(credentials) = credentials(config)? {
             if url.security == SmtpSecurity::None {
@@ -331,11 +307,7 @@ impl SmtpTransport {
             }
             builder = builder.credentials(credentials);
         }
-        Ok(Self {
-            builder,
-            inner: OnceLock::new(),
-            url: url.clone(),
-        })
+        Ok(Self { builder, inner: OnceLock::new(), url: url.clone() })
     }
 
     fn client(&self) -> &AsyncSmtpTransport<Tokio1Executor> {
@@ -352,9 +324,7 @@ impl SmtpTransport {
     pub async fn test_connection(&self) -> Result<(), SendError> {
         match self.client().test_connection().await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(SendError::Transient(
-                "the SMTP server did not answer NOOP".to_owned(),
-            )),
+            Ok(false) => Err(SendError::Transient("the SMTP server did not answer NOOP".to_owned())),
             Err(e) => Err(classify(&e)),
         }
     }
@@ -363,22 +333,18 @@ impl SmtpTransport {
 fn tls_parameters(host: &str, config: &SmtpConfig) -> Result<TlsParameters, MailError> {
     let mut builder = TlsParameters::builder(host.to_owned());
     if let Some(path) = &config.ca_file {
-        let pem = std::fs::read(path)
-            .map_err(|e| MailError::io(format!("cannot read CA file {}", path.display()), e))?;
+        let pem =
+            std::fs::read(path).map_err(|e| MailError::io(format!("cannot read CA file {}", path.display()), e))?;
         let invalid = |why: String| MailError::Config(format!("CA file {}: {why}", path.display()));
         // lettre accepts a file without any certificate; trusting nothing is surely a mistake.
         let text = String::from_utf8_lossy(&pem);
-        if !(text.contains("-----BEGIN CERTIFICATE-----")
-            && text.contains("-----END CERTIFICATE-----"))
-        {
+        if !(text.contains("-----BEGIN CERTIFICATE-----") && text.contains("-----END CERTIFICATE-----")) {
             return Err(invalid("no PEM certificate in it".to_owned()));
         }
         let certificate = Certificate::from_pem(&pem).map_err(|e| invalid(e.to_string()))?;
         builder = builder.add_root_certificate(certificate);
     }
-    builder
-        .build_rustls()
-        .map_err(|e| MailError::Config(format!("TLS for {host}: {e}")))
+    builder.build_rustls().map_err(|e| MailError::Config(format!("TLS for {host}: {e}")))
 }
 
 fn credentials(config: &SmtpConfig) -> Result<Option<Credentials>, MailError> {
@@ -386,29 +352,22 @@ fn credentials(config: &SmtpConfig) -> Result<Option<Credentials>, MailError> {
     let from_file = match &config.password_file {
         None => None,
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                MailError::io(format!("cannot read password file {}", path.display()), e)
-            })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| MailError::io(format!("cannot read password file {}", path.display()), e))?;
             Some(text.trim_end_matches(['\r', '\n']).to_owned())
         }
     };
     let password = match (url.password(), from_file) {
         (Some(_), Some(_)) => {
-            return Err(MailError::Config(
-                "the SMTP password is given both in the URL and in a file".to_owned(),
-            ));
+            return Err(MailError::Config("the SMTP password is given both in the URL and in a file".to_owned()));
         }
         (Some(password), None) => Some(password.to_owned()),
         (None, from_file) => from_file,
     };
     match (&url.user, password) {
         (Some(user), Some(password)) => Ok(Some(Credentials::new(user.clone(), password))),
-        (Some(_), None) => Err(MailError::Config(
-            "the SMTP URL names a user but no password is given".to_owned(),
-        )),
-        (None, Some(_)) => Err(MailError::Config(
-            "an SMTP password is given but the URL names no user".to_owned(),
-        )),
+        (Some(_), None) => Err(MailError::Config("the SMTP URL names a user but no password is given".to_owned())),
+        (None, Some(_)) => Err(MailError::Config("an SMTP password is given but the URL names no user".to_owned())),
         (None, None) => Ok(None),
     }
 }
@@ -419,9 +378,9 @@ fn classify(error: &lettre::transport::smtp::Error) -> SendError {
     let code = error.status().map(u16::from);
     let text = error.to_string();
     match code {
-        Some(530 | 534 | 535 | 538) => SendError::Transient(format!(
-            "{text} (authentication refused: check the SMTP user and password)"
-        )),
+        Some(530 | 534 | 535 | 538) => {
+            SendError::Transient(format!("{text} (authentication refused: check the SMTP user and password)"))
+        }
         _ if error.is_permanent() => SendError::Permanent(text),
         _ => SendError::Transient(text),
     }
@@ -430,11 +389,7 @@ fn classify(error: &lettre::transport::smtp::Error) -> SendError {
 #[async_trait]
 impl Transport for SmtpTransport {
     async fn send(&self, message: &Message, _info: &MessageInfo) -> Result<(), SendError> {
-        self.client()
-            .send_raw(message.envelope(), &message.formatted())
-            .await
-            .map(|_| ())
-            .map_err(|e| classify(&e))
+        self.client().send_raw(message.envelope(), &message.formatted()).await.map(|_| ()).map_err(|e| classify(&e))
     }
 }
 
@@ -525,10 +480,7 @@ mod tests {
     #[test]
     fn display_and_debug_hide_the_password() {
         let url = parse("smtp://relay%20user:hunter2@Mail.Contoso.com?tls=required");
-        assert_eq!(
-            url.to_string(),
-            "smtp://relay%20user@mail.contoso.com:587?tls=required"
-        );
+        assert_eq!(url.to_string(), "smtp://relay%20user@mail.contoso.com:587?tls=required");
         let debug = format!("{url:?}");
         assert!(!debug.contains("hunter2"));
         assert!(debug.contains("<redacted>"));
@@ -546,10 +498,7 @@ mod tests {
 
         let mut both = SmtpConfig::new("smtp://relay:x@mail.contoso.com").unwrap();
         both.password_file = Some(path.clone());
-        assert_eq!(
-            credentials(&both).unwrap_err().code(),
-            "mail-config-invalid"
-        );
+        assert_eq!(credentials(&both).unwrap_err().code(), "mail-config-invalid");
 
         let no_password = SmtpConfig::new("smtp://relay@mail.contoso.com").unwrap();
         assert!(credentials(&no_password).is_err());
@@ -570,10 +519,7 @@ mod tests {
         std::fs::write(&path, "-----BEGIN CERTIFICATE-----\nnot base64!\n").unwrap();
         let mut config = SmtpConfig::new("smtps://mail.contoso.com").unwrap();
         config.ca_file = Some(path);
-        assert_eq!(
-            SmtpTransport::new(&config).unwrap_err().code(),
-            "mail-config-invalid"
-        );
+        assert_eq!(SmtpTransport::new(&config).unwrap_err().code(), "mail-config-invalid");
         let mut plain = SmtpConfig::new("smtp://mail.contoso.com").unwrap();
         plain.ca_file = Some(dir.path().join("ca.pem"));
         assert!(SmtpTransport::new(&plain).is_err());

@@ -84,10 +84,7 @@ impl Transport for PickupFolder {
                 tracing::info!(mail_id = %id, "message already in the pickup folder");
                 Ok(())
             }
-            Err(e) => Err(SendError::Transient(format!(
-                "pickup folder {}: {e}",
-                self.dir.display()
-            ))),
+            Err(e) => Err(SendError::Transient(format!("pickup folder {}: {e}", self.dir.display()))),
         }
     }
 }
@@ -95,9 +92,7 @@ impl Transport for PickupFolder {
 fn file_name(info: &MessageInfo) -> String {
     let at = info.created_at.to_offset(time::UtcOffset::UTC);
     let stamp = at
-        .format(format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
+        .format(format_description!("[year][month][day]T[hour][minute][second]Z"))
         .unwrap_or_else(|_| at.unix_timestamp().to_string());
     format!("{stamp}-{}.eml", info.id)
 }
@@ -111,10 +106,7 @@ fn write_once(dir: &Path, name: &str, id: MailId, bytes: &[u8]) -> std::io::Resu
     }
     let temp = dir.join(format!(".{id}.tmp"));
     let mut file = private_file(&temp)?;
-    let result = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| std::fs::rename(&temp, &path));
+    let result = file.write_all(bytes).and_then(|()| file.sync_all()).and_then(|()| std::fs::rename(&temp, &path));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&temp);
         return Err(e);
@@ -166,10 +158,7 @@ mod tests {
             id: MailId("6f1f5a3e-2c7b-4f7e-9a51-0c2d4b8e9f10".parse().unwrap()),
             created_at: datetime!(2025-03-14 10:30:05 +01:00),
         };
-        assert_eq!(
-            file_name(&info),
-            "20250314T093005Z-6f1f5a3e-2c7b-4f7e-9a51-0c2d4b8e9f10.eml"
-        );
+        assert_eq!(file_name(&info), "20250314T093005Z-6f1f5a3e-2c7b-4f7e-9a51-0c2d4b8e9f10.eml");
     }
 
     #[test]

@@ -9,9 +9,7 @@ use voicepin_core::ports::{MailStatus, Store};
 use voicepin_mail::transport::PickupFolder;
 use voicepin_mail::{Counters, DeliveryReport, MailSettings, RetryPolicy, SendError, deliver_due};
 
-use super::support::{
-    CREATED, PIN, ScriptedTransport, every_kind, mail, mail_at, parse, queue, record, store,
-};
+use super::support::{CREATED, PIN, ScriptedTransport, every_kind, mail, mail_at, parse, queue, record, store};
 
 fn secs(n: i64) -> time::Duration {
     time::Duration::seconds(n)
@@ -30,16 +28,8 @@ async fn due_messages_are_sent_once_and_marked() {
     let transport = ScriptedTransport::accepting();
 
     let now = CREATED + secs(1);
-    let report = deliver_due(&store, &transport, &MailSettings::default(), now)
-        .await
-        .unwrap();
-    assert_eq!(
-        report,
-        DeliveryReport {
-            sent: 6,
-            ..DeliveryReport::default()
-        }
-    );
+    let report = deliver_due(&store, &transport, &MailSettings::default(), now).await.unwrap();
+    assert_eq!(report, DeliveryReport { sent: 6, ..DeliveryReport::default() });
     assert_eq!(transport.delivered(), ids, "oldest first, each once");
     for id in &ids {
         let record = record(&store, *id).await;
@@ -51,9 +41,7 @@ async fn due_messages_are_sent_once_and_marked() {
         assert_eq!(parse(&bytes).bodies.len(), 2);
     }
 
-    let again = deliver_due(&store, &transport, &MailSettings::default(), now + secs(60))
-        .await
-        .unwrap();
+    let again = deliver_due(&store, &transport, &MailSettings::default(), now + secs(60)).await.unwrap();
     assert!(again.is_empty());
     assert_eq!(transport.delivered().len(), 6);
 }
@@ -64,18 +52,9 @@ async fn messages_not_due_yet_wait() {
     let later = mail_at(Notification::PinChanged, CREATED + secs(3600));
     queue(&store, vec![later.clone()]).await;
     let transport = ScriptedTransport::accepting();
-    let report = deliver_due(&store, &transport, &MailSettings::default(), CREATED)
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &transport, &MailSettings::default(), CREATED).await.unwrap();
     assert!(report.is_empty());
-    let report = deliver_due(
-        &store,
-        &transport,
-        &MailSettings::default(),
-        later.created_at,
-    )
-    .await
-    .unwrap();
+    let report = deliver_due(&store, &transport, &MailSettings::default(), later.created_at).await.unwrap();
     assert_eq!(report.sent, 1);
 }
 
@@ -89,9 +68,7 @@ async fn a_transient_failure_is_retried_with_backoff_then_delivered_once() {
     let settings = MailSettings::default();
 
     let t0 = CREATED + secs(1);
-    let report = deliver_due(&store, &transport, &settings, t0)
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &transport, &settings, t0).await.unwrap();
     assert_eq!(report.retried, 1);
     let first = record(&store, id).await;
     assert_eq!(first.status, MailStatus::Queued);
@@ -102,24 +79,18 @@ async fn a_transient_failure_is_retried_with_backoff_then_delivered_once() {
     assert!(wait >= secs(24) && wait <= secs(36), "{wait}");
 
     // Not due before its time.
-    let early = deliver_due(&store, &transport, &settings, t0 + secs(20))
-        .await
-        .unwrap();
+    let early = deliver_due(&store, &transport, &settings, t0 + secs(20)).await.unwrap();
     assert!(early.is_empty());
 
     let t1 = first.next_attempt_at;
-    let report = deliver_due(&store, &transport, &settings, t1)
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &transport, &settings, t1).await.unwrap();
     assert_eq!(report.retried, 1);
     let second = record(&store, id).await;
     assert_eq!(second.attempts, 2);
     let wait = second.next_attempt_at - t1;
     assert!(wait >= secs(48) && wait <= secs(72), "{wait}");
 
-    let report = deliver_due(&store, &transport, &settings, second.next_attempt_at)
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &transport, &settings, second.next_attempt_at).await.unwrap();
     assert_eq!(report.sent, 1);
     assert_eq!(transport.delivered(), [id]);
     assert_eq!(record(&store, id).await.status, MailStatus::Sent);
@@ -131,34 +102,21 @@ async fn a_permanent_failure_is_given_up_and_can_be_requeued() {
     let queued = mail(every_kind().remove(1));
     let id = queued.id;
     queue(&store, vec![queued]).await;
-    let transport = ScriptedTransport::new(
-        vec![Err(SendError::Permanent(
-            "550 5.1.1 mailbox unavailable".to_owned(),
-        ))],
-        Ok(()),
-    );
+    let transport =
+        ScriptedTransport::new(vec![Err(SendError::Permanent("550 5.1.1 mailbox unavailable".to_owned()))], Ok(()));
     let settings = MailSettings::default();
     let now = CREATED + secs(1);
 
-    let report = deliver_due(&store, &transport, &settings, now)
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &transport, &settings, now).await.unwrap();
     assert_eq!(report.failed, 1);
     let failed = record(&store, id).await;
     assert_eq!(failed.status, MailStatus::Failed);
     assert!(failed.last_error.as_deref().unwrap().contains("550"));
-    assert!(
-        deliver_due(&store, &transport, &settings, now + secs(86_400))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(deliver_due(&store, &transport, &settings, now + secs(86_400)).await.unwrap().is_empty());
 
     // `voicepin mail retry`: the body was kept.
     assert!(store.requeue_mail(id, now + secs(60)).await.unwrap());
-    let report = deliver_due(&store, &transport, &settings, now + secs(60))
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &transport, &settings, now + secs(60)).await.unwrap();
     assert_eq!(report.sent, 1);
     let bytes = &transport.delivered_bytes()[0];
     assert!(parse(bytes).bodies[0].1.contains(PIN));
@@ -171,40 +129,20 @@ async fn too_many_transient_failures_give_up() {
     let id = queued.id;
     queue(&store, vec![queued]).await;
     let transport = ScriptedTransport::new(Vec::new(), Err(transient()));
-    let settings = MailSettings {
-        retry: RetryPolicy {
-            max_attempts: 3,
-            ..RetryPolicy::default()
-        },
-        ..MailSettings::default()
-    };
+    let settings =
+        MailSettings { retry: RetryPolicy { max_attempts: 3, ..RetryPolicy::default() }, ..MailSettings::default() };
 
     let mut now = CREATED;
     let mut reports = Vec::new();
     for _ in 0..3 {
         now = record(&store, id).await.next_attempt_at;
-        reports.push(
-            deliver_due(&store, &transport, &settings, now)
-                .await
-                .unwrap(),
-        );
+        reports.push(deliver_due(&store, &transport, &settings, now).await.unwrap());
     }
-    assert_eq!(
-        reports
-            .iter()
-            .map(|r| (r.retried, r.failed))
-            .collect::<Vec<_>>(),
-        [(1, 0), (1, 0), (0, 1)]
-    );
+    assert_eq!(reports.iter().map(|r| (r.retried, r.failed)).collect::<Vec<_>>(), [(1, 0), (1, 0), (0, 1)]);
     let record = record(&store, id).await;
     assert_eq!(record.status, MailStatus::Failed);
     assert_eq!(record.attempts, 3);
-    assert!(
-        deliver_due(&store, &transport, &settings, now + secs(86_400))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(deliver_due(&store, &transport, &settings, now + secs(86_400)).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -216,9 +154,7 @@ async fn a_run_stops_when_the_transport_keeps_failing() {
     let transport = ScriptedTransport::new(Vec::new(), Err(transient()));
     let now = CREATED + secs(1);
 
-    let report = deliver_due(&store, &transport, &MailSettings::default(), now)
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &transport, &MailSettings::default(), now).await.unwrap();
     assert_eq!(report.retried, 3);
     assert!(report.stopped_early);
     // The last two were not tried: still due, no attempt counted.
@@ -240,78 +176,38 @@ async fn a_message_that_cannot_be_rendered_is_given_up_without_sending() {
     queue(&store, vec![broken, good]).await;
     let transport = ScriptedTransport::accepting();
 
-    let report = deliver_due(&store, &transport, &MailSettings::default(), CREATED)
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &transport, &MailSettings::default(), CREATED).await.unwrap();
     assert_eq!((report.sent, report.failed), (1, 1));
     assert_eq!(transport.delivered(), [good_id]);
     let record = record(&store, broken_id).await;
     assert_eq!(record.status, MailStatus::Failed);
-    assert!(
-        record
-            .last_error
-            .as_deref()
-            .unwrap()
-            .starts_with("mail-invalid-address")
-    );
+    assert!(record.last_error.as_deref().unwrap().starts_with("mail-invalid-address"));
 }
 
 #[tokio::test]
 async fn more_than_one_batch_is_delivered_in_one_run() {
     let (store, _dir) = store().await;
     let count = voicepin_mail::deliver::BATCH_SIZE as usize * 2 + 3;
-    let queued: Vec<_> = (0..count)
-        .map(|i| mail_at(Notification::PinChanged, CREATED + secs(i as i64)))
-        .collect();
+    let queued: Vec<_> = (0..count).map(|i| mail_at(Notification::PinChanged, CREATED + secs(i as i64))).collect();
     queue(&store, queued).await;
     let transport = ScriptedTransport::accepting();
-    let report = deliver_due(
-        &store,
-        &transport,
-        &MailSettings::default(),
-        CREATED + secs(3600),
-    )
-    .await
-    .unwrap();
+    let report = deliver_due(&store, &transport, &MailSettings::default(), CREATED + secs(3600)).await.unwrap();
     assert_eq!(report.sent as usize, count);
 }
 
 #[tokio::test]
 async fn counters_sum_up_runs() {
     let (store, _dir) = store().await;
-    queue(
-        &store,
-        vec![
-            mail(Notification::PinChanged),
-            mail(Notification::LockedOut),
-        ],
-    )
-    .await;
+    queue(&store, vec![mail(Notification::PinChanged), mail(Notification::LockedOut)]).await;
     let transport = ScriptedTransport::new(vec![Err(transient())], Ok(()));
     let counters = Counters::new();
-    let report = deliver_due(&store, &transport, &MailSettings::default(), CREATED)
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &transport, &MailSettings::default(), CREATED).await.unwrap();
     counters.record(&report);
     counters.set_queued(
-        store
-            .mail_records(false, 100)
-            .await
-            .unwrap()
-            .iter()
-            .filter(|r| r.status == MailStatus::Queued)
-            .count() as u64,
+        store.mail_records(false, 100).await.unwrap().iter().filter(|r| r.status == MailStatus::Queued).count() as u64,
     );
     let snapshot = counters.snapshot();
-    assert_eq!(
-        (
-            snapshot.sent,
-            snapshot.retried,
-            snapshot.failed,
-            snapshot.queued
-        ),
-        (1, 1, 0, 1)
-    );
+    assert_eq!((snapshot.sent, snapshot.retried, snapshot.failed, snapshot.queued), (1, 1, 0, 1));
 }
 
 #[tokio::test]
@@ -327,16 +223,9 @@ async fn delivery_to_the_pickup_folder_survives_a_crash_before_marking() {
     // message again straight from the store's copy.
     let due = store.due_mail(CREATED, 10).await.unwrap();
     let message = voicepin_mail::render(&due[0].mail, &MailSettings::default()).unwrap();
-    let info = voicepin_mail::MessageInfo {
-        id,
-        created_at: due[0].mail.created_at,
-    };
-    voicepin_mail::Transport::send(&folder, &message, &info)
-        .await
-        .unwrap();
-    let report = deliver_due(&store, &folder, &MailSettings::default(), CREATED)
-        .await
-        .unwrap();
+    let info = voicepin_mail::MessageInfo { id, created_at: due[0].mail.created_at };
+    voicepin_mail::Transport::send(&folder, &message, &info).await.unwrap();
+    let report = deliver_due(&store, &folder, &MailSettings::default(), CREATED).await.unwrap();
     assert_eq!(report.sent, 1);
     assert_eq!(std::fs::read_dir(folder.dir()).unwrap().count(), 1);
     assert_eq!(record(&store, id).await.status, MailStatus::Sent);
@@ -360,34 +249,17 @@ impl std::io::Write for Captured {
 async fn no_pin_reaches_the_logs() {
     let captured = Captured::default();
     let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
+    let subscriber =
+        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let (store, _dir) = store().await;
     let temp = tempfile::tempdir().unwrap();
     queue(&store, every_kind().into_iter().map(mail).collect()).await;
-    let flaky = ScriptedTransport::new(
-        vec![
-            Err(transient()),
-            Err(SendError::Permanent("550 no".to_owned())),
-        ],
-        Ok(()),
-    );
-    deliver_due(&store, &flaky, &MailSettings::default(), CREATED)
-        .await
-        .unwrap();
+    let flaky = ScriptedTransport::new(vec![Err(transient()), Err(SendError::Permanent("550 no".to_owned()))], Ok(()));
+    deliver_due(&store, &flaky, &MailSettings::default(), CREATED).await.unwrap();
     let folder = PickupFolder::in_data_dir(temp.path());
-    deliver_due(
-        &store,
-        &folder,
-        &MailSettings::default(),
-        CREATED + secs(3600),
-    )
-    .await
-    .unwrap();
+    deliver_due(&store, &folder, &MailSettings::default(), CREATED + secs(3600)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(10)).await;
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();

@@ -6,10 +6,7 @@ use voicepin_mail::{MailSettings, SendError, render};
 use super::support::{PIN, every_kind, mail};
 
 fn info(queued: &voicepin_core::notify::OutboundMail) -> MessageInfo {
-    MessageInfo {
-        id: queued.id,
-        created_at: queued.created_at,
-    }
+    MessageInfo { id: queued.id, created_at: queued.created_at }
 }
 
 #[tokio::test]
@@ -22,10 +19,7 @@ async fn writes_one_eml_file_per_message_and_never_twice() {
 
     folder.send(&message, &info).await.unwrap();
     let path = folder.path_for(&info);
-    assert_eq!(
-        path.file_name().unwrap().to_str().unwrap(),
-        format!("20250314T093005Z-{}.eml", queued.id)
-    );
+    assert_eq!(path.file_name().unwrap().to_str().unwrap(), format!("20250314T093005Z-{}.eml", queued.id));
     let first = std::fs::read(&path).unwrap();
     assert!(String::from_utf8_lossy(&first).contains(PIN));
 
@@ -34,10 +28,8 @@ async fn writes_one_eml_file_per_message_and_never_twice() {
     folder.send(&again, &info).await.unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), first);
 
-    let names: Vec<String> = std::fs::read_dir(folder.dir())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
+    let names: Vec<String> =
+        std::fs::read_dir(folder.dir()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
 }
 
@@ -52,15 +44,9 @@ async fn folder_and_files_are_private() {
     let message = render(&queued, &MailSettings::default()).unwrap();
     folder.send(&message, &info(&queued)).await.unwrap();
 
-    let dir_mode = std::fs::metadata(folder.dir())
-        .unwrap()
-        .permissions()
-        .mode();
+    let dir_mode = std::fs::metadata(folder.dir()).unwrap().permissions().mode();
     assert_eq!(dir_mode & 0o777, 0o700);
-    let file_mode = std::fs::metadata(folder.path_for(&info(&queued)))
-        .unwrap()
-        .permissions()
-        .mode();
+    let file_mode = std::fs::metadata(folder.path_for(&info(&queued))).unwrap().permissions().mode();
     assert_eq!(file_mode & 0o777, 0o600);
 }
 

@@ -29,11 +29,7 @@ fn the_pin_is_only_in_the_bodies_of_messages_that_carry_it() {
         assert!(parsed.bodies[0].0.starts_with("text/plain; charset=utf-8"));
         assert!(parsed.bodies[1].0.starts_with("text/html; charset=utf-8"));
         for (content_type, body) in &parsed.bodies {
-            assert_eq!(
-                body.contains(PIN),
-                expected,
-                "{kind} {content_type}: PIN present should be {expected}"
-            );
+            assert_eq!(body.contains(PIN), expected, "{kind} {content_type}: PIN present should be {expected}");
             assert!(body.contains("Tony Smith"), "{kind} {content_type}");
         }
     }
@@ -52,11 +48,7 @@ fn every_kind_has_its_own_subject_and_a_stable_message_id() {
             assert!(raw.contains(&format!("Message-ID: {id}\r\n")));
             assert!(raw.contains("Date: Fri, 14 Mar 2025 09:30:05 +0000\r\n"));
         }
-        let subject = once
-            .headers()
-            .get_raw("Subject")
-            .map(str::to_owned)
-            .unwrap();
+        let subject = once.headers().get_raw("Subject").map(str::to_owned).unwrap();
         subjects.push(subject);
     }
     subjects.dedup();
@@ -76,10 +68,7 @@ fn every_kind_has_its_own_subject_and_a_stable_message_id() {
 fn the_envelope_goes_from_the_sender_to_the_recipient() {
     let message = render(&mail(every_kind().remove(0)), &settings()).unwrap();
     let envelope = message.envelope();
-    assert_eq!(
-        envelope.from().map(ToString::to_string).as_deref(),
-        Some("voicemail@contoso.com")
-    );
+    assert_eq!(envelope.from().map(ToString::to_string).as_deref(), Some("voicemail@contoso.com"));
     let to: Vec<String> = envelope.to().iter().map(ToString::to_string).collect();
     assert_eq!(to, ["tony@contoso.com"]);
 }

@@ -4,9 +4,7 @@ use std::time::Duration;
 
 use voicepin_core::notify::Notification;
 use voicepin_core::ports::{MailStatus, Store};
-use voicepin_mail::{
-    MailSettings, MessageInfo, SendError, SmtpConfig, SmtpTransport, Transport, deliver_due, render,
-};
+use voicepin_mail::{MailSettings, MessageInfo, SendError, SmtpConfig, SmtpTransport, Transport, deliver_due, render};
 
 use super::smtp_server::{Behaviour, SmtpServer, unused_addr};
 use super::support::{CREATED, PIN, every_kind, mail, parse, queue, record, store};
@@ -34,9 +32,7 @@ async fn plain_delivery_reaches_the_server_once() {
     queue(&store, vec![queued]).await;
     let smtp = transport(&server.url(""));
 
-    let report = deliver_due(&store, &smtp, &settings(), CREATED)
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &smtp, &settings(), CREATED).await.unwrap();
     assert_eq!(report.sent, 1);
     assert_eq!(record(&store, id).await.status, MailStatus::Sent);
 
@@ -46,17 +42,11 @@ async fn plain_delivery_reaches_the_server_once() {
     assert_eq!(message.mail_from, "voicemail@contoso.com");
     assert_eq!(message.rcpt_to, ["tony@contoso.com"]);
     assert_eq!(message.auth_user, None);
-    assert!(
-        message
-            .data
-            .contains(&format!("Message-ID: <{id}@contoso.com>"))
-    );
+    assert!(message.data.contains(&format!("Message-ID: <{id}@contoso.com>")));
     let parsed = parse(message.data.as_bytes());
     assert!(parsed.bodies[0].1.contains(PIN));
 
-    let again = deliver_due(&store, &smtp, &settings(), CREATED + secs(3600))
-        .await
-        .unwrap();
+    let again = deliver_due(&store, &smtp, &settings(), CREATED + secs(3600)).await.unwrap();
     assert!(again.is_empty());
     assert_eq!(server.received().len(), 1);
 }
@@ -70,9 +60,7 @@ async fn connections_are_reused_and_helo_is_configurable() {
     config.helo_name = Some("voicepin.contoso.com".to_owned());
     let smtp = SmtpTransport::new(&config).unwrap();
 
-    let report = deliver_due(&store, &smtp, &settings(), CREATED)
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &smtp, &settings(), CREATED).await.unwrap();
     assert_eq!(report.sent, 6);
     let received = server.received();
     assert_eq!(received.len(), 6);
@@ -80,10 +68,7 @@ async fn connections_are_reused_and_helo_is_configurable() {
     // lettre returns a connection to the pool in a spawned task, so a quick next send may
     // open a second one; never more than the pool allows.
     let connections = server.connections();
-    assert!(
-        (1..=config.max_connections as usize).contains(&connections),
-        "{connections} connections for 6 messages"
-    );
+    assert!((1..=config.max_connections as usize).contains(&connections), "{connections} connections for 6 messages");
 }
 
 #[tokio::test]
@@ -97,10 +82,7 @@ async fn auth_plain_with_a_percent_encoded_password() {
     let smtp = transport(&server.url("relay%40contoso.com:p%40ss%3Aw0rd%20%25@"));
     let queued = mail(Notification::PinChanged);
     let message = render(&queued, &settings()).unwrap();
-    let info = MessageInfo {
-        id: queued.id,
-        created_at: queued.created_at,
-    };
+    let info = MessageInfo { id: queued.id, created_at: queued.created_at };
     smtp.send(&message, &info).await.unwrap();
     let received = server.received();
     assert_eq!(received.len(), 1);
@@ -125,10 +107,7 @@ async fn auth_login_with_the_password_from_a_file() {
     smtp.test_connection().await.unwrap();
     let queued = mail(Notification::LockedOut);
     let message = render(&queued, &settings()).unwrap();
-    let info = MessageInfo {
-        id: queued.id,
-        created_at: queued.created_at,
-    };
+    let info = MessageInfo { id: queued.id, created_at: queued.created_at };
     smtp.send(&message, &info).await.unwrap();
     assert_eq!(server.received()[0].auth_user.as_deref(), Some("relay"));
 }
@@ -146,13 +125,8 @@ async fn a_refused_password_keeps_the_message_queued() {
     queue(&store, vec![queued]).await;
     let smtp = transport(&server.url("relay:wrong@"));
 
-    let report = deliver_due(&store, &smtp, &settings(), CREATED)
-        .await
-        .unwrap();
-    assert_eq!(
-        report.retried, 1,
-        "a configuration error, not the message's fault"
-    );
+    let report = deliver_due(&store, &smtp, &settings(), CREATED).await.unwrap();
+    assert_eq!(report.retried, 1, "a configuration error, not the message's fault");
     assert!(server.auth_failures() >= 1);
     let record = record(&store, id).await;
     assert_eq!(record.status, MailStatus::Queued);
@@ -174,18 +148,14 @@ async fn a_451_is_retried_and_then_delivered_once() {
     queue(&store, vec![queued]).await;
     let smtp = transport(&server.url(""));
 
-    let report = deliver_due(&store, &smtp, &settings(), CREATED)
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &smtp, &settings(), CREATED).await.unwrap();
     assert_eq!(report.retried, 1);
     assert!(server.received().is_empty());
     let retry = record(&store, id).await;
     assert_eq!(retry.status, MailStatus::Queued);
     assert!(retry.last_error.as_deref().unwrap().contains("451"));
 
-    let report = deliver_due(&store, &smtp, &settings(), retry.next_attempt_at)
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &smtp, &settings(), retry.next_attempt_at).await.unwrap();
     assert_eq!(report.sent, 1);
     assert_eq!(server.received().len(), 1);
     assert_eq!(record(&store, id).await.status, MailStatus::Sent);
@@ -204,9 +174,7 @@ async fn a_550_is_given_up_and_recorded() {
     queue(&store, vec![queued]).await;
     let smtp = transport(&server.url(""));
 
-    let report = deliver_due(&store, &smtp, &settings(), CREATED)
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &smtp, &settings(), CREATED).await.unwrap();
     assert_eq!(report.failed, 1);
     let failed = record(&store, id).await;
     assert_eq!(failed.status, MailStatus::Failed);
@@ -215,9 +183,7 @@ async fn a_550_is_given_up_and_recorded() {
 
     // `voicepin mail retry` once the address is fixed on the server.
     assert!(store.requeue_mail(id, CREATED + secs(60)).await.unwrap());
-    let report = deliver_due(&store, &smtp, &settings(), CREATED + secs(60))
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &smtp, &settings(), CREATED + secs(60)).await.unwrap();
     assert_eq!(report.sent, 1);
     assert_eq!(server.received().len(), 1);
 }
@@ -232,10 +198,7 @@ async fn a_554_after_data_is_permanent_too() {
     let smtp = transport(&server.url(""));
     let queued = mail(Notification::PinChanged);
     let message = render(&queued, &settings()).unwrap();
-    let info = MessageInfo {
-        id: queued.id,
-        created_at: queued.created_at,
-    };
+    let info = MessageInfo { id: queued.id, created_at: queued.created_at };
     let error = smtp.send(&message, &info).await.unwrap_err();
     assert!(matches!(error, SendError::Permanent(_)), "{error:?}");
     // The connection survives a refused message.
@@ -252,18 +215,14 @@ async fn a_server_that_is_down_then_back_gets_the_message() {
     queue(&store, vec![queued]).await;
     let smtp = transport(&format!("smtp://{addr}"));
 
-    let report = deliver_due(&store, &smtp, &settings(), CREATED)
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &smtp, &settings(), CREATED).await.unwrap();
     assert_eq!(report.retried, 1);
     let retry = record(&store, id).await;
     assert_eq!(retry.status, MailStatus::Queued);
     assert!(retry.last_error.is_some());
 
     let server = SmtpServer::start_on(addr, Behaviour::default()).await;
-    let report = deliver_due(&store, &smtp, &settings(), retry.next_attempt_at)
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &smtp, &settings(), retry.next_attempt_at).await.unwrap();
     assert_eq!(report.sent, 1);
     assert_eq!(server.received().len(), 1);
 }
@@ -274,22 +233,14 @@ async fn a_server_restart_between_runs_does_not_lose_mail() {
     let (store, _dir) = store().await;
     let smtp = transport(&server.url(""));
     queue(&store, vec![mail(Notification::PinChanged)]).await;
-    assert_eq!(
-        deliver_due(&store, &smtp, &settings(), CREATED)
-            .await
-            .unwrap()
-            .sent,
-        1
-    );
+    assert_eq!(deliver_due(&store, &smtp, &settings(), CREATED).await.unwrap().sent, 1);
 
     // The pooled connection dies with the server.
     let addr = server.stop().await;
     let second = mail(Notification::LockedOut);
     let id = second.id;
     queue(&store, vec![second]).await;
-    let report = deliver_due(&store, &smtp, &settings(), CREATED + secs(1))
-        .await
-        .unwrap();
+    let report = deliver_due(&store, &smtp, &settings(), CREATED + secs(1)).await.unwrap();
     assert_eq!(report.retried, 1);
 
     let server = SmtpServer::start_on(addr, Behaviour::default()).await;

@@ -59,10 +59,7 @@ impl SmtpServer {
     pub async fn start_on(addr: SocketAddr, behaviour: Behaviour) -> Self {
         let listener = TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let shared = Arc::new(Mutex::new(Shared {
-            behaviour,
-            ..Shared::default()
-        }));
+        let shared = Arc::new(Mutex::new(Shared { behaviour, ..Shared::default() }));
         let mut tasks = JoinSet::new();
         let accept_shared = Arc::clone(&shared);
         tasks.spawn(async move {
@@ -75,11 +72,7 @@ impl SmtpServer {
                 });
             }
         });
-        Self {
-            addr,
-            shared,
-            tasks,
-        }
+        Self { addr, shared, tasks }
     }
 
     /// The URL of this server, with an optional `user:password@`.
@@ -138,11 +131,7 @@ where
                     let shared = shared.lock().unwrap();
                     (
                         shared.behaviour.credentials.is_some(),
-                        shared
-                            .behaviour
-                            .mechanisms
-                            .clone()
-                            .unwrap_or_else(|| "PLAIN LOGIN".to_owned()),
+                        shared.behaviour.mechanisms.clone().unwrap_or_else(|| "PLAIN LOGIN".to_owned()),
                     )
                 };
                 let mut lines = vec!["250-localhost".to_owned(), "250-8BITMIME".to_owned()];
@@ -207,11 +196,7 @@ where
                     if shared.behaviour.credentials.is_some() && auth_user.is_none() {
                         "530 5.7.0 Authentication required".to_owned()
                     } else {
-                        shared
-                            .behaviour
-                            .mail_replies
-                            .pop_front()
-                            .unwrap_or_else(|| "250 2.1.0 OK".to_owned())
+                        shared.behaviour.mail_replies.pop_front().unwrap_or_else(|| "250 2.1.0 OK".to_owned())
                     }
                 };
                 if answer.starts_with('2') {
@@ -252,11 +237,8 @@ where
                 }
                 let answer = {
                     let mut shared = shared.lock().unwrap();
-                    let answer = shared
-                        .behaviour
-                        .data_replies
-                        .pop_front()
-                        .unwrap_or_else(|| "250 2.0.0 queued".to_owned());
+                    let answer =
+                        shared.behaviour.data_replies.pop_front().unwrap_or_else(|| "250 2.0.0 queued".to_owned());
                     if answer.starts_with('2') {
                         shared.received.push(Received {
                             helo: helo.clone(),
@@ -293,9 +275,7 @@ async fn reply<S: AsyncWrite + Unpin>(stream: &mut S, text: &str) -> std::io::Re
     stream.flush().await
 }
 
-async fn read_line<S: AsyncRead + Unpin>(
-    stream: &mut BufReader<S>,
-) -> std::io::Result<Option<String>> {
+async fn read_line<S: AsyncRead + Unpin>(stream: &mut BufReader<S>) -> std::io::Result<Option<String>> {
     let mut line = String::new();
     if stream.read_line(&mut line).await? == 0 {
         return Ok(None);
@@ -304,11 +284,7 @@ async fn read_line<S: AsyncRead + Unpin>(
 }
 
 fn address_of(line: &str) -> String {
-    line.split('<')
-        .nth(1)
-        .and_then(|rest| rest.split('>').next())
-        .unwrap_or("")
-        .to_owned()
+    line.split('<').nth(1).and_then(|rest| rest.split('>').next()).unwrap_or("").to_owned()
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {

@@ -45,10 +45,7 @@ pub fn every_kind() -> Vec<Notification> {
 
 /// Whether a notification carries a PIN.
 pub fn carries_pin(notification: &Notification) -> bool {
-    matches!(
-        notification,
-        Notification::Welcome { .. } | Notification::PinReset { .. }
-    )
+    matches!(notification, Notification::Welcome { .. } | Notification::PinReset { .. })
 }
 
 /// A queued message to tony@contoso.com.
@@ -86,12 +83,7 @@ pub struct Parsed {
 pub fn parse(raw: &[u8]) -> Parsed {
     let raw = String::from_utf8(raw.to_vec()).unwrap();
     let (top, rest) = raw.split_once("\r\n\r\n").unwrap();
-    let boundary = top
-        .split("boundary=\"")
-        .nth(1)
-        .and_then(|b| b.split('"').next())
-        .unwrap()
-        .to_owned();
+    let boundary = top.split("boundary=\"").nth(1).and_then(|b| b.split('"').next()).unwrap().to_owned();
     let mut headers = vec![top.to_owned()];
     let mut bodies = Vec::new();
     for section in rest.split(&format!("--{boundary}")).skip(1) {
@@ -100,11 +92,7 @@ pub fn parse(raw: &[u8]) -> Parsed {
         }
         let section = section.trim_start_matches("\r\n");
         let (part_headers, body) = section.split_once("\r\n\r\n").unwrap();
-        let content_type = part_headers
-            .lines()
-            .find_map(|l| l.strip_prefix("Content-Type: "))
-            .unwrap()
-            .to_owned();
+        let content_type = part_headers.lines().find_map(|l| l.strip_prefix("Content-Type: ")).unwrap().to_owned();
         let body = if part_headers.contains("Content-Transfer-Encoding: quoted-printable") {
             decode_quoted_printable(body)
         } else {
@@ -148,27 +136,12 @@ pub async fn store() -> (voicepin_store::SqliteStore, tempfile::TempDir) {
 
 /// Queues messages the way a use case does: in a committed change.
 pub async fn queue(store: &dyn voicepin_core::ports::Store, mail: Vec<OutboundMail>) {
-    store
-        .commit(voicepin_core::ports::Change {
-            mail,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    store.commit(voicepin_core::ports::Change { mail, ..Default::default() }).await.unwrap();
 }
 
 /// The outbox record of one message.
-pub async fn record(
-    store: &dyn voicepin_core::ports::Store,
-    id: MailId,
-) -> voicepin_core::ports::MailRecord {
-    store
-        .mail_records(true, 1000)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.id == id)
-        .unwrap()
+pub async fn record(store: &dyn voicepin_core::ports::Store, id: MailId) -> voicepin_core::ports::MailRecord {
+    store.mail_records(true, 1000).await.unwrap().into_iter().find(|r| r.id == id).unwrap()
 }
 
 /// A transport that answers from a script, then with a default answer, and remembers
@@ -190,31 +163,17 @@ impl ScriptedTransport {
         script: Vec<Result<(), voicepin_mail::SendError>>,
         otherwise: Result<(), voicepin_mail::SendError>,
     ) -> Self {
-        Self {
-            script: std::sync::Mutex::new(script.into()),
-            otherwise,
-            delivered: std::sync::Mutex::new(Vec::new()),
-        }
+        Self { script: std::sync::Mutex::new(script.into()), otherwise, delivered: std::sync::Mutex::new(Vec::new()) }
     }
 
     /// The ids delivered, in order.
     pub fn delivered(&self) -> Vec<MailId> {
-        self.delivered
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(id, _)| *id)
-            .collect()
+        self.delivered.lock().unwrap().iter().map(|(id, _)| *id).collect()
     }
 
     /// The bytes delivered, in order.
     pub fn delivered_bytes(&self) -> Vec<Vec<u8>> {
-        self.delivered
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(_, b)| b.clone())
-            .collect()
+        self.delivered.lock().unwrap().iter().map(|(_, b)| b.clone()).collect()
     }
 }
 
@@ -225,17 +184,9 @@ impl voicepin_mail::Transport for ScriptedTransport {
         message: &lettre::Message,
         info: &voicepin_mail::MessageInfo,
     ) -> Result<(), voicepin_mail::SendError> {
-        let answer = self
-            .script
-            .lock()
-            .unwrap()
-            .pop_front()
-            .unwrap_or_else(|| self.otherwise.clone());
+        let answer = self.script.lock().unwrap().pop_front().unwrap_or_else(|| self.otherwise.clone());
         if answer.is_ok() {
-            self.delivered
-                .lock()
-                .unwrap()
-                .push((info.id, message.formatted()));
+            self.delivered.lock().unwrap().push((info.id, message.formatted()));
         }
         answer
     }
