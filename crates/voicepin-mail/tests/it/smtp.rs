@@ -6,7 +6,7 @@ use voicepin_core::notify::Notification;
 use voicepin_core::ports::{MailStatus, Store};
 use voicepin_mail::{MailSettings, MessageInfo, SendError, SmtpConfig, SmtpTransport, Transport, deliver_due, render};
 
-use super::smtp_server::{Behaviour, SmtpServer, unused_addr};
+use super::smtp_server::{Behaviour, ServerTls, SmtpServer, ca_file, unused_addr};
 use super::support::{CREATED, PIN, every_kind, mail, parse, queue, record, store};
 
 fn secs(n: i64) -> time::Duration {
@@ -248,4 +248,81 @@ async fn a_server_restart_between_runs_does_not_lose_mail() {
     let report = deliver_due(&store, &smtp, &settings(), at).await.unwrap();
     assert_eq!(report.sent, 1);
     assert_eq!(server.received().len(), 1);
+}
+
+fn tls_transport(url: &str, trust_test_ca: bool) -> SmtpTransport {
+    let mut config = SmtpConfig::new(url).unwrap();
+    config.timeout = Duration::from_secs(5);
+    if trust_test_ca {
+        config.ca_file = Some(ca_file());
+    }
+    SmtpTransport::new(&config).unwrap()
+}
+
+async fn send_one(smtp: &SmtpTransport) -> Result<(), SendError> {
+    let queued = mail(every_kind().remove(1));
+    let message = render(&queued, &settings()).unwrap();
+    let info = MessageInfo { id: queued.id, created_at: queued.created_at };
+    smtp.send(&message, &info).await
+}
+
+#[tokio::test]
+async fn starttls_required_with_a_private_ca_and_auth() {
+    let server = SmtpServer::start(Behaviour {
+        tls: ServerTls::StartTls,
+        credentials: Some(("relay".to_owned(), "s3cret".to_owned())),
+        ..Behaviour::default()
+    })
+    .await;
+    let smtp = tls_transport(&format!("smtp://relay:s3cret@{}?tls=required", server.addr), true);
+    send_one(&smtp).await.unwrap();
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    assert!(received[0].tls, "sent after STARTTLS");
+    assert_eq!(received[0].auth_user.as_deref(), Some("relay"));
+    assert!(parse(received[0].data.as_bytes()).bodies[0].1.contains(PIN));
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_a_transient_failure() {
+    let server = SmtpServer::start(Behaviour { tls: ServerTls::StartTls, ..Behaviour::default() }).await;
+    let smtp = tls_transport(&format!("smtp://{}?tls=required", server.addr), false);
+    let error = send_one(&smtp).await.unwrap_err();
+    assert!(matches!(error, SendError::Transient(_)), "{error:?}");
+    assert!(error.to_string().contains("certificate"), "{error}");
+    assert!(server.received().is_empty());
+}
+
+#[tokio::test]
+async fn tls_required_but_not_offered_sends_nothing() {
+    let server = SmtpServer::start(Behaviour::default()).await;
+    let smtp = tls_transport(&format!("smtp://{}?tls=required", server.addr), true);
+    let error = send_one(&smtp).await.unwrap_err();
+    assert!(matches!(error, SendError::Transient(_)), "{error:?}");
+    assert!(error.to_string().contains("STARTTLS"), "{error}");
+    assert!(server.received().is_empty());
+}
+
+#[tokio::test]
+async fn opportunistic_tls_uses_starttls_when_offered_and_plain_otherwise() {
+    let plain = SmtpServer::start(Behaviour::default()).await;
+    let smtp = tls_transport(&format!("smtp://{}?tls=opportunistic", plain.addr), true);
+    send_one(&smtp).await.unwrap();
+    assert!(!plain.received()[0].tls);
+
+    let offering = SmtpServer::start(Behaviour { tls: ServerTls::StartTls, ..Behaviour::default() }).await;
+    let smtp = tls_transport(&format!("smtp://{}?tls=opportunistic", offering.addr), true);
+    send_one(&smtp).await.unwrap();
+    assert!(offering.received()[0].tls);
+}
+
+#[tokio::test]
+async fn smtps_is_tls_from_the_first_byte() {
+    let server = SmtpServer::start(Behaviour { tls: ServerTls::Implicit, ..Behaviour::default() }).await;
+    let smtp = tls_transport(&format!("smtps://{}", server.addr), true);
+    smtp.test_connection().await.unwrap();
+    send_one(&smtp).await.unwrap();
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    assert!(received[0].tls);
 }

@@ -1,13 +1,18 @@
-//! A tiny SMTP server for the tests: EHLO, AUTH PLAIN and LOGIN, MAIL, RCPT, DATA, RSET,
-//! NOOP, QUIT; told in advance how to answer MAIL, RCPT and the end of DATA.
+//! A tiny SMTP server for the tests: EHLO, STARTTLS, AUTH PLAIN and LOGIN, MAIL, RCPT,
+//! DATA, RSET, NOOP, QUIT, optionally over implicit TLS; told in advance how to answer
+//! MAIL, RCPT and the end of DATA. Its certificate is in `tests/fixtures`.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// A message the server accepted.
 #[derive(Clone, Debug)]
@@ -17,11 +22,49 @@ pub struct Received {
     pub mail_from: String,
     pub rcpt_to: Vec<String>,
     pub data: String,
+    /// Whether it came over TLS.
+    pub tls: bool,
+}
+
+/// Whether and how the server speaks TLS.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ServerTls {
+    /// Plain SMTP only.
+    #[default]
+    None,
+    /// STARTTLS offered after EHLO.
+    StartTls,
+    /// TLS from the first byte (smtps).
+    Implicit,
+}
+
+/// The CA that signed the server's certificate.
+pub fn ca_file() -> std::path::PathBuf {
+    fixture("test-ca.pem")
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn acceptor() -> TlsAcceptor {
+    let certificates =
+        CertificateDer::pem_file_iter(fixture("test-server.pem")).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+    let key = PrivateKeyDer::from_pem_file(fixture("test-server.key")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certificates, key)
+        .unwrap();
+    TlsAcceptor::from(Arc::new(config))
 }
 
 /// How the server behaves.
 #[derive(Debug, Default)]
 pub struct Behaviour {
+    /// TLS, if any.
+    pub tls: ServerTls,
     /// The user and password AUTH must give; without it, AUTH is not offered.
     pub credentials: Option<(String, String)>,
     /// The mechanisms offered (default "PLAIN LOGIN").
@@ -65,10 +108,14 @@ impl SmtpServer {
         tasks.spawn(async move {
             let mut sessions = JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
-                accept_shared.lock().unwrap().connections += 1;
+                let tls = {
+                    let mut shared = accept_shared.lock().unwrap();
+                    shared.connections += 1;
+                    shared.behaviour.tls
+                };
                 let session_shared = Arc::clone(&accept_shared);
                 sessions.spawn(async move {
-                    let _ = session(stream, session_shared).await;
+                    let _ = serve(stream, session_shared, tls).await;
                 });
             }
         });
@@ -108,19 +155,56 @@ pub async fn unused_addr() -> SocketAddr {
     listener.local_addr().unwrap()
 }
 
-async fn session<S>(stream: S, shared: Arc<Mutex<Shared>>) -> std::io::Result<()>
+/// How a session ended.
+enum End {
+    Closed,
+    /// The client said STARTTLS and was told to go ahead.
+    StartTls,
+}
+
+async fn serve(tcp: TcpStream, shared: Arc<Mutex<Shared>>, tls: ServerTls) -> std::io::Result<()> {
+    match tls {
+        ServerTls::None => {
+            session(&mut BufReader::new(tcp), &shared, Mode::Plain).await?;
+        }
+        ServerTls::Implicit => {
+            let secure = acceptor().accept(tcp).await?;
+            session(&mut BufReader::new(secure), &shared, Mode::Secure { greet: true }).await?;
+        }
+        ServerTls::StartTls => {
+            let mut plain = BufReader::new(tcp);
+            if let End::StartTls = session(&mut plain, &shared, Mode::OfferStartTls).await? {
+                // The client waits for the 220 before its handshake: nothing is buffered.
+                let secure = acceptor().accept(plain.into_inner()).await?;
+                session(&mut BufReader::new(secure), &shared, Mode::Secure { greet: false }).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Mode {
+    Plain,
+    OfferStartTls,
+    Secure { greet: bool },
+}
+
+async fn session<S>(stream: &mut BufReader<S>, shared: &Mutex<Shared>, mode: Mode) -> std::io::Result<End>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut stream = BufReader::new(stream);
-    reply(&mut stream, "220 localhost ESMTP voicepin-test").await?;
+    let secure = matches!(mode, Mode::Secure { .. });
+    if !matches!(mode, Mode::Secure { greet: false }) {
+        reply(stream, "220 localhost ESMTP voicepin-test").await?;
+    }
     let mut helo = String::new();
     let mut auth_user = None;
     let mut mail_from = None;
     let mut rcpt_to = Vec::new();
     loop {
-        let Some(line) = read_line(&mut stream).await? else {
-            return Ok(());
+        let Some(line) = read_line(stream).await? else {
+            return Ok(End::Closed);
         };
         let upper = line.to_ascii_uppercase();
         let verb = upper.split(' ').next().unwrap_or("").to_owned();
@@ -135,11 +219,14 @@ where
                     )
                 };
                 let mut lines = vec!["250-localhost".to_owned(), "250-8BITMIME".to_owned()];
+                if matches!(mode, Mode::OfferStartTls) {
+                    lines.push("250-STARTTLS".to_owned());
+                }
                 if needs_auth {
                     lines.push(format!("250-AUTH {mechanisms}"));
                 }
                 lines.push("250 SIZE 10240000".to_owned());
-                reply(&mut stream, &lines.join("\r\n")).await?;
+                reply(stream, &lines.join("\r\n")).await?;
             }
             "AUTH" => {
                 let mut words = line.split_whitespace().skip(1);
@@ -150,8 +237,8 @@ where
                         let response = match initial {
                             Some(r) => r,
                             None => {
-                                reply(&mut stream, "334 ").await?;
-                                read_line(&mut stream).await?.unwrap_or_default()
+                                reply(stream, "334 ").await?;
+                                read_line(stream).await?.unwrap_or_default()
                             }
                         };
                         let decoded = base64_decode(&response);
@@ -164,10 +251,10 @@ where
                         })
                     }
                     "LOGIN" => {
-                        reply(&mut stream, "334 VXNlcm5hbWU6").await?;
-                        let user = read_line(&mut stream).await?.unwrap_or_default();
-                        reply(&mut stream, "334 UGFzc3dvcmQ6").await?;
-                        let password = read_line(&mut stream).await?.unwrap_or_default();
+                        reply(stream, "334 VXNlcm5hbWU6").await?;
+                        let user = read_line(stream).await?.unwrap_or_default();
+                        reply(stream, "334 UGFzc3dvcmQ6").await?;
+                        let password = read_line(stream).await?.unwrap_or_default();
                         Some((
                             String::from_utf8_lossy(&base64_decode(&user)).into_owned(),
                             String::from_utf8_lossy(&base64_decode(&password)).into_owned(),
@@ -185,9 +272,9 @@ where
                 };
                 if ok {
                     auth_user = given.map(|(user, _)| user);
-                    reply(&mut stream, "235 2.7.0 Authentication successful").await?;
+                    reply(stream, "235 2.7.0 Authentication successful").await?;
                 } else {
-                    reply(&mut stream, "535 5.7.8 Authentication credentials invalid").await?;
+                    reply(stream, "535 5.7.8 Authentication credentials invalid").await?;
                 }
             }
             "MAIL" => {
@@ -203,7 +290,7 @@ where
                     mail_from = Some(address_of(&line));
                     rcpt_to.clear();
                 }
-                reply(&mut stream, &answer).await?;
+                reply(stream, &answer).await?;
             }
             "RCPT" => {
                 let answer = shared
@@ -216,18 +303,18 @@ where
                 if answer.starts_with('2') {
                     rcpt_to.push(address_of(&line));
                 }
-                reply(&mut stream, &answer).await?;
+                reply(stream, &answer).await?;
             }
             "DATA" => {
                 if mail_from.is_none() || rcpt_to.is_empty() {
-                    reply(&mut stream, "503 5.5.1 Bad sequence of commands").await?;
+                    reply(stream, "503 5.5.1 Bad sequence of commands").await?;
                     continue;
                 }
-                reply(&mut stream, "354 End data with <CR><LF>.<CR><LF>").await?;
+                reply(stream, "354 End data with <CR><LF>.<CR><LF>").await?;
                 let mut data = String::new();
                 loop {
-                    let Some(line) = read_line(&mut stream).await? else {
-                        return Ok(());
+                    let Some(line) = read_line(stream).await? else {
+                        return Ok(End::Closed);
                     };
                     if line == "." {
                         break;
@@ -246,25 +333,30 @@ where
                             mail_from: mail_from.clone().unwrap_or_default(),
                             rcpt_to: rcpt_to.clone(),
                             data,
+                            tls: secure,
                         });
                     }
                     answer
                 };
                 mail_from = None;
                 rcpt_to.clear();
-                reply(&mut stream, &answer).await?;
+                reply(stream, &answer).await?;
             }
             "RSET" => {
                 mail_from = None;
                 rcpt_to.clear();
-                reply(&mut stream, "250 2.0.0 OK").await?;
+                reply(stream, "250 2.0.0 OK").await?;
             }
-            "NOOP" => reply(&mut stream, "250 2.0.0 OK").await?,
+            "STARTTLS" if matches!(mode, Mode::OfferStartTls) => {
+                reply(stream, "220 2.0.0 Ready to start TLS").await?;
+                return Ok(End::StartTls);
+            }
+            "NOOP" => reply(stream, "250 2.0.0 OK").await?,
             "QUIT" => {
-                reply(&mut stream, "221 2.0.0 Bye").await?;
-                return Ok(());
+                reply(stream, "221 2.0.0 Bye").await?;
+                return Ok(End::Closed);
             }
-            _ => reply(&mut stream, "502 5.5.2 Command not recognized").await?,
+            _ => reply(stream, "502 5.5.2 Command not recognized").await?,
         }
     }
 }
