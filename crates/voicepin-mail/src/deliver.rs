@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 use voicepin_core::ports::{QueuedMail, Store};
 
 use crate::error::{MailError, SendError};
-use crate::render::render;
 use crate::settings::MailSettings;
+use crate::templates::render;
 use crate::transport::{MessageInfo, Transport};
 
 /// How many due messages are read from the store at a time.

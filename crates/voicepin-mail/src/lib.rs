@@ -3,7 +3,7 @@
 //! The use cases of `voicepin-core` queue an [`OutboundMail`](voicepin_core::notify::OutboundMail)
 //! in the same transaction as the change that causes it (the store's outbox). This crate
 //! turns those into real messages and delivers them:
-//! - [`render`]: the templates (welcome, PIN reset, locked out, PIN changed), a plain-text
+//! - [`render()`]: the [`templates`] (welcome, PIN reset, locked out, PIN changed), a plain-text
 //!   and an HTML part, with the administrator's policy texts made safe ([`policy_text`]);
 //! - [`MailSettings`]: the sender and how the organisation presents itself;
 //! - [`Transport`]: where messages go; [`PickupFolder`] writes `.eml` files,
@@ -14,17 +14,19 @@
 //! The PIN appears only in the bodies of the welcome and reset messages: never in a
 //! subject, a header, an error or a log line.
 
+#![warn(missing_docs)]
+
 pub mod deliver;
 pub mod error;
 pub mod policy_text;
-pub mod render;
 pub mod settings;
 pub mod smtp;
+pub mod templates;
 pub mod transport;
 
 pub use deliver::{Counters, CountersSnapshot, DeliveryReport, RetryPolicy, deliver_due};
 pub use error::{MailError, SendError};
-pub use render::render;
 pub use settings::MailSettings;
 pub use smtp::{SmtpConfig, SmtpSecurity, SmtpTransport, SmtpUrl};
+pub use templates::render;
 pub use transport::{MessageInfo, PickupFolder, Transport};

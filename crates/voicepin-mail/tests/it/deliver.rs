@@ -1,6 +1,5 @@
 //! deliver_due over the real SQLite outbox.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use voicepin_core::mailbox::SmtpAddress;
@@ -9,7 +8,9 @@ use voicepin_core::ports::{MailStatus, Store};
 use voicepin_mail::transport::PickupFolder;
 use voicepin_mail::{Counters, DeliveryReport, MailSettings, RetryPolicy, SendError, deliver_due};
 
-use super::support::{CREATED, PIN, ScriptedTransport, every_kind, mail, mail_at, parse, queue, record, store};
+use super::support::{
+    CREATED, PIN, ScriptedTransport, capture_logs, every_kind, mail, mail_at, parse, queue, record, store,
+};
 
 fn secs(n: i64) -> time::Duration {
     time::Duration::seconds(n)
@@ -231,27 +232,9 @@ async fn delivery_to_the_pickup_folder_survives_a_crash_before_marking() {
     assert_eq!(record(&store, id).await.status, MailStatus::Sent);
 }
 
-/// Collects everything logged, at every level.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_pin_reaches_the_logs() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber =
-        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture_logs();
 
     let (store, _dir) = store().await;
     let temp = tempfile::tempdir().unwrap();
@@ -262,7 +245,7 @@ async fn no_pin_reaches_the_logs() {
     deliver_due(&store, &folder, &MailSettings::default(), CREATED + secs(3600)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(10)).await;
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("mail sent"), "{logs}");
     assert!(logs.contains("will retry"), "{logs}");
     assert!(!logs.contains(PIN), "{logs}");

@@ -7,7 +7,7 @@ use voicepin_core::ports::{MailStatus, Store};
 use voicepin_mail::{MailSettings, MessageInfo, SendError, SmtpConfig, SmtpTransport, Transport, deliver_due, render};
 
 use super::smtp_server::{Behaviour, ServerTls, SmtpServer, ca_file, unused_addr};
-use super::support::{CREATED, PIN, every_kind, mail, parse, queue, record, store};
+use super::support::{CREATED, PIN, capture_logs, every_kind, mail, parse, queue, record, store};
 
 fn secs(n: i64) -> time::Duration {
     time::Duration::seconds(n)
@@ -325,4 +325,26 @@ async fn smtps_is_tls_from_the_first_byte() {
     let received = server.received();
     assert_eq!(received.len(), 1);
     assert!(received[0].tls);
+}
+
+#[tokio::test]
+async fn no_pin_reaches_the_logs_over_smtp() {
+    let (captured, _guard) = capture_logs();
+    let server = SmtpServer::start(Behaviour {
+        rcpt_replies: ["451 4.3.0 later".to_owned()].into(),
+        credentials: Some(("relay".to_owned(), "s3cret".to_owned())),
+        ..Behaviour::default()
+    })
+    .await;
+    let (store, _dir) = store().await;
+    queue(&store, every_kind().into_iter().map(mail).collect()).await;
+    let smtp = transport(&server.url("relay:s3cret@"));
+    let first = deliver_due(&store, &smtp, &settings(), CREATED).await.unwrap();
+    let second = deliver_due(&store, &smtp, &settings(), CREATED + secs(3600)).await.unwrap();
+    assert_eq!((first.sent + second.sent, first.retried), (6, 1));
+
+    let logs = captured.text();
+    assert!(logs.contains("mail sent"), "{logs}");
+    assert!(!logs.contains(PIN), "{logs}");
+    assert!(!logs.contains("s3cret"), "{logs}");
 }
