@@ -1,0 +1,446 @@
+//! The command line: `voicepin <object> <verb>`, options named after the Exchange parameters
+//! in kebab case. The cmdlet syntax (`voicepin Set-UMMailboxPIN -Identity ...`) is translated
+//! into these commands by [`crate::cmdlet`], so both share every check and message.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// voicepin: voice mail PINs the way Exchange Unified Messaging managed them, rebuilt.
+///
+/// Commands work on the local data directory. Exchange cmdlets work too, verbatim:
+/// voicepin Set-UMMailboxPIN -Identity tonysmith@contoso.com -PIN 1985848 -PinExpired $true
+#[derive(Debug, Parser)]
+#[command(name = "voicepin", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// The data directory (database, keys, mail pickup folder).
+    #[arg(long, global = true, env = "VOICEPIN_DATA_DIR", default_value = "./voicepin-data")]
+    pub data_dir: PathBuf,
+
+    /// Print JSON (camelCase Exchange property names) instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// UM dial plans (New-, Get-, Set-, Remove-UMDialPlan).
+    #[command(subcommand, name = "dialplan", alias = "dial-plan")]
+    DialPlan(DialPlanCommand),
+    /// UM mailbox policies (New-, Get-, Set-, Remove-UMMailboxPolicy).
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// UM mailboxes (Enable-, Disable-, Get-, Set-UMMailbox).
+    #[command(subcommand)]
+    Mailbox(MailboxCommand),
+    /// PINs (Get-, Set-UMMailboxPIN, lock, unlock, sign-in test).
+    #[command(subcommand)]
+    Pin(PinCommand),
+    /// The mail outbox.
+    #[command(subcommand)]
+    Mail(MailCommand),
+    /// The audit log, newest first.
+    Audit(AuditArgs),
+    /// Pepper keys for PIN hashing.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DialPlanCommand {
+    /// Create a dial plan (New-UMDialPlan), and its default policy unless told not to.
+    New {
+        /// Name, unique.
+        name: String,
+        #[command(flatten)]
+        settings: DialPlanOptions,
+        /// Also create "<name> Default Policy" (GenerateUMMailboxPolicy).
+        #[arg(long, value_name = "BOOL", value_parser = parse_bool, default_value = "true", action = clap::ArgAction::Set)]
+        generate_um_mailbox_policy: bool,
+        /// Accepted for Exchange scripts; voicepin dial plans need no country code.
+        #[arg(long, value_name = "CODE", value_parser = parse_country_code)]
+        country_or_region_code: Option<String>,
+        /// Accepted for Exchange scripts: TelExtn, SipName or E164.
+        #[arg(long, value_name = "TYPE", value_parser = ["TelExtn", "SipName", "E164"], ignore_case = true)]
+        uri_type: Option<String>,
+    },
+    /// Show one dial plan, or all (Get-UMDialPlan).
+    Get {
+        /// Name or id; all dial plans when omitted.
+        identity: Option<String>,
+    },
+    /// Change a dial plan (Set-UMDialPlan).
+    Set {
+        /// Name or id.
+        identity: String,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        settings: DialPlanOptions,
+    },
+    /// Remove a dial plan and its unused policies (Remove-UMDialPlan).
+    Remove {
+        /// Name or id.
+        identity: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DialPlanOptions {
+    /// Digits in an extension, 1-20 (required for a new dial plan).
+    #[arg(long, value_name = "1-20")]
+    pub number_of_digits_in_extension: Option<u32>,
+    /// The numbers users dial to reach voice access (comma-separated or repeated).
+    #[arg(long, value_name = "NUMBER", value_delimiter = ',', alias = "access-number")]
+    pub access_telephone_numbers: Option<Vec<String>>,
+    /// Failed sign-ins per call before it is disconnected, 1-20 (default 3).
+    #[arg(long, value_name = "1-20")]
+    pub logon_failures_before_disconnect: Option<u32>,
+    /// Invalid inputs per call before it is disconnected, 1-20 (default 3).
+    #[arg(long, value_name = "1-20")]
+    pub input_failures_before_disconnect: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Create a policy with Exchange's defaults (New-UMMailboxPolicy).
+    New {
+        /// Name, unique.
+        name: String,
+        /// The dial plan (UMDialPlan), by name or id.
+        #[arg(long, value_name = "DIAL_PLAN", alias = "um-dial-plan")]
+        dial_plan: String,
+        #[command(flatten)]
+        settings: PolicyOptions,
+    },
+    /// Show one policy, or all (Get-UMMailboxPolicy).
+    Get {
+        /// Name or id; all policies when omitted.
+        identity: Option<String>,
+        /// Only the policies of this dial plan.
+        #[arg(long, value_name = "DIAL_PLAN", alias = "um-dial-plan")]
+        dial_plan: Option<String>,
+    },
+    /// Change a policy (Set-UMMailboxPolicy).
+    Set {
+        /// Name or id.
+        identity: String,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        settings: PolicyOptions,
+    },
+    /// Remove a policy no mailbox uses (Remove-UMMailboxPolicy).
+    Remove {
+        /// Name or id.
+        identity: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyOptions {
+    /// Minimum digits in a PIN, 4-24 (default 6).
+    #[arg(long, value_name = "4-24", alias = "min-pinlength")]
+    pub min_pin_length: Option<u32>,
+    /// Days until a PIN must change, 1-999, or unlimited (default 60).
+    #[arg(long, value_name = "DAYS|unlimited")]
+    pub pin_lifetime: Option<String>,
+    /// Previous PINs that may not be reused, the current one included, 1-20 (default 5).
+    #[arg(long, value_name = "1-20")]
+    pub pin_history_count: Option<u32>,
+    /// Allow consecutive and repeated digits (default false).
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub allow_common_patterns: Option<bool>,
+    /// Sequential failures before the PIN is reset and emailed, 1-998 or unlimited (default 5).
+    #[arg(long, value_name = "N|unlimited")]
+    pub logon_failures_before_pin_reset: Option<String>,
+    /// Failures before the mailbox is locked, 1-999 (default 15).
+    #[arg(long, value_name = "1-999")]
+    pub max_logon_attempts: Option<u32>,
+    /// Text added to the PIN reset email, at most 512 characters of simple HTML.
+    #[arg(long, value_name = "TEXT")]
+    pub reset_pin_text: Option<String>,
+    /// Text added at the bottom of the welcome email, at most 512 characters of simple HTML.
+    #[arg(long, value_name = "TEXT")]
+    pub um_enabled_text: Option<String>,
+    /// Whether users may sign in by phone (default true).
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub allow_subscriber_access: Option<bool>,
+    /// Whether users may reach voice mail without a PIN from their own phone (default false).
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub allow_pinless_voice_mail_access: Option<bool>,
+    /// Extended check: no extension (or extension reversed) inside a PIN.
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub block_extension_in_pin: Option<bool>,
+    /// Extended check: not the first or last name spelled on the keypad.
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub block_name_on_keypad: Option<bool>,
+    /// Extended check: no repeated groups of digits (408408).
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub block_repeated_groups: Option<bool>,
+    /// Extended check: at least three different digits.
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub require_three_distinct_digits: Option<bool>,
+    /// Extended check: no digit more than twice in a row.
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub block_digit_runs: Option<bool>,
+    /// Extended check: no three keys in a straight keypad line.
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub block_keypad_lines: Option<bool>,
+    /// Extended check: not one of the most common PINs.
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub block_common_pins: Option<bool>,
+    /// Extended check: not a previous PIN reversed.
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub block_reversed_history: Option<bool>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailboxCommand {
+    /// Enable a mailbox for voice access and email its PIN (Enable-UMMailbox).
+    Enable {
+        /// The primary SMTP address.
+        identity: String,
+        /// The UM mailbox policy (UMMailboxPolicy), by name or id.
+        #[arg(long, value_name = "POLICY", alias = "um-mailbox-policy")]
+        policy: Option<String>,
+        /// The initial PIN; generated when omitted. `-` reads it from standard input.
+        #[arg(long, value_name = "DIGITS")]
+        pin: Option<String>,
+        /// Whether the PIN must be changed at the first sign-in (default true).
+        #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+        pin_expired: Option<bool>,
+        /// Send the welcome message here instead of to the mailbox.
+        #[arg(long, value_name = "ADDRESS")]
+        notify_email: Option<String>,
+        /// Check everything, change nothing.
+        #[arg(long)]
+        validate_only: bool,
+        #[command(flatten)]
+        properties: MailboxOptions,
+    },
+    /// Disable a mailbox for voice access (Disable-UMMailbox).
+    Disable {
+        /// Address, alias, extension or id.
+        identity: String,
+        /// Keep the UM properties for a later enable (default true); false removes them.
+        #[arg(long, value_name = "BOOL", value_parser = parse_bool, default_value = "true", action = clap::ArgAction::Set)]
+        keep_properties: bool,
+    },
+    /// Show one mailbox, or a list (Get-UMMailbox).
+    Get {
+        /// Address, alias, extension or id; a list when omitted.
+        identity: Option<String>,
+        #[command(flatten)]
+        filter: ListOptions,
+    },
+    /// Change a mailbox (Set-UMMailbox).
+    Set {
+        /// Address, alias, extension or id.
+        identity: String,
+        /// Move the mailbox to another policy (UMMailboxPolicy).
+        #[arg(long, value_name = "POLICY", alias = "um-mailbox-policy")]
+        policy: Option<String>,
+        #[command(flatten)]
+        properties: MailboxOptions,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MailboxOptions {
+    /// Extensions, primary first (comma-separated or repeated).
+    #[arg(long = "extension", value_name = "DIGITS", value_delimiter = ',', alias = "extensions")]
+    pub extensions: Option<Vec<String>>,
+    /// Display name.
+    #[arg(long, value_name = "NAME")]
+    pub display_name: Option<String>,
+    /// First name.
+    #[arg(long, value_name = "NAME")]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[arg(long, value_name = "NAME")]
+    pub last_name: Option<String>,
+    /// Alias (resolves as an identity).
+    #[arg(long, value_name = "ALIAS")]
+    pub alias: Option<String>,
+    /// Phone numbers in E.164 form, for caller ID (comma-separated or repeated).
+    #[arg(long = "phone-number", value_name = "E164", value_delimiter = ',', alias = "phone-numbers")]
+    pub phone_numbers: Option<Vec<String>>,
+    /// Whether this user may sign in by phone (default true).
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub subscriber_access_enabled: Option<bool>,
+    /// Whether this user may reach voice mail without a PIN from their own phone.
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub pinless_access_to_voice_mail_enabled: Option<bool>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListOptions {
+    /// Only mailboxes of this policy.
+    #[arg(long, value_name = "POLICY", alias = "um-mailbox-policy")]
+    pub policy: Option<String>,
+    /// Only mailboxes of this dial plan.
+    #[arg(long, value_name = "DIAL_PLAN", alias = "um-dial-plan")]
+    pub dial_plan: Option<String>,
+    /// Ambiguous name resolution: part of an address or name, or the start of an extension.
+    #[arg(long, value_name = "TEXT", alias = "anr")]
+    pub search: Option<String>,
+    /// Only locked-out mailboxes (true) or only the others (false).
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub locked_out: Option<bool>,
+    /// At most this many (default 1000), or unlimited.
+    #[arg(long, value_name = "N|unlimited", default_value = "1000", value_parser = parse_result_size)]
+    pub result_size: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PinCommand {
+    /// Show PIN state: UserID, PinExpired, FirstTimeUser, LockedOut and more (Get-UMMailboxPIN).
+    Get {
+        /// Address, alias, extension or id; every UM-enabled mailbox when omitted.
+        identity: Option<String>,
+        #[command(flatten)]
+        filter: ListOptions,
+    },
+    /// Set or reset a PIN and email it (Set-UMMailboxPIN).
+    Set {
+        /// Address, alias, extension or id.
+        identity: String,
+        /// The new PIN; generated when omitted. `-` reads it from standard input.
+        #[arg(long, value_name = "DIGITS")]
+        pin: Option<String>,
+        /// Whether the PIN must be changed at the next sign-in (default true).
+        #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+        pin_expired: Option<bool>,
+        /// Lock (true) or unlock (false, the default) the mailbox.
+        #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+        locked_out: Option<bool>,
+        /// Email the PIN (default true).
+        #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+        send_email: Option<bool>,
+        /// Send the PIN here instead of to the mailbox.
+        #[arg(long, value_name = "ADDRESS")]
+        notify_email: Option<String>,
+    },
+    /// Lock a mailbox out of voice access.
+    Lock {
+        /// Address, alias, extension or id.
+        identity: String,
+    },
+    /// Unlock a mailbox and clear its failure counters.
+    Unlock {
+        /// Address, alias, extension or id.
+        identity: String,
+    },
+    /// Sign in with a PIN read from standard input (Test-UMConnectivity): prints success,
+    /// pinChangeRequired or failed; exits 0, 0 or 1.
+    Test {
+        /// Address, alias, extension or id.
+        identity: String,
+        /// The dial plan an extension belongs to.
+        #[arg(long, value_name = "DIAL_PLAN", alias = "um-dial-plan")]
+        dial_plan: Option<String>,
+    },
+    /// Change a PIN as its user: reads the current PIN, then the new PIN, one per line from
+    /// standard input.
+    Change {
+        /// Address, alias, extension or id.
+        identity: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Deliver the messages that are due, once.
+    Deliver,
+    /// List undelivered and failed messages (metadata only, never bodies).
+    Queue {
+        /// Include delivered messages.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Put a failed message back in the queue.
+    Retry {
+        /// The message id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only about this mailbox (address, alias, extension or id).
+    #[arg(long, value_name = "IDENTITY")]
+    pub mailbox: Option<String>,
+    /// Only this action (pinSet, signInFailed, mailboxLocked ...).
+    #[arg(long, value_name = "ACTION")]
+    pub action: Option<String>,
+    /// Only by this actor.
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// At most this many (default 100).
+    #[arg(long, default_value = "100")]
+    pub limit: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Add a new pepper key; PINs are re-hashed with it at their next successful sign-in.
+    Rotate,
+    /// List the pepper key ids (never the keys).
+    List,
+}
+
+/// Booleans as Exchange scripts and people write them.
+pub fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.trim().trim_start_matches('$').to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err("expected true or false ($true or $false)".into()),
+    }
+}
+
+fn parse_result_size(text: &str) -> Result<u32, String> {
+    if text.trim().eq_ignore_ascii_case("unlimited") {
+        return Ok(u32::MAX);
+    }
+    match text.trim().parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("expected a positive number or unlimited".into()),
+    }
+}
+
+fn parse_country_code(text: &str) -> Result<String, String> {
+    let code = text.trim();
+    if (1..=4).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(code.to_owned())
+    } else {
+        Err("expected 1 to 4 digits".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn booleans_accept_powershell_forms() {
+        for text in ["$true", "$TRUE", "true", "True", "1", "yes"] {
+            assert_eq!(parse_bool(text), Ok(true), "{text}");
+        }
+        for text in ["$false", "false", "0", "no"] {
+            assert_eq!(parse_bool(text), Ok(false), "{text}");
+        }
+        assert!(parse_bool("maybe").is_err());
+    }
+}

@@ -1,0 +1,505 @@
+//! Runs a parsed command against the use cases and prints the result.
+
+use std::io::BufRead as _;
+
+use anyhow::{Context, Result};
+use voicepin_core::audit::{AuditAction, RequestContext};
+use voicepin_core::ids::MailId;
+use voicepin_core::policy::{PinLifetime, PinResetThreshold};
+use voicepin_core::ports::{AuditQuery, MailboxQuery};
+use voicepin_core::signin::SignInOutcome;
+use voicepin_core::usecases::{
+    DialPlanSettings, EnableMailbox, ExtendedSettings, MailboxSettings, NewDialPlan, NewPolicy, PolicySettings, SetPin,
+    SignIn,
+};
+use voicepin_core::{InvalidValue, Pin, VoicePin};
+
+use crate::app::App;
+use crate::cli::{
+    AuditArgs, Cli, Command, DialPlanCommand, DialPlanOptions, KeyCommand, ListOptions, MailCommand, MailboxCommand,
+    MailboxOptions, PinCommand, PolicyCommand, PolicyOptions,
+};
+use crate::output::{self, print_many, print_one};
+
+/// What a command ends with, for the exit code.
+pub enum Completion {
+    /// Done (exit 0).
+    Done,
+    /// A sign-in test failed (exit 1).
+    SignInFailed,
+}
+
+/// Runs the command.
+pub async fn run(cli: Cli) -> Result<Completion> {
+    if let Command::Key(command) = &cli.command {
+        return run_key(&cli, command);
+    }
+    let app = App::open(&cli.data_dir).await?;
+    let context = RequestContext::cli(local_user());
+    let json = cli.json;
+    let completion = match cli.command {
+        Command::DialPlan(command) => run_dial_plan(&app.voicepin, &context, json, command).await?,
+        Command::Policy(command) => run_policy(&app.voicepin, &context, json, command).await?,
+        Command::Mailbox(command) => run_mailbox(&app.voicepin, &context, json, command).await?,
+        Command::Pin(command) => run_pin(&app.voicepin, &context, json, command).await?,
+        Command::Mail(command) => return run_mail(&app, json, command).await,
+        Command::Audit(args) => run_audit(&app.voicepin, json, args).await?,
+        Command::Key(_) => Completion::Done,
+    };
+    // Messages queued by the command go out now; one left behind goes with the next run.
+    if let Err(error) = app.deliver_mail().await {
+        eprintln!("voicepin: warning: mail stays queued: {error:#}");
+    }
+    Ok(completion)
+}
+
+/// Who runs the command, for the audit log.
+fn local_user() -> String {
+    let user = std::env::var("SUDO_USER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
+}
+
+fn dial_plan_settings(options: DialPlanOptions, name: Option<String>) -> DialPlanSettings {
+    DialPlanSettings {
+        name,
+        number_of_digits_in_extension: options.number_of_digits_in_extension,
+        access_telephone_numbers: options.access_telephone_numbers,
+        logon_failures_before_disconnect: options.logon_failures_before_disconnect,
+        input_failures_before_disconnect: options.input_failures_before_disconnect,
+    }
+}
+
+async fn run_dial_plan(
+    app: &VoicePin,
+    context: &RequestContext,
+    json: bool,
+    command: DialPlanCommand,
+) -> Result<Completion> {
+    match command {
+        DialPlanCommand::New { name, settings, generate_um_mailbox_policy, .. } => {
+            let request = NewDialPlan {
+                name,
+                settings: dial_plan_settings(settings, None),
+                generate_policy: generate_um_mailbox_policy,
+            };
+            let (plan, policy) = app.new_dial_plan(context, request).await?;
+            if let (Some(policy), false) = (&policy, json) {
+                eprintln!("voicepin: created UM mailbox policy {:?}", policy.name.as_str());
+            }
+            print_one(json, output::dial_plan(&plan));
+        }
+        DialPlanCommand::Get { identity: Some(identity) } => {
+            print_one(json, output::dial_plan(&app.get_dial_plan(&identity).await?))
+        }
+        DialPlanCommand::Get { identity: None } => {
+            print_many(json, app.list_dial_plans().await?.iter().map(output::dial_plan).collect())
+        }
+        DialPlanCommand::Set { identity, name, settings } => {
+            let plan = app.set_dial_plan(context, &identity, dial_plan_settings(settings, name)).await?;
+            print_one(json, output::dial_plan(&plan));
+        }
+        DialPlanCommand::Remove { identity } => app.remove_dial_plan(context, &identity).await?,
+    }
+    Ok(Completion::Done)
+}
+
+fn policy_settings(options: PolicyOptions, name: Option<String>) -> Result<PolicySettings> {
+    let pin_lifetime = options.pin_lifetime.map(|t| t.parse::<PinLifetime>()).transpose()?;
+    let reset = options.logon_failures_before_pin_reset.map(|t| t.parse::<PinResetThreshold>()).transpose()?;
+    Ok(PolicySettings {
+        name,
+        min_pin_length: options.min_pin_length,
+        pin_lifetime,
+        pin_history_count: options.pin_history_count,
+        allow_common_patterns: options.allow_common_patterns,
+        logon_failures_before_pin_reset: reset,
+        max_logon_attempts: options.max_logon_attempts,
+        reset_pin_text: options.reset_pin_text,
+        um_enabled_text: options.um_enabled_text,
+        allow_subscriber_access: options.allow_subscriber_access,
+        allow_pinless_voice_mail_access: options.allow_pinless_voice_mail_access,
+        extended: ExtendedSettings {
+            block_extension_in_pin: options.block_extension_in_pin,
+            block_name_on_keypad: options.block_name_on_keypad,
+            block_repeated_groups: options.block_repeated_groups,
+            require_three_distinct_digits: options.require_three_distinct_digits,
+            block_digit_runs: options.block_digit_runs,
+            block_keypad_lines: options.block_keypad_lines,
+            block_common_pins: options.block_common_pins,
+            block_reversed_history: options.block_reversed_history,
+        },
+    })
+}
+
+async fn print_policies(app: &VoicePin, json: bool, policies: &[voicepin_core::policy::MailboxPolicy]) -> Result<()> {
+    let plans = app.list_dial_plans().await?;
+    let name_of = |id| plans.iter().find(|p| p.id == id).map_or("", |p| p.name.as_str());
+    let printed: Vec<_> = policies.iter().map(|p| output::policy(p, name_of(p.dial_plan_id))).collect();
+    if printed.len() == 1 && !json {
+        printed.into_iter().for_each(|p| print_one(json, p));
+    } else {
+        print_many(json, printed);
+    }
+    Ok(())
+}
+
+async fn run_policy(
+    app: &VoicePin,
+    context: &RequestContext,
+    json: bool,
+    command: PolicyCommand,
+) -> Result<Completion> {
+    match command {
+        PolicyCommand::New { name, dial_plan, settings } => {
+            let policy = app
+                .new_policy(context, NewPolicy { name, dial_plan, settings: policy_settings(settings, None)? })
+                .await?;
+            print_one_policy(app, json, &policy).await?;
+        }
+        PolicyCommand::Get { identity: Some(identity), .. } => {
+            print_one_policy(app, json, &app.get_policy(&identity).await?).await?
+        }
+        PolicyCommand::Get { identity: None, dial_plan } => {
+            let policies = app.list_policies(dial_plan.as_deref()).await?;
+            print_policies(app, json, &policies).await?;
+        }
+        PolicyCommand::Set { identity, name, settings } => {
+            let policy = app.set_policy(context, &identity, policy_settings(settings, name)?).await?;
+            print_one_policy(app, json, &policy).await?;
+        }
+        PolicyCommand::Remove { identity } => app.remove_policy(context, &identity).await?,
+    }
+    Ok(Completion::Done)
+}
+
+async fn print_one_policy(app: &VoicePin, json: bool, policy: &voicepin_core::policy::MailboxPolicy) -> Result<()> {
+    let plan = app.get_dial_plan(&policy.dial_plan_id.to_string()).await?;
+    print_one(json, output::policy(policy, plan.name.as_str()));
+    Ok(())
+}
+
+fn mailbox_settings(options: MailboxOptions, policy: Option<String>) -> MailboxSettings {
+    MailboxSettings {
+        display_name: options.display_name,
+        first_name: options.first_name,
+        last_name: options.last_name,
+        alias: options.alias,
+        extensions: options.extensions,
+        phone_numbers: options.phone_numbers,
+        policy,
+        subscriber_access_enabled: options.subscriber_access_enabled,
+        pinless_access_to_voice_mail_enabled: options.pinless_access_to_voice_mail_enabled,
+    }
+}
+
+/// Reads a PIN given on the command line, or from standard input for `-`.
+fn pin_argument(text: Option<String>) -> Result<Option<Pin>> {
+    match text {
+        Some(text) if text == "-" => read_pin_line().map(Some),
+        Some(text) => Ok(Some(Pin::new(text.trim()))),
+        None => Ok(None),
+    }
+}
+
+/// One line of standard input as a PIN (the line break and surrounding blanks removed).
+fn read_pin_line() -> Result<Pin> {
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin().lock().read_line(&mut line).context("reading the PIN from standard input")?;
+    Ok(Pin::new(line.trim()))
+}
+
+async fn list_query(app: &VoicePin, filter: &ListOptions) -> Result<MailboxQuery> {
+    let policy = match &filter.policy {
+        Some(identity) => Some(app.get_policy(identity).await?.id),
+        None => None,
+    };
+    let dial_plan = match &filter.dial_plan {
+        Some(identity) => Some(app.get_dial_plan(identity).await?.id),
+        None => None,
+    };
+    Ok(MailboxQuery {
+        policy,
+        dial_plan,
+        search: filter.search.clone(),
+        um_enabled: None,
+        locked_out: filter.locked_out,
+        after: None,
+        limit: filter.result_size,
+    })
+}
+
+async fn print_mailboxes(app: &VoicePin, json: bool, mailboxes: &[voicepin_core::mailbox::Mailbox]) -> Result<()> {
+    let plans = app.list_dial_plans().await?;
+    let policies = app.list_policies(None).await?;
+    let printed = mailboxes
+        .iter()
+        .map(|m| {
+            let policy = policies.iter().find(|p| p.id == m.policy_id).map_or("", |p| p.name.as_str());
+            let plan = plans.iter().find(|p| p.id == m.dial_plan_id).map_or("", |p| p.name.as_str());
+            output::mailbox(m, policy, plan)
+        })
+        .collect();
+    print_many(json, printed);
+    Ok(())
+}
+
+async fn run_mailbox(
+    app: &VoicePin,
+    context: &RequestContext,
+    json: bool,
+    command: MailboxCommand,
+) -> Result<Completion> {
+    match command {
+        MailboxCommand::Enable { identity, policy, pin, pin_expired, notify_email, validate_only, mut properties } => {
+            let extensions = properties.extensions.take().unwrap_or_default();
+            let request = EnableMailbox {
+                identity: identity.clone(),
+                policy,
+                extensions,
+                pin: pin_argument(pin)?,
+                pin_expired,
+                notify_email,
+                properties: mailbox_settings(properties, None),
+                validate_only,
+            };
+            let mailbox = app.enable_mailbox(context, request).await?;
+            if validate_only {
+                if !json {
+                    eprintln!("voicepin: validation passed; nothing was changed");
+                }
+                return Ok(Completion::Done);
+            }
+            let details = app.get_mailbox(&mailbox.id.to_string()).await?;
+            print_one(
+                json,
+                output::mailbox(&details.mailbox, details.policy.name.as_str(), details.dial_plan.name.as_str()),
+            );
+        }
+        MailboxCommand::Disable { identity, keep_properties } => {
+            app.disable_mailbox(context, &identity, keep_properties).await?
+        }
+        MailboxCommand::Get { identity: Some(identity), .. } => {
+            let details = app.get_mailbox(&identity).await?;
+            print_one(
+                json,
+                output::mailbox(&details.mailbox, details.policy.name.as_str(), details.dial_plan.name.as_str()),
+            );
+        }
+        MailboxCommand::Get { identity: None, filter } => {
+            let mailboxes = app.list_mailboxes(&list_query(app, &filter).await?).await?;
+            print_mailboxes(app, json, &mailboxes).await?;
+        }
+        MailboxCommand::Set { identity, policy, properties } => {
+            let mailbox = app.set_mailbox(context, &identity, mailbox_settings(properties, policy)).await?;
+            let details = app.get_mailbox(&mailbox.id.to_string()).await?;
+            print_one(
+                json,
+                output::mailbox(&details.mailbox, details.policy.name.as_str(), details.dial_plan.name.as_str()),
+            );
+        }
+    }
+    Ok(Completion::Done)
+}
+
+async fn run_pin(app: &VoicePin, context: &RequestContext, json: bool, command: PinCommand) -> Result<Completion> {
+    match command {
+        PinCommand::Get { identity: Some(identity), .. } => {
+            print_one(json, output::pin_info(&app.get_pin_info(&identity).await?))
+        }
+        PinCommand::Get { identity: None, filter } => {
+            let mut query = list_query(app, &filter).await?;
+            query.um_enabled = Some(true);
+            print_many(json, app.list_pin_info(&query).await?.iter().map(output::pin_info).collect());
+        }
+        PinCommand::Set { identity, pin, pin_expired, locked_out, send_email, notify_email } => {
+            let request = SetPin { pin: pin_argument(pin)?, pin_expired, locked_out, send_email, notify_email };
+            app.set_pin(context, &identity, request).await?;
+            print_one(json, output::pin_info(&app.get_pin_info(&identity).await?));
+        }
+        PinCommand::Lock { identity } => {
+            app.lock(context, &identity).await?;
+            print_one(json, output::pin_info(&app.get_pin_info(&identity).await?));
+        }
+        PinCommand::Unlock { identity } => {
+            app.unlock(context, &identity).await?;
+            print_one(json, output::pin_info(&app.get_pin_info(&identity).await?));
+        }
+        PinCommand::Test { identity, dial_plan } => {
+            let dial_plan = match dial_plan {
+                Some(identity) => Some(app.get_dial_plan(&identity).await?.id),
+                None => None,
+            };
+            let pin = read_pin_line()?;
+            let result = app.sign_in(context, &SignIn { identity, dial_plan, pin }).await?;
+            let outcome = result.outcome.as_str();
+            output::print_value(json, &serde_json::json!({ "outcome": outcome }), outcome);
+            if result.outcome == SignInOutcome::Failed {
+                return Ok(Completion::SignInFailed);
+            }
+        }
+        PinCommand::Change { identity } => {
+            let current = read_pin_line()?;
+            let new = read_pin_line()?;
+            app.change_pin(context, &identity, &current, &new).await?;
+            print_one(json, output::pin_info(&app.get_pin_info(&identity).await?));
+        }
+    }
+    Ok(Completion::Done)
+}
+
+async fn run_mail(app: &App, json: bool, command: MailCommand) -> Result<Completion> {
+    match command {
+        MailCommand::Deliver => {
+            let report = app.deliver_mail().await?;
+            let plain = format!("sent {}, retried {}, failed {}", report.sent, report.retried, report.failed);
+            output::print_value(
+                json,
+                &serde_json::json!({ "sent": report.sent, "retried": report.retried, "failed": report.failed }),
+                &plain,
+            );
+        }
+        MailCommand::Queue { all } => {
+            let records = app.store.mail_records(all, 1000).await?;
+            print_many(json, records.iter().map(output::mail_record).collect());
+        }
+        MailCommand::Retry { id } => {
+            let mail_id: MailId = id
+                .parse()
+                .map_err(|_| InvalidValue::new("Id", "a message id from `voicepin mail queue`", id.clone()))?;
+            if !app.store.requeue_mail(mail_id, time::OffsetDateTime::now_utc()).await? {
+                return Err(voicepin_core::Error::NotFound {
+                    kind: voicepin_core::error::ObjectKind::Mail,
+                    identity: id,
+                }
+                .into());
+            }
+            app.deliver_mail().await?;
+        }
+    }
+    Ok(Completion::Done)
+}
+
+async fn run_audit(app: &VoicePin, json: bool, args: AuditArgs) -> Result<Completion> {
+    let mailbox = match &args.mailbox {
+        Some(identity) => Some(app.get_mailbox(identity).await?.mailbox.id),
+        None => None,
+    };
+    let action = match &args.action {
+        Some(text) => Some(AuditAction::parse(text).ok_or_else(|| {
+            let allowed: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+            InvalidValue::new("Action", &allowed.join(", "), text.clone())
+        })?),
+        None => None,
+    };
+    let query = AuditQuery { mailbox, action, actor: args.actor, limit: args.limit, ..AuditQuery::default() };
+    print_many(json, app.audit_events(&query).await?.iter().map(output::audit_event).collect());
+    Ok(Completion::Done)
+}
+
+fn run_key(cli: &Cli, command: &KeyCommand) -> Result<Completion> {
+    let data_dir = crate::app::DataDir::new(&cli.data_dir);
+    let path = data_dir.pepper_file();
+    match command {
+        KeyCommand::Rotate => {
+            let id = crate::keys::rotate_pepper(&path)?;
+            eprintln!("voicepin: new pepper key {id}; PINs move to it at their next successful sign-in");
+            output::print_value(cli.json, &serde_json::json!({ "keyId": id }), &id);
+        }
+        KeyCommand::List => {
+            let keys = crate::keys::load_or_create_peppers(&path)?;
+            let ids: Vec<&str> = keys.iter().map(|k| k.id()).collect();
+            output::print_value(cli.json, &ids, &ids.join("\n"));
+        }
+    }
+    Ok(Completion::Done)
+}
+
+/// A message for errors that carry no context of their own.
+pub fn describe(error: &anyhow::Error) -> String {
+    if let Some(core) = error.downcast_ref::<voicepin_core::Error>() {
+        return describe_core(core);
+    }
+    if let Some(invalid) = error.downcast_ref::<InvalidValue>() {
+        return describe_invalid(invalid);
+    }
+    format!("{error:#}")
+}
+
+fn describe_core(error: &voicepin_core::Error) -> String {
+    match error {
+        voicepin_core::Error::InvalidValue(invalid) => describe_invalid(invalid),
+        voicepin_core::Error::PinRejected(violations) => {
+            let reasons: Vec<String> = violations.iter().map(|v| format!("{v} [{}]", v.code())).collect();
+            format!("PIN (--pin): rejected by the policy: {}", reasons.join("; "))
+        }
+        other => format!("{other} [{}]", other.code()),
+    }
+}
+
+fn describe_invalid(invalid: &InvalidValue) -> String {
+    format!(
+        "{} ({}): {:?} is not allowed; allowed: {}",
+        invalid.field,
+        option_for(invalid.field),
+        invalid.given,
+        invalid.allowed
+    )
+}
+
+/// The CLI option of an Exchange parameter name.
+fn option_for(field: &str) -> String {
+    match field {
+        "Identity" => "IDENTITY".into(),
+        "Extensions" => "--extension".into(),
+        "PhoneNumbers" => "--phone-number".into(),
+        "UMMailboxPolicy" => "--policy".into(),
+        "UMDialPlan" => "--dial-plan".into(),
+        other => format!("--{}", kebab(other)),
+    }
+}
+
+/// Exchange parameter names in kebab case: MinPINLength -> min-pin-length.
+pub fn kebab(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            let previous = chars[i - 1];
+            let next_is_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            if previous.is_ascii_lowercase()
+                || previous.is_ascii_digit()
+                || (previous.is_ascii_uppercase() && next_is_lower)
+            {
+                out.push('-');
+            }
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// Whether an error is bad input (exit 2) rather than a refused operation (exit 1).
+pub fn is_usage_error(error: &anyhow::Error) -> bool {
+    error.downcast_ref::<InvalidValue>().is_some()
+        || matches!(error.downcast_ref::<voicepin_core::Error>(), Some(voicepin_core::Error::InvalidValue(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exchange_names_in_kebab_case() {
+        for (name, expected) in [
+            ("MinPINLength", "min-pin-length"),
+            ("PINLifetime", "pin-lifetime"),
+            ("LogonFailuresBeforePINReset", "logon-failures-before-pin-reset"),
+            ("UMEnabledText", "um-enabled-text"),
+            ("NumberOfDigitsInExtension", "number-of-digits-in-extension"),
+            ("ResetPINText", "reset-pin-text"),
+            ("NotifyEmail", "notify-email"),
+        ] {
+            assert_eq!(kebab(name), expected);
+        }
+    }
+}

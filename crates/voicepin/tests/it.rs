@@ -1,0 +1,10 @@
+//! End-to-end tests: the built `voicepin` binary on a fresh data directory.
+//! One integration-test binary for the crate (see STYLE.md); modules in `it/`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure should stop the test loudly
+
+mod it {
+    pub mod cli;
+    pub mod cmdlet;
+    pub mod harness;
+    pub mod lifecycle;
+}
