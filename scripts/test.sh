@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests drive (none yet beyond the Rust toolchain; the SIP, browser and
-# API issues add sip-tester, chromium and a schemathesis venv here).
-packages=()
+# Debian packages the tests drive: aiosmtpd is the real SMTP server of the end-to-end mail
+# tests (run with Debian's /usr/bin/python3). The SIP, browser and API issues add sip-tester,
+# chromium and a schemathesis venv here.
+packages=(python3-aiosmtpd)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

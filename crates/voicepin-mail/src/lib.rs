@@ -28,5 +28,5 @@ pub use deliver::{Counters, CountersSnapshot, DeliveryReport, RetryPolicy, deliv
 pub use error::{MailError, SendError};
 pub use settings::MailSettings;
 pub use smtp::{SmtpConfig, SmtpSecurity, SmtpTransport, SmtpUrl};
-pub use templates::render;
+pub use templates::{render, render_test};
 pub use transport::{MessageInfo, PickupFolder, Transport};

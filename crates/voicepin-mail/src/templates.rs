@@ -11,6 +11,7 @@ use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, 
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use time::OffsetDateTime;
 use time::macros::format_description;
+use voicepin_core::ids::MailId;
 use voicepin_core::notify::{Notification, OutboundMail, ResetReason};
 
 use crate::error::MailError;
@@ -44,6 +45,35 @@ pub fn render(mail: &OutboundMail, settings: &MailSettings) -> Result<Message, M
             MultiPart::alternative()
                 .singlepart(part(ContentType::TEXT_PLAIN, composed.plain))
                 .singlepart(part(ContentType::TEXT_HTML, composed.html)),
+        )
+        .map_err(|e| MailError::Build(e.to_string()))
+}
+
+/// The message `voicepin mail test` sends: proof that the configured transport delivers,
+/// with the same From, Message-ID scheme and headers as the real messages, and no PIN.
+pub fn render_test(to: &str, id: MailId, now: OffsetDateTime, settings: &MailSettings) -> Result<Message, MailError> {
+    let address = to.parse().map_err(|_| MailError::InvalidAddress { field: "To", value: to.to_owned() })?;
+    let sender = settings.from.to_string();
+    let plain = format!(
+        "This is a test message from voicepin.\n\nIf you can read it, voice mail PINs sent from {sender} reach this \
+         mailbox.\n"
+    );
+    let html = format!(
+        "<p>This is a test message from voicepin.</p><p>If you can read it, voice mail PINs sent from {} reach this \
+         mailbox.</p>",
+        escape_html(&sender)
+    );
+    Message::builder()
+        .from(settings.from.clone())
+        .to(Mailbox::new(None, address))
+        .subject("voicepin test message")
+        .date(SystemTime::from(now))
+        .message_id(Some(format!("<{id}@{}>", settings.message_id_domain())))
+        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".to_owned()))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(part(ContentType::TEXT_PLAIN, plain))
+                .singlepart(part(ContentType::TEXT_HTML, html)),
         )
         .map_err(|e| MailError::Build(e.to_string()))
 }

@@ -9,7 +9,10 @@ use voicepin_core::Pin;
 use voicepin_core::VoicePin;
 use voicepin_core::hashing::{Argon2Cost, Argon2Hasher, HashError, PinHash, PinHasher, Verification};
 use voicepin_core::ports::{Store, SystemClock};
-use voicepin_mail::{DeliveryReport, MailSettings, PickupFolder, SmtpConfig, SmtpTransport, Transport, deliver_due};
+use voicepin_mail::{
+    DeliveryReport, MailSettings, MessageInfo, PickupFolder, SmtpConfig, SmtpTransport, Transport, deliver_due,
+    render_test,
+};
 use voicepin_store::{MailSealer, SqliteStore};
 
 use crate::keys;
@@ -104,6 +107,19 @@ impl App {
             .await
             .context("delivering mail")?;
         Ok(report)
+    }
+
+    /// Sends the test message of `voicepin mail test` through the configured transport.
+    pub async fn send_test_mail(&self, to: &str) -> Result<()> {
+        let id = voicepin_core::ids::MailId::new_random();
+        let now = time::OffsetDateTime::now_utc();
+        let message = render_test(to, id, now, &self.mail_settings)
+            .map_err(|e| voicepin_core::InvalidValue::new("To", "an email address", format!("{to} ({e})")))?;
+        self.transport
+            .send(&message, &MessageInfo { id, created_at: now })
+            .await
+            .context("sending the test message")?;
+        Ok(())
     }
 }
 

@@ -27,6 +27,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the service on the data directory: delivers queued mail continuously until
+    /// SIGTERM or Ctrl-C (the HTTP API and telephone front ends join it as they land).
+    Serve {
+        /// Seconds between two delivery runs of the mail outbox.
+        #[arg(long, value_name = "SECONDS", env = "VOICEPIN_MAIL__POLL_SECONDS", default_value = "5", value_parser = parse_seconds)]
+        mail_poll_seconds: std::time::Duration,
+    },
     /// UM dial plans (New-, Get-, Set-, Remove-UMDialPlan).
     #[command(subcommand, name = "dialplan", alias = "dial-plan")]
     DialPlan(DialPlanCommand),
@@ -358,6 +365,12 @@ pub enum PinCommand {
 pub enum MailCommand {
     /// Deliver the messages that are due, once.
     Deliver,
+    /// Send a test message through the configured transport (SMTP or the pickup folder).
+    Test {
+        /// The recipient.
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+    },
     /// List undelivered and failed messages (metadata only, never bodies).
     Queue {
         /// Include delivered messages.
@@ -401,6 +414,13 @@ pub fn parse_bool(text: &str) -> Result<bool, String> {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
         _ => Err("expected true or false ($true or $false)".into()),
+    }
+}
+
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    match text.trim().parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= 86_400.0 => Ok(std::time::Duration::from_secs_f64(seconds)),
+        _ => Err("expected a number of seconds, more than 0 and at most 86400".into()),
     }
 }
 

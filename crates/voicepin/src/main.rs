@@ -9,6 +9,7 @@ mod cmdlet;
 mod keys;
 mod output;
 mod run;
+mod serve;
 
 use std::process::ExitCode;
 

@@ -44,6 +44,10 @@ pub async fn run(cli: Cli) -> Result<Completion> {
         Command::Pin(command) => run_pin(&app.voicepin, &context, json, command).await?,
         Command::Mail(command) => return run_mail(&app, json, command).await,
         Command::Audit(args) => run_audit(&app.voicepin, json, args).await?,
+        Command::Serve { mail_poll_seconds } => {
+            crate::serve::serve(&app, mail_poll_seconds).await?;
+            return Ok(Completion::Done);
+        }
         Command::Key(_) => Completion::Done,
     };
     // Messages queued by the command go out now; one left behind goes with the next run.
@@ -53,9 +57,14 @@ pub async fn run(cli: Cli) -> Result<Completion> {
     Ok(completion)
 }
 
-/// Who runs the command, for the audit log.
+/// Who runs the command, for the audit log: the login name, or the numeric user id.
 fn local_user() -> String {
-    let user = std::env::var("SUDO_USER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "unknown".into());
+    let named =
+        ["SUDO_USER", "USER", "LOGNAME"].iter().find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+    let user = named.unwrap_or_else(|| {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata("/proc/self").map_or_else(|_| "unknown".into(), |m| format!("uid{}", m.uid()))
+    });
     format!("cli:{user}")
 }
 
@@ -357,6 +366,10 @@ async fn run_mail(app: &App, json: bool, command: MailCommand) -> Result<Complet
                 &serde_json::json!({ "sent": report.sent, "retried": report.retried, "failed": report.failed }),
                 &plain,
             );
+        }
+        MailCommand::Test { to } => {
+            app.send_test_mail(&to).await?;
+            output::print_value(json, &serde_json::json!({ "sent": to }), &format!("test message sent to {to}"));
         }
         MailCommand::Queue { all } => {
             let records = app.store.mail_records(all, 1000).await?;

@@ -7,4 +7,5 @@ mod it {
     pub mod cmdlet;
     pub mod harness;
     pub mod lifecycle;
+    pub mod mail;
 }

@@ -45,7 +45,8 @@ impl Voicepin {
         self.dir.path().join("data")
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    /// The command for `args`, to start in the background.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_voicepin"));
         command
             .args(args)
