@@ -5,12 +5,19 @@
 //!   `Arc<dyn Store>` so each backend runs the very same cases;
 //! - [`usecases`]: the Exchange stories through [`voicepin_core::VoicePin`] over a real store,
 //!   the concurrency of sign-ins included;
-//! - [`sqlite`]: both suites on SQLite files, and what is particular to SQLite;
-//! - [`secrets`]: no PIN in clear anywhere in the database files.
+//! - [`secrets`]: no PIN in clear anywhere in the database;
+//! - [`sqlite`]: the suites on SQLite files, and what is particular to SQLite;
+//! - [`postgres`]: the suites on PostgreSQL, a schema per test, and several nodes over one
+//!   database (`VOICEPIN_TEST_POSTGRES_URL`, see the module);
+//! - [`schema`]: the two backends' migrations describe the same schema.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "it/contract.rs"]
 mod contract;
+#[path = "it/postgres.rs"]
+mod postgres;
+#[path = "it/schema.rs"]
+mod schema;
 #[path = "it/secrets.rs"]
 mod secrets;
 #[path = "it/sqlite.rs"]

@@ -16,9 +16,11 @@ use voicepin_core::policy::{
     MailboxPolicy, ObjectName,
 };
 use voicepin_core::ports::{Change, Store, SystemClock, Write};
-use voicepin_store::{MailSealer, SqliteStore};
+use voicepin_store::{MailSealer, PgStore, SqliteStore};
 
-/// A store under test and whatever must live as long as it (a temporary directory).
+/// A store under test and whatever must live as long as it (a temporary directory, a
+/// PostgreSQL schema). The suites' factories return `None` only when a backend is skipped
+/// on purpose.
 pub struct Fixture {
     pub store: Arc<dyn Store>,
     _keep: Box<dyn Any + Send + Sync>,
@@ -45,9 +47,124 @@ pub async fn sqlite_fixture() -> SqliteFixture {
 }
 
 /// The factory the suites take for SQLite.
-pub async fn sqlite() -> Fixture {
+pub async fn sqlite() -> Option<Fixture> {
     let fixture = sqlite_fixture().await;
-    Fixture { store: fixture.store.clone(), _keep: Box::new(fixture) }
+    Some(Fixture { store: fixture.store.clone(), _keep: Box::new(fixture) })
+}
+
+/// Where the PostgreSQL tests run; `skip` skips them (and nothing else does: a server that
+/// cannot be reached fails them).
+pub const POSTGRES_URL_VARIABLE: &str = "VOICEPIN_TEST_POSTGRES_URL";
+const POSTGRES_DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// The server's URL, or `None` when the PostgreSQL tests are skipped.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var(POSTGRES_URL_VARIABLE) {
+        Ok(url) if url == "skip" => {
+            eprintln!("{POSTGRES_URL_VARIABLE}=skip: PostgreSQL test skipped");
+            None
+        }
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => Some(POSTGRES_DEFAULT_URL.to_owned()),
+    }
+}
+
+/// `url` without its password, for messages.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if scheme + 3 < at => match url[scheme + 3..at].find(':') {
+            Some(colon) => format!("{}:***{}", &url[..scheme + 3 + colon], &url[at..]),
+            None => url.to_owned(),
+        },
+        _ => url.to_owned(),
+    }
+}
+
+/// A schema of its own for one test, dropped (best effort) when the test ends, passed or
+/// failed. Every connection to `url()` works in it alone.
+pub struct PgSchema {
+    server: String,
+    pub name: String,
+}
+
+impl PgSchema {
+    /// Creates a fresh schema; fails the test, saying why, when the server is out of reach.
+    pub async fn create(server: &str) -> PgSchema {
+        let name = format!("voicepin_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = Self::admin(server).await;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}"))).execute(&mut conn).await.unwrap();
+        PgSchema { server: server.to_owned(), name }
+    }
+
+    /// A connection to the server (in no test schema), or a clear failure.
+    async fn admin(server: &str) -> sqlx::PgConnection {
+        use sqlx::Connection;
+        match sqlx::PgConnection::connect(server).await {
+            Ok(conn) => conn,
+            Err(error) => panic!(
+                "cannot reach PostgreSQL at {}: {error}\nStart it, point {POSTGRES_URL_VARIABLE} at a server \
+                 (postgres://user@host:port/database), or set {POSTGRES_URL_VARIABLE}=skip to skip the \
+                 PostgreSQL tests.",
+                redacted(server)
+            ),
+        }
+    }
+
+    /// The server's URL with this schema as the search path.
+    pub fn url(&self) -> String {
+        let separator = if self.server.contains('?') { '&' } else { '?' };
+        format!("{}{separator}options=-csearch_path%3D{}", self.server, self.name)
+    }
+
+    /// A connection working in this schema, to look at what the store wrote.
+    pub async fn connect(&self) -> sqlx::PgConnection {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(&self.url()).await.unwrap()
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        // Drop runs outside any async context we could await in: a thread of its own with
+        // its own runtime. A lock timeout keeps a connection left mid-transaction by a
+        // failed test from hanging the run.
+        let server = self.server.clone();
+        let sql = format!("SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {} CASCADE", self.name);
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                use sqlx::{Connection, Executor};
+                let mut conn = sqlx::PgConnection::connect(&server).await.ok()?;
+                conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql))).await.ok()?;
+                conn.close().await.ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(()))) {
+            eprintln!("could not drop the test schema {}", self.name);
+        }
+    }
+}
+
+/// A PostgreSQL store in a fresh schema. The store is declared first: it goes before its
+/// schema does.
+pub struct PgFixture {
+    pub store: Arc<PgStore>,
+    pub schema: PgSchema,
+}
+
+/// A store in a fresh schema, or `None` when the PostgreSQL tests are skipped.
+pub async fn pg_fixture() -> Option<PgFixture> {
+    let server = postgres_url()?;
+    let schema = PgSchema::create(&server).await;
+    let store = PgStore::connect(&schema.url(), MailSealer::generate().unwrap()).await.unwrap();
+    Some(PgFixture { store: Arc::new(store), schema })
+}
+
+/// The factory the suites take for PostgreSQL.
+pub async fn postgres() -> Option<Fixture> {
+    let fixture = pg_fixture().await?;
+    Some(Fixture { store: fixture.store.clone(), _keep: Box::new(fixture) })
 }
 
 /// The application over `store`, with cheap Argon2 parameters.

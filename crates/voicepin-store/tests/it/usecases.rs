@@ -46,7 +46,7 @@ macro_rules! usecase_stories {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $case() {
-                let fixture = $factory().await;
+                let Some(fixture) = $factory().await else { return };
                 $crate::usecases::$case(fixture.store()).await;
             }
         )*
@@ -54,8 +54,8 @@ macro_rules! usecase_stories {
 }
 pub(crate) use usecase_stories;
 
-const TONY: &str = "tonysmith@contoso.com";
-const WRONG: &str = "0000000";
+pub const TONY: &str = "tonysmith@contoso.com";
+pub const WRONG: &str = "0000000";
 
 /// New-UMDialPlan Contoso (5 digits) with its default policy.
 async fn contoso(vp: &VoicePin) -> (DialPlan, MailboxPolicy) {
@@ -524,7 +524,7 @@ pub async fn dial_plans_and_mailbox_settings(store: Arc<dyn Store>) {
 }
 
 /// A mailbox that counts without end: no automatic reset, lockout at 999.
-async fn counting_mailbox(store: &Arc<dyn Store>) -> VoicePin {
+pub async fn counting_mailbox(store: &Arc<dyn Store>) -> VoicePin {
     let vp = voicepin(store.clone());
     contoso(&vp).await;
     vp.set_policy(

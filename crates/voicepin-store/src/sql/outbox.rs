@@ -1,22 +1,22 @@
 //! The mail outbox: bodies opened for delivery, then dropped once sent.
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::SqliteRow;
+use sqlx::Pool;
 use time::OffsetDateTime;
 use voicepin_core::StoreError;
 use voicepin_core::ids::MailId;
 use voicepin_core::notify::OutboundMail;
 use voicepin_core::ports::{MailRecord, MailStatus, QueuedMail};
 
-use super::errors::db;
-use super::read::get;
+use super::Backend;
+use super::read::{acquire, objects};
+use super::statement::{Sql, Values, get};
 use crate::MailSealer;
 use crate::codec::{self, backend};
 
 const RECORD_COLUMNS: &str = "SELECT id, mailbox_id, to_address, kind, status, attempts, \
      created_at, next_attempt_at, sent_at, last_error FROM outbox";
 
-fn record_from_row(row: &SqliteRow) -> Result<MailRecord, StoreError> {
+fn record_from_row(row: &impl Values) -> Result<MailRecord, StoreError> {
     Ok(MailRecord {
         id: codec::id(&get::<String>(row, "id")?)?,
         mailbox_id: codec::id(&get::<String>(row, "mailbox_id")?)?,
@@ -34,19 +34,19 @@ fn record_from_row(row: &SqliteRow) -> Result<MailRecord, StoreError> {
 /// Queued messages due at `now`, oldest first, bodies opened. A body that does not open
 /// (another key, a damaged row) is marked failed with the reason rather than blocking the
 /// queue; its sealed body stays for a requeue once the right key is configured.
-pub(super) async fn due_mail(
-    pool: &SqlitePool,
+pub(super) async fn due_mail<B: Backend>(
+    pool: &Pool<B>,
     sealer: &MailSealer,
     now: OffsetDateTime,
     limit: u32,
 ) -> Result<Vec<QueuedMail>, StoreError> {
-    let sql = sqlx::AssertSqlSafe(format!(
+    let query = Sql::new(format!(
         "SELECT id, mailbox_id, to_address, kind, status, attempts, created_at, \
          next_attempt_at, sent_at, last_error, body FROM outbox \
          WHERE status = '{}' AND next_attempt_at <= ? ORDER BY created_at, seq LIMIT ?",
         codec::status_text(MailStatus::Queued)
     ));
-    let rows = sqlx::query(sql).bind(codec::nanos(now)?).bind(i64::from(limit)).fetch_all(pool).await.map_err(db)?;
+    let rows = query.bind(codec::nanos(now)?).bind(i64::from(limit)).fetch_all(&mut *acquire(pool).await?).await?;
     let mut due = Vec::with_capacity(rows.len());
     for row in &rows {
         let record = record_from_row(row)?;
@@ -76,17 +76,15 @@ pub(super) async fn due_mail(
 }
 
 /// Marks a message delivered and drops its body. Marking it again changes nothing.
-pub(super) async fn mark_sent(pool: &SqlitePool, id: MailId, at: OffsetDateTime) -> Result<(), StoreError> {
-    let updated = sqlx::query(
+pub(super) async fn mark_sent<B: Backend>(pool: &Pool<B>, id: MailId, at: OffsetDateTime) -> Result<(), StoreError> {
+    let updated = Sql::new(
         "UPDATE outbox SET status = 'sent', sent_at = ?, body = NULL \
          WHERE id = ? AND status <> 'sent'",
     )
     .bind(codec::nanos(at)?)
     .bind(id.to_string())
-    .execute(pool)
-    .await
-    .map_err(db)?
-    .rows_affected();
+    .execute(&mut *acquire(pool).await?)
+    .await?;
     if updated == 0 && !exists(pool, id).await? {
         return Err(backend(format!("there is no mail {id}")));
     }
@@ -94,26 +92,26 @@ pub(super) async fn mark_sent(pool: &SqlitePool, id: MailId, at: OffsetDateTime)
 }
 
 /// Counts a failed attempt on a queued message: due again at `retry_at`, or failed.
-pub(super) async fn mark_attempt_failed(
-    pool: &SqlitePool,
+pub(super) async fn mark_attempt_failed<B: Backend>(
+    pool: &Pool<B>,
     id: MailId,
     error: &str,
     retry_at: Option<OffsetDateTime>,
 ) -> Result<(), StoreError> {
     let query = match retry_at {
-        Some(at) => sqlx::query(
+        Some(at) => Sql::new(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? \
              WHERE id = ? AND status = 'queued'",
         )
-        .bind(error.to_owned())
+        .bind(error)
         .bind(codec::nanos(at)?),
-        None => sqlx::query(
+        None => Sql::new(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, status = 'failed' \
              WHERE id = ? AND status = 'queued'",
         )
-        .bind(error.to_owned()),
+        .bind(error),
     };
-    let updated = query.bind(id.to_string()).execute(pool).await.map_err(db)?.rows_affected();
+    let updated = query.bind(id.to_string()).execute(&mut *acquire(pool).await?).await?;
     if updated == 0 {
         return Err(backend(format!("there is no queued mail {id}")));
     }
@@ -121,41 +119,32 @@ pub(super) async fn mark_attempt_failed(
 }
 
 /// Metadata, oldest first.
-pub(super) async fn records(pool: &SqlitePool, include_sent: bool, limit: u32) -> Result<Vec<MailRecord>, StoreError> {
-    let sql =
-        sqlx::AssertSqlSafe(format!("{RECORD_COLUMNS} WHERE (? OR status <> 'sent') ORDER BY created_at, seq LIMIT ?"));
-    sqlx::query(sql)
+pub(super) async fn records<B: Backend>(
+    pool: &Pool<B>,
+    include_sent: bool,
+    limit: u32,
+) -> Result<Vec<MailRecord>, StoreError> {
+    let query = Sql::new(format!("{RECORD_COLUMNS} WHERE (? OR status <> 'sent') ORDER BY created_at, seq LIMIT ?"))
         .bind(include_sent)
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(record_from_row)
-        .collect()
+        .bind(i64::from(limit));
+    objects(pool, query, record_from_row).await
 }
 
 /// Puts a failed message back in the queue with a fresh count of attempts (the last error
 /// stays for the record).
-pub(super) async fn requeue(pool: &SqlitePool, id: MailId, at: OffsetDateTime) -> Result<bool, StoreError> {
-    let updated = sqlx::query(
+pub(super) async fn requeue<B: Backend>(pool: &Pool<B>, id: MailId, at: OffsetDateTime) -> Result<bool, StoreError> {
+    let updated = Sql::new(
         "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ? \
          WHERE id = ? AND status = 'failed'",
     )
     .bind(codec::nanos(at)?)
     .bind(id.to_string())
-    .execute(pool)
-    .await
-    .map_err(db)?
-    .rows_affected();
+    .execute(&mut *acquire(pool).await?)
+    .await?;
     Ok(updated == 1)
 }
 
-async fn exists(pool: &SqlitePool, id: MailId) -> Result<bool, StoreError> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM outbox WHERE id = ?")
-        .bind(id.to_string())
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?;
-    Ok(found.is_some())
+async fn exists<B: Backend>(pool: &Pool<B>, id: MailId) -> Result<bool, StoreError> {
+    let query = Sql::new("SELECT 1 AS found FROM outbox WHERE id = ?").bind(id.to_string());
+    Ok(query.fetch_optional(&mut *acquire(pool).await?).await?.is_some())
 }

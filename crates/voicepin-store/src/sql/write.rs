@@ -1,9 +1,14 @@
-//! [`Change`]s: one `BEGIN IMMEDIATE` transaction each, revisions checked on every update
-//! and delete, constraint violations turned into the errors the use cases expect.
+//! [`Change`]s: one transaction each, revisions checked on every update and delete,
+//! constraint violations turned into the errors the use cases expect.
+//!
+//! Under PostgreSQL's READ COMMITTED several commits run at once: every update and delete
+//! is `WHERE id = ? AND revision = ?`, which waits for the row's lock and re-checks the
+//! revision once it has it, so two writers of one object never both succeed; deletes and
+//! mailbox updates read the row `FOR UPDATE` first, which also holds off a concurrent
+//! insert that would reference it. Under SQLite the write lock, taken up front, serialises
+//! the commits.
 
-use sqlx::SqlitePool;
-use sqlx::query::Query;
-use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteConnection};
+use sqlx::Pool;
 use voicepin_core::StoreError;
 use voicepin_core::audit::AuditEvent;
 use voicepin_core::ids::{DialPlanId, MailboxId, PolicyId, Revision};
@@ -12,47 +17,47 @@ use voicepin_core::notify::OutboundMail;
 use voicepin_core::policy::{DialPlan, MailboxPolicy, PinLifetime, PinResetThreshold};
 use voicepin_core::ports::{Change, Write};
 
-use super::errors::{Violation, db, duplicate, violation};
-use super::read;
+use super::Backend;
+use super::errors::{DbError, Violation, db, duplicate};
+use super::read::{self, MailboxColumn};
+use super::statement::{Exec, Sql, get};
 use crate::MailSealer;
 use crate::codec;
-
-type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments>;
 
 /// The revision every insert stores.
 const FIRST_REVISION: Revision = Revision(Revision::NEW.0 + 1);
 
 /// Applies a change atomically.
-pub(super) async fn commit(pool: &SqlitePool, sealer: &MailSealer, change: Change) -> Result<(), StoreError> {
+pub(super) async fn commit<B: Backend>(pool: &Pool<B>, sealer: &MailSealer, change: Change) -> Result<(), StoreError> {
     if change.is_empty() {
         return Ok(());
     }
     // Seal before taking the write lock: the lock is held for SQL only.
     let bodies = change.mail.iter().map(|mail| sealer.seal(mail)).collect::<Result<Vec<_>, _>>()?;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+    let mut tx = pool.begin_with(B::BEGIN_WRITE).await.map_err(db::<B>)?;
     for write in &change.writes {
-        apply(&mut tx, write).await?;
+        apply::<B>(&mut *tx, write).await?;
     }
     for (mail, body) in change.mail.iter().zip(bodies) {
-        queue_mail(&mut tx, mail, body).await?;
+        queue_mail(&mut *tx, mail, body).await?;
     }
     for event in &change.audit {
-        append_audit(&mut tx, event).await?;
+        append_audit(&mut *tx, event).await?;
     }
     // Dropping the transaction on an early return rolls it back.
-    tx.commit().await.map_err(db)
+    tx.commit().await.map_err(db::<B>)
 }
 
-async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<(), StoreError> {
+async fn apply<B: Backend>(conn: &mut B::Connection, write: &Write) -> Result<(), StoreError> {
     match write {
         Write::InsertDialPlan(plan) => insert_dial_plan(conn, plan).await,
         Write::UpdateDialPlan(plan) => update_dial_plan(conn, plan).await,
-        Write::DeleteDialPlan(id, revision) => delete_dial_plan(conn, *id, *revision).await,
+        Write::DeleteDialPlan(id, revision) => delete_dial_plan::<B>(conn, *id, *revision).await,
         Write::InsertPolicy(policy) => insert_policy(conn, policy).await,
         Write::UpdatePolicy(policy) => update_policy(conn, policy).await,
-        Write::DeletePolicy(id, revision) => delete_policy(conn, *id, *revision).await,
+        Write::DeletePolicy(id, revision) => delete_policy::<B>(conn, *id, *revision).await,
         Write::InsertMailbox(mailbox) => insert_mailbox(conn, mailbox).await,
-        Write::UpdateMailbox(mailbox) => update_mailbox(conn, mailbox).await,
+        Write::UpdateMailbox(mailbox) => update_mailbox::<B>(conn, mailbox).await,
         Write::DeleteMailbox(id, revision) => delete_mailbox(conn, *id, *revision).await,
     }
 }
@@ -60,29 +65,29 @@ async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<(), StoreEr
 /// Runs an update or delete guarded by `revision = ?`: no row means someone else wrote
 /// (or removed) the object since it was read.
 async fn guarded(
-    conn: &mut SqliteConnection,
-    query: SqliteQuery<'_>,
-    on_error: impl FnOnce(sqlx::Error) -> StoreError,
+    conn: &mut impl Exec,
+    query: Sql,
+    on_error: impl FnOnce(DbError) -> StoreError,
 ) -> Result<(), StoreError> {
-    let result = query.execute(&mut *conn).await.map_err(on_error)?;
-    if result.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+    let changed = query.execute(conn).await.map_err(on_error)?;
+    if changed == 0 { Err(StoreError::Conflict) } else { Ok(()) }
 }
 
 /// Errors of a write to a named object (dial plan or policy).
-fn named_object_error(error: sqlx::Error, name: &str, id: String) -> StoreError {
-    match violation(&error) {
+fn named_object_error(error: DbError, name: &str, id: String) -> StoreError {
+    match error.violation() {
         Some(Violation::Unique(message)) if message.contains("name_key") => duplicate("Name", name),
         Some(Violation::Unique(_)) => duplicate("Identity", id),
         // The parent is gone (removed since it was read): a stale read like any other.
         Some(Violation::ForeignKey) => StoreError::Conflict,
-        None => db(error),
+        None => error.into(),
     }
 }
 
 // ---------------------------------------------------------------------------------------
 // Dial plans
 
-fn bind_dial_plan<'q>(query: SqliteQuery<'q>, plan: &DialPlan) -> Result<SqliteQuery<'q>, StoreError> {
+fn bind_dial_plan(query: Sql, plan: &DialPlan) -> Result<Sql, StoreError> {
     Ok(query
         .bind(plan.name.as_str().to_owned())
         .bind(codec::name_key(plan.name.as_str()))
@@ -92,8 +97,8 @@ fn bind_dial_plan<'q>(query: SqliteQuery<'q>, plan: &DialPlan) -> Result<SqliteQ
         .bind(i64::from(plan.input_failures_before_disconnect.get())))
 }
 
-async fn insert_dial_plan(conn: &mut SqliteConnection, plan: &DialPlan) -> Result<(), StoreError> {
-    let query = sqlx::query(
+async fn insert_dial_plan(conn: &mut impl Exec, plan: &DialPlan) -> Result<(), StoreError> {
+    let query = Sql::new(
         "INSERT INTO dial_plans (id, revision, name, name_key, extension_length, \
          access_numbers, logon_failures_before_disconnect, input_failures_before_disconnect) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -101,14 +106,14 @@ async fn insert_dial_plan(conn: &mut SqliteConnection, plan: &DialPlan) -> Resul
     .bind(plan.id.to_string())
     .bind(FIRST_REVISION.0);
     bind_dial_plan(query, plan)?
-        .execute(&mut *conn)
+        .execute(conn)
         .await
         .map_err(|e| named_object_error(e, plan.name.as_str(), plan.id.to_string()))?;
     Ok(())
 }
 
-async fn update_dial_plan(conn: &mut SqliteConnection, plan: &DialPlan) -> Result<(), StoreError> {
-    let query = sqlx::query(
+async fn update_dial_plan(conn: &mut impl Exec, plan: &DialPlan) -> Result<(), StoreError> {
+    let query = Sql::new(
         "UPDATE dial_plans SET revision = revision + 1, name = ?, name_key = ?, \
          extension_length = ?, access_numbers = ?, logon_failures_before_disconnect = ?, \
          input_failures_before_disconnect = ? WHERE id = ? AND revision = ?",
@@ -117,50 +122,64 @@ async fn update_dial_plan(conn: &mut SqliteConnection, plan: &DialPlan) -> Resul
     guarded(conn, query, |e| named_object_error(e, plan.name.as_str(), plan.id.to_string())).await
 }
 
-async fn delete_dial_plan(conn: &mut SqliteConnection, id: DialPlanId, revision: Revision) -> Result<(), StoreError> {
-    // The write lock is held: nothing changes between these reads and the delete. A stale
-    // revision wins over "in use": the caller must re-read before anything else.
-    current_revision(conn, "dial_plans", &id.to_string(), revision).await?;
-    let mailboxes = read::count_mailboxes_in_dial_plan(conn, id).await?;
-    if mailboxes > 0 {
-        return Err(StoreError::InUse(format!("{mailboxes} UM mailbox(es)")));
-    }
+async fn delete_dial_plan<B: Backend>(
+    conn: &mut B::Connection,
+    id: DialPlanId,
+    revision: Revision,
+) -> Result<(), StoreError> {
+    // The plan is locked (the write lock in SQLite, its row in PostgreSQL): no policy joins
+    // it until the commit. A mailbox joining one of its policies meanwhile holds off the
+    // policies' delete below, which then finds it and fails as "in use". A stale revision
+    // wins over "in use": the caller must re-read before anything else.
+    lock_unused::<B>(conn, "dial_plans", MailboxColumn::DialPlan, &id.to_string(), revision).await?;
     // The port's contract: the plan goes with its policies. The use case deletes them
     // first (and audits each); this also takes one created since it listed them.
-    sqlx::query("DELETE FROM policies WHERE dial_plan_id = ?")
-        .bind(id.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(in_use_or_db)?;
-    let query =
-        sqlx::query("DELETE FROM dial_plans WHERE id = ? AND revision = ?").bind(id.to_string()).bind(revision.0);
-    guarded(conn, query, in_use_or_db).await
+    Sql::new("DELETE FROM policies WHERE dial_plan_id = ?").bind(id.to_string()).execute(conn).await.map_err(in_use)?;
+    let query = Sql::new("DELETE FROM dial_plans WHERE id = ? AND revision = ?").bind(id.to_string()).bind(revision.0);
+    guarded(conn, query, in_use).await
 }
 
-/// Checks that the object is stored at `revision`, or fails with a conflict.
-async fn current_revision(
-    conn: &mut SqliteConnection,
+/// Checks that the object is stored at `revision`, or fails with a conflict; in
+/// PostgreSQL, locks its row until the commit.
+async fn current_revision<B: Backend>(
+    conn: &mut B::Connection,
     table: &'static str,
     id: &str,
     revision: Revision,
 ) -> Result<(), StoreError> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT revision FROM {table} WHERE id = ?"));
-    let stored: Option<i64> =
-        sqlx::query_scalar(sql).bind(id.to_owned()).fetch_optional(&mut *conn).await.map_err(db)?;
+    let query = Sql::new(format!("SELECT revision FROM {table} WHERE id = ?{}", B::LOCK_ROW)).bind(id.to_owned());
+    let stored: Option<i64> = match query.fetch_optional(conn).await? {
+        Some(row) => Some(get(&row, "revision")?),
+        None => None,
+    };
     if stored == Some(revision.0) { Ok(()) } else { Err(StoreError::Conflict) }
 }
 
-fn in_use_or_db(error: sqlx::Error) -> StoreError {
-    match violation(&error) {
+/// Checks that the object is stored at `revision` (locking it in PostgreSQL), and refuses
+/// while mailboxes name it in `column`.
+async fn lock_unused<B: Backend>(
+    conn: &mut B::Connection,
+    table: &'static str,
+    column: MailboxColumn,
+    id: &str,
+    revision: Revision,
+) -> Result<(), StoreError> {
+    current_revision::<B>(conn, table, id, revision).await?;
+    let mailboxes = read::count_mailboxes(conn, column, id).await?;
+    if mailboxes > 0 { Err(StoreError::InUse(format!("{mailboxes} UM mailbox(es)"))) } else { Ok(()) }
+}
+
+fn in_use(error: DbError) -> StoreError {
+    match error.violation() {
         Some(Violation::ForeignKey) => StoreError::InUse("other objects".into()),
-        _ => db(error),
+        _ => error.into(),
     }
 }
 
 // ---------------------------------------------------------------------------------------
 // Policies
 
-fn bind_policy<'q>(query: SqliteQuery<'q>, policy: &MailboxPolicy) -> SqliteQuery<'q> {
+fn bind_policy(query: Sql, policy: &MailboxPolicy) -> Sql {
     let pin = &policy.pin;
     let lifetime = match pin.pin_lifetime {
         PinLifetime::Days(days) => Some(i64::from(days)),
@@ -195,8 +214,8 @@ fn bind_policy<'q>(query: SqliteQuery<'q>, policy: &MailboxPolicy) -> SqliteQuer
         .bind(policy.allow_pinless_voice_mail_access)
 }
 
-async fn insert_policy(conn: &mut SqliteConnection, policy: &MailboxPolicy) -> Result<(), StoreError> {
-    let query = sqlx::query(
+async fn insert_policy(conn: &mut impl Exec, policy: &MailboxPolicy) -> Result<(), StoreError> {
+    let query = Sql::new(
         "INSERT INTO policies (id, revision, dial_plan_id, name, name_key, min_pin_length, \
          pin_lifetime_days, pin_history_count, allow_common_patterns, \
          logon_failures_before_pin_reset, max_logon_attempts, block_extension_in_pin, \
@@ -209,14 +228,14 @@ async fn insert_policy(conn: &mut SqliteConnection, policy: &MailboxPolicy) -> R
     .bind(policy.id.to_string())
     .bind(FIRST_REVISION.0);
     bind_policy(query, policy)
-        .execute(&mut *conn)
+        .execute(conn)
         .await
         .map_err(|e| named_object_error(e, policy.name.as_str(), policy.id.to_string()))?;
     Ok(())
 }
 
-async fn update_policy(conn: &mut SqliteConnection, policy: &MailboxPolicy) -> Result<(), StoreError> {
-    let query = sqlx::query(
+async fn update_policy(conn: &mut impl Exec, policy: &MailboxPolicy) -> Result<(), StoreError> {
+    let query = Sql::new(
         "UPDATE policies SET revision = revision + 1, dial_plan_id = ?, name = ?, \
          name_key = ?, min_pin_length = ?, pin_lifetime_days = ?, pin_history_count = ?, \
          allow_common_patterns = ?, logon_failures_before_pin_reset = ?, \
@@ -230,20 +249,21 @@ async fn update_policy(conn: &mut SqliteConnection, policy: &MailboxPolicy) -> R
     guarded(conn, query, |e| named_object_error(e, policy.name.as_str(), policy.id.to_string())).await
 }
 
-async fn delete_policy(conn: &mut SqliteConnection, id: PolicyId, revision: Revision) -> Result<(), StoreError> {
-    current_revision(conn, "policies", &id.to_string(), revision).await?;
-    let mailboxes = read::count_mailboxes_with_policy(conn, id).await?;
-    if mailboxes > 0 {
-        return Err(StoreError::InUse(format!("{mailboxes} UM mailbox(es)")));
-    }
-    let query = sqlx::query("DELETE FROM policies WHERE id = ? AND revision = ?").bind(id.to_string()).bind(revision.0);
-    guarded(conn, query, in_use_or_db).await
+async fn delete_policy<B: Backend>(
+    conn: &mut B::Connection,
+    id: PolicyId,
+    revision: Revision,
+) -> Result<(), StoreError> {
+    // Locked: no mailbox joins the policy between the count and the delete.
+    lock_unused::<B>(conn, "policies", MailboxColumn::Policy, &id.to_string(), revision).await?;
+    let query = Sql::new("DELETE FROM policies WHERE id = ? AND revision = ?").bind(id.to_string()).bind(revision.0);
+    guarded(conn, query, in_use).await
 }
 
 // ---------------------------------------------------------------------------------------
 // Mailboxes
 
-fn bind_mailbox<'q>(query: SqliteQuery<'q>, mailbox: &Mailbox) -> Result<SqliteQuery<'q>, StoreError> {
+fn bind_mailbox(query: Sql, mailbox: &Mailbox) -> Result<Sql, StoreError> {
     let pin = &mailbox.pin;
     Ok(query
         .bind(mailbox.smtp_address.as_str().to_owned())
@@ -271,20 +291,20 @@ fn bind_mailbox<'q>(query: SqliteQuery<'q>, mailbox: &Mailbox) -> Result<SqliteQ
         .bind(codec::nanos(mailbox.created_at)?))
 }
 
-fn mailbox_error(error: sqlx::Error, mailbox: &Mailbox) -> StoreError {
-    match violation(&error) {
+fn mailbox_error(error: DbError, mailbox: &Mailbox) -> StoreError {
+    match error.violation() {
         Some(Violation::Unique(message)) if message.contains("smtp_address") => {
             duplicate("Identity", mailbox.smtp_address.as_str())
         }
         Some(Violation::Unique(_)) => duplicate("Identity", mailbox.id.to_string()),
         // The policy is gone, or no longer in that dial plan: a stale read.
         Some(Violation::ForeignKey) => StoreError::Conflict,
-        None => db(error),
+        None => error.into(),
     }
 }
 
-async fn insert_mailbox(conn: &mut SqliteConnection, mailbox: &Mailbox) -> Result<(), StoreError> {
-    let query = sqlx::query(
+async fn insert_mailbox(conn: &mut impl Exec, mailbox: &Mailbox) -> Result<(), StoreError> {
+    let query = Sql::new(
         "INSERT INTO mailboxes (id, revision, smtp_address, alias, alias_key, display_name, \
          first_name, last_name, search_key, policy_id, dial_plan_id, um_enabled, \
          subscriber_access_enabled, pinless_access_to_voice_mail_enabled, pin_hash, \
@@ -294,24 +314,19 @@ async fn insert_mailbox(conn: &mut SqliteConnection, mailbox: &Mailbox) -> Resul
     )
     .bind(mailbox.id.to_string())
     .bind(FIRST_REVISION.0);
-    bind_mailbox(query, mailbox)?.execute(&mut *conn).await.map_err(|e| mailbox_error(e, mailbox))?;
+    bind_mailbox(query, mailbox)?.execute(conn).await.map_err(|e| mailbox_error(e, mailbox))?;
     insert_children(conn, mailbox).await
 }
 
-async fn update_mailbox(conn: &mut SqliteConnection, mailbox: &Mailbox) -> Result<(), StoreError> {
+async fn update_mailbox<B: Backend>(conn: &mut B::Connection, mailbox: &Mailbox) -> Result<(), StoreError> {
     let id = mailbox.id.to_string();
+    // Locked first, so that concurrent writers of the mailbox (sign-ins counting failures)
+    // queue on its row and the losers fail here, before touching the children.
+    current_revision::<B>(conn, "mailboxes", &id, mailbox.revision).await?;
     // The extensions go first: their key includes the mailbox's dial plan, which may change.
-    sqlx::query("DELETE FROM mailbox_extensions WHERE mailbox_id = ?")
-        .bind(id.clone())
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    sqlx::query("DELETE FROM mailbox_phone_numbers WHERE mailbox_id = ?")
-        .bind(id.clone())
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    let query = sqlx::query(
+    Sql::new("DELETE FROM mailbox_extensions WHERE mailbox_id = ?").bind(id.clone()).execute(conn).await?;
+    Sql::new("DELETE FROM mailbox_phone_numbers WHERE mailbox_id = ?").bind(id.clone()).execute(conn).await?;
+    let query = Sql::new(
         "UPDATE mailboxes SET revision = revision + 1, smtp_address = ?, alias = ?, \
          alias_key = ?, display_name = ?, first_name = ?, last_name = ?, search_key = ?, \
          policy_id = ?, dial_plan_id = ?, um_enabled = ?, subscriber_access_enabled = ?, \
@@ -325,45 +340,41 @@ async fn update_mailbox(conn: &mut SqliteConnection, mailbox: &Mailbox) -> Resul
     insert_children(conn, mailbox).await
 }
 
-async fn insert_children(conn: &mut SqliteConnection, mailbox: &Mailbox) -> Result<(), StoreError> {
+async fn insert_children(conn: &mut impl Exec, mailbox: &Mailbox) -> Result<(), StoreError> {
     let id = mailbox.id.to_string();
     let plan = mailbox.dial_plan_id.to_string();
     for (position, extension) in mailbox.extensions.iter().enumerate() {
         insert_extension(conn, &id, &plan, position, extension).await?;
     }
     for (position, number) in mailbox.phone_numbers.iter().enumerate() {
-        sqlx::query("INSERT INTO mailbox_phone_numbers (mailbox_id, position, number) VALUES (?, ?, ?)")
+        Sql::new("INSERT INTO mailbox_phone_numbers (mailbox_id, position, number) VALUES (?, ?, ?)")
             .bind(id.clone())
             .bind(position_column(position)?)
-            .bind(number.as_str().to_owned())
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+            .bind(number.as_str())
+            .execute(conn)
+            .await?;
     }
     Ok(())
 }
 
 async fn insert_extension(
-    conn: &mut SqliteConnection,
+    conn: &mut impl Exec,
     mailbox: &str,
     plan: &str,
     position: usize,
     extension: &Extension,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    Sql::new(
         "INSERT INTO mailbox_extensions (dial_plan_id, extension, mailbox_id, position) \
          VALUES (?, ?, ?, ?)",
     )
-    .bind(plan.to_owned())
-    .bind(extension.as_str().to_owned())
-    .bind(mailbox.to_owned())
+    .bind(plan)
+    .bind(extension.as_str())
+    .bind(mailbox)
     .bind(position_column(position)?)
-    .execute(&mut *conn)
+    .execute(conn)
     .await
-    .map_err(|e| match violation(&e) {
-        Some(Violation::Unique(_)) => duplicate(Extension::FIELD, extension.as_str()),
-        _ => db(e),
-    })?;
+    .map_err(|e| unique_or_db(e, Extension::FIELD, extension.as_str()))?;
     Ok(())
 }
 
@@ -371,40 +382,44 @@ fn position_column(position: usize) -> Result<i64, StoreError> {
     i64::try_from(position).map_err(codec::backend)
 }
 
-async fn delete_mailbox(conn: &mut SqliteConnection, id: MailboxId, revision: Revision) -> Result<(), StoreError> {
+async fn delete_mailbox(conn: &mut impl Exec, id: MailboxId, revision: Revision) -> Result<(), StoreError> {
     // Extensions and phone numbers go with it (ON DELETE CASCADE).
-    let query =
-        sqlx::query("DELETE FROM mailboxes WHERE id = ? AND revision = ?").bind(id.to_string()).bind(revision.0);
-    guarded(conn, query, db).await
+    let query = Sql::new("DELETE FROM mailboxes WHERE id = ? AND revision = ?").bind(id.to_string()).bind(revision.0);
+    guarded(conn, query, StoreError::from).await
+}
+
+/// A unique key taken gives a duplicate `field`; anything else is the database's failure.
+fn unique_or_db(error: DbError, field: &'static str, value: &str) -> StoreError {
+    match error.violation() {
+        Some(Violation::Unique(_)) => duplicate(field, value),
+        _ => error.into(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
 // Outbox and audit log
 
-async fn queue_mail(conn: &mut SqliteConnection, mail: &OutboundMail, body: Vec<u8>) -> Result<(), StoreError> {
+async fn queue_mail(conn: &mut impl Exec, mail: &OutboundMail, body: Vec<u8>) -> Result<(), StoreError> {
     let created = codec::nanos(mail.created_at)?;
-    sqlx::query(
+    Sql::new(
         "INSERT INTO outbox (id, mailbox_id, to_address, kind, status, attempts, created_at, \
          next_attempt_at, body) VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
     )
     .bind(mail.id.to_string())
     .bind(mail.mailbox_id.to_string())
-    .bind(mail.to.as_str().to_owned())
+    .bind(mail.to.as_str())
     .bind(mail.notification.kind())
     .bind(created)
     .bind(created)
     .bind(body)
-    .execute(&mut *conn)
+    .execute(conn)
     .await
-    .map_err(|e| match violation(&e) {
-        Some(Violation::Unique(_)) => duplicate("Identity", mail.id.to_string()),
-        _ => db(e),
-    })?;
+    .map_err(|e| unique_or_db(e, "Identity", &mail.id.to_string()))?;
     Ok(())
 }
 
-async fn append_audit(conn: &mut SqliteConnection, event: &AuditEvent) -> Result<(), StoreError> {
-    sqlx::query(
+async fn append_audit(conn: &mut impl Exec, event: &AuditEvent) -> Result<(), StoreError> {
+    Sql::new(
         "INSERT INTO audit_events (id, at, actor, role, channel, source, action, mailbox_id, \
          target, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
@@ -418,11 +433,8 @@ async fn append_audit(conn: &mut SqliteConnection, event: &AuditEvent) -> Result
     .bind(event.mailbox_id.map(|id| id.to_string()))
     .bind(event.target.clone())
     .bind(codec::details_json(&event.details)?)
-    .execute(&mut *conn)
+    .execute(conn)
     .await
-    .map_err(|e| match violation(&e) {
-        Some(Violation::Unique(_)) => duplicate("Identity", event.id.to_string()),
-        _ => db(e),
-    })?;
+    .map_err(|e| unique_or_db(e, "Identity", &event.id.to_string()))?;
     Ok(())
 }

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use sqlx::sqlite::{Sqlite, SqliteConnection, SqliteRow};
-use sqlx::{QueryBuilder, Row, SqlitePool};
+use sqlx::Pool;
+use sqlx::pool::PoolConnection;
 use voicepin_core::StoreError;
 use voicepin_core::audit::{AuditAction, AuditEvent, Channel};
 use voicepin_core::hashing::PinHash;
@@ -17,22 +17,21 @@ use voicepin_core::policy::{
 use voicepin_core::ports::{AuditQuery, MailboxLookup, MailboxQuery};
 
 use super::errors::db;
+use super::statement::{Exec, Sql, Values, get};
+use super::{Backend, Row};
 use crate::codec::{self, corrupt};
 
 /// Ids per `IN (...)` list, well below SQLite's limit on bound parameters.
 const IN_CHUNK: usize = 500;
 
-/// A column of a row.
-pub(super) fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T, StoreError>
-where
-    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
-{
-    row.try_get(column).map_err(db)
+/// A connection of the pool, for reads of one statement.
+pub(super) async fn acquire<B: Backend>(pool: &Pool<B>) -> Result<PoolConnection<B>, StoreError> {
+    pool.acquire().await.map_err(db::<B>)
 }
 
 /// A bounded setting stored as an integer, checked by its domain constructor.
 fn setting<T, E: std::fmt::Display>(
-    row: &SqliteRow,
+    row: &impl Values,
     column: &str,
     make: impl FnOnce(u32) -> Result<T, E>,
 ) -> Result<T, StoreError> {
@@ -47,7 +46,7 @@ fn setting<T, E: std::fmt::Display>(
 const DIAL_PLAN_COLUMNS: &str = "SELECT id, revision, name, extension_length, access_numbers, \
      logon_failures_before_disconnect, input_failures_before_disconnect FROM dial_plans";
 
-fn dial_plan_from_row(row: &SqliteRow) -> Result<DialPlan, StoreError> {
+fn dial_plan_from_row(row: &impl Values) -> Result<DialPlan, StoreError> {
     let access: String = get(row, "access_numbers")?;
     let access_numbers = codec::parse_json_list("access numbers", &access)?
         .iter()
@@ -72,33 +71,17 @@ fn dial_plan_from_row(row: &SqliteRow) -> Result<DialPlan, StoreError> {
     })
 }
 
-pub(super) async fn dial_plan(pool: &SqlitePool, id: DialPlanId) -> Result<Option<DialPlan>, StoreError> {
-    let sql = sqlx::AssertSqlSafe(format!("{DIAL_PLAN_COLUMNS} WHERE id = ?"));
-    sqlx::query(sql)
-        .bind(id.to_string())
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?
-        .as_ref()
-        .map(dial_plan_from_row)
-        .transpose()
+pub(super) async fn dial_plan<B: Backend>(pool: &Pool<B>, id: DialPlanId) -> Result<Option<DialPlan>, StoreError> {
+    object(pool, Sql::new(format!("{DIAL_PLAN_COLUMNS} WHERE id = ?")).bind(id.to_string()), dial_plan_from_row).await
 }
 
-pub(super) async fn dial_plan_by_name(pool: &SqlitePool, name: &str) -> Result<Option<DialPlan>, StoreError> {
-    let sql = sqlx::AssertSqlSafe(format!("{DIAL_PLAN_COLUMNS} WHERE name_key = ?"));
-    sqlx::query(sql)
-        .bind(codec::name_key(name))
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?
-        .as_ref()
-        .map(dial_plan_from_row)
-        .transpose()
+pub(super) async fn dial_plan_by_name<B: Backend>(pool: &Pool<B>, name: &str) -> Result<Option<DialPlan>, StoreError> {
+    let sql = Sql::new(format!("{DIAL_PLAN_COLUMNS} WHERE name_key = ?")).bind(codec::name_key(name));
+    object(pool, sql, dial_plan_from_row).await
 }
 
-pub(super) async fn dial_plans(pool: &SqlitePool) -> Result<Vec<DialPlan>, StoreError> {
-    let sql = sqlx::AssertSqlSafe(format!("{DIAL_PLAN_COLUMNS} ORDER BY name_key, id"));
-    sqlx::query(sql).fetch_all(pool).await.map_err(db)?.iter().map(dial_plan_from_row).collect()
+pub(super) async fn dial_plans<B: Backend>(pool: &Pool<B>) -> Result<Vec<DialPlan>, StoreError> {
+    objects(pool, Sql::new(format!("{DIAL_PLAN_COLUMNS} ORDER BY name_key, id")), dial_plan_from_row).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -112,7 +95,7 @@ const POLICY_COLUMNS: &str = "SELECT id, revision, name, dial_plan_id, min_pin_l
      reset_pin_text, um_enabled_text, allow_subscriber_access, \
      allow_pinless_voice_mail_access FROM policies";
 
-fn policy_from_row(row: &SqliteRow) -> Result<MailboxPolicy, StoreError> {
+fn policy_from_row(row: &impl Values) -> Result<MailboxPolicy, StoreError> {
     let pin_lifetime = match get::<Option<i64>>(row, "pin_lifetime_days")? {
         None => PinLifetime::Unlimited,
         Some(_) => setting(row, "pin_lifetime_days", PinLifetime::days)?,
@@ -154,67 +137,60 @@ fn policy_from_row(row: &SqliteRow) -> Result<MailboxPolicy, StoreError> {
     })
 }
 
-pub(super) async fn policy(pool: &SqlitePool, id: PolicyId) -> Result<Option<MailboxPolicy>, StoreError> {
-    let sql = sqlx::AssertSqlSafe(format!("{POLICY_COLUMNS} WHERE id = ?"));
-    sqlx::query(sql)
-        .bind(id.to_string())
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?
-        .as_ref()
-        .map(policy_from_row)
-        .transpose()
+pub(super) async fn policy<B: Backend>(pool: &Pool<B>, id: PolicyId) -> Result<Option<MailboxPolicy>, StoreError> {
+    object(pool, Sql::new(format!("{POLICY_COLUMNS} WHERE id = ?")).bind(id.to_string()), policy_from_row).await
 }
 
-pub(super) async fn policy_by_name(pool: &SqlitePool, name: &str) -> Result<Option<MailboxPolicy>, StoreError> {
-    let sql = sqlx::AssertSqlSafe(format!("{POLICY_COLUMNS} WHERE name_key = ?"));
-    sqlx::query(sql)
-        .bind(codec::name_key(name))
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?
-        .as_ref()
-        .map(policy_from_row)
-        .transpose()
+pub(super) async fn policy_by_name<B: Backend>(
+    pool: &Pool<B>,
+    name: &str,
+) -> Result<Option<MailboxPolicy>, StoreError> {
+    let sql = Sql::new(format!("{POLICY_COLUMNS} WHERE name_key = ?")).bind(codec::name_key(name));
+    object(pool, sql, policy_from_row).await
 }
 
-pub(super) async fn policies(
-    pool: &SqlitePool,
+pub(super) async fn policies<B: Backend>(
+    pool: &Pool<B>,
     dial_plan: Option<DialPlanId>,
 ) -> Result<Vec<MailboxPolicy>, StoreError> {
-    let sql =
-        sqlx::AssertSqlSafe(format!("{POLICY_COLUMNS} WHERE (?1 IS NULL OR dial_plan_id = ?1) ORDER BY name_key, id"));
-    sqlx::query(sql)
-        .bind(dial_plan.map(|id| id.to_string()))
-        .fetch_all(pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(policy_from_row)
-        .collect()
+    let mut sql = Sql::new(POLICY_COLUMNS);
+    if let Some(plan) = dial_plan {
+        sql.push(" WHERE dial_plan_id = ").push_bind(plan.to_string());
+    }
+    sql.push(" ORDER BY name_key, id");
+    objects(pool, sql, policy_from_row).await
 }
 
-pub(super) async fn count_mailboxes_with_policy(
-    conn: &mut SqliteConnection,
-    policy: PolicyId,
-) -> Result<u64, StoreError> {
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mailboxes WHERE policy_id = ?")
-        .bind(policy.to_string())
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db)?;
-    u64::try_from(count).map_err(|e| corrupt("count", e))
+pub(super) async fn count_mailboxes_with_policy(conn: &mut impl Exec, policy: PolicyId) -> Result<u64, StoreError> {
+    count_mailboxes(conn, MailboxColumn::Policy, &policy.to_string()).await
 }
 
 pub(super) async fn count_mailboxes_in_dial_plan(
-    conn: &mut SqliteConnection,
+    conn: &mut impl Exec,
     dial_plan: DialPlanId,
 ) -> Result<u64, StoreError> {
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mailboxes WHERE dial_plan_id = ?")
-        .bind(dial_plan.to_string())
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db)?;
+    count_mailboxes(conn, MailboxColumn::DialPlan, &dial_plan.to_string()).await
+}
+
+/// A column of `mailboxes` that names another object.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum MailboxColumn {
+    Policy,
+    DialPlan,
+}
+
+/// How many mailboxes name `id` in `column`.
+pub(super) async fn count_mailboxes(conn: &mut impl Exec, column: MailboxColumn, id: &str) -> Result<u64, StoreError> {
+    let column = match column {
+        MailboxColumn::Policy => "policy_id",
+        MailboxColumn::DialPlan => "dial_plan_id",
+    };
+    count(conn, Sql::new(format!("SELECT COUNT(*) AS n FROM mailboxes WHERE {column} = ?")).bind(id)).await
+}
+
+/// The result of a `SELECT COUNT(*) AS n`.
+async fn count(conn: &mut impl Exec, sql: Sql) -> Result<u64, StoreError> {
+    let count: i64 = get(&sql.fetch_one(conn).await?, "n")?;
     u64::try_from(count).map_err(|e| corrupt("count", e))
 }
 
@@ -229,7 +205,7 @@ const MAILBOX_COLUMNS: &str = "SELECT m.id, m.revision, m.smtp_address, m.alias,
      FROM mailboxes m";
 
 /// A mailbox row, without its extensions and phone numbers.
-fn mailbox_from_row(row: &SqliteRow) -> Result<Mailbox, StoreError> {
+fn mailbox_from_row(row: &impl Values) -> Result<Mailbox, StoreError> {
     let history: String = get(row, "pin_history")?;
     let pin = PinState {
         hash: get::<Option<String>>(row, "pin_hash")?.map(PinHash::from_stored),
@@ -265,36 +241,28 @@ fn mailbox_from_row(row: &SqliteRow) -> Result<Mailbox, StoreError> {
 }
 
 /// Runs a mailbox query and fills in the children, all in one read snapshot.
-async fn load_mailboxes(pool: &SqlitePool, mut query: QueryBuilder<Sqlite>) -> Result<Vec<Mailbox>, StoreError> {
-    let mut tx = pool.begin().await.map_err(db)?;
-    let rows = query.build().fetch_all(&mut *tx).await.map_err(db)?;
+async fn load_mailboxes<B: Backend>(pool: &Pool<B>, query: Sql) -> Result<Vec<Mailbox>, StoreError> {
+    let mut tx = pool.begin_with(B::BEGIN_READ).await.map_err(db::<B>)?;
+    let rows = query.fetch_all(&mut *tx).await?;
     let mut mailboxes = rows.iter().map(mailbox_from_row).collect::<Result<Vec<_>, _>>()?;
-    fill_children(&mut tx, &mut mailboxes).await?;
-    tx.commit().await.map_err(db)?;
+    fill_children(&mut *tx, &mut mailboxes).await?;
+    tx.commit().await.map_err(db::<B>)?;
     Ok(mailboxes)
 }
 
 /// Reads the extensions and phone numbers of `mailboxes`, in their stored order.
-async fn fill_children(conn: &mut SqliteConnection, mailboxes: &mut [Mailbox]) -> Result<(), StoreError> {
+async fn fill_children(conn: &mut impl Exec, mailboxes: &mut [Mailbox]) -> Result<(), StoreError> {
     let mut extensions: HashMap<MailboxId, Vec<Extension>> = HashMap::new();
     let mut numbers: HashMap<MailboxId, Vec<E164Number>> = HashMap::new();
     for chunk in mailboxes.chunks(IN_CHUNK) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT mailbox_id, extension AS value FROM mailbox_extensions WHERE mailbox_id IN ",
-        );
-        push_ids(&mut query, chunk);
-        query.push(" ORDER BY mailbox_id, position");
-        for row in query.build().fetch_all(&mut *conn).await.map_err(db)? {
+        let query = children("SELECT mailbox_id, extension AS value FROM mailbox_extensions", chunk);
+        for row in query.fetch_all(conn).await? {
             let id = codec::id(&get::<String>(&row, "mailbox_id")?)?;
             let value: String = get(&row, "value")?;
             extensions.entry(id).or_default().push(Extension::from_stored(value));
         }
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT mailbox_id, number AS value FROM mailbox_phone_numbers WHERE mailbox_id IN ",
-        );
-        push_ids(&mut query, chunk);
-        query.push(" ORDER BY mailbox_id, position");
-        for row in query.build().fetch_all(&mut *conn).await.map_err(db)? {
+        let query = children("SELECT mailbox_id, number AS value FROM mailbox_phone_numbers", chunk);
+        for row in query.fetch_all(conn).await? {
             let id = codec::id(&get::<String>(&row, "mailbox_id")?)?;
             let value: String = get(&row, "value")?;
             let number = E164Number::parse(&value).map_err(|e| corrupt("phone number", e))?;
@@ -308,17 +276,22 @@ async fn fill_children(conn: &mut SqliteConnection, mailboxes: &mut [Mailbox]) -
     Ok(())
 }
 
-fn push_ids(query: &mut QueryBuilder<Sqlite>, mailboxes: &[Mailbox]) {
-    query.push("(");
-    let mut list = query.separated(", ");
-    for mailbox in mailboxes {
-        list.push_bind(mailbox.id.to_string());
+/// The rows of a child table for `mailboxes`, in their stored order.
+fn children(select: &str, mailboxes: &[Mailbox]) -> Sql {
+    let mut query = Sql::new(select);
+    query.push(" WHERE mailbox_id IN (");
+    for (i, mailbox) in mailboxes.iter().enumerate() {
+        query.push(if i == 0 { "?" } else { ", ?" }).arg(mailbox.id.to_string());
     }
-    query.push(")");
+    query.push(") ORDER BY mailbox_id, position");
+    query
 }
 
-pub(super) async fn find_mailboxes(pool: &SqlitePool, lookup: &MailboxLookup) -> Result<Vec<Mailbox>, StoreError> {
-    let mut query = QueryBuilder::<Sqlite>::new(MAILBOX_COLUMNS);
+pub(super) async fn find_mailboxes<B: Backend>(
+    pool: &Pool<B>,
+    lookup: &MailboxLookup,
+) -> Result<Vec<Mailbox>, StoreError> {
+    let mut query = Sql::new(MAILBOX_COLUMNS);
     match lookup {
         MailboxLookup::Id(id) => {
             query.push(" WHERE m.id = ").push_bind(id.to_string());
@@ -349,8 +322,8 @@ pub(super) async fn find_mailboxes(pool: &SqlitePool, lookup: &MailboxLookup) ->
     load_mailboxes(pool, query).await
 }
 
-pub(super) async fn mailboxes(pool: &SqlitePool, filter: &MailboxQuery) -> Result<Vec<Mailbox>, StoreError> {
-    let mut query = QueryBuilder::<Sqlite>::new(MAILBOX_COLUMNS);
+pub(super) async fn mailboxes<B: Backend>(pool: &Pool<B>, filter: &MailboxQuery) -> Result<Vec<Mailbox>, StoreError> {
+    let mut query = Sql::new(MAILBOX_COLUMNS);
     query.push(" WHERE 1 = 1");
     if let Some(policy) = filter.policy {
         query.push(" AND m.policy_id = ").push_bind(policy.to_string());
@@ -374,17 +347,15 @@ pub(super) async fn mailboxes(pool: &SqlitePool, filter: &MailboxQuery) -> Resul
         query.push(" AND (");
         // The key holds one field per line: a term with a line break would match across two.
         if search.contains('\n') {
-            query.push("0");
+            query.push("1 = 0");
         } else {
-            query.push("instr(m.search_key, ").push_bind(search.clone()).push(") > 0");
+            query.push(&format!("{}(m.search_key, ?) > 0", B::POSITION)).arg(search.clone());
         }
         query
             .push(" OR EXISTS (SELECT 1 FROM mailbox_extensions e WHERE e.mailbox_id = m.id")
-            .push(" AND substr(e.extension, 1, length(")
-            .push_bind(search.clone())
-            .push(")) = ")
-            .push_bind(search)
-            .push("))");
+            .push(" AND substr(e.extension, 1, length(?)) = ?))")
+            .arg(search.clone())
+            .arg(search);
     }
     query.push(" ORDER BY m.smtp_address LIMIT ").push_bind(i64::from(filter.limit));
     load_mailboxes(pool, query).await
@@ -393,7 +364,7 @@ pub(super) async fn mailboxes(pool: &SqlitePool, filter: &MailboxQuery) -> Resul
 // ---------------------------------------------------------------------------------------
 // Audit events
 
-fn audit_from_row(row: &SqliteRow) -> Result<AuditEvent, StoreError> {
+fn audit_from_row(row: &impl Values) -> Result<AuditEvent, StoreError> {
     let action: String = get(row, "action")?;
     let channel: String = get(row, "channel")?;
     Ok(AuditEvent {
@@ -410,8 +381,11 @@ fn audit_from_row(row: &SqliteRow) -> Result<AuditEvent, StoreError> {
     })
 }
 
-pub(super) async fn audit_events(pool: &SqlitePool, filter: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
-    let mut query = QueryBuilder::<Sqlite>::new(
+pub(super) async fn audit_events<B: Backend>(
+    pool: &Pool<B>,
+    filter: &AuditQuery,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    let mut query = Sql::new(
         "SELECT id, at, actor, role, channel, source, action, mailbox_id, target, details \
          FROM audit_events WHERE 1 = 1",
     );
@@ -434,5 +408,28 @@ pub(super) async fn audit_events(pool: &SqlitePool, filter: &AuditQuery) -> Resu
         query.push(" AND at < ").push_bind(codec::nanos(until)?);
     }
     query.push(" ORDER BY at DESC, seq DESC LIMIT ").push_bind(i64::from(filter.limit));
-    query.build().fetch_all(pool).await.map_err(db)?.iter().map(audit_from_row).collect()
+    objects(pool, query, audit_from_row).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared
+
+/// The rows of a query, each made an object by `from_row`.
+pub(super) async fn objects<B: Backend, T>(
+    pool: &Pool<B>,
+    query: Sql,
+    from_row: impl Fn(&Row<B>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut conn = acquire(pool).await?;
+    query.fetch_all(&mut *conn).await?.iter().map(from_row).collect()
+}
+
+/// The one row a query by a unique key finds, if any, as an object.
+async fn object<B: Backend, T>(
+    pool: &Pool<B>,
+    query: Sql,
+    from_row: impl Fn(&Row<B>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut conn = acquire(pool).await?;
+    query.fetch_optional(&mut *conn).await?.as_ref().map(from_row).transpose()
 }
