@@ -6,6 +6,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::access::{Operation, Role};
+use crate::error::Error;
 use crate::ids::{AuditId, MailboxId};
 
 /// The front end a request came through.
@@ -53,8 +55,9 @@ impl fmt::Display for Channel {
 pub struct RequestContext {
     /// The actor: an administrator's name, a user's address, or `system`.
     pub actor: String,
-    /// The actor's role, when one applies.
-    pub role: Option<String>,
+    /// The actor's role; `None` for whoever holds the data directory (the local CLI, the
+    /// phone front end, voicepin itself), who may do everything.
+    pub role: Option<Role>,
     /// The front end.
     pub channel: Channel,
     /// The source: an IP address, a caller ID, or a host name.
@@ -65,6 +68,14 @@ impl RequestContext {
     /// A request from the local command line.
     pub fn cli(actor: impl Into<String>) -> Self {
         Self { actor: actor.into(), role: None, channel: Channel::Cli, source: None }
+    }
+
+    /// Refuses the operation unless the role allows it.
+    pub fn authorize(&self, operation: Operation) -> Result<(), Error> {
+        match self.role {
+            Some(role) if !role.allows(operation) => Err(Error::Forbidden { role, operation }),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -194,7 +205,7 @@ impl AuditEvent {
             id: AuditId::new_random(),
             at,
             actor: context.actor.clone(),
-            role: context.role.clone(),
+            role: context.role.map(|r| r.as_str().to_owned()),
             channel: context.channel,
             source: context.source.clone(),
             action,

@@ -136,6 +136,14 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed")]
     Random,
+    /// The request's role does not allow the operation.
+    #[error("the role {role} does not allow {}", .operation.as_str())]
+    Forbidden {
+        /// The role asking.
+        role: crate::access::Role,
+        /// What it asked to do.
+        operation: crate::access::Operation,
+    },
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
@@ -158,6 +166,7 @@ impl Error {
             Self::GenerationFailed => "generation-failed",
             Self::Hashing(_) => "hashing-failed",
             Self::Random => "random-failed",
+            Self::Forbidden { .. } => "forbidden",
             Self::Store(_) => "storage-failed",
         }
     }

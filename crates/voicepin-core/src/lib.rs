@@ -10,6 +10,7 @@
 //! - [`ports`]: the [`ports::Store`] and [`ports::Clock`] the use cases need;
 //! - [`usecases`]: every operation, shared by the CLI, the HTTP API, the web pages and the phone.
 
+pub mod access;
 pub mod audit;
 pub mod common_pins;
 pub mod error;

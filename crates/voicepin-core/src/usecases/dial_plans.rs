@@ -1,5 +1,6 @@
 //! New-, Get-, Set- and Remove-UMDialPlan.
 
+use crate::access::Operation;
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, ObjectKind, Result};
 use crate::ids::{DialPlanId, Revision};
@@ -69,6 +70,7 @@ impl VoicePin {
         context: &RequestContext,
         request: NewDialPlan,
     ) -> Result<(DialPlan, Option<MailboxPolicy>)> {
+        context.authorize(Operation::ManageDialPlans)?;
         let digits = request.settings.number_of_digits_in_extension.ok_or_else(|| {
             crate::error::InvalidValue::new(ExtensionLength::FIELD, "1 to 20 (required)", "nothing".to_owned())
         })?;
@@ -123,6 +125,7 @@ impl VoicePin {
         identity: &str,
         settings: DialPlanSettings,
     ) -> Result<DialPlan> {
+        context.authorize(Operation::ManageDialPlans)?;
         retry_on_conflict!(self.try_set_dial_plan(context, identity, &settings).await)
     }
 
@@ -172,6 +175,7 @@ impl VoicePin {
 
     /// Remove-UMDialPlan: refused while mailboxes are in it; its unused policies go with it.
     pub async fn remove_dial_plan(&self, context: &RequestContext, identity: &str) -> Result<()> {
+        context.authorize(Operation::ManageDialPlans)?;
         retry_on_conflict!(self.try_remove_dial_plan(context, identity).await)
     }
 

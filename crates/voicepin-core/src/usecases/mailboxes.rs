@@ -1,5 +1,6 @@
 //! Enable-, Disable-, Get- and Set-UMMailbox.
 
+use crate::access::Operation;
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, InvalidValue, Result};
 use crate::ids::{MailboxId, Revision};
@@ -147,6 +148,7 @@ impl VoicePin {
     /// Enable-UMMailbox: enables a mailbox for voice access with an initial PIN (generated
     /// unless given) and queues the welcome message with it. Returns the mailbox.
     pub async fn enable_mailbox(&self, context: &RequestContext, request: EnableMailbox) -> Result<Mailbox> {
+        context.authorize(Operation::ManageMailboxes)?;
         retry_on_conflict!(self.try_enable_mailbox(context, &request).await)
     }
 
@@ -250,6 +252,7 @@ impl VoicePin {
     /// Disable-UMMailbox. With `keep_properties` (Exchange's default) the mailbox keeps its
     /// settings and PIN history for a later Enable-UMMailbox; without, it is removed entirely.
     pub async fn disable_mailbox(&self, context: &RequestContext, identity: &str, keep_properties: bool) -> Result<()> {
+        context.authorize(Operation::ManageMailboxes)?;
         retry_on_conflict!(self.try_disable_mailbox(context, identity, keep_properties).await)
     }
 
@@ -290,6 +293,7 @@ impl VoicePin {
         identity: &str,
         settings: MailboxSettings,
     ) -> Result<Mailbox> {
+        context.authorize(Operation::ManageMailboxes)?;
         retry_on_conflict!(self.try_set_mailbox(context, identity, &settings).await)
     }
 

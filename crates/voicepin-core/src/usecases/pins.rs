@@ -2,6 +2,7 @@
 
 use time::OffsetDateTime;
 
+use crate::access::Operation;
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, Result};
 use crate::hashing::Verification;
@@ -94,6 +95,12 @@ impl VoicePin {
     /// otherwise, clears the failure counters and (unless LockedOut is true) the lockout, and
     /// emails the PIN to the user or NotifyEmail unless SendEmail is false.
     pub async fn set_pin(&self, context: &RequestContext, identity: &str, request: SetPin) -> Result<()> {
+        if request.lock_state_only().is_none() {
+            context.authorize(Operation::ResetPins)?;
+            if request.locked_out == Some(true) {
+                context.authorize(Operation::LockMailboxes)?;
+            }
+        }
         if let Some(locked) = request.lock_state_only() {
             return if locked { self.lock(context, identity).await } else { self.unlock(context, identity).await };
         }
@@ -157,11 +164,13 @@ impl VoicePin {
 
     /// Locks the mailbox out of voice access (Set-UMMailboxPIN -LockedOut $true).
     pub async fn lock(&self, context: &RequestContext, identity: &str) -> Result<()> {
+        context.authorize(Operation::LockMailboxes)?;
         retry_on_conflict!(self.try_set_lock(context, identity, true).await)
     }
 
     /// Unlocks the mailbox and clears its failure counters (Set-UMMailboxPIN -LockedOut $false).
     pub async fn unlock(&self, context: &RequestContext, identity: &str) -> Result<()> {
+        context.authorize(Operation::UnlockMailboxes)?;
         retry_on_conflict!(self.try_set_lock(context, identity, false).await)
     }
 

@@ -1,5 +1,6 @@
 //! New-, Get-, Set- and Remove-UMMailboxPolicy.
 
+use crate::access::Operation;
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, ObjectKind, Result};
 use crate::policy::{
@@ -137,6 +138,7 @@ pub struct NewPolicy {
 impl VoicePin {
     /// New-UMMailboxPolicy: a policy with Exchange's defaults, then any settings given.
     pub async fn new_policy(&self, context: &RequestContext, request: NewPolicy) -> Result<MailboxPolicy> {
+        context.authorize(Operation::ManagePolicies)?;
         let plan = self.resolve_dial_plan(&request.dial_plan).await?;
         let mut policy = MailboxPolicy::with_defaults(ObjectName::parse("Name", &request.name)?, plan.id);
         request.settings.apply(&mut policy)?;
@@ -170,6 +172,7 @@ impl VoicePin {
         identity: &str,
         settings: PolicySettings,
     ) -> Result<MailboxPolicy> {
+        context.authorize(Operation::ManagePolicies)?;
         retry_on_conflict!(self.try_set_policy(context, identity, &settings).await)
     }
 
@@ -195,6 +198,7 @@ impl VoicePin {
 
     /// Remove-UMMailboxPolicy: refused while a mailbox uses the policy.
     pub async fn remove_policy(&self, context: &RequestContext, identity: &str) -> Result<()> {
+        context.authorize(Operation::ManagePolicies)?;
         retry_on_conflict!(self.try_remove_policy(context, identity).await)
     }
 

@@ -8,6 +8,7 @@
 
 use time::OffsetDateTime;
 
+use crate::access::Operation;
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, Result};
 use crate::hashing::{PinHash, Verification};
@@ -50,6 +51,7 @@ impl SignInResult {
 impl VoicePin {
     /// Signs in with an identity and a PIN.
     pub async fn sign_in(&self, context: &RequestContext, request: &SignIn) -> Result<SignInResult> {
+        context.authorize(Operation::VoiceSignIn)?;
         let mut verified: Option<(PinHash, Verification)> = None;
         for _ in 0..=MAX_CONFLICT_RETRIES {
             match self.try_sign_in(context, request, &mut verified).await {

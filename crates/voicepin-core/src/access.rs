@@ -1,0 +1,195 @@
+//! Who may do what: Exchange's role-based access control, in small.
+//!
+//! Every use case names the [`Operation`] it performs and asks the request's [`Role`]
+//! through [`crate::audit::RequestContext::authorize`], so the HTTP API, the web pages and
+//! the CLI over the API all get the same answer from this one table.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// An administrator's or a service's role (Exchange's role groups, plus one for PBXs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Role {
+    /// Everything, administrator accounts and API tokens included.
+    OrganizationManagement,
+    /// UM mailbox policies, dial plans, mailboxes and PINs.
+    UmManagement,
+    /// View mailboxes, reset PINs and unlock mailboxes; nothing else.
+    HelpDesk,
+    /// Read everything, change nothing.
+    ViewOnly,
+    /// The sign-in endpoint only: a PBX that keeps its own voice mail.
+    VoiceService,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 5] =
+        [Self::OrganizationManagement, Self::UmManagement, Self::HelpDesk, Self::ViewOnly, Self::VoiceService];
+
+    /// Exchange's name of the role group.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::OrganizationManagement => "Organization Management",
+            Self::UmManagement => "UM Management",
+            Self::HelpDesk => "Help Desk",
+            Self::ViewOnly => "View-Only Organization Management",
+            Self::VoiceService => "Voice Service",
+        }
+    }
+
+    /// The stable camelCase name (API, audit log).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OrganizationManagement => "organizationManagement",
+            Self::UmManagement => "umManagement",
+            Self::HelpDesk => "helpDesk",
+            Self::ViewOnly => "viewOnly",
+            Self::VoiceService => "voiceService",
+        }
+    }
+
+    /// Whether the role may perform `operation`.
+    pub fn allows(self, operation: Operation) -> bool {
+        use Operation::*;
+        match self {
+            Self::OrganizationManagement => true,
+            Self::UmManagement => !matches!(operation, ManageAccounts | ViewAccounts | VoiceSignIn),
+            Self::HelpDesk => matches!(operation, ViewMailboxes | ResetPins | UnlockMailboxes),
+            Self::ViewOnly => matches!(operation, ViewConfiguration | ViewMailboxes | ViewAudit),
+            Self::VoiceService => matches!(operation, VoiceSignIn),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.display_name())
+    }
+}
+
+/// The role names a role parses from: its camelCase name or Exchange's name, in any case,
+/// with or without spaces and dashes ("Help Desk", "help-desk", "helpDesk").
+impl FromStr for Role {
+    type Err = crate::error::InvalidValue;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let squash = |s: &str| s.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
+        let wanted = squash(text);
+        Self::ALL
+            .into_iter()
+            .find(|r| squash(r.as_str()) == wanted || squash(r.display_name()) == wanted)
+            .or_else(|| (wanted == "viewonly").then_some(Self::ViewOnly))
+            .ok_or_else(|| {
+                let allowed: Vec<&str> = Self::ALL.iter().map(|r| r.as_str()).collect();
+                crate::error::InvalidValue::new("Role", &allowed.join(", "), text.to_owned())
+            })
+    }
+}
+
+/// What a use case does, as far as access control is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// Read dial plans and policies.
+    ViewConfiguration,
+    /// Create, change and remove dial plans.
+    ManageDialPlans,
+    /// Create, change and remove UM mailbox policies.
+    ManagePolicies,
+    /// Read mailboxes and their PIN state.
+    ViewMailboxes,
+    /// Enable, disable and change mailboxes.
+    ManageMailboxes,
+    /// Set or reset a PIN (Set-UMMailboxPIN).
+    ResetPins,
+    /// Lock a mailbox.
+    LockMailboxes,
+    /// Unlock a mailbox.
+    UnlockMailboxes,
+    /// Read the audit log.
+    ViewAudit,
+    /// Read administrator accounts and API tokens.
+    ViewAccounts,
+    /// Create, change and remove administrator accounts and API tokens.
+    ManageAccounts,
+    /// Sign in to a mailbox on behalf of a caller (the PBX sign-in endpoint).
+    VoiceSignIn,
+}
+
+impl Operation {
+    /// A stable name for messages and the audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ViewConfiguration => "viewConfiguration",
+            Self::ManageDialPlans => "manageDialPlans",
+            Self::ManagePolicies => "managePolicies",
+            Self::ViewMailboxes => "viewMailboxes",
+            Self::ManageMailboxes => "manageMailboxes",
+            Self::ResetPins => "resetPins",
+            Self::LockMailboxes => "lockMailboxes",
+            Self::UnlockMailboxes => "unlockMailboxes",
+            Self::ViewAudit => "viewAudit",
+            Self::ViewAccounts => "viewAccounts",
+            Self::ManageAccounts => "manageAccounts",
+            Self::VoiceSignIn => "voiceSignIn",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Operation::*;
+    use super::*;
+
+    #[test]
+    fn the_role_table() {
+        let all = [
+            ViewConfiguration,
+            ManageDialPlans,
+            ManagePolicies,
+            ViewMailboxes,
+            ManageMailboxes,
+            ResetPins,
+            LockMailboxes,
+            UnlockMailboxes,
+            ViewAudit,
+            ViewAccounts,
+            ManageAccounts,
+            VoiceSignIn,
+        ];
+        let allowed = |role: Role| all.iter().copied().filter(|op| role.allows(*op)).collect::<Vec<_>>();
+        assert_eq!(allowed(Role::OrganizationManagement), all);
+        assert_eq!(
+            allowed(Role::UmManagement),
+            [
+                ViewConfiguration,
+                ManageDialPlans,
+                ManagePolicies,
+                ViewMailboxes,
+                ManageMailboxes,
+                ResetPins,
+                LockMailboxes,
+                UnlockMailboxes,
+                ViewAudit
+            ]
+        );
+        assert_eq!(allowed(Role::HelpDesk), [ViewMailboxes, ResetPins, UnlockMailboxes]);
+        assert_eq!(allowed(Role::ViewOnly), [ViewConfiguration, ViewMailboxes, ViewAudit]);
+        assert_eq!(allowed(Role::VoiceService), [VoiceSignIn]);
+    }
+
+    #[test]
+    fn roles_parse_from_either_name() {
+        assert_eq!("Help Desk".parse::<Role>().unwrap(), Role::HelpDesk);
+        assert_eq!("help-desk".parse::<Role>().unwrap(), Role::HelpDesk);
+        assert_eq!("umManagement".parse::<Role>().unwrap(), Role::UmManagement);
+        assert_eq!("UM Management".parse::<Role>().unwrap(), Role::UmManagement);
+        assert_eq!("View-Only".parse::<Role>().unwrap(), Role::ViewOnly);
+        assert_eq!("organization management".parse::<Role>().unwrap(), Role::OrganizationManagement);
+        let err = "root".parse::<Role>().unwrap_err();
+        assert_eq!(err.field, "Role");
+    }
+}
