@@ -60,8 +60,8 @@ pub enum Command {
 pub enum DialPlanCommand {
     /// Create a dial plan (New-UMDialPlan), and its default policy unless told not to.
     New {
-        /// Name, unique.
-        name: String,
+        #[command(flatten)]
+        name: NewName,
         #[command(flatten)]
         settings: DialPlanOptions,
         /// Also create "<name> Default Policy" (GenerateUMMailboxPolicy).
@@ -76,13 +76,13 @@ pub enum DialPlanCommand {
     },
     /// Show one dial plan, or all (Get-UMDialPlan).
     Get {
-        /// Name or id; all dial plans when omitted.
-        identity: Option<String>,
+        #[command(flatten)]
+        identity: OptionalIdentity,
     },
     /// Change a dial plan (Set-UMDialPlan).
     Set {
-        /// Name or id.
-        identity: String,
+        #[command(flatten)]
+        identity: Identity,
         /// New name.
         #[arg(long)]
         name: Option<String>,
@@ -91,8 +91,8 @@ pub enum DialPlanCommand {
     },
     /// Remove a dial plan and its unused policies (Remove-UMDialPlan).
     Remove {
-        /// Name or id.
-        identity: String,
+        #[command(flatten)]
+        identity: Identity,
     },
 }
 
@@ -116,8 +116,8 @@ pub struct DialPlanOptions {
 pub enum PolicyCommand {
     /// Create a policy with Exchange's defaults (New-UMMailboxPolicy).
     New {
-        /// Name, unique.
-        name: String,
+        #[command(flatten)]
+        name: NewName,
         /// The dial plan (UMDialPlan), by name or id.
         #[arg(long, value_name = "DIAL_PLAN", alias = "um-dial-plan")]
         dial_plan: String,
@@ -126,16 +126,16 @@ pub enum PolicyCommand {
     },
     /// Show one policy, or all (Get-UMMailboxPolicy).
     Get {
-        /// Name or id; all policies when omitted.
-        identity: Option<String>,
+        #[command(flatten)]
+        identity: OptionalIdentity,
         /// Only the policies of this dial plan.
         #[arg(long, value_name = "DIAL_PLAN", alias = "um-dial-plan")]
         dial_plan: Option<String>,
     },
     /// Change a policy (Set-UMMailboxPolicy).
     Set {
-        /// Name or id.
-        identity: String,
+        #[command(flatten)]
+        identity: Identity,
         /// New name.
         #[arg(long)]
         name: Option<String>,
@@ -144,8 +144,8 @@ pub enum PolicyCommand {
     },
     /// Remove a policy no mailbox uses (Remove-UMMailboxPolicy).
     Remove {
-        /// Name or id.
-        identity: String,
+        #[command(flatten)]
+        identity: Identity,
     },
 }
 
@@ -211,8 +211,8 @@ pub struct PolicyOptions {
 pub enum MailboxCommand {
     /// Enable a mailbox for voice access and email its PIN (Enable-UMMailbox).
     Enable {
-        /// The primary SMTP address.
-        identity: String,
+        #[command(flatten)]
+        identity: Identity,
         /// The UM mailbox policy (UMMailboxPolicy), by name or id.
         #[arg(long, value_name = "POLICY", alias = "um-mailbox-policy")]
         policy: Option<String>,
@@ -233,23 +233,23 @@ pub enum MailboxCommand {
     },
     /// Disable a mailbox for voice access (Disable-UMMailbox).
     Disable {
-        /// Address, alias, extension or id.
-        identity: String,
+        #[command(flatten)]
+        identity: Identity,
         /// Keep the UM properties for a later enable (default true); false removes them.
         #[arg(long, value_name = "BOOL", value_parser = parse_bool, default_value = "true", action = clap::ArgAction::Set)]
         keep_properties: bool,
     },
     /// Show one mailbox, or a list (Get-UMMailbox).
     Get {
-        /// Address, alias, extension or id; a list when omitted.
-        identity: Option<String>,
+        #[command(flatten)]
+        identity: OptionalIdentity,
         #[command(flatten)]
         filter: ListOptions,
     },
     /// Change a mailbox (Set-UMMailbox).
     Set {
-        /// Address, alias, extension or id.
-        identity: String,
+        #[command(flatten)]
+        identity: Identity,
         /// Move the mailbox to another policy (UMMailboxPolicy).
         #[arg(long, value_name = "POLICY", alias = "um-mailbox-policy")]
         policy: Option<String>,
@@ -309,15 +309,15 @@ pub struct ListOptions {
 pub enum PinCommand {
     /// Show PIN state: UserID, PinExpired, FirstTimeUser, LockedOut and more (Get-UMMailboxPIN).
     Get {
-        /// Address, alias, extension or id; every UM-enabled mailbox when omitted.
-        identity: Option<String>,
+        #[command(flatten)]
+        identity: OptionalIdentity,
         #[command(flatten)]
         filter: ListOptions,
     },
     /// Set or reset a PIN and email it (Set-UMMailboxPIN).
     Set {
-        /// Address, alias, extension or id.
-        identity: String,
+        #[command(flatten)]
+        identity: Identity,
         /// The new PIN; generated when omitted. `-` reads it from standard input.
         #[arg(long, value_name = "DIGITS")]
         pin: Option<String>,
@@ -336,19 +336,19 @@ pub enum PinCommand {
     },
     /// Lock a mailbox out of voice access.
     Lock {
-        /// Address, alias, extension or id.
-        identity: String,
+        #[command(flatten)]
+        identity: Identity,
     },
     /// Unlock a mailbox and clear its failure counters.
     Unlock {
-        /// Address, alias, extension or id.
-        identity: String,
+        #[command(flatten)]
+        identity: Identity,
     },
     /// Sign in with a PIN read from standard input (Test-UMConnectivity): prints success,
     /// pinChangeRequired or failed; exits 0, 0 or 1.
     Test {
-        /// Address, alias, extension or id.
-        identity: String,
+        #[command(flatten)]
+        identity: Identity,
         /// The dial plan an extension belongs to.
         #[arg(long, value_name = "DIAL_PLAN", alias = "um-dial-plan")]
         dial_plan: Option<String>,
@@ -356,8 +356,8 @@ pub enum PinCommand {
     /// Change a PIN as its user: reads the current PIN, then the new PIN, one per line from
     /// standard input.
     Change {
-        /// Address, alias, extension or id.
-        identity: String,
+        #[command(flatten)]
+        identity: Identity,
     },
 }
 
@@ -406,6 +406,72 @@ pub enum KeyCommand {
     Rotate,
     /// List the pepper key ids (never the keys).
     List,
+}
+
+/// The object a command acts on: positional, or `--identity` as Exchange scripts write it.
+#[derive(Debug, Args)]
+pub struct Identity {
+    /// Name, address, alias, extension or id.
+    #[arg(value_name = "IDENTITY", required_unless_present = "identity_option")]
+    identity: Option<String>,
+    /// The same, as an option.
+    #[arg(
+        long = "identity",
+        id = "identity_option",
+        value_name = "IDENTITY",
+        conflicts_with = "identity",
+        hide = true
+    )]
+    identity_option: Option<String>,
+}
+
+impl Identity {
+    /// The identity given either way.
+    pub fn get(self) -> String {
+        self.identity.or(self.identity_option).unwrap_or_default()
+    }
+}
+
+/// An optional object: every object when omitted.
+#[derive(Debug, Args)]
+pub struct OptionalIdentity {
+    /// Name, address, alias, extension or id; all when omitted.
+    #[arg(value_name = "IDENTITY")]
+    identity: Option<String>,
+    /// The same, as an option.
+    #[arg(
+        long = "identity",
+        id = "identity_option",
+        value_name = "IDENTITY",
+        conflicts_with = "identity",
+        hide = true
+    )]
+    identity_option: Option<String>,
+}
+
+impl OptionalIdentity {
+    /// The identity given either way, if any.
+    pub fn get(self) -> Option<String> {
+        self.identity.or(self.identity_option)
+    }
+}
+
+/// The name of a new object: positional, or `--name`.
+#[derive(Debug, Args)]
+pub struct NewName {
+    /// Name, unique.
+    #[arg(value_name = "NAME", required_unless_present = "name_option")]
+    name: Option<String>,
+    /// The same, as an option.
+    #[arg(long = "name", id = "name_option", value_name = "NAME", conflicts_with = "name", hide = true)]
+    name_option: Option<String>,
+}
+
+impl NewName {
+    /// The name given either way.
+    pub fn get(self) -> String {
+        self.name.or(self.name_option).unwrap_or_default()
+    }
 }
 
 /// Booleans as Exchange scripts and people write them.

@@ -46,8 +46,8 @@ fn main() -> ExitCode {
         Err(error) => {
             // clap's first line names the option and what it takes; the rest is advice.
             let rendered = error.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid command line");
-            eprintln!("voicepin: {}", first.trim_start_matches("error: "));
+            let first: Vec<&str> = rendered.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+            eprintln!("voicepin: {}", first.join(" ").trim_start_matches("error: "));
             return ExitCode::from(EXIT_USAGE);
         }
     };

@@ -87,7 +87,7 @@ async fn run_dial_plan(
     match command {
         DialPlanCommand::New { name, settings, generate_um_mailbox_policy, .. } => {
             let request = NewDialPlan {
-                name,
+                name: name.get(),
                 settings: dial_plan_settings(settings, None),
                 generate_policy: generate_um_mailbox_policy,
             };
@@ -97,17 +97,15 @@ async fn run_dial_plan(
             }
             print_one(json, output::dial_plan(&plan));
         }
-        DialPlanCommand::Get { identity: Some(identity) } => {
-            print_one(json, output::dial_plan(&app.get_dial_plan(&identity).await?))
-        }
-        DialPlanCommand::Get { identity: None } => {
-            print_many(json, app.list_dial_plans().await?.iter().map(output::dial_plan).collect())
-        }
+        DialPlanCommand::Get { identity } => match identity.get() {
+            Some(identity) => print_one(json, output::dial_plan(&app.get_dial_plan(&identity).await?)),
+            None => print_many(json, app.list_dial_plans().await?.iter().map(output::dial_plan).collect()),
+        },
         DialPlanCommand::Set { identity, name, settings } => {
-            let plan = app.set_dial_plan(context, &identity, dial_plan_settings(settings, name)).await?;
+            let plan = app.set_dial_plan(context, &identity.get(), dial_plan_settings(settings, name)).await?;
             print_one(json, output::dial_plan(&plan));
         }
-        DialPlanCommand::Remove { identity } => app.remove_dial_plan(context, &identity).await?,
+        DialPlanCommand::Remove { identity } => app.remove_dial_plan(context, &identity.get()).await?,
     }
     Ok(Completion::Done)
 }
@@ -161,22 +159,25 @@ async fn run_policy(
     match command {
         PolicyCommand::New { name, dial_plan, settings } => {
             let policy = app
-                .new_policy(context, NewPolicy { name, dial_plan, settings: policy_settings(settings, None)? })
+                .new_policy(
+                    context,
+                    NewPolicy { name: name.get(), dial_plan, settings: policy_settings(settings, None)? },
+                )
                 .await?;
             print_one_policy(app, json, &policy).await?;
         }
-        PolicyCommand::Get { identity: Some(identity), .. } => {
-            print_one_policy(app, json, &app.get_policy(&identity).await?).await?
-        }
-        PolicyCommand::Get { identity: None, dial_plan } => {
-            let policies = app.list_policies(dial_plan.as_deref()).await?;
-            print_policies(app, json, &policies).await?;
-        }
+        PolicyCommand::Get { identity, dial_plan } => match identity.get() {
+            Some(identity) => print_one_policy(app, json, &app.get_policy(&identity).await?).await?,
+            None => {
+                let policies = app.list_policies(dial_plan.as_deref()).await?;
+                print_policies(app, json, &policies).await?;
+            }
+        },
         PolicyCommand::Set { identity, name, settings } => {
-            let policy = app.set_policy(context, &identity, policy_settings(settings, name)?).await?;
+            let policy = app.set_policy(context, &identity.get(), policy_settings(settings, name)?).await?;
             print_one_policy(app, json, &policy).await?;
         }
-        PolicyCommand::Remove { identity } => app.remove_policy(context, &identity).await?,
+        PolicyCommand::Remove { identity } => app.remove_policy(context, &identity.get()).await?,
     }
     Ok(Completion::Done)
 }
@@ -262,7 +263,7 @@ async fn run_mailbox(
         MailboxCommand::Enable { identity, policy, pin, pin_expired, notify_email, validate_only, mut properties } => {
             let extensions = properties.extensions.take().unwrap_or_default();
             let request = EnableMailbox {
-                identity: identity.clone(),
+                identity: identity.get(),
                 policy,
                 extensions,
                 pin: pin_argument(pin)?,
@@ -285,21 +286,24 @@ async fn run_mailbox(
             );
         }
         MailboxCommand::Disable { identity, keep_properties } => {
+            let identity = identity.get();
             app.disable_mailbox(context, &identity, keep_properties).await?
         }
-        MailboxCommand::Get { identity: Some(identity), .. } => {
-            let details = app.get_mailbox(&identity).await?;
-            print_one(
-                json,
-                output::mailbox(&details.mailbox, details.policy.name.as_str(), details.dial_plan.name.as_str()),
-            );
-        }
-        MailboxCommand::Get { identity: None, filter } => {
-            let mailboxes = app.list_mailboxes(&list_query(app, &filter).await?).await?;
-            print_mailboxes(app, json, &mailboxes).await?;
-        }
+        MailboxCommand::Get { identity, filter } => match identity.get() {
+            Some(identity) => {
+                let details = app.get_mailbox(&identity).await?;
+                print_one(
+                    json,
+                    output::mailbox(&details.mailbox, details.policy.name.as_str(), details.dial_plan.name.as_str()),
+                );
+            }
+            None => {
+                let mailboxes = app.list_mailboxes(&list_query(app, &filter).await?).await?;
+                print_mailboxes(app, json, &mailboxes).await?;
+            }
+        },
         MailboxCommand::Set { identity, policy, properties } => {
-            let mailbox = app.set_mailbox(context, &identity, mailbox_settings(properties, policy)).await?;
+            let mailbox = app.set_mailbox(context, &identity.get(), mailbox_settings(properties, policy)).await?;
             let details = app.get_mailbox(&mailbox.id.to_string()).await?;
             print_one(
                 json,
@@ -312,28 +316,32 @@ async fn run_mailbox(
 
 async fn run_pin(app: &VoicePin, context: &RequestContext, json: bool, command: PinCommand) -> Result<Completion> {
     match command {
-        PinCommand::Get { identity: Some(identity), .. } => {
-            print_one(json, output::pin_info(&app.get_pin_info(&identity).await?))
-        }
-        PinCommand::Get { identity: None, filter } => {
-            let mut query = list_query(app, &filter).await?;
-            query.um_enabled = Some(true);
-            print_many(json, app.list_pin_info(&query).await?.iter().map(output::pin_info).collect());
-        }
+        PinCommand::Get { identity, filter } => match identity.get() {
+            Some(identity) => print_one(json, output::pin_info(&app.get_pin_info(&identity).await?)),
+            None => {
+                let mut query = list_query(app, &filter).await?;
+                query.um_enabled = Some(true);
+                print_many(json, app.list_pin_info(&query).await?.iter().map(output::pin_info).collect());
+            }
+        },
         PinCommand::Set { identity, pin, pin_expired, locked_out, send_email, notify_email } => {
+            let identity = identity.get();
             let request = SetPin { pin: pin_argument(pin)?, pin_expired, locked_out, send_email, notify_email };
             app.set_pin(context, &identity, request).await?;
             print_one(json, output::pin_info(&app.get_pin_info(&identity).await?));
         }
         PinCommand::Lock { identity } => {
+            let identity = identity.get();
             app.lock(context, &identity).await?;
             print_one(json, output::pin_info(&app.get_pin_info(&identity).await?));
         }
         PinCommand::Unlock { identity } => {
+            let identity = identity.get();
             app.unlock(context, &identity).await?;
             print_one(json, output::pin_info(&app.get_pin_info(&identity).await?));
         }
         PinCommand::Test { identity, dial_plan } => {
+            let identity = identity.get();
             let dial_plan = match dial_plan {
                 Some(identity) => Some(app.get_dial_plan(&identity).await?.id),
                 None => None,
@@ -347,6 +355,7 @@ async fn run_pin(app: &VoicePin, context: &RequestContext, json: bool, command: 
             }
         }
         PinCommand::Change { identity } => {
+            let identity = identity.get();
             let current = read_pin_line()?;
             let new = read_pin_line()?;
             app.change_pin(context, &identity, &current, &new).await?;

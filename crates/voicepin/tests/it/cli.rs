@@ -214,3 +214,19 @@ fn the_audit_log_records_changes_without_pins() {
     assert_eq!(events[0]["channel"], "cli");
     assert!(events[0]["actor"].as_str().unwrap().starts_with("cli:"));
 }
+
+#[test]
+fn identities_and_names_may_also_be_options() {
+    let vp = Voicepin::new();
+    vp.run(&["dialplan", "new", "--name", "DP", "--number-of-digits-in-extension", "4"]).ok();
+    vp.run(&["policy", "new", "--name", "P", "--dial-plan", "DP"]).ok();
+    vp.run(&["mailbox", "enable", "--identity", "kim@contoso.com", "--policy", "P", "--extension", "4711"]).ok();
+    let info = vp.run(&["pin", "get", "--identity", "kim@contoso.com", "--json"]).ok().json();
+    assert_eq!(info["userId"], "kim@contoso.com");
+    vp.run(&["pin", "lock", "--identity", "4711"]).ok();
+    let policy = vp.run(&["--json", "policy", "get", "--identity", "P"]).ok().json();
+    assert_eq!(policy["name"], "P");
+    let run = vp.run(&["pin", "lock"]).exit(2);
+    assert!(run.stderr.contains("IDENTITY"), "{}", run.stderr);
+    vp.run(&["pin", "lock", "kim@contoso.com", "--identity", "kim@contoso.com"]).exit(2);
+}
