@@ -18,29 +18,21 @@ use voicepin_core::{Pin, VoicePin};
 use voicepin_store::{MailSealer, SqliteStore};
 
 fn hasher() -> Argon2Hasher {
-    Argon2Hasher::new(vec![PepperKey::new("k1", [7; 32]).unwrap()], Argon2Cost::default()).unwrap()
+    hasher_with(Argon2Cost::default())
 }
+
+fn hasher_with(cost: Argon2Cost) -> Argon2Hasher {
+    Argon2Hasher::new(vec![PepperKey::new("k1", [7; 32]).unwrap()], cost).unwrap()
+}
+
+/// The cheapest Argon2 there is: what is left of a sign-in is everything around the hash.
+const CHEAPEST: Argon2Cost = Argon2Cost { memory_kib: 8, iterations: 1, parallelism: 1 };
 
 fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let app = runtime.block_on(async {
-        let store = SqliteStore::open(&dir.path().join("bench.db"), MailSealer::new([9; 32])).await.unwrap();
-        let app = VoicePin::new(Arc::new(store), Arc::new(hasher()), Arc::new(SystemClock));
-        let context = RequestContext::cli("bench");
-        let settings = DialPlanSettings { number_of_digits_in_extension: Some(5), ..DialPlanSettings::default() };
-        app.new_dial_plan(&context, NewDialPlan { name: "DP".into(), settings, generate_policy: true }).await.unwrap();
-        let enable = EnableMailbox {
-            identity: "tonysmith@contoso.com".into(),
-            policy: Some("DP Default Policy".into()),
-            extensions: vec!["36697".into()],
-            pin: Some(Pin::new("1985848")),
-            pin_expired: Some(false),
-            ..EnableMailbox::default()
-        };
-        app.enable_mailbox(&context, enable).await.unwrap();
-        app
-    });
+    let app = runtime.block_on(setup(&dir.path().join("bench.db"), hasher()));
+    let cheap_app = runtime.block_on(setup(&dir.path().join("cheap.db"), hasher_with(CHEAPEST)));
 
     let mut group = c.benchmark_group("sign_in");
     group.sample_size(30);
@@ -57,6 +49,38 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(runtime.block_on(app.sign_in(&context, &request)).unwrap()))
     });
     group.finish();
+
+    let mut group = c.benchmark_group("sign_in_overhead");
+    group.throughput(Throughput::Elements(1));
+    let cheap = hasher_with(CHEAPEST);
+    let cheap_hash = cheap.hash(&pin).unwrap();
+    group.bench_function("raw_verify_cheapest_argon2", |b| {
+        b.iter(|| black_box(cheap.verify(&pin, &cheap_hash).unwrap()))
+    });
+    group.bench_function("use_case_success_cheapest_argon2", |b| {
+        b.iter(|| black_box(runtime.block_on(cheap_app.sign_in(&context, &request)).unwrap()))
+    });
+    group.finish();
+}
+
+async fn setup(path: &std::path::Path, hasher: Argon2Hasher) -> VoicePin {
+    {
+        let store = SqliteStore::open(path, MailSealer::new([9; 32])).await.unwrap();
+        let app = VoicePin::new(Arc::new(store), Arc::new(hasher), Arc::new(SystemClock));
+        let context = RequestContext::cli("bench");
+        let settings = DialPlanSettings { number_of_digits_in_extension: Some(5), ..DialPlanSettings::default() };
+        app.new_dial_plan(&context, NewDialPlan { name: "DP".into(), settings, generate_policy: true }).await.unwrap();
+        let enable = EnableMailbox {
+            identity: "tonysmith@contoso.com".into(),
+            policy: Some("DP Default Policy".into()),
+            extensions: vec!["36697".into()],
+            pin: Some(Pin::new("1985848")),
+            pin_expired: Some(false),
+            ..EnableMailbox::default()
+        };
+        app.enable_mailbox(&context, enable).await.unwrap();
+        app
+    }
 }
 
 criterion_group!(benches, bench);
