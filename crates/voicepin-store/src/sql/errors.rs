@@ -33,10 +33,28 @@ impl DbError {
             _ => None,
         }
     }
+
+    /// Whether the database rolled the transaction back because of another one, so that
+    /// trying again, from a fresh read, succeeds: a deadlock victim (PostgreSQL's 40P01,
+    /// two commits taking the same extensions in opposite orders) or a serialization
+    /// failure (40001). SQLite, which runs one writer at a time, has neither.
+    fn is_transient(&self) -> bool {
+        let sqlx::Error::Database(error) = &self.error else {
+            return false;
+        };
+        error.code().is_some_and(|code| TRANSIENT_CODES.contains(&code.as_ref()))
+    }
 }
 
+/// The SQLSTATEs of [`DbError::is_transient`].
+const TRANSIENT_CODES: [&str; 2] = ["40P01", "40001"];
+
 impl From<DbError> for StoreError {
+    /// A transient failure is a [`StoreError::Conflict`]: the use cases re-read and retry.
     fn from(error: DbError) -> Self {
+        if error.is_transient() {
+            return StoreError::Conflict;
+        }
         StoreError::Backend(format!("{}: {}", error.backend, error.error))
     }
 }

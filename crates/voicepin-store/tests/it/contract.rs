@@ -40,6 +40,8 @@ macro_rules! store_contract {
             duplicate_extensions,
             a_failed_change_leaves_nothing,
             objects_in_use_cannot_be_deleted,
+            references_to_missing_objects_conflict,
+            deleting_a_policy_races_new_mailboxes,
             lookups,
             counts,
             paging_and_filters,
@@ -394,6 +396,65 @@ pub async fn objects_in_use_cannot_be_deleted(store: Arc<dyn Store>) {
     assert_eq!(store.dial_plans().await.unwrap(), vec![other_plan]);
     assert_eq!(store.policy(policy.id).await.unwrap(), None);
     assert_eq!(store.policies(None).await.unwrap(), vec![other_policy]);
+}
+
+/// A write naming an object that is gone (removed since it was read) is a stale read like
+/// any other: a conflict, not a failure of the database.
+pub async fn references_to_missing_objects_conflict(store: Arc<dyn Store>) {
+    let (plan, contoso) = plan_and_policy(&store, "Contoso", 5).await;
+    let (_, fabrikam) = plan_and_policy(&store, "Fabrikam", 5).await;
+    let missing_plan = dial_plan("Gone", 5);
+    let orphan = policy("Orphan", &missing_plan);
+    assert!(is_conflict(write(&store, vec![Write::InsertPolicy(orphan)]).await));
+    let mut moved = contoso.clone();
+    moved.dial_plan_id = missing_plan.id;
+    assert!(is_conflict(write(&store, vec![Write::UpdatePolicy(moved)]).await));
+
+    let removed_policy = policy("Removed", &plan);
+    let homeless = mailbox("homeless@contoso.com", &removed_policy, &["10000"]);
+    assert!(is_conflict(write(&store, vec![Write::InsertMailbox(homeless)]).await));
+    // The policy exists, but in another dial plan than the mailbox says.
+    let mut astray = mailbox("astray@contoso.com", &contoso, &["10001"]);
+    astray.dial_plan_id = fabrikam.dial_plan_id;
+    assert!(is_conflict(write(&store, vec![Write::InsertMailbox(astray)]).await));
+    let tony = mailbox("tony@contoso.com", &contoso, &["10002"]);
+    write(&store, vec![Write::InsertMailbox(tony.clone())]).await.unwrap();
+    let mut tony = stored_mailbox(tony);
+    tony.policy_id = removed_policy.id;
+    assert!(is_conflict(write(&store, vec![Write::UpdateMailbox(tony)]).await));
+    assert_eq!(store.count_mailboxes_with_policy(contoso.id).await.unwrap(), 1);
+    assert_eq!(store.policies(None).await.unwrap(), vec![contoso, fabrikam]);
+}
+
+/// A policy deleted while mailboxes are being enabled with it: either the delete wins and
+/// every insert after it conflicts, or a mailbox wins and the delete is refused. Never a
+/// mailbox without its policy.
+pub async fn deleting_a_policy_races_new_mailboxes(store: Arc<dyn Store>) {
+    for round in 0..5 {
+        let (_, policy) = plan_and_policy(&store, &format!("Race {round}"), 5).await;
+        let mut inserts = tokio::task::JoinSet::new();
+        for i in 0..8 {
+            let store = store.clone();
+            let mailbox = mailbox(&format!("m{i}@race{round}.com"), &policy, &[&format!("{}", 10000 + i)]);
+            inserts.spawn(async move { write(&store, vec![Write::InsertMailbox(mailbox)]).await });
+        }
+        let deleted = write(&store, vec![Write::DeletePolicy(policy.id, policy.revision)]).await;
+        let inserted = inserts.join_all().await;
+        for result in &inserted {
+            assert!(matches!(result, Ok(()) | Err(StoreError::Conflict)), "{result:?}");
+        }
+        let enabled = inserted.iter().filter(|r| r.is_ok()).count() as u64;
+        let remaining = store.count_mailboxes_with_policy(policy.id).await.unwrap();
+        assert_eq!(remaining, enabled);
+        match deleted {
+            Ok(()) => {
+                assert_eq!(store.policy(policy.id).await.unwrap(), None);
+                assert_eq!(enabled, 0);
+            }
+            Err(StoreError::InUse(_)) => assert!(store.policy(policy.id).await.unwrap().is_some() && enabled > 0),
+            other => panic!("the delete gave {other:?}"),
+        }
+    }
 }
 
 pub async fn lookups(store: Arc<dyn Store>) {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 use voicepin_core::audit::AuditAction;
 use voicepin_core::pin::Pin;
-use voicepin_core::ports::{AuditQuery, Store};
+use voicepin_core::ports::{AuditQuery, Store, Write};
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::usecases::SignIn;
 use voicepin_store::{MailSealer, PgStore};
@@ -90,4 +90,67 @@ async fn wrong_sign_ins_on_two_nodes_are_all_counted() {
         .await
         .unwrap();
     assert_eq!(failures.len(), 40);
+}
+
+/// Two commits taking the same extensions in opposite orders deadlock; PostgreSQL aborts
+/// one, which the store reports as a conflict (the use cases re-read and retry), not as a
+/// failure of the database. (SQLite runs one writer at a time and cannot deadlock.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadlock_victim_gets_a_conflict() {
+    let Some(fixture) = pg_fixture().await else { return };
+    let store: Arc<dyn Store> = fixture.store.clone();
+    let (_, policy) = super::support::plan_and_policy(&store, "Contoso", 5).await;
+    let holder = super::support::mailbox("holder@contoso.com", &policy, &["10000"]);
+    super::support::write(&store, vec![Write::InsertMailbox(holder.clone())]).await.unwrap();
+
+    // Another session takes 20002 and keeps it, uncommitted; it waits for deadlocks longer
+    // than the store's session, so the store's is the one that notices (and gives way).
+    let mut other = fixture.schema.connect().await;
+    sqlx::query("SET deadlock_timeout = '20s'").execute(&mut other).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+    let extension = move |digits: &'static str| {
+        sqlx::query(
+            "INSERT INTO mailbox_extensions (dial_plan_id, extension, mailbox_id, position) VALUES ($1, $2, $3, 9)",
+        )
+        .bind(holder.dial_plan_id.to_string())
+        .bind(digits)
+        .bind(holder.id.to_string())
+    };
+    extension("20002").execute(&mut other).await.unwrap();
+    let other_pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut other).await.unwrap();
+
+    // The store's commit takes 20001, then waits for 20002.
+    let victim = super::support::mailbox("victim@contoso.com", &policy, &["20001", "20002"]);
+    let commit = tokio::spawn({
+        let store = store.clone();
+        async move { super::support::write(&store, vec![Write::InsertMailbox(victim)]).await }
+    });
+    let mut watcher = fixture.schema.connect().await;
+    loop {
+        let waiting: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))")
+                .bind(other_pid)
+                .fetch_one(&mut watcher)
+                .await
+                .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The other session now wants 20001: a cycle.
+    let taken = tokio::spawn(async move {
+        let result = extension("20001").execute(&mut other).await.map(|_| ());
+        sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+        result
+    });
+    assert!(matches!(commit.await.unwrap(), Err(voicepin_core::StoreError::Conflict)));
+    taken.await.unwrap().unwrap();
+    assert!(
+        store
+            .find_mailboxes(&voicepin_core::ports::MailboxLookup::SmtpAddress("victim@contoso.com".into()))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
