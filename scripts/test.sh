@@ -22,6 +22,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
+# The PostgreSQL store runs the same contract suite as SQLite, against the local server
+# (127.0.0.1:5432, trust auth, database test); start it if it is installed but stopped.
+# VOICEPIN_TEST_POSTGRES_URL points the tests elsewhere; `skip` skips them.
+if [ "${VOICEPIN_TEST_POSTGRES_URL:-}" != skip ] && command -v pg_ctlcluster >/dev/null 2>&1; then
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+fi
+
 # A target directory outside the clone keeps repeated CI runs warm; a cold one works too.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/voicepin-target}"
 

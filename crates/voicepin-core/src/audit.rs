@@ -118,6 +118,10 @@ pub enum AuditAction {
     SignInFailed,
     /// A PIN hash was re-made with the current key.
     PinRehashed,
+    /// An API token was created.
+    TokenCreated,
+    /// An API token was revoked.
+    TokenRevoked,
 }
 
 impl AuditAction {
@@ -142,11 +146,13 @@ impl AuditAction {
             Self::SignInSucceeded => "signInSucceeded",
             Self::SignInFailed => "signInFailed",
             Self::PinRehashed => "pinRehashed",
+            Self::TokenCreated => "tokenCreated",
+            Self::TokenRevoked => "tokenRevoked",
         }
     }
 
     /// Every action, for parsing.
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 20] = [
         Self::DialPlanCreated,
         Self::DialPlanChanged,
         Self::DialPlanRemoved,
@@ -165,6 +171,8 @@ impl AuditAction {
         Self::SignInSucceeded,
         Self::SignInFailed,
         Self::PinRehashed,
+        Self::TokenCreated,
+        Self::TokenRevoked,
     ];
 
     /// Parses a stored action name.

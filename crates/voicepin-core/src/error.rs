@@ -37,6 +37,8 @@ pub enum ObjectKind {
     Mailbox,
     /// A queued email message.
     Mail,
+    /// An API token.
+    Token,
 }
 
 impl fmt::Display for ObjectKind {
@@ -46,6 +48,7 @@ impl fmt::Display for ObjectKind {
             Self::Policy => "UM mailbox policy",
             Self::Mailbox => "UM mailbox",
             Self::Mail => "mail message",
+            Self::Token => "API token",
         })
     }
 }

@@ -55,6 +55,10 @@ id_type!(
     /// Identifies an audit event.
     AuditId
 );
+id_type!(
+    /// Identifies an API token.
+    TokenId
+);
 
 /// The version of a stored object, for optimistic concurrency: a write names the revision it
 /// read and fails with a conflict if someone else wrote in between.

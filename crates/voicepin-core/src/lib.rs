@@ -25,6 +25,7 @@ pub mod policy;
 pub mod ports;
 pub mod rules;
 pub mod signin;
+pub mod tokens;
 pub mod usecases;
 
 pub use error::{Error, InvalidValue, Result, StoreError};

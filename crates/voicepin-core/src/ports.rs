@@ -5,10 +5,11 @@ use time::OffsetDateTime;
 
 use crate::audit::{AuditAction, AuditEvent, Channel};
 use crate::error::StoreError;
-use crate::ids::{DialPlanId, MailId, MailboxId, PolicyId, Revision};
+use crate::ids::{DialPlanId, MailId, MailboxId, PolicyId, Revision, TokenId};
 use crate::mailbox::Mailbox;
 use crate::notify::OutboundMail;
 use crate::policy::{DialPlan, MailboxPolicy};
+use crate::tokens::ApiToken;
 
 /// The time.
 pub trait Clock: Send + Sync {
@@ -48,6 +49,10 @@ pub enum Write {
     UpdateMailbox(Mailbox),
     /// Delete a mailbox.
     DeleteMailbox(MailboxId, Revision),
+    /// Insert a new API token.
+    InsertToken(ApiToken),
+    /// Update an API token read at its `revision` (revocation).
+    UpdateToken(ApiToken),
 }
 
 /// Everything one use case writes, committed atomically: the objects, the messages they
@@ -252,6 +257,13 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Metadata of queued and failed messages (or all, with `include_sent`), oldest first.
     async fn mail_records(&self, include_sent: bool, limit: u32) -> Result<Vec<MailRecord>, StoreError>;
+    /// An API token by id.
+    async fn token(&self, id: TokenId) -> Result<Option<ApiToken>, StoreError>;
+    /// An API token by name, case-insensitive.
+    async fn token_by_name(&self, name: &str) -> Result<Option<ApiToken>, StoreError>;
+    /// Every API token, by name.
+    async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError>;
+
     /// Puts a failed message back in the queue, due at `at`; false if there is no such
     /// failed message.
     async fn requeue_mail(&self, id: MailId, at: OffsetDateTime) -> Result<bool, StoreError>;

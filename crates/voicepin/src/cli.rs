@@ -54,6 +54,9 @@ pub enum Command {
     /// Pepper keys for PIN hashing.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// API tokens for the HTTP API (shown once when created).
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -398,6 +401,30 @@ pub struct AuditArgs {
     /// At most this many (default 100).
     #[arg(long, default_value = "100")]
     pub limit: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token bound to a role and print it, once.
+    Create {
+        /// A name to recognise it by (letters, digits, dots, dashes, underscores).
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// organizationManagement, umManagement, helpDesk, viewOnly or voiceService
+        /// (Exchange's names work too: "Help Desk").
+        #[arg(long, value_name = "ROLE")]
+        role: String,
+        /// Days until it expires (1-3650); it lasts until revoked when omitted.
+        #[arg(long, value_name = "DAYS")]
+        expires: Option<u32>,
+    },
+    /// List the tokens (never their secrets).
+    List,
+    /// Revoke a token, by name or id: it stops working at once.
+    Revoke {
+        /// Name or id.
+        identity: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

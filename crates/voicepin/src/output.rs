@@ -9,6 +9,7 @@ use time::format_description::well_known::Rfc3339;
 use voicepin_core::audit::AuditEvent;
 use voicepin_core::policy::{DialPlan, MailboxPolicy};
 use voicepin_core::ports::{MailRecord, MailStatus};
+use voicepin_core::tokens::ApiToken;
 use voicepin_core::usecases::PinInfo;
 use voicepin_core::{mailbox::Mailbox, policy::PinPolicy};
 
@@ -167,6 +168,22 @@ pub fn mail_record(record: &MailRecord) -> Printable {
             "lastError": record.last_error,
         }),
         columns: &["id", "to", "kind", "status", "attempts", "lastError"],
+    }
+}
+
+/// An API token (never its secret).
+pub fn token(token: &ApiToken) -> Printable {
+    Printable {
+        value: json!({
+            "id": token.id,
+            "name": token.name,
+            "role": token.role.as_str(),
+            "createdBy": token.created_by,
+            "createdTime": time(Some(token.created_at)),
+            "expirationTime": time(token.expires_at),
+            "revokedTime": time(token.revoked_at),
+        }),
+        columns: &["name", "role", "createdBy", "expirationTime", "revokedTime"],
     }
 }
 

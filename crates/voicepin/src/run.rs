@@ -3,6 +3,7 @@
 use std::io::BufRead as _;
 
 use anyhow::{Context, Result};
+use voicepin_core::access::Role;
 use voicepin_core::audit::{AuditAction, RequestContext};
 use voicepin_core::ids::MailId;
 use voicepin_core::policy::{PinLifetime, PinResetThreshold};
@@ -17,7 +18,7 @@ use voicepin_core::{InvalidValue, Pin, VoicePin};
 use crate::app::App;
 use crate::cli::{
     AuditArgs, Cli, Command, DialPlanCommand, DialPlanOptions, KeyCommand, ListOptions, MailCommand, MailboxCommand,
-    MailboxOptions, PinCommand, PolicyCommand, PolicyOptions,
+    MailboxOptions, PinCommand, PolicyCommand, PolicyOptions, TokenCommand,
 };
 use crate::output::{self, print_many, print_one};
 
@@ -44,6 +45,7 @@ pub async fn run(cli: Cli) -> Result<Completion> {
         Command::Pin(command) => run_pin(&app.voicepin, &context, json, command).await?,
         Command::Mail(command) => return run_mail(&app, json, command).await,
         Command::Audit(args) => run_audit(&app.voicepin, json, args).await?,
+        Command::Token(command) => run_token(&app.voicepin, &context, json, command).await?,
         Command::Serve { mail_poll_seconds } => {
             crate::serve::serve(&app, mail_poll_seconds).await?;
             return Ok(Completion::Done);
@@ -415,6 +417,28 @@ async fn run_audit(app: &VoicePin, json: bool, args: AuditArgs) -> Result<Comple
     };
     let query = AuditQuery { mailbox, action, actor: args.actor, limit: args.limit, ..AuditQuery::default() };
     print_many(json, app.audit_events(&query).await?.iter().map(output::audit_event).collect());
+    Ok(Completion::Done)
+}
+
+async fn run_token(app: &VoicePin, context: &RequestContext, json: bool, command: TokenCommand) -> Result<Completion> {
+    match command {
+        TokenCommand::Create { name, role, expires } => {
+            let role: Role = role.parse()?;
+            let (token, secret) = app.create_token(context, &name, role, expires).await?;
+            let mut printed = output::token(&token);
+            if let serde_json::Value::Object(map) = &mut printed.value {
+                map.insert("token".into(), secret.expose().into());
+            }
+            if !json {
+                eprintln!("voicepin: the token is shown once; keep it secret (Authorization: Bearer <token>)");
+            }
+            print_one(json, printed);
+        }
+        TokenCommand::List => print_many(json, app.list_tokens(context).await?.iter().map(output::token).collect()),
+        TokenCommand::Revoke { identity } => {
+            print_one(json, output::token(&app.revoke_token(context, &identity).await?))
+        }
+    }
     Ok(Completion::Done)
 }
 

@@ -6,6 +6,7 @@ mod mailboxes;
 mod pins;
 mod policies;
 mod sign_in;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ pub use mailboxes::{EnableMailbox, MailboxDetails, MailboxSettings};
 pub use pins::{PinInfo, SetPin};
 pub use policies::{ExtendedSettings, NewPolicy, PolicySettings};
 pub use sign_in::{SignIn, SignInResult};
+pub use tokens::{MAX_TOKEN_DAYS, Principal};
 
 use crate::audit::AuditEvent;
 

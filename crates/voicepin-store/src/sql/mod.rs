@@ -21,10 +21,11 @@ use sqlx::{Database, Pool};
 use time::OffsetDateTime;
 use voicepin_core::StoreError;
 use voicepin_core::audit::AuditEvent;
-use voicepin_core::ids::{DialPlanId, MailId, PolicyId};
+use voicepin_core::ids::{DialPlanId, MailId, PolicyId, TokenId};
 use voicepin_core::mailbox::Mailbox;
 use voicepin_core::policy::{DialPlan, MailboxPolicy};
 use voicepin_core::ports::{AuditQuery, Change, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store};
+use voicepin_core::tokens::ApiToken;
 
 use crate::MailSealer;
 pub(crate) use dialect::Dialect;
@@ -90,6 +91,18 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn dial_plans(&self) -> Result<Vec<DialPlan>, StoreError> {
         read::dial_plans(&self.pool).await
+    }
+
+    async fn token(&self, id: TokenId) -> Result<Option<ApiToken>, StoreError> {
+        read::token(&self.pool, id).await
+    }
+
+    async fn token_by_name(&self, name: &str) -> Result<Option<ApiToken>, StoreError> {
+        read::token_by_name(&self.pool, name).await
+    }
+
+    async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        read::tokens(&self.pool).await
     }
 
     async fn policy(&self, id: PolicyId) -> Result<Option<MailboxPolicy>, StoreError> {

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use sqlx::Pool;
 use sqlx::pool::PoolConnection;
 use voicepin_core::StoreError;
+use voicepin_core::access::Role;
 use voicepin_core::audit::{AuditAction, AuditEvent, Channel};
 use voicepin_core::hashing::PinHash;
-use voicepin_core::ids::{DialPlanId, MailboxId, PolicyId, Revision};
+use voicepin_core::ids::{DialPlanId, MailboxId, PolicyId, Revision, TokenId};
 use voicepin_core::mailbox::{E164Number, Extension, Mailbox, PinState, SmtpAddress};
 use voicepin_core::policy::{
     AccessNumber, DialPlan, ExtendedChecks, ExtensionLength, InputFailuresBeforeDisconnect,
@@ -15,6 +16,7 @@ use voicepin_core::policy::{
     PinLifetime, PinPolicy, PinResetThreshold, PolicyText,
 };
 use voicepin_core::ports::{AuditQuery, MailboxLookup, MailboxQuery};
+use voicepin_core::tokens::ApiToken;
 
 use super::errors::db;
 use super::statement::{Exec, Sql, Values, get};
@@ -409,6 +411,40 @@ pub(super) async fn audit_events<B: Backend>(
     }
     query.push(" ORDER BY at DESC, seq DESC LIMIT ").push_bind(i64::from(filter.limit));
     objects(pool, query, audit_from_row).await
+}
+
+// ---------------------------------------------------------------------------------------
+// API tokens
+
+const TOKEN_COLUMNS: &str = "SELECT id, revision, name, role, secret_digest, created_by, created_at, \
+     expires_at, revoked_at FROM api_tokens";
+
+fn token_from_row(row: &impl Values) -> Result<ApiToken, StoreError> {
+    let role: String = get(row, "role")?;
+    Ok(ApiToken {
+        id: codec::id(&get::<String>(row, "id")?)?,
+        revision: Revision(get(row, "revision")?),
+        name: get(row, "name")?,
+        role: role.parse::<Role>().map_err(|e| corrupt("token role", e))?,
+        secret_digest: get(row, "secret_digest")?,
+        created_by: get(row, "created_by")?,
+        created_at: codec::time(get(row, "created_at")?)?,
+        expires_at: codec::time_opt(get(row, "expires_at")?)?,
+        revoked_at: codec::time_opt(get(row, "revoked_at")?)?,
+    })
+}
+
+pub(super) async fn token<B: Backend>(pool: &Pool<B>, id: TokenId) -> Result<Option<ApiToken>, StoreError> {
+    object(pool, Sql::new(format!("{TOKEN_COLUMNS} WHERE id = ?")).bind(id.to_string()), token_from_row).await
+}
+
+pub(super) async fn token_by_name<B: Backend>(pool: &Pool<B>, name: &str) -> Result<Option<ApiToken>, StoreError> {
+    object(pool, Sql::new(format!("{TOKEN_COLUMNS} WHERE name_key = ?")).bind(codec::name_key(name)), token_from_row)
+        .await
+}
+
+pub(super) async fn tokens<B: Backend>(pool: &Pool<B>) -> Result<Vec<ApiToken>, StoreError> {
+    objects(pool, Sql::new(format!("{TOKEN_COLUMNS} ORDER BY name_key, id")), token_from_row).await
 }
 
 // ---------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ use voicepin_core::mailbox::{Extension, Mailbox};
 use voicepin_core::notify::OutboundMail;
 use voicepin_core::policy::{DialPlan, MailboxPolicy, PinLifetime, PinResetThreshold};
 use voicepin_core::ports::{Change, Write};
+use voicepin_core::tokens::ApiToken;
 
 use super::Backend;
 use super::errors::{DbError, Violation, db, duplicate};
@@ -59,6 +60,8 @@ async fn apply<B: Backend>(conn: &mut B::Connection, write: &Write) -> Result<()
         Write::InsertMailbox(mailbox) => insert_mailbox(conn, mailbox).await,
         Write::UpdateMailbox(mailbox) => update_mailbox::<B>(conn, mailbox).await,
         Write::DeleteMailbox(id, revision) => delete_mailbox(conn, *id, *revision).await,
+        Write::InsertToken(token) => insert_token(conn, token).await,
+        Write::UpdateToken(token) => update_token(conn, token).await,
     }
 }
 
@@ -82,6 +85,42 @@ fn named_object_error(error: DbError, name: &str, id: String) -> StoreError {
         Some(Violation::ForeignKey) => StoreError::Conflict,
         None => error.into(),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// API tokens
+
+async fn insert_token(conn: &mut impl Exec, token: &ApiToken) -> Result<(), StoreError> {
+    Sql::new(
+        "INSERT INTO api_tokens (id, revision, name, name_key, role, secret_digest, created_by, created_at, \
+         expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(token.id.to_string())
+    .bind(FIRST_REVISION.0)
+    .bind(token.name.clone())
+    .bind(codec::name_key(&token.name))
+    .bind(token.role.as_str().to_owned())
+    .bind(token.secret_digest.clone())
+    .bind(token.created_by.clone())
+    .bind(codec::nanos(token.created_at)?)
+    .bind(codec::nanos_opt(token.expires_at)?)
+    .bind(codec::nanos_opt(token.revoked_at)?)
+    .execute(conn)
+    .await
+    .map_err(|e| named_object_error(e, &token.name, token.id.to_string()))?;
+    Ok(())
+}
+
+/// Only the revocation and the expiry change after a token is made.
+async fn update_token(conn: &mut impl Exec, token: &ApiToken) -> Result<(), StoreError> {
+    let query = Sql::new(
+        "UPDATE api_tokens SET revision = revision + 1, expires_at = ?, revoked_at = ? WHERE id = ? AND revision = ?",
+    )
+    .bind(codec::nanos_opt(token.expires_at)?)
+    .bind(codec::nanos_opt(token.revoked_at)?)
+    .bind(token.id.to_string())
+    .bind(token.revision.0);
+    guarded(conn, query, |e| named_object_error(e, &token.name, token.id.to_string())).await
 }
 
 // ---------------------------------------------------------------------------------------

@@ -260,6 +260,7 @@ async fn sqlite_and_postgres_schemas_are_the_same() {
     assert_eq!(
         sqlite.keys().map(String::as_str).collect::<Vec<_>>(),
         [
+            "api_tokens",
             "audit_events",
             "dial_plans",
             "mailbox_extensions",

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 use voicepin_core::VoicePin;
+use voicepin_core::access::Role;
 use voicepin_core::audit::{AuditAction, Channel, RequestContext};
 use voicepin_core::error::{Error, ObjectKind};
 use voicepin_core::mailbox::Mailbox;
@@ -16,6 +17,7 @@ use voicepin_core::policy::{DialPlan, MailboxPolicy, PinLifetime, PinResetThresh
 use voicepin_core::ports::{AuditQuery, MailboxLookup, Store};
 use voicepin_core::rules::PinRuleViolation;
 use voicepin_core::signin::SignInOutcome;
+use voicepin_core::tokens::TokenSecret;
 use voicepin_core::usecases::{
     DialPlanSettings, EnableMailbox, MailboxSettings, NewDialPlan, NewPolicy, PinInfo, PolicySettings, SetPin, SignIn,
     SignInResult,
@@ -40,6 +42,8 @@ macro_rules! usecase_stories {
             concurrent_wrong_sign_ins_are_all_counted,
             concurrent_sign_ins_and_admin_writes,
             concurrent_right_and_wrong_sign_ins,
+            api_tokens_authenticate_expire_and_revoke,
+            roles_are_enforced_by_the_use_cases,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {
@@ -637,4 +641,77 @@ pub async fn concurrent_right_and_wrong_sign_ins(store: Arc<dyn Store>) {
     // And the next failure counts from there.
     wrong(&vp, 1).await;
     assert_eq!(info(&vp).await.total_failures, state.total_failures + 1);
+}
+
+fn as_role(role: Role) -> RequestContext {
+    RequestContext { actor: format!("{}-user", role.as_str()), role: Some(role), channel: Channel::Api, source: None }
+}
+
+pub async fn api_tokens_authenticate_expire_and_revoke(store: Arc<dyn Store>) {
+    let vp = voicepin(store.clone());
+    let (token, secret) = vp.create_token(&admin(), "asterisk-pbx1", Role::VoiceService, None).await.unwrap();
+    assert_eq!(token.revision, voicepin_core::ids::Revision(1));
+    let principal = vp.authenticate_token(&secret).await.unwrap();
+    assert_eq!((principal.name.as_str(), principal.role), ("asterisk-pbx1", Role::VoiceService));
+    // Stored: only the digest, and never the secret.
+    let stored = store.token(token.id).await.unwrap().unwrap();
+    assert_eq!(stored, token);
+    assert_ne!(stored.secret_digest, secret.expose());
+    assert_eq!(store.token_by_name("ASTERISK-PBX1").await.unwrap().unwrap().id, token.id);
+    // A forged secret for the same id, garbage and unknown ids all fail alike.
+    let forged = TokenSecret::new(format!("vpt_{}_AAAA", token.id.0.simple()));
+    assert!(matches!(vp.authenticate_token(&forged).await, Err(Error::AuthenticationFailed)));
+    assert!(matches!(vp.authenticate_token(&TokenSecret::new("nonsense")).await, Err(Error::AuthenticationFailed)));
+    // Names are unique.
+    let again = vp.create_token(&admin(), "Asterisk-PBX1", Role::ViewOnly, Some(30)).await;
+    assert!(matches!(again, Err(Error::AlreadyExists { field: "Name", .. })), "{again:?}");
+    assert!(matches!(vp.create_token(&admin(), "x", Role::ViewOnly, Some(0)).await, Err(Error::InvalidValue(_))));
+    // Revoked: stops at once; revoking twice is harmless.
+    let revoked = vp.revoke_token(&admin(), "asterisk-pbx1").await.unwrap();
+    assert!(revoked.revoked_at.is_some());
+    assert!(matches!(vp.authenticate_token(&secret).await, Err(Error::AuthenticationFailed)));
+    vp.revoke_token(&admin(), &token.id.to_string()).await.unwrap();
+    assert!(matches!(vp.revoke_token(&admin(), "nope").await, Err(Error::NotFound { kind: ObjectKind::Token, .. })));
+    let (_, expiring) = vp.create_token(&admin(), "helpdesk-script", Role::HelpDesk, Some(1)).await.unwrap();
+    assert_eq!(vp.authenticate_token(&expiring).await.unwrap().role, Role::HelpDesk);
+    assert_eq!(vp.list_tokens(&admin()).await.unwrap().len(), 2);
+    let events = store
+        .audit_events(&AuditQuery { action: Some(AuditAction::TokenCreated), ..AuditQuery::default() })
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().all(|e| !format!("{:?}", e.details).contains("vpt_")));
+}
+
+pub async fn roles_are_enforced_by_the_use_cases(store: Arc<dyn Store>) {
+    let vp = voicepin(store.clone());
+    contoso(&vp).await;
+    enable(&vp, TONY, "36697", "1985848", false).await;
+    let forbidden = |result: Result<(), Error>| matches!(result, Err(Error::Forbidden { .. }));
+    let help_desk = as_role(Role::HelpDesk);
+    // Help Desk: reset PINs and unlock, nothing else.
+    vp.set_pin(&help_desk, TONY, SetPin::default()).await.unwrap();
+    vp.unlock(&help_desk, TONY).await.unwrap();
+    assert!(forbidden(vp.lock(&help_desk, TONY).await));
+    let lock_and_reset = SetPin { locked_out: Some(true), send_email: Some(false), ..SetPin::default() };
+    assert!(forbidden(vp.set_pin(&help_desk, TONY, lock_and_reset).await));
+    assert!(forbidden(vp.disable_mailbox(&help_desk, TONY, true).await));
+    assert!(forbidden(vp.remove_policy(&help_desk, "Contoso Default Policy").await));
+    // View-Only changes nothing; Voice Service only signs in.
+    let view_only = as_role(Role::ViewOnly);
+    assert!(forbidden(vp.set_pin(&view_only, TONY, SetPin::default()).await));
+    assert!(forbidden(vp.unlock(&view_only, TONY).await));
+    let voice = as_role(Role::VoiceService);
+    assert!(forbidden(vp.unlock(&voice, TONY).await));
+    let sign_in = SignIn { identity: "36697".into(), dial_plan: None, pin: Pin::new(WRONG) };
+    assert_eq!(vp.sign_in(&voice, &sign_in).await.unwrap().outcome, SignInOutcome::Failed);
+    assert!(matches!(vp.sign_in(&as_role(Role::UmManagement), &sign_in).await, Err(Error::Forbidden { .. })));
+    // Tokens are Organization Management's alone.
+    let um = as_role(Role::UmManagement);
+    assert!(matches!(vp.create_token(&um, "t", Role::ViewOnly, None).await, Err(Error::Forbidden { .. })));
+    vp.create_token(&as_role(Role::OrganizationManagement), "t", Role::ViewOnly, None).await.unwrap();
+    // The role is in the audit log.
+    let events =
+        store.audit_events(&AuditQuery { action: Some(AuditAction::PinSet), ..AuditQuery::default() }).await.unwrap();
+    assert_eq!(events[0].role.as_deref(), Some("helpDesk"));
 }

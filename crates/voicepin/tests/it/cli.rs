@@ -230,3 +230,25 @@ fn identities_and_names_may_also_be_options() {
     assert!(run.stderr.contains("IDENTITY"), "{}", run.stderr);
     vp.run(&["pin", "lock", "kim@contoso.com", "--identity", "kim@contoso.com"]).exit(2);
 }
+
+#[test]
+fn api_tokens_are_shown_once_and_revocable() {
+    let vp = Voicepin::new();
+    let created = vp
+        .run(&["--json", "token", "create", "--name", "asterisk-pbx1", "--role", "Voice Service", "--expires", "90"])
+        .ok()
+        .json();
+    let secret = created["token"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("vpt_"));
+    assert_eq!(created["role"], "voiceService");
+    let listed = vp.run(&["token", "list", "--json"]).ok();
+    assert!(!listed.stdout.contains(&secret), "a token is shown once only");
+    assert_eq!(listed.json()[0]["name"], "asterisk-pbx1");
+    assert!(!String::from_utf8_lossy(&vp.database_bytes()).contains(&secret));
+    let revoked = vp.run(&["--json", "token", "revoke", "asterisk-pbx1"]).ok().json();
+    assert!(revoked["revokedTime"].is_string());
+    let run = vp.run(&["token", "create", "--name", "x", "--role", "root"]).exit(2);
+    assert!(run.stderr.contains("Role") && run.stderr.contains("helpDesk"), "{}", run.stderr);
+    let events = vp.run(&["--json", "audit", "--action", "tokenCreated"]).ok().json();
+    assert_eq!(events.as_array().unwrap().len(), 1);
+}

@@ -1,0 +1,191 @@
+//! API tokens: bearer secrets for the HTTP API, each bound to a role, expiring, revocable.
+//!
+//! A token reads `vpt_<token id>_<secret>`: the id finds the stored record, the secret (256
+//! random bits) is checked against its SHA-256. A fast hash is enough here, unlike for a
+//! PIN: nobody can search a 256-bit space. The secret is shown once, when it is made.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::access::Role;
+use crate::error::InvalidValue;
+use crate::ids::{Revision, TokenId};
+
+const PREFIX: &str = "vpt_";
+const SECRET_BYTES: usize = 32;
+
+/// A token as presented: a secret, redacted in `Debug` and `Display`, wiped on drop.
+pub struct TokenSecret(Zeroizing<String>);
+
+impl TokenSecret {
+    /// A new secret for the token `id`.
+    pub fn generate(id: TokenId) -> Result<Self, crate::Error> {
+        let mut random = Zeroizing::new([0u8; SECRET_BYTES]);
+        getrandom::fill(random.as_mut_slice()).map_err(|_| crate::Error::Random)?;
+        let encoded = Zeroizing::new(URL_SAFE_NO_PAD.encode(random.as_slice()));
+        Ok(Self(Zeroizing::new(format!("{PREFIX}{}_{}", id.0.simple(), encoded.as_str()))))
+    }
+
+    /// Wraps a presented token (from an `Authorization: Bearer` header).
+    pub fn new(text: impl Into<String>) -> Self {
+        Self(Zeroizing::new(text.into()))
+    }
+
+    /// The whole token, to show once to whoever created it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The id part, if the token is well formed.
+    pub fn id(&self) -> Option<TokenId> {
+        let rest = self.0.strip_prefix(PREFIX)?;
+        let (id, secret) = rest.split_once('_')?;
+        if secret.is_empty() {
+            return None;
+        }
+        uuid::Uuid::try_parse(id).ok().map(TokenId)
+    }
+
+    /// The SHA-256 of the whole token, hex: what is stored.
+    pub fn digest(&self) -> String {
+        let digest = Sha256::digest(self.0.as_bytes());
+        let mut hex = String::with_capacity(64);
+        for byte in digest {
+            hex.push_str(&format!("{byte:02x}"));
+        }
+        hex
+    }
+}
+
+impl fmt::Debug for TokenSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenSecret(<redacted>)")
+    }
+}
+
+impl Drop for TokenSecret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// A stored API token: everything but the secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiToken {
+    /// Identifier; part of the token text.
+    pub id: TokenId,
+    /// Version for optimistic concurrency.
+    pub revision: Revision,
+    /// A name to recognise it by, unique ("asterisk-pbx1", "helpdesk-script").
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// SHA-256 of the token, hex.
+    pub secret_digest: String,
+    /// Who made it.
+    pub created_by: String,
+    /// When.
+    pub created_at: OffsetDateTime,
+    /// When it stops working; `None` for never.
+    pub expires_at: Option<OffsetDateTime>,
+    /// When it was revoked.
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl ApiToken {
+    /// Exchange-style name of the name parameter.
+    pub const FIELD: &'static str = "Name";
+
+    /// Checks a token name: 1-64 letters, digits, dots, dashes or underscores.
+    pub fn check_name(name: &str) -> Result<String, InvalidValue> {
+        let name = name.trim();
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if valid {
+            Ok(name.to_owned())
+        } else {
+            Err(InvalidValue::new(Self::FIELD, "1 to 64 letters, digits, dots, dashes or underscores", name.to_owned()))
+        }
+    }
+
+    /// Whether the token works at `now`: not revoked, not expired.
+    pub fn is_active(&self, now: OffsetDateTime) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|at| now < at)
+    }
+
+    /// Whether `secret` is this token's, compared in constant time.
+    pub fn matches(&self, secret: &TokenSecret) -> bool {
+        secret.digest().as_bytes().ct_eq(self.secret_digest.as_bytes()).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_names_its_id_and_matches_only_itself() {
+        let id = TokenId::new_random();
+        let secret = TokenSecret::generate(id).unwrap();
+        assert!(secret.expose().starts_with("vpt_"));
+        assert_eq!(secret.id(), Some(id));
+        let token = ApiToken {
+            id,
+            revision: Revision::NEW,
+            name: "pbx1".into(),
+            role: Role::VoiceService,
+            secret_digest: secret.digest(),
+            created_by: "admin".into(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            expires_at: None,
+            revoked_at: None,
+        };
+        assert!(token.matches(&secret));
+        let other = TokenSecret::generate(id).unwrap();
+        assert!(!token.matches(&other));
+        assert_eq!(format!("{secret:?}"), "TokenSecret(<redacted>)");
+        assert!(!secret.digest().contains(secret.expose()));
+    }
+
+    #[test]
+    fn malformed_tokens_have_no_id() {
+        for text in ["", "vpt_", "vpt_nothex_abc", "xyz_0123", &format!("vpt_{}_", TokenId::new_random().0.simple())] {
+            assert_eq!(TokenSecret::new(text).id(), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn activity_follows_expiry_and_revocation() {
+        let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(10);
+        let mut token = ApiToken {
+            id: TokenId::new_random(),
+            revision: Revision::NEW,
+            name: "t".into(),
+            role: Role::ViewOnly,
+            secret_digest: String::new(),
+            created_by: "admin".into(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            expires_at: Some(now + time::Duration::days(1)),
+            revoked_at: None,
+        };
+        assert!(token.is_active(now));
+        assert!(!token.is_active(now + time::Duration::days(1)));
+        token.expires_at = None;
+        token.revoked_at = Some(now);
+        assert!(!token.is_active(now));
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert!(ApiToken::check_name("asterisk-pbx1").is_ok());
+        assert!(ApiToken::check_name("").is_err());
+        assert!(ApiToken::check_name("two words").is_err());
+    }
+}
