@@ -1,0 +1,691 @@
+//! The API's request and response bodies: Exchange's property names in camelCase, the same
+//! shapes the CLI prints with `--json`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use voicepin_core::Pin;
+use voicepin_core::audit::AuditEvent;
+use voicepin_core::mailbox::Mailbox;
+use voicepin_core::policy::{DialPlan, MailboxPolicy, PinLifetime, PinResetThreshold};
+use voicepin_core::usecases::PinInfo;
+
+/// A PIN in a request body. It is read as text and wrapped at once in the core's secret
+/// [`Pin`], which redacts itself and is wiped when dropped; it is never echoed.
+#[derive(Debug)]
+pub struct PinText(pub Pin);
+
+impl<'de> Deserialize<'de> for PinText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = PinText;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PIN as a string of digits")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<PinText, E> {
+                Ok(PinText(Pin::new(text)))
+            }
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<PinText, E> {
+                // Moved into the Pin, which wipes it on drop.
+                Ok(PinText(Pin::new(text)))
+            }
+            // Any other type is refused without the value in the message.
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<PinText, E> {
+                Err(E::custom(concat!("voicepin: ", "a PIN as a string of digits (in quotes)")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<PinText, E> {
+                Err(E::custom(concat!("voicepin: ", "a PIN as a string of digits (in quotes)")))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<PinText, E> {
+                Err(E::custom(concat!("voicepin: ", "a PIN as a string of digits (in quotes)")))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+impl PinText {
+    /// The secret PIN.
+    pub fn into_pin(self) -> Pin {
+        self.0
+    }
+}
+
+/// A setting that is a number or `"unlimited"` (PINLifetime, LogonFailuresBeforePINReset).
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum NumberOrUnlimited {
+    /// A number.
+    Number(u32),
+    /// The text `unlimited` (or a number as text).
+    Text(String),
+}
+
+impl NumberOrUnlimited {
+    /// As a PIN lifetime, refused with the field and the allowed values when out of range.
+    pub fn pin_lifetime(&self) -> Result<PinLifetime, voicepin_core::InvalidValue> {
+        match self {
+            Self::Number(days) => PinLifetime::days(*days),
+            Self::Text(text) => text.parse(),
+        }
+    }
+
+    /// As a PIN reset threshold.
+    pub fn reset_threshold(&self) -> Result<PinResetThreshold, voicepin_core::InvalidValue> {
+        match self {
+            Self::Number(failures) => PinResetThreshold::after(*failures),
+            Self::Text(text) => text.parse(),
+        }
+    }
+}
+
+pub(crate) fn time_text(at: Option<OffsetDateTime>) -> Option<String> {
+    at.and_then(|t| t.format(&Rfc3339).ok())
+}
+
+// ---- mailboxes ----
+
+/// Enable-UMMailbox.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnableMailboxRequest {
+    /// The primary SMTP address (or, to re-enable, any identity of a mailbox disabled with
+    /// its properties kept).
+    pub identity: String,
+    /// The UM mailbox policy, by name or id (required for a new mailbox).
+    #[serde(default)]
+    pub um_mailbox_policy: Option<String>,
+    /// Extensions, the primary one first (required for a new mailbox).
+    #[serde(default)]
+    pub extensions: Vec<String>,
+    /// The initial PIN; generated when omitted. Never echoed.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Password)]
+    pub pin: Option<PinText>,
+    /// Whether the PIN must be changed at the first sign-in (default true).
+    #[serde(default)]
+    pub pin_expired: Option<bool>,
+    /// Send the welcome message here instead of to the mailbox.
+    #[serde(default)]
+    pub notify_email: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// First name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// Alias.
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// Phone numbers in E.164 form.
+    #[serde(default)]
+    pub phone_numbers: Option<Vec<String>>,
+    /// SubscriberAccessEnabled.
+    #[serde(default)]
+    pub subscriber_access_enabled: Option<bool>,
+    /// PinlessAccessToVoiceMailEnabled.
+    #[serde(default)]
+    pub pinless_access_to_voice_mail_enabled: Option<bool>,
+    /// Check everything, change nothing.
+    #[serde(default)]
+    pub validate_only: bool,
+}
+
+/// Set-UMMailbox: properties left out stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetMailboxRequest {
+    /// Display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// First name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// Alias.
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// Extensions, the primary first: replaces the list.
+    #[serde(default)]
+    pub extensions: Option<Vec<String>>,
+    /// Phone numbers in E.164 form: replaces the list.
+    #[serde(default)]
+    pub phone_numbers: Option<Vec<String>>,
+    /// The UM mailbox policy, by name or id.
+    #[serde(default)]
+    pub um_mailbox_policy: Option<String>,
+    /// SubscriberAccessEnabled.
+    #[serde(default)]
+    pub subscriber_access_enabled: Option<bool>,
+    /// PinlessAccessToVoiceMailEnabled.
+    #[serde(default)]
+    pub pinless_access_to_voice_mail_enabled: Option<bool>,
+}
+
+/// A UM mailbox (Get-UMMailbox).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MailboxView {
+    /// The identity: the primary SMTP address.
+    pub identity: String,
+    /// The id.
+    pub id: Uuid,
+    /// PrimarySmtpAddress.
+    pub primary_smtp_address: String,
+    /// Alias.
+    pub alias: String,
+    /// Display name.
+    pub display_name: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// UMEnabled.
+    pub um_enabled: bool,
+    /// The UM mailbox policy's name.
+    pub um_mailbox_policy: String,
+    /// The UM dial plan's name.
+    pub um_dial_plan: String,
+    /// Extensions, the primary first.
+    pub extensions: Vec<String>,
+    /// Phone numbers.
+    pub phone_numbers: Vec<String>,
+    /// SubscriberAccessEnabled.
+    pub subscriber_access_enabled: bool,
+    /// PinlessAccessToVoiceMailEnabled.
+    pub pinless_access_to_voice_mail_enabled: bool,
+    /// WhenCreated, RFC 3339.
+    pub when_created: Option<String>,
+}
+
+impl MailboxView {
+    /// A mailbox with its policy's and dial plan's names.
+    pub fn new(mailbox: &Mailbox, policy_name: &str, dial_plan_name: &str) -> Self {
+        Self {
+            identity: mailbox.smtp_address.as_str().to_owned(),
+            id: mailbox.id.0,
+            primary_smtp_address: mailbox.smtp_address.as_str().to_owned(),
+            alias: mailbox.alias.clone(),
+            display_name: mailbox.display_name.clone(),
+            first_name: mailbox.first_name.clone(),
+            last_name: mailbox.last_name.clone(),
+            um_enabled: mailbox.um_enabled,
+            um_mailbox_policy: policy_name.to_owned(),
+            um_dial_plan: dial_plan_name.to_owned(),
+            extensions: mailbox.extensions.iter().map(|e| e.as_str().to_owned()).collect(),
+            phone_numbers: mailbox.phone_numbers.iter().map(|n| n.as_str().to_owned()).collect(),
+            subscriber_access_enabled: mailbox.subscriber_access_enabled,
+            pinless_access_to_voice_mail_enabled: mailbox.pinless_access_to_voice_mail_enabled,
+            when_created: time_text(Some(mailbox.created_at)),
+        }
+    }
+}
+
+/// A page of mailboxes in address order.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MailboxPage {
+    /// The mailboxes.
+    pub items: Vec<MailboxView>,
+    /// The cursor of the next page (pass it as `after`); absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// Get-UMMailboxPIN's output.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PinInfoView {
+    /// The mailbox's primary SMTP address.
+    pub user_id: String,
+    /// The same, as the identity.
+    pub identity: String,
+    /// PinExpired.
+    pub pin_expired: bool,
+    /// FirstTimeUser.
+    pub first_time_user: bool,
+    /// LockedOut.
+    pub locked_out: bool,
+    /// UMEnabled.
+    pub um_enabled: bool,
+    /// Consecutive failed sign-ins.
+    pub consecutive_failures: u32,
+    /// Failed sign-ins since the last success.
+    pub total_failures: u32,
+    /// When the PIN was set.
+    pub pin_set_time: Option<String>,
+    /// When the PIN expires.
+    pub pin_expiration_time: Option<String>,
+    /// The last failed sign-in.
+    pub last_failure_time: Option<String>,
+    /// The last successful sign-in.
+    pub last_sign_in_time: Option<String>,
+}
+
+impl From<&PinInfo> for PinInfoView {
+    fn from(info: &PinInfo) -> Self {
+        Self {
+            user_id: info.user_id.clone(),
+            identity: info.user_id.clone(),
+            pin_expired: info.pin_expired,
+            first_time_user: info.first_time_user,
+            locked_out: info.locked_out,
+            um_enabled: info.um_enabled,
+            consecutive_failures: info.consecutive_failures,
+            total_failures: info.total_failures,
+            pin_set_time: time_text(info.pin_set_at),
+            pin_expiration_time: time_text(info.pin_expires_at),
+            last_failure_time: time_text(info.last_failure_at),
+            last_sign_in_time: time_text(info.last_sign_in_at),
+        }
+    }
+}
+
+/// Set-UMMailboxPIN.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetPinRequest {
+    /// The new PIN; generated when omitted. Never echoed.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Password)]
+    pub pin: Option<PinText>,
+    /// Whether the PIN must be changed at the next sign-in (default true).
+    #[serde(default)]
+    pub pin_expired: Option<bool>,
+    /// `false` unlocks the mailbox (alone, it changes nothing else).
+    #[serde(default)]
+    pub locked_out: Option<bool>,
+    /// Whether to email the new PIN (default true).
+    #[serde(default)]
+    pub send_email: Option<bool>,
+    /// Send the message here instead of to the mailbox.
+    #[serde(default)]
+    pub notify_email: Option<String>,
+}
+
+// ---- policies ----
+
+macro_rules! policy_request {
+    ($(#[$meta:meta])* $name:ident { $($(#[$field_meta:meta])* $field:ident : $type:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, Deserialize, ToSchema)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$field_meta])* pub $field: $type,)*
+            /// MinPINLength, 4-24 (default 6).
+            #[serde(default)]
+            pub min_pin_length: Option<u32>,
+            /// PINLifetime: days, 1-999, or "unlimited" (default 60).
+            #[serde(default)]
+            pub pin_lifetime: Option<NumberOrUnlimited>,
+            /// PINHistoryCount, 1-20 (default 5).
+            #[serde(default)]
+            pub pin_history_count: Option<u32>,
+            /// AllowCommonPatterns (default false).
+            #[serde(default)]
+            pub allow_common_patterns: Option<bool>,
+            /// LogonFailuresBeforePINReset: 1-998 or "unlimited" (default 5).
+            #[serde(default)]
+            pub logon_failures_before_pin_reset: Option<NumberOrUnlimited>,
+            /// MaxLogonAttempts, 1-999 (default 15).
+            #[serde(default)]
+            pub max_logon_attempts: Option<u32>,
+            /// ResetPINText: at most 512 characters of simple HTML.
+            #[serde(default)]
+            pub reset_pin_text: Option<String>,
+            /// UMEnabledText: at most 512 characters of simple HTML.
+            #[serde(default)]
+            pub um_enabled_text: Option<String>,
+            /// AllowSubscriberAccess (default true).
+            #[serde(default)]
+            pub allow_subscriber_access: Option<bool>,
+            /// AllowPinlessVoiceMailAccess (default false).
+            #[serde(default)]
+            pub allow_pinless_voice_mail_access: Option<bool>,
+            /// Extended check: no extension (or extension reversed) inside a PIN.
+            #[serde(default)]
+            pub block_extension_in_pin: Option<bool>,
+            /// Extended check: not the first or last name spelled on the keypad.
+            #[serde(default)]
+            pub block_name_on_keypad: Option<bool>,
+            /// Extended check: no repeated groups of digits (408408).
+            #[serde(default)]
+            pub block_repeated_groups: Option<bool>,
+            /// Extended check: at least three different digits.
+            #[serde(default)]
+            pub require_three_distinct_digits: Option<bool>,
+            /// Extended check: no digit more than twice in a row.
+            #[serde(default)]
+            pub block_digit_runs: Option<bool>,
+            /// Extended check: no three keys in a straight keypad line.
+            #[serde(default)]
+            pub block_keypad_lines: Option<bool>,
+            /// Extended check: not one of the most common PINs.
+            #[serde(default)]
+            pub block_common_pins: Option<bool>,
+            /// Extended check: not a previous PIN reversed.
+            #[serde(default)]
+            pub block_reversed_history: Option<bool>,
+        }
+
+        impl $name {
+            /// The settings as the core takes them; `name` is the new name, if any.
+            pub fn settings(
+                &self,
+                name: Option<String>,
+            ) -> Result<voicepin_core::usecases::PolicySettings, voicepin_core::InvalidValue> {
+                use voicepin_core::usecases::{ExtendedSettings, PolicySettings};
+                Ok(PolicySettings {
+                    name,
+                    min_pin_length: self.min_pin_length,
+                    pin_lifetime: self.pin_lifetime.as_ref().map(NumberOrUnlimited::pin_lifetime).transpose()?,
+                    pin_history_count: self.pin_history_count,
+                    allow_common_patterns: self.allow_common_patterns,
+                    logon_failures_before_pin_reset: self
+                        .logon_failures_before_pin_reset
+                        .as_ref()
+                        .map(NumberOrUnlimited::reset_threshold)
+                        .transpose()?,
+                    max_logon_attempts: self.max_logon_attempts,
+                    reset_pin_text: self.reset_pin_text.clone(),
+                    um_enabled_text: self.um_enabled_text.clone(),
+                    allow_subscriber_access: self.allow_subscriber_access,
+                    allow_pinless_voice_mail_access: self.allow_pinless_voice_mail_access,
+                    extended: ExtendedSettings {
+                        block_extension_in_pin: self.block_extension_in_pin,
+                        block_name_on_keypad: self.block_name_on_keypad,
+                        block_repeated_groups: self.block_repeated_groups,
+                        require_three_distinct_digits: self.require_three_distinct_digits,
+                        block_digit_runs: self.block_digit_runs,
+                        block_keypad_lines: self.block_keypad_lines,
+                        block_common_pins: self.block_common_pins,
+                        block_reversed_history: self.block_reversed_history,
+                    },
+                })
+            }
+        }
+    };
+}
+
+policy_request!(
+    /// New-UMMailboxPolicy.
+    NewPolicyRequest {
+        /// The name, unique.
+        name: String,
+        /// The dial plan, by name or id.
+        um_dial_plan: String,
+    }
+);
+
+policy_request!(
+    /// Set-UMMailboxPolicy: settings left out stay as they are.
+    SetPolicyRequest {
+        /// A new name.
+        #[serde(default)]
+        name: Option<String>,
+    }
+);
+
+/// A UM mailbox policy (Get-UMMailboxPolicy).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyView {
+    /// The identity: the name.
+    pub identity: String,
+    /// The id.
+    pub id: Uuid,
+    /// The name.
+    pub name: String,
+    /// The dial plan's name.
+    pub um_dial_plan: String,
+    /// MinPINLength.
+    pub min_pin_length: u16,
+    /// PINLifetime in days, or "unlimited".
+    #[schema(value_type = NumberOrUnlimited)]
+    pub pin_lifetime: PinLifetime,
+    /// PINHistoryCount.
+    pub pin_history_count: u16,
+    /// AllowCommonPatterns.
+    pub allow_common_patterns: bool,
+    /// LogonFailuresBeforePINReset, or "unlimited".
+    #[schema(value_type = NumberOrUnlimited)]
+    pub logon_failures_before_pin_reset: PinResetThreshold,
+    /// MaxLogonAttempts.
+    pub max_logon_attempts: u16,
+    /// Extended check.
+    pub block_extension_in_pin: bool,
+    /// Extended check.
+    pub block_name_on_keypad: bool,
+    /// Extended check.
+    pub block_repeated_groups: bool,
+    /// Extended check.
+    pub require_three_distinct_digits: bool,
+    /// Extended check.
+    pub block_digit_runs: bool,
+    /// Extended check.
+    pub block_keypad_lines: bool,
+    /// Extended check.
+    pub block_common_pins: bool,
+    /// Extended check.
+    pub block_reversed_history: bool,
+    /// ResetPINText.
+    pub reset_pin_text: String,
+    /// UMEnabledText.
+    pub um_enabled_text: String,
+    /// AllowSubscriberAccess.
+    pub allow_subscriber_access: bool,
+    /// AllowPinlessVoiceMailAccess.
+    pub allow_pinless_voice_mail_access: bool,
+}
+
+impl PolicyView {
+    /// A policy with its dial plan's name.
+    pub fn new(policy: &MailboxPolicy, dial_plan_name: &str) -> Self {
+        let pin = &policy.pin;
+        let extended = pin.extended;
+        Self {
+            identity: policy.name.as_str().to_owned(),
+            id: policy.id.0,
+            name: policy.name.as_str().to_owned(),
+            um_dial_plan: dial_plan_name.to_owned(),
+            min_pin_length: pin.min_pin_length.get(),
+            pin_lifetime: pin.pin_lifetime,
+            pin_history_count: pin.pin_history_count.get(),
+            allow_common_patterns: pin.allow_common_patterns,
+            logon_failures_before_pin_reset: pin.logon_failures_before_pin_reset,
+            max_logon_attempts: pin.max_logon_attempts.get(),
+            block_extension_in_pin: extended.block_extension_in_pin,
+            block_name_on_keypad: extended.block_name_on_keypad,
+            block_repeated_groups: extended.block_repeated_groups,
+            require_three_distinct_digits: extended.require_three_distinct_digits,
+            block_digit_runs: extended.block_digit_runs,
+            block_keypad_lines: extended.block_keypad_lines,
+            block_common_pins: extended.block_common_pins,
+            block_reversed_history: extended.block_reversed_history,
+            reset_pin_text: policy.reset_pin_text.as_str().to_owned(),
+            um_enabled_text: policy.um_enabled_text.as_str().to_owned(),
+            allow_subscriber_access: policy.allow_subscriber_access,
+            allow_pinless_voice_mail_access: policy.allow_pinless_voice_mail_access,
+        }
+    }
+}
+
+// ---- dial plans ----
+
+/// New-UMDialPlan.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewDialPlanRequest {
+    /// The name, unique.
+    pub name: String,
+    /// NumberOfDigitsInExtension, 1-20 (required).
+    #[serde(default)]
+    pub number_of_digits_in_extension: Option<u32>,
+    /// AccessTelephoneNumbers.
+    #[serde(default)]
+    pub access_telephone_numbers: Option<Vec<String>>,
+    /// LogonFailuresBeforeDisconnect, 1-20.
+    #[serde(default)]
+    pub logon_failures_before_disconnect: Option<u32>,
+    /// InputFailuresBeforeDisconnect, 1-20.
+    #[serde(default)]
+    pub input_failures_before_disconnect: Option<u32>,
+    /// GenerateUMMailboxPolicy: also create "<name> Default Policy" (default true).
+    #[serde(default)]
+    pub generate_um_mailbox_policy: Option<bool>,
+}
+
+/// Set-UMDialPlan: settings left out stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetDialPlanRequest {
+    /// A new name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// NumberOfDigitsInExtension, 1-20; fixed while mailboxes use the plan.
+    #[serde(default)]
+    pub number_of_digits_in_extension: Option<u32>,
+    /// AccessTelephoneNumbers: replaces the list.
+    #[serde(default)]
+    pub access_telephone_numbers: Option<Vec<String>>,
+    /// LogonFailuresBeforeDisconnect, 1-20.
+    #[serde(default)]
+    pub logon_failures_before_disconnect: Option<u32>,
+    /// InputFailuresBeforeDisconnect, 1-20.
+    #[serde(default)]
+    pub input_failures_before_disconnect: Option<u32>,
+}
+
+/// A UM dial plan (Get-UMDialPlan).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DialPlanView {
+    /// The identity: the name.
+    pub identity: String,
+    /// The id.
+    pub id: Uuid,
+    /// The name.
+    pub name: String,
+    /// NumberOfDigitsInExtension.
+    pub number_of_digits_in_extension: u16,
+    /// AccessTelephoneNumbers.
+    pub access_telephone_numbers: Vec<String>,
+    /// LogonFailuresBeforeDisconnect.
+    pub logon_failures_before_disconnect: u16,
+    /// InputFailuresBeforeDisconnect.
+    pub input_failures_before_disconnect: u16,
+}
+
+impl From<&DialPlan> for DialPlanView {
+    fn from(plan: &DialPlan) -> Self {
+        Self {
+            identity: plan.name.as_str().to_owned(),
+            id: plan.id.0,
+            name: plan.name.as_str().to_owned(),
+            number_of_digits_in_extension: plan.extension_length.get(),
+            access_telephone_numbers: plan.access_numbers.iter().map(|n| n.as_str().to_owned()).collect(),
+            logon_failures_before_disconnect: plan.logon_failures_before_disconnect.get(),
+            input_failures_before_disconnect: plan.input_failures_before_disconnect.get(),
+        }
+    }
+}
+
+// ---- audit ----
+
+/// An audit event.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEventView {
+    /// The id.
+    pub id: Uuid,
+    /// When, RFC 3339.
+    pub time: Option<String>,
+    /// Who.
+    pub actor: String,
+    /// The actor's role, if any.
+    pub role: Option<String>,
+    /// Through which front end: cli, api, web, phone, system.
+    pub channel: String,
+    /// From where.
+    pub source: Option<String>,
+    /// What happened (mailboxEnabled, pinSet, signInFailed ...).
+    pub action: String,
+    /// The mailbox concerned.
+    pub mailbox_id: Option<Uuid>,
+    /// The object concerned, by name.
+    pub target: String,
+    /// Further facts. Never a PIN.
+    pub details: BTreeMap<String, String>,
+}
+
+impl From<&AuditEvent> for AuditEventView {
+    fn from(event: &AuditEvent) -> Self {
+        Self {
+            id: event.id.0,
+            time: time_text(Some(event.at)),
+            actor: event.actor.clone(),
+            role: event.role.clone(),
+            channel: event.channel.as_str().to_owned(),
+            source: event.source.clone(),
+            action: event.action.as_str().to_owned(),
+            mailbox_id: event.mailbox_id.map(|id| id.0),
+            target: event.target.clone(),
+            details: event.details.clone(),
+        }
+    }
+}
+
+// ---- voice access ----
+
+/// A sign-in on behalf of a caller, from a PBX that keeps its own voice mail.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignInRequest {
+    /// The extension keyed in (give this or `identity`).
+    #[serde(default)]
+    pub extension: Option<String>,
+    /// Any other identity: an SMTP address, an alias or an id.
+    #[serde(default)]
+    pub identity: Option<String>,
+    /// The PIN keyed in. Never logged nor echoed.
+    #[schema(value_type = String, format = Password)]
+    pub pin: PinText,
+    /// The caller ID of the call.
+    #[serde(default)]
+    pub caller_id: Option<String>,
+    /// The name of the calling system (the PBX).
+    #[serde(default)]
+    pub calling_system: Option<String>,
+    /// The dial plan the call came in on (scopes extension lookups), by name or id.
+    #[serde(default)]
+    pub dial_plan: Option<String>,
+}
+
+/// The sign-in outcome, the same for every channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum SignInOutcomeView {
+    /// Signed in.
+    Success,
+    /// Signed in; the PIN must be changed first.
+    PinChangeRequired,
+    /// Not signed in (wrong PIN, unknown identity, locked or disabled: not told apart).
+    Failed,
+}
+
+/// The answer to a sign-in.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct SignInResponse {
+    /// The outcome.
+    pub outcome: SignInOutcomeView,
+}

@@ -1,0 +1,128 @@
+//! The voicepin HTTP API: REST under `/api/v1` over the core use cases, its OpenAPI document
+//! and Swagger UI, health checks and Prometheus metrics.
+//!
+//! The binary mounts [`router`] and serves it with
+//! `into_make_service_with_connect_info::<SocketAddr>()`, so the audit log gets the peer
+//! address. Every `/api/v1` route needs `Authorization: Bearer <token>`, checked by the
+//! [`Authenticator`] the binary provides; the caller's role then decides, in the core's one
+//! table, what it may do. Errors are RFC 9457 problem details ([`problem`]).
+//!
+//! The flow of a request, top to bottom: [`auth`] (who), [`extract`] (the body and query,
+//! read without ever echoing a PIN), [`routes`] (one handler per use case), [`problem`]
+//! (every failure to one status, in one place).
+
+pub mod auth;
+pub mod dto;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use utoipa::OpenApi as _;
+use utoipa_swagger_ui::SwaggerUi;
+use voicepin_core::VoicePin;
+
+pub use auth::{AuthError, Authenticator, Caller, Principal};
+pub use metrics::Metrics;
+pub use openapi::ApiDoc;
+pub use problem::{ApiError, Problem};
+
+use crate::routes::{audit, config, mailboxes, voice};
+
+/// What every handler shares: the use cases, the authenticator and the metrics.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The use cases.
+    pub voicepin: VoicePin,
+    /// Checks bearer tokens.
+    pub authenticator: Arc<dyn Authenticator>,
+    /// The router's metrics.
+    pub metrics: Arc<Metrics>,
+}
+
+impl ApiState {
+    /// The state over the use cases and an authenticator, with fresh metrics.
+    pub fn new(voicepin: VoicePin, authenticator: Arc<dyn Authenticator>) -> Self {
+        Self { voicepin, authenticator, metrics: Arc::new(Metrics::new()) }
+    }
+}
+
+/// The whole HTTP surface: `/api/v1/...`, `/api/openapi.json`, `/api/docs`, `/healthz`,
+/// `/readyz` and `/metrics`.
+pub fn router(state: ApiState) -> Router {
+    let api = Router::new()
+        .route("/api/v1/mailboxes", post(mailboxes::enable).get(mailboxes::list))
+        .route("/api/v1/mailboxes/{identity}", get(mailboxes::get).patch(mailboxes::update).delete(mailboxes::disable))
+        .route("/api/v1/mailboxes/{identity}/pin", get(mailboxes::get_pin).put(mailboxes::set_pin))
+        .route("/api/v1/mailboxes/{identity}/lock", post(mailboxes::lock))
+        .route("/api/v1/mailboxes/{identity}/unlock", post(mailboxes::unlock))
+        .route("/api/v1/policies", get(config::list_policies).post(config::create_policy))
+        .route(
+            "/api/v1/policies/{identity}",
+            get(config::get_policy).patch(config::update_policy).delete(config::remove_policy),
+        )
+        .route("/api/v1/dial-plans", get(config::list_dial_plans).post(config::create_dial_plan))
+        .route(
+            "/api/v1/dial-plans/{identity}",
+            get(config::get_dial_plan).patch(config::update_dial_plan).delete(config::remove_dial_plan),
+        )
+        .route("/api/v1/audit-events", get(audit::list))
+        .route("/api/v1/voice-access/sign-in", post(voice::sign_in))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(render_metrics))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        .with_state(state.clone());
+    let docs: Router = SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()).into();
+    api.merge(docs).layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NoSuchRoute
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        "this resource does not take this method; see the Allow header",
+    )
+}
+
+/// `GET /healthz`: the process is up.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// `GET /readyz`: the store answers a cheap read.
+async fn readyz(State(state): State<ApiState>) -> Response {
+    // One indexed lookup of a name no dial plan can have (names are trimmed).
+    match state.voicepin.store().dial_plan_by_name(" readiness probe ").await {
+        Ok(_) => "ready".into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "the store is not reachable").into_response()
+        }
+    }
+}
+
+/// `GET /metrics`: the Prometheus text format.
+async fn render_metrics(State(state): State<ApiState>) -> Response {
+    let mut response = state.metrics.render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    response
+}

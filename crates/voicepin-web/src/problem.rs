@@ -1,0 +1,336 @@
+//! Errors as RFC 9457 problem details, and the one place where an error becomes a status.
+//!
+//! Every failure of the API, whether the core refused a use case or the request could not
+//! be read, is an [`ApiError`]; [`ApiError::problem`] maps it to a [`Problem`] once, so a
+//! status or a code never differs between two endpoints (kanidm's discipline).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use thiserror::Error;
+use utoipa::ToSchema;
+use voicepin_core::Error as CoreError;
+use voicepin_core::error::StoreError;
+
+use crate::auth::AuthError;
+
+/// The media type of problem details.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Where the problem types are documented: `type` is this prefix and the stable code.
+pub const PROBLEM_TYPE_PREFIX: &str = "https://voicepin.dev/problems/";
+
+/// An RFC 9457 problem details object, with voicepin's extension members.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    /// A URI naming the problem type: the prefix and the stable code.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short summary of the problem type.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong in this request. Never contains a PIN.
+    pub detail: String,
+    /// The stable, machine-readable code (the core's codes, plus the API's own).
+    pub code: String,
+    /// The property at fault (camelCase), for invalid values and unreadable bodies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// What the property accepts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<String>,
+    /// The codes of the PIN rules a rejected PIN breaks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub violations: Option<Vec<String>>,
+    /// The caller's role, when the role does not allow the operation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The operation the role does not allow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+}
+
+impl Problem {
+    /// A problem with a status, a code, a title and a detail.
+    pub fn new(status: StatusCode, code: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            problem_type: format!("{PROBLEM_TYPE_PREFIX}{code}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            code: code.to_owned(),
+            field: None,
+            allowed: None,
+            violations: None,
+            role: None,
+            operation: None,
+        }
+    }
+
+    fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+/// Why a request failed.
+#[derive(Debug, Error)]
+pub enum ApiError {
+    /// The core refused or failed the use case.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// No bearer token, or one that does not authenticate.
+    #[error("authentication required: {0}")]
+    Unauthenticated(#[source] AuthError),
+    /// The body is not JSON at all.
+    #[error("the body is not valid JSON: {0}")]
+    MalformedJson(String),
+    /// The body is JSON, but not of the expected shape (wrong type, missing property).
+    #[error("{detail}")]
+    InvalidBody {
+        /// The property at fault, as a JSON path.
+        field: Option<String>,
+        /// What was expected; never the value sent.
+        detail: String,
+    },
+    /// The body names a property the endpoint does not take.
+    #[error("unknown property {field:?}")]
+    UnknownField {
+        /// The property, as a JSON path.
+        field: String,
+    },
+    /// A query parameter could not be read.
+    #[error("{detail}")]
+    InvalidQuery {
+        /// What was wrong; never the value sent.
+        detail: String,
+    },
+    /// The body is not `application/json`.
+    #[error("the body must be application/json")]
+    UnsupportedMediaType,
+    /// The body is larger than the limit.
+    #[error("the body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body could not be read.
+    #[error("the body could not be read")]
+    BodyUnreadable,
+    /// No route has this path.
+    #[error("no such resource")]
+    NoSuchRoute,
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        Self::Unauthenticated(error)
+    }
+}
+
+impl ApiError {
+    /// The problem details of this error: the one mapping from errors to HTTP statuses.
+    pub fn problem(&self) -> Problem {
+        match self {
+            Self::Core(error) => core_problem(error),
+            Self::Unauthenticated(AuthError::Backend(_)) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "authentication-unavailable",
+                "Authentication unavailable",
+                "the credentials could not be checked; try again",
+            ),
+            Self::Unauthenticated(error) => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+                format!("{error}; send Authorization: Bearer <token>"),
+            ),
+            Self::MalformedJson(detail) => {
+                Problem::new(StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON", detail.clone())
+            }
+            Self::InvalidBody { field, detail } => {
+                let problem =
+                    Problem::new(StatusCode::BAD_REQUEST, "invalid-body", "Invalid request body", detail.clone());
+                match field {
+                    Some(field) => problem.with_field(field.clone()),
+                    None => problem,
+                }
+            }
+            Self::UnknownField { field } => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "unknown-field",
+                "Unknown property",
+                format!("the property {field:?} is not part of this request"),
+            )
+            .with_field(field.clone()),
+            Self::InvalidQuery { detail } => {
+                Problem::new(StatusCode::BAD_REQUEST, "invalid-query", "Invalid query", detail.clone())
+            }
+            Self::UnsupportedMediaType => Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the body as application/json",
+            ),
+            Self::PayloadTooLarge { limit } => Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+                format!("the body may have at most {limit} bytes"),
+            ),
+            Self::BodyUnreadable => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "body-unreadable",
+                "Unreadable body",
+                "the body could not be read",
+            ),
+            Self::NoSuchRoute => {
+                Problem::new(StatusCode::NOT_FOUND, "no-such-route", "Not found", "no resource has this path")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = self.problem();
+        if problem.status >= 500 {
+            // The internals go to the log, never to the client.
+            tracing::error!(code = %problem.code, error = %self, "request failed");
+        }
+        let mut response = problem.into_response();
+        if matches!(self, Self::Unauthenticated(AuthError::Missing | AuthError::Invalid)) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// An Exchange parameter name as the API's camelCase property: `MinPINLength` ->
+/// `minPinLength`, `UMMailboxPolicy` -> `umMailboxPolicy`.
+pub fn camel_case(exchange_name: &str) -> String {
+    let chars: Vec<char> = exchange_name.chars().collect();
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            let previous = chars[i - 1];
+            let next_is_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            if previous.is_ascii_lowercase()
+                || previous.is_ascii_digit()
+                || (previous.is_ascii_uppercase() && next_is_lower)
+            {
+                words.push(std::mem::take(&mut word));
+            }
+        }
+        word.push(c.to_ascii_lowercase());
+    }
+    words.push(word);
+    let mut out = String::with_capacity(exchange_name.len());
+    for (i, word) in words.iter().enumerate() {
+        let mut letters = word.chars();
+        match (i, letters.next()) {
+            (0, Some(first)) => {
+                out.push(first);
+                out.push_str(letters.as_str());
+            }
+            (_, Some(first)) => {
+                out.push(first.to_ascii_uppercase());
+                out.push_str(letters.as_str());
+            }
+            (_, None) => {}
+        }
+    }
+    out
+}
+
+fn core_problem(error: &CoreError) -> Problem {
+    let code = error.code();
+    match error {
+        CoreError::InvalidValue(invalid) => {
+            let mut problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, "Invalid value", error.to_string())
+                .with_field(camel_case(invalid.field));
+            problem.allowed = Some(invalid.allowed.clone());
+            problem
+        }
+        CoreError::PinRejected(violations) => {
+            let mut problem =
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, "PIN rejected by the policy", error.to_string())
+                    .with_field("pin");
+            problem.violations = Some(violations.iter().map(|v| v.code().to_owned()).collect());
+            problem
+        }
+        CoreError::NotFound { .. } => Problem::new(StatusCode::NOT_FOUND, code, "Not found", error.to_string()),
+        CoreError::Ambiguous { .. } => {
+            Problem::new(StatusCode::CONFLICT, code, "Ambiguous identity", error.to_string()).with_field("identity")
+        }
+        CoreError::AlreadyExists { field, .. } => {
+            Problem::new(StatusCode::CONFLICT, code, "Already exists", error.to_string()).with_field(camel_case(field))
+        }
+        CoreError::InUse { .. } => Problem::new(StatusCode::CONFLICT, code, "In use", error.to_string()),
+        CoreError::NotUmEnabled(_) => {
+            Problem::new(StatusCode::CONFLICT, code, "Not enabled for Unified Messaging", error.to_string())
+        }
+        CoreError::AlreadyUmEnabled(_) => {
+            Problem::new(StatusCode::CONFLICT, code, "Already enabled for Unified Messaging", error.to_string())
+        }
+        CoreError::AuthenticationFailed => {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, "Current PIN not accepted", error.to_string())
+        }
+        CoreError::Conflict => Problem::new(StatusCode::CONFLICT, code, "Conflict", error.to_string()),
+        CoreError::GenerationFailed => {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, "No PIN could be generated", error.to_string())
+        }
+        CoreError::Forbidden { role, operation } => {
+            let mut problem = Problem::new(
+                StatusCode::FORBIDDEN,
+                code,
+                "Forbidden",
+                format!("the role {} ({}) does not allow {}", role.display_name(), role.as_str(), operation.as_str()),
+            );
+            problem.role = Some(role.as_str().to_owned());
+            problem.operation = Some(operation.as_str().to_owned());
+            problem
+        }
+        CoreError::Hashing(_) | CoreError::Random | CoreError::Store(StoreError::Backend(_)) | CoreError::Store(_) => {
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, code, "Internal error", "the server failed; see its log")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::camel_case;
+
+    #[test]
+    fn exchange_names_become_camel_case() {
+        for (name, expected) in [
+            ("MinPINLength", "minPinLength"),
+            ("PINLifetime", "pinLifetime"),
+            ("LogonFailuresBeforePINReset", "logonFailuresBeforePinReset"),
+            ("UMMailboxPolicy", "umMailboxPolicy"),
+            ("UMEnabledText", "umEnabledText"),
+            ("Extensions", "extensions"),
+            ("NumberOfDigitsInExtension", "numberOfDigitsInExtension"),
+            ("limit", "limit"),
+        ] {
+            assert_eq!(camel_case(name), expected);
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! Mailboxes and their PINs: Enable-, Disable-, Get-, Set-UMMailbox and Get-, Set-UMMailboxPIN.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use voicepin_core::InvalidValue;
+use voicepin_core::access::Operation;
+use voicepin_core::mailbox::Mailbox;
+use voicepin_core::ports::MailboxQuery;
+use voicepin_core::usecases::{EnableMailbox, MailboxSettings, SetPin};
+
+use crate::ApiState;
+use crate::auth::Caller;
+use crate::dto::{EnableMailboxRequest, MailboxPage, MailboxView, PinInfoView, SetMailboxRequest, SetPinRequest};
+use crate::extract::{Json, Path, Query};
+use crate::problem::{ApiError, Problem};
+
+/// The default and the largest page of a mailbox list.
+pub const DEFAULT_LIMIT: u32 = 100;
+/// The largest page of a list.
+pub const MAX_LIMIT: u32 = 1000;
+
+/// A page size from a query, 1 to [`MAX_LIMIT`].
+pub(crate) fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
+        Some(limit) => {
+            Err(voicepin_core::Error::from(InvalidValue::new("limit", "1 to 1000", limit.to_string())).into())
+        }
+    }
+}
+
+/// A mailbox as the API shows it, with its policy's and dial plan's names.
+async fn view(state: &ApiState, mailbox: &Mailbox) -> Result<MailboxView, ApiError> {
+    let policy = state.voicepin.get_policy(&mailbox.policy_id.to_string()).await?;
+    let plan = state.voicepin.get_dial_plan(&mailbox.dial_plan_id.to_string()).await?;
+    Ok(MailboxView::new(mailbox, policy.name.as_str(), plan.name.as_str()))
+}
+
+async fn view_of(state: &ApiState, identity: &str) -> Result<MailboxView, ApiError> {
+    let details = state.voicepin.get_mailbox(identity).await?;
+    Ok(MailboxView::new(&details.mailbox, details.policy.name.as_str(), details.dial_plan.name.as_str()))
+}
+
+async fn pin_view(state: &ApiState, identity: &str) -> Result<Json<PinInfoView>, ApiError> {
+    let info = state.voicepin.get_pin_info(identity).await?;
+    Ok(Json(PinInfoView::from(&info)))
+}
+
+/// Enable-UMMailbox: enables a mailbox for voice access and queues its welcome message with
+/// the PIN. With `validateOnly`, checks everything and changes nothing (200).
+#[utoipa::path(
+    post, path = "/api/v1/mailboxes", tag = "mailboxes",
+    request_body = EnableMailboxRequest,
+    responses(
+        (status = 201, description = "Enabled", body = MailboxView),
+        (status = 200, description = "Validated only; nothing changed", body = MailboxView),
+        (status = "4XX", description = "Refused", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn enable(
+    caller: Caller,
+    State(state): State<ApiState>,
+    Json(body): Json<EnableMailboxRequest>,
+) -> Result<Response, ApiError> {
+    let validate_only = body.validate_only;
+    let request = EnableMailbox {
+        identity: body.identity,
+        policy: body.um_mailbox_policy,
+        extensions: body.extensions,
+        pin: body.pin.map(|p| p.into_pin()),
+        pin_expired: body.pin_expired,
+        notify_email: body.notify_email,
+        properties: MailboxSettings {
+            display_name: body.display_name,
+            first_name: body.first_name,
+            last_name: body.last_name,
+            alias: body.alias,
+            extensions: None,
+            phone_numbers: body.phone_numbers,
+            policy: None,
+            subscriber_access_enabled: body.subscriber_access_enabled,
+            pinless_access_to_voice_mail_enabled: body.pinless_access_to_voice_mail_enabled,
+        },
+        validate_only,
+    };
+    let mailbox = state.voicepin.enable_mailbox(&caller.context, request).await?;
+    if validate_only {
+        return Ok((StatusCode::OK, axum::Json(view(&state, &mailbox).await?)).into_response());
+    }
+    let created = view_of(&state, &mailbox.id.to_string()).await?;
+    Ok((StatusCode::CREATED, axum::Json(created)).into_response())
+}
+
+/// Filters and paging of the mailbox list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct MailboxListQuery {
+    /// Only mailboxes of this UM mailbox policy (name or id).
+    pub policy: Option<String>,
+    /// Only mailboxes of this dial plan (name or id).
+    pub dial_plan: Option<String>,
+    /// Ambiguous name resolution: part of an address or name, or the start of an extension.
+    pub search: Option<String>,
+    /// Only locked-out (true) or only not locked-out (false) mailboxes.
+    pub locked_out: Option<bool>,
+    /// The cursor: the primarySmtpAddress of the last mailbox of the previous page.
+    pub after: Option<String>,
+    /// Page size, 1-1000 (default 100).
+    pub limit: Option<u32>,
+}
+
+/// Get-UMMailbox without an identity: a page of mailboxes in address order.
+#[utoipa::path(
+    get, path = "/api/v1/mailboxes", tag = "mailboxes",
+    params(MailboxListQuery),
+    responses(
+        (status = 200, description = "A page of mailboxes", body = MailboxPage),
+        (status = "4XX", description = "Refused", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    caller: Caller,
+    State(state): State<ApiState>,
+    Query(query): Query<MailboxListQuery>,
+) -> Result<axum::Json<MailboxPage>, ApiError> {
+    caller.may(Operation::ViewMailboxes)?;
+    let limit = page_limit(query.limit)?;
+    let policy = match &query.policy {
+        Some(identity) => Some(state.voicepin.get_policy(identity).await?.id),
+        None => None,
+    };
+    let dial_plan = match &query.dial_plan {
+        Some(identity) => Some(state.voicepin.get_dial_plan(identity).await?.id),
+        None => None,
+    };
+    let mailboxes = state
+        .voicepin
+        .list_mailboxes(&MailboxQuery {
+            policy,
+            dial_plan,
+            search: query.search.clone(),
+            um_enabled: None,
+            locked_out: query.locked_out,
+            after: query.after.clone(),
+            limit,
+        })
+        .await?;
+    let plans = state.voicepin.list_dial_plans().await?;
+    let policies = state.voicepin.list_policies(None).await?;
+    let items: Vec<MailboxView> = mailboxes
+        .iter()
+        .map(|m| {
+            let policy = policies.iter().find(|p| p.id == m.policy_id).map_or("", |p| p.name.as_str());
+            let plan = plans.iter().find(|p| p.id == m.dial_plan_id).map_or("", |p| p.name.as_str());
+            MailboxView::new(m, policy, plan)
+        })
+        .collect();
+    let full = u32::try_from(items.len()).is_ok_and(|n| n == limit);
+    let next = if full { items.last().map(|m| m.primary_smtp_address.clone()) } else { None };
+    Ok(axum::Json(MailboxPage { items, next }))
+}
+
+/// Get-UMMailbox for one mailbox.
+#[utoipa::path(
+    get, path = "/api/v1/mailboxes/{identity}", tag = "mailboxes",
+    params(("identity" = String, Path, description = "An SMTP address, an id, an extension or an alias")),
+    responses(
+        (status = 200, description = "The mailbox", body = MailboxView),
+        (status = "4XX", description = "Refused", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get(
+    caller: Caller,
+    State(state): State<ApiState>,
+    Path(identity): Path<String>,
+) -> Result<axum::Json<MailboxView>, ApiError> {
+    caller.may(Operation::ViewMailboxes)?;
+    Ok(axum::Json(view_of(&state, &identity).await?))
+}
+
+/// Set-UMMailbox: changes the properties given.
+#[utoipa::path(
+    patch, path = "/api/v1/mailboxes/{identity}", tag = "mailboxes",
+    params(("identity" = String, Path, description = "An SMTP address, an id, an extension or an alias")),
+    request_body = SetMailboxRequest,
+    responses(
+        (status = 200, description = "The changed mailbox", body = MailboxView),
+        (status = "4XX", description = "Refused", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update(
+    caller: Caller,
+    State(state): State<ApiState>,
+    Path(identity): Path<String>,
+    Json(body): Json<SetMailboxRequest>,
+) -> Result<axum::Json<MailboxView>, ApiError> {
+    let settings = MailboxSettings {
+        display_name: body.display_name,
+        first_name: body.first_name,
+        last_name: body.last_name,
+        alias: body.alias,
+        extensions: body.extensions,
+        phone_numbers: body.phone_numbers,
+        policy: body.um_mailbox_policy,
+        subscriber_access_enabled: body.subscriber_access_enabled,
+        pinless_access_to_voice_mail_enabled: body.pinless_access_to_voice_mail_enabled,
+    };
+    let mailbox = state.voicepin.set_mailbox(&caller.context, &identity, settings).await?;
+    Ok(axum::Json(view_of(&state, &mailbox.id.to_string()).await?))
+}
+
+/// Options of Disable-UMMailbox.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct DisableQuery {
+    /// Keep the UM properties for a later enable (default true); false removes them.
+    pub keep_properties: Option<bool>,
+}
+
+/// Disable-UMMailbox.
+#[utoipa::path(
+    delete, path = "/api/v1/mailboxes/{identity}", tag = "mailboxes",
+    params(("identity" = String, Path, description = "An SMTP address, an id, an extension or an alias"), DisableQuery),
+    responses(
+        (status = 204, description = "Disabled"),
+        (status = "4XX", description = "Refused", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn disable(
+    caller: Caller,
+    State(state): State<ApiState>,
+    Path(identity): Path<String>,
+    Query(query): Query<DisableQuery>,
+) -> Result<StatusCode, ApiError> {
+    let keep = query.keep_properties.unwrap_or(true);
+    state.voicepin.disable_mailbox(&caller.context, &identity, keep).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Get-UMMailboxPIN: the PIN state (never the PIN).
+#[utoipa::path(
+    get, path = "/api/v1/mailboxes/{identity}/pin", tag = "pins",
+    params(("identity" = String, Path, description = "An SMTP address, an id, an extension or an alias")),
+    responses(
+        (status = 200, description = "The PIN state", body = PinInfoView),
+        (status = "4XX", description = "Refused", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_pin(
+    caller: Caller,
+    State(state): State<ApiState>,
+    Path(identity): Path<String>,
+) -> Result<axum::Json<PinInfoView>, ApiError> {
+    caller.may(Operation::ViewMailboxes)?;
+    let Json(view) = pin_view(&state, &identity).await?;
+    Ok(axum::Json(view))
+}
+
+/// Set-UMMailboxPIN: sets or resets the PIN (generated unless given) and emails it; with
+/// only `lockedOut: false`, unlocks. Returns the PIN state.
+#[utoipa::path(
+    put, path = "/api/v1/mailboxes/{identity}/pin", tag = "pins",
+    params(("identity" = String, Path, description = "An SMTP address, an id, an extension or an alias")),
+    request_body = SetPinRequest,
+    responses(
+        (status = 200, description = "The new PIN state", body = PinInfoView),
+        (status = "4XX", description = "Refused", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn set_pin(
+    caller: Caller,
+    State(state): State<ApiState>,
+    Path(identity): Path<String>,
+    Json(body): Json<SetPinRequest>,
+) -> Result<axum::Json<PinInfoView>, ApiError> {
+    let request = SetPin {
+        pin: body.pin.map(|p| p.into_pin()),
+        pin_expired: body.pin_expired,
+        locked_out: body.locked_out,
+        send_email: body.send_email,
+        notify_email: body.notify_email,
+    };
+    state.voicepin.set_pin(&caller.context, &identity, request).await?;
+    let Json(view) = pin_view(&state, &identity).await?;
+    Ok(axum::Json(view))
+}
+
+/// Locks a mailbox out of sign-in by phone.
+#[utoipa::path(
+    post, path = "/api/v1/mailboxes/{identity}/lock", tag = "pins",
+    params(("identity" = String, Path, description = "An SMTP address, an id, an extension or an alias")),
+    responses(
+        (status = 200, description = "The new PIN state", body = PinInfoView),
+        (status = "4XX", description = "Refused", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn lock(
+    caller: Caller,
+    State(state): State<ApiState>,
+    Path(identity): Path<String>,
+) -> Result<axum::Json<PinInfoView>, ApiError> {
+    state.voicepin.lock(&caller.context, &identity).await?;
+    let Json(view) = pin_view(&state, &identity).await?;
+    Ok(axum::Json(view))
+}
+
+/// Unlocks a mailbox.
+#[utoipa::path(
+    post, path = "/api/v1/mailboxes/{identity}/unlock", tag = "pins",
+    params(("identity" = String, Path, description = "An SMTP address, an id, an extension or an alias")),
+    responses(
+        (status = 200, description = "The new PIN state", body = PinInfoView),
+        (status = "4XX", description = "Refused", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn unlock(
+    caller: Caller,
+    State(state): State<ApiState>,
+    Path(identity): Path<String>,
+) -> Result<axum::Json<PinInfoView>, ApiError> {
+    state.voicepin.unlock(&caller.context, &identity).await?;
+    let Json(view) = pin_view(&state, &identity).await?;
+    Ok(axum::Json(view))
+}

@@ -1,0 +1,69 @@
+//! Sign-in for PBXs that keep their own voice mail (Asterisk, FreeSWITCH).
+
+use axum::extract::State;
+use voicepin_core::InvalidValue;
+use voicepin_core::access::Operation;
+use voicepin_core::signin::SignInOutcome;
+use voicepin_core::usecases::SignIn;
+
+use crate::ApiState;
+use crate::auth::Caller;
+use crate::dto::{SignInOutcomeView, SignInRequest, SignInResponse};
+use crate::extract::Json;
+use crate::problem::{ApiError, Problem};
+
+/// Signs in to a mailbox with an extension (or identity) and the PIN the caller keyed in.
+/// `success`, `pinChangeRequired` and `failed` all answer 200; `failed` does not say why.
+#[utoipa::path(
+    post, path = "/api/v1/voice-access/sign-in", tag = "voice access",
+    request_body = SignInRequest,
+    responses(
+        (status = 200, description = "The outcome", body = SignInResponse),
+        (status = "4XX", description = "Refused", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn sign_in(
+    caller: Caller,
+    State(state): State<ApiState>,
+    Json(body): Json<SignInRequest>,
+) -> Result<axum::Json<SignInResponse>, ApiError> {
+    // Only the Voice Service role may try PINs; refuse before resolving anything.
+    caller.may(Operation::VoiceSignIn)?;
+    let identity = match (body.extension, body.identity) {
+        (Some(extension), None) => extension,
+        (None, Some(identity)) => identity,
+        (extension, _) => {
+            let given = if extension.is_some() { "both" } else { "neither" };
+            return Err(voicepin_core::Error::from(InvalidValue::new(
+                "identity",
+                "an extension or an identity (exactly one of the two)",
+                given.to_owned(),
+            ))
+            .into());
+        }
+    };
+    let dial_plan = match &body.dial_plan {
+        Some(plan) => Some(state.voicepin.get_dial_plan(plan).await?.id),
+        None => None,
+    };
+    let mut context = caller.context;
+    // The audit log records where the call came from as well as which PBX asked.
+    let mut source = context.source.take().unwrap_or_default();
+    if let Some(system) = body.calling_system.as_deref().filter(|s| !s.is_empty()) {
+        source = format!("{source} system={system}").trim().to_owned();
+    }
+    if let Some(caller_id) = body.caller_id.as_deref().filter(|s| !s.is_empty()) {
+        source = format!("{source} callerId={caller_id}").trim().to_owned();
+    }
+    context.source = (!source.is_empty()).then_some(source);
+    let request = SignIn { identity, dial_plan, pin: body.pin.into_pin() };
+    let result = state.voicepin.sign_in(&context, &request).await?;
+    let outcome = match result.outcome {
+        SignInOutcome::Success => SignInOutcomeView::Success,
+        SignInOutcome::PinChangeRequired => SignInOutcomeView::PinChangeRequired,
+        SignInOutcome::Failed => SignInOutcomeView::Failed,
+    };
+    state.metrics.sign_in(result.outcome.as_str());
+    Ok(axum::Json(SignInResponse { outcome }))
+}

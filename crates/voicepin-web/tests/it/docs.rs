@@ -1,0 +1,96 @@
+//! The OpenAPI document, Swagger UI, health and metrics.
+
+use axum::http::{Method, StatusCode};
+use voicepin_core::access::Role;
+
+use crate::support::{TestApi, token};
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_path() {
+    let api = TestApi::empty().await;
+    let reply = api.call(Method::GET, "/api/openapi.json", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let doc = &reply.json;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/api/v1/mailboxes", ["get", "post"].as_slice()),
+        ("/api/v1/mailboxes/{identity}", &["get", "patch", "delete"]),
+        ("/api/v1/mailboxes/{identity}/pin", &["get", "put"]),
+        ("/api/v1/mailboxes/{identity}/lock", &["post"]),
+        ("/api/v1/mailboxes/{identity}/unlock", &["post"]),
+        ("/api/v1/policies", &["get", "post"]),
+        ("/api/v1/policies/{identity}", &["get", "patch", "delete"]),
+        ("/api/v1/dial-plans", &["get", "post"]),
+        ("/api/v1/dial-plans/{identity}", &["get", "patch", "delete"]),
+        ("/api/v1/audit-events", &["get"]),
+        ("/api/v1/voice-access/sign-in", &["post"]),
+    ] {
+        for method in methods {
+            let operation = &paths[path][*method];
+            assert!(operation.is_object(), "{method} {path}");
+            assert_eq!(operation["security"][0]["bearer"], serde_json::json!([]), "{method} {path}");
+        }
+    }
+    assert_eq!(paths.len(), 11);
+    let scheme = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(scheme["type"], "http");
+    assert_eq!(scheme["scheme"], "bearer");
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in ["Problem", "MailboxView", "EnableMailboxRequest", "PolicyView", "SignInRequest"] {
+        assert!(schemas.contains_key(name), "{name}");
+    }
+    // Request bodies refuse unknown properties in the document too.
+    let enable = &schemas["EnableMailboxRequest"];
+    assert!(enable["properties"]["umMailboxPolicy"].is_object(), "{enable}");
+    let query: Vec<&str> = paths["/api/v1/mailboxes"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(query, ["policy", "dialPlan", "search", "lockedOut", "after", "limit"]);
+}
+
+#[tokio::test]
+async fn swagger_ui_is_served_from_the_binary() {
+    let api = TestApi::empty().await;
+    let reply = api.call(Method::GET, "/api/docs/", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert!(reply.text.contains("swagger"), "{}", reply.text);
+    let reply = api.call(Method::GET, "/api/docs/swagger-ui.css", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let reply = api.call(Method::GET, "/api/docs/swagger-initializer.js", None, None).await;
+    assert!(reply.text.contains("/api/openapi.json"), "{}", reply.text);
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let api = TestApi::seeded().await;
+    let reply = api.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!((reply.status, reply.text.as_str()), (StatusCode::OK, "ok"));
+    let reply = api.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    api.call(Method::GET, "/api/v1/mailboxes/alice@example.com", Some(&token(Role::ViewOnly)), None).await;
+    api.call(Method::GET, "/api/v1/mailboxes/alice@example.com", None, None).await;
+    let reply = api.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.content_type().starts_with("application/openmetrics-text"));
+    let text = &reply.text;
+    assert!(
+        text.contains(
+            r#"voicepin_http_requests_total{route="/api/v1/mailboxes/{identity}",method="GET",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"voicepin_http_requests_total{route="/api/v1/mailboxes/{identity}",method="GET",status="401"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains(r#"voicepin_http_requests_total{route="/api/v1/dial-plans",method="POST",status="201"} 1"#));
+    assert!(text.contains("voicepin_http_request_duration_seconds_bucket{"), "{text}");
+    assert!(!text.contains("alice@example.com"), "identities never become labels");
+    assert!(text.trim_end().ends_with("# EOF"));
+}
