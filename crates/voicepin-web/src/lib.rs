@@ -11,6 +11,8 @@
 //! read without ever echoing a PIN), [`routes`] (one handler per use case), [`problem`]
 //! (every failure to one status, in one place).
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod dto;
 pub mod extract;
