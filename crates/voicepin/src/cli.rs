@@ -27,9 +27,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the service on the data directory: delivers queued mail continuously until
-    /// SIGTERM or Ctrl-C (the HTTP API and telephone front ends join it as they land).
+    /// Run the service on the data directory: the HTTP API and the mail delivery worker,
+    /// until SIGTERM or Ctrl-C. On the first start it prints an administrator API token once.
     Serve {
+        /// Where the HTTP API listens.
+        #[arg(long, value_name = "ADDRESS:PORT", env = "VOICEPIN_HTTP__LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
         /// Seconds between two delivery runs of the mail outbox.
         #[arg(long, value_name = "SECONDS", env = "VOICEPIN_MAIL__POLL_SECONDS", default_value = "5", value_parser = parse_seconds)]
         mail_poll_seconds: std::time::Duration,

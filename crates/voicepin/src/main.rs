@@ -6,6 +6,7 @@
 mod app;
 mod cli;
 mod cmdlet;
+mod http;
 mod keys;
 mod output;
 mod run;

@@ -46,8 +46,8 @@ pub async fn run(cli: Cli) -> Result<Completion> {
         Command::Mail(command) => return run_mail(&app, json, command).await,
         Command::Audit(args) => run_audit(&app.voicepin, json, args).await?,
         Command::Token(command) => run_token(&app.voicepin, &context, json, command).await?,
-        Command::Serve { mail_poll_seconds } => {
-            crate::serve::serve(&app, mail_poll_seconds).await?;
+        Command::Serve { listen, mail_poll_seconds } => {
+            crate::serve::serve(&app, &listen, mail_poll_seconds).await?;
             return Ok(Completion::Done);
         }
         Command::Key(_) => Completion::Done,

@@ -8,4 +8,5 @@ mod it {
     pub mod harness;
     pub mod lifecycle;
     pub mod mail;
+    pub mod serve;
 }

@@ -170,7 +170,7 @@ fn a_process_killed_between_commit_and_send_loses_nothing() {
 
     // `voicepin serve` delivers it at start, then stops cleanly on SIGTERM.
     let server = SmtpServer::start();
-    let mut command = vp.command(&["serve", "--mail-poll-seconds", "0.2"]);
+    let mut command = vp.command(&["serve", "--listen", "127.0.0.1:0", "--mail-poll-seconds", "0.2"]);
     smtp(&mut command, &server.url());
     let mut serve = command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let messages = server.wait_for(1);

@@ -1,0 +1,63 @@
+//! The HTTP side of `voicepin serve`: the API router of voicepin-web, authenticated by the
+//! API tokens in the store.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use async_trait::async_trait;
+use tokio::net::TcpListener;
+use voicepin_core::VoicePin;
+use voicepin_core::access::Role;
+use voicepin_core::audit::RequestContext;
+use voicepin_core::tokens::TokenSecret;
+use voicepin_web::{ApiState, AuthError, Authenticator, Principal};
+
+/// Bearer tokens checked against the stored API tokens, by the core's use case.
+struct StoredTokens(VoicePin);
+
+#[async_trait]
+impl Authenticator for StoredTokens {
+    async fn authenticate(&self, bearer: &str) -> Result<Principal, AuthError> {
+        match self.0.authenticate_token(&TokenSecret::new(bearer)).await {
+            Ok(principal) => Ok(Principal { name: principal.name, role: principal.role }),
+            Err(voicepin_core::Error::AuthenticationFailed) => Err(AuthError::Invalid),
+            Err(other) => Err(AuthError::Backend(other.code().to_owned())),
+        }
+    }
+}
+
+/// Binds the listening address, so a taken port fails the start at once.
+pub async fn bind(listen: &str) -> Result<TcpListener> {
+    TcpListener::bind(listen).await.with_context(|| format!("listening on {listen} (VOICEPIN_HTTP__LISTEN)"))
+}
+
+/// Serves the API until `shutdown` completes; requests in flight finish first.
+pub async fn serve(
+    listener: TcpListener,
+    voicepin: VoicePin,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let state = ApiState::new(voicepin.clone(), Arc::new(StoredTokens(voicepin)));
+    let app = voicepin_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")
+}
+
+/// On the first start (no API token at all), makes an Organization Management token and
+/// prints it once: the way in for the first administrator.
+pub async fn first_start_token(voicepin: &VoicePin) -> Result<()> {
+    let context = RequestContext::cli("voicepin-first-start");
+    if !voicepin.list_tokens(&context).await?.is_empty() {
+        return Ok(());
+    }
+    let (token, secret) =
+        voicepin.create_token(&context, "initial-admin", Role::OrganizationManagement, Some(30)).await?;
+    eprintln!(
+        "voicepin: first start: API token {:?} (Organization Management, expires in 30 days), shown once:\n\n    {}\n\n\
+         Use it as `Authorization: Bearer <token>`; make named tokens with `voicepin token create` and revoke \
+         this one with `voicepin token revoke initial-admin`.",
+        token.name,
+        secret.expose()
+    );
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! `voicepin serve` on an empty data directory: the first-start token, the HTTP API behind
+//! it, and a clean stop on SIGTERM.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::harness::Voicepin;
+
+/// One HTTP/1.1 request over a plain socket: (status, body).
+fn request(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    if let Some(token) = token {
+        head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    if !body.is_empty() {
+        head.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+    }
+    stream.write_all(format!("{head}\r\n{body}").as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn serve_starts_with_a_token_answers_the_api_and_stops_on_sigterm() {
+    let vp = Voicepin::with_dial_plan();
+    vp.enable_tony("1985848");
+    let port = free_port();
+    let mut child = vp
+        .command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first-start token is printed once, on standard error.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let start = Instant::now();
+    let mut token = None;
+    let mut line = String::new();
+    while token.is_none() && start.elapsed() < Duration::from_secs(30) {
+        line.clear();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        token = line.split_whitespace().find(|w| w.starts_with("vpt_")).map(str::to_owned);
+    }
+    let token = token.expect("a first-start token");
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "serve did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    assert_eq!(request(port, "GET", "/healthz", None, None).0, 200);
+    assert_eq!(request(port, "GET", "/api/v1/mailboxes", None, None).0, 401);
+    let (status, body) = request(port, "GET", "/api/v1/mailboxes/tonysmith@contoso.com/pin", Some(&token), None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"pinExpired\""), "{body}");
+    let (status, body) = request(port, "GET", "/api/openapi.json", None, None);
+    assert_eq!(status, 200);
+    assert!(body.contains("\"openapi\""));
+
+    // A PBX with its own token signs a caller in.
+    let pbx = vp.run(&["--json", "token", "create", "--name", "pbx1", "--role", "voiceService"]).ok().json();
+    let pbx = pbx["token"].as_str().unwrap().to_owned();
+    let sign_in = r#"{"extension":"36697","pin":"1985848","callerId":"+14255550123","callingSystem":"asterisk"}"#;
+    let (status, body) = request(port, "POST", "/api/v1/voice-access/sign-in", Some(&pbx), Some(sign_in));
+    assert_eq!((status, body.contains("pinChangeRequired")), (200, true), "{body}");
+    assert!(!body.contains("1985848"));
+
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(child.wait().unwrap().success(), "serve exits 0 on SIGTERM");
+    // The token was made once: a second start prints none.
+    let second =
+        vp.command(&["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    Command::new("kill").args(["-TERM", &second.id().to_string()]).status().unwrap();
+    let output = second.wait_with_output().unwrap();
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("vpt_"));
+}
