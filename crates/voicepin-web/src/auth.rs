@@ -8,20 +8,15 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 use thiserror::Error;
-use voicepin_core::access::{Operation, Role};
+use voicepin_core::access::Operation;
 use voicepin_core::audit::{Channel, RequestContext};
 
 use crate::ApiState;
 use crate::problem::ApiError;
 
-/// An authenticated caller: an administrator or a service, with its role.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Principal {
-    /// The name recorded as the actor in the audit log (an account or a token name).
-    pub name: String,
-    /// What the caller may do.
-    pub role: Role,
-}
+/// An authenticated caller (an API token or, later, an administrator account) and its role:
+/// the core's own type, so the binary's authenticator passes it through unchanged.
+pub use voicepin_core::usecases::Principal;
 
 /// Why a request is not authenticated.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]

@@ -11,7 +11,8 @@ use voicepin_core::VoicePin;
 use voicepin_core::access::Role;
 use voicepin_core::audit::RequestContext;
 use voicepin_core::tokens::TokenSecret;
-use voicepin_web::{ApiState, AuthError, Authenticator, Principal};
+use voicepin_core::usecases::Principal;
+use voicepin_web::{ApiState, AuthError, Authenticator};
 
 /// Bearer tokens checked against the stored API tokens, by the core's use case.
 struct StoredTokens(VoicePin);
@@ -20,7 +21,7 @@ struct StoredTokens(VoicePin);
 impl Authenticator for StoredTokens {
     async fn authenticate(&self, bearer: &str) -> Result<Principal, AuthError> {
         match self.0.authenticate_token(&TokenSecret::new(bearer)).await {
-            Ok(principal) => Ok(Principal { name: principal.name, role: principal.role }),
+            Ok(principal) => Ok(principal),
             Err(voicepin_core::Error::AuthenticationFailed) => Err(AuthError::Invalid),
             Err(other) => Err(AuthError::Backend(other.code().to_owned())),
         }
