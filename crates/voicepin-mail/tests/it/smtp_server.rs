@@ -1,6 +1,7 @@
 //! A tiny SMTP server for the tests: EHLO, STARTTLS, AUTH PLAIN and LOGIN, MAIL, RCPT,
 //! DATA, RSET, NOOP, QUIT, optionally over implicit TLS; told in advance how to answer
-//! MAIL, RCPT and the end of DATA. Its certificate is in `tests/fixtures`.
+//! MAIL, RCPT and the end of DATA. Its certificate is in `tests/fixtures`. The delivery
+//! benchmark (`benches/delivery.rs`) uses it too.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -130,6 +131,13 @@ impl SmtpServer {
     /// The messages accepted so far.
     pub fn received(&self) -> Vec<Received> {
         self.shared.lock().unwrap().received.clone()
+    }
+
+    /// The messages accepted so far, forgotten by the server (a benchmark's server would
+    /// otherwise hold every message it ever received).
+    #[allow(dead_code)] // used by benches/delivery.rs, not by the tests
+    pub fn take_received(&self) -> Vec<Received> {
+        std::mem::take(&mut self.shared.lock().unwrap().received)
     }
 
     /// How many connections were accepted.
@@ -361,9 +369,10 @@ where
     }
 }
 
+/// One write per reply, as real servers do: a reply split over two writes waits for the
+/// client's delayed ACK (Nagle), some 40 ms per command on Linux.
 async fn reply<S: AsyncWrite + Unpin>(stream: &mut S, text: &str) -> std::io::Result<()> {
-    stream.write_all(text.as_bytes()).await?;
-    stream.write_all(b"\r\n").await?;
+    stream.write_all(format!("{text}\r\n").as_bytes()).await?;
     stream.flush().await
 }
 
