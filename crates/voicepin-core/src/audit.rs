@@ -70,6 +70,11 @@ impl RequestContext {
         Self { actor: actor.into(), role: None, channel: Channel::Cli, source: None }
     }
 
+    /// voicepin itself, acting on its own (mail delivery, timers).
+    pub fn system() -> Self {
+        Self { actor: "system".into(), role: None, channel: Channel::System, source: None }
+    }
+
     /// Refuses the operation unless the role allows it.
     pub fn authorize(&self, operation: Operation) -> Result<(), Error> {
         match self.role {
@@ -122,6 +127,8 @@ pub enum AuditAction {
     TokenCreated,
     /// An API token was revoked.
     TokenRevoked,
+    /// A message could not be delivered and was given up (a 5xx, or too many attempts).
+    MailFailed,
 }
 
 impl AuditAction {
@@ -148,11 +155,12 @@ impl AuditAction {
             Self::PinRehashed => "pinRehashed",
             Self::TokenCreated => "tokenCreated",
             Self::TokenRevoked => "tokenRevoked",
+            Self::MailFailed => "mailFailed",
         }
     }
 
     /// Every action, for parsing.
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 21] = [
         Self::DialPlanCreated,
         Self::DialPlanChanged,
         Self::DialPlanRemoved,
@@ -173,6 +181,7 @@ impl AuditAction {
         Self::PinRehashed,
         Self::TokenCreated,
         Self::TokenRevoked,
+        Self::MailFailed,
     ];
 
     /// Parses a stored action name.

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use voicepin_core::ports::{QueuedMail, Store};
+use voicepin_core::audit::{AuditAction, AuditEvent, RequestContext};
+use voicepin_core::notify::OutboundMail;
+use voicepin_core::ports::{Change, QueuedMail, Store};
 
 use crate::error::{MailError, SendError};
 use crate::settings::MailSettings;
@@ -177,7 +179,9 @@ async fn deliver_one(
         Err(e) => {
             tracing::error!(mail_id = %id, kind, code = e.code(), error = %e,
                 "mail cannot be rendered; given up");
-            store.mark_mail_attempt_failed(id, &format!("{}: {e}", e.code()), None).await?;
+            let reason = format!("{}: {e}", e.code());
+            store.mark_mail_attempt_failed(id, &reason, None).await?;
+            audit_given_up(store, mail, &reason, queued.attempts, now).await?;
             return Ok(Outcome::Failed { transient: false });
         }
     };
@@ -201,6 +205,7 @@ async fn deliver_one(
                 None => {
                     tracing::error!(mail_id = %id, kind, attempts = attempts_made, error = %e,
                         "mail not sent; too many attempts, given up");
+                    audit_given_up(store, mail, &e.to_string(), attempts_made, now).await?;
                     Ok(Outcome::Failed { transient: true })
                 }
             }
@@ -209,9 +214,30 @@ async fn deliver_one(
             store.mark_mail_attempt_failed(id, &e.to_string(), None).await?;
             tracing::error!(mail_id = %id, kind, attempts = attempts_made, error = %e,
                 "mail refused; given up");
+            audit_given_up(store, mail, &e.to_string(), attempts_made, now).await?;
             Ok(Outcome::Failed { transient: false })
         }
     }
+}
+
+/// The audit log says when a message is given up: a user is waiting for a PIN that will not
+/// come, and someone must act (`voicepin mail retry`). The reason is the server's reply or
+/// the error, never the body.
+async fn audit_given_up(
+    store: &dyn Store,
+    mail: &OutboundMail,
+    reason: &str,
+    attempts: u32,
+    now: OffsetDateTime,
+) -> Result<(), MailError> {
+    let event = AuditEvent::new(&RequestContext::system(), now, AuditAction::MailFailed, mail.to.as_str())
+        .for_mailbox(mail.mailbox_id)
+        .with("mailId", mail.id)
+        .with("kind", mail.notification.kind())
+        .with("attempts", attempts)
+        .with("reason", reason);
+    store.commit(Change { audit: vec![event], ..Change::default() }).await?;
+    Ok(())
 }
 
 /// Jitter only: if the system generator fails, no jitter is better than no delivery.

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use voicepin_core::audit::AuditAction;
 use voicepin_core::notify::Notification;
-use voicepin_core::ports::{MailStatus, Store};
+use voicepin_core::ports::{AuditQuery, MailStatus, Store};
 use voicepin_mail::{MailSettings, MessageInfo, SendError, SmtpConfig, SmtpTransport, Transport, deliver_due, render};
 
 use super::smtp_server::{Behaviour, ServerTls, SmtpServer, ca_file, unused_addr};
@@ -180,6 +181,13 @@ async fn a_550_is_given_up_and_recorded() {
     assert_eq!(failed.status, MailStatus::Failed);
     assert!(failed.last_error.as_deref().unwrap().contains("550"));
     assert!(server.received().is_empty());
+    // The audit log says so, with the server's reply and never the body.
+    let query = AuditQuery { action: Some(AuditAction::MailFailed), ..AuditQuery::default() };
+    let events = store.audit_events(&query).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].details["mailId"], id.to_string());
+    assert!(events[0].details["reason"].contains("550"));
+    assert_eq!(events[0].channel, voicepin_core::audit::Channel::System);
 
     // `voicepin mail retry` once the address is fixed on the server.
     assert!(store.requeue_mail(id, CREATED + secs(60)).await.unwrap());
