@@ -1,6 +1,6 @@
 //! The `voicepin` commands, their output and their handling of bad input.
 
-use super::harness::Voicepin;
+use super::harness::{Voicepin, enable_tony_args};
 
 #[test]
 fn a_new_dial_plan_gets_a_default_policy_with_exchanges_defaults() {
@@ -119,19 +119,7 @@ fn a_policy_in_use_cannot_be_removed() {
 #[test]
 fn a_rejected_pin_names_every_rule_and_writes_nothing() {
     let vp = Voicepin::with_dial_plan();
-    let run = vp
-        .run(&[
-            "mailbox",
-            "enable",
-            "tonysmith@contoso.com",
-            "--policy",
-            "CONTOSO Default Policy",
-            "--extension",
-            "36697",
-            "--pin",
-            "123456",
-        ])
-        .exit(1);
+    let run = vp.run(&enable_tony_args("123456")).exit(1);
     assert!(run.stderr.contains("consecutive-digits"), "{}", run.stderr);
     assert!(!run.stderr.contains("123456"), "the PIN must not be echoed: {}", run.stderr);
     vp.run(&["mailbox", "get", "tonysmith@contoso.com"]).exit(1);

@@ -112,24 +112,7 @@ impl Voicepin {
 
     /// Enables tonysmith@contoso.com on extension 36697 with `pin`.
     pub fn enable_tony(&self, pin: &str) {
-        self.run(&[
-            "mailbox",
-            "enable",
-            "tonysmith@contoso.com",
-            "--policy",
-            "CONTOSO Default Policy",
-            "--extension",
-            "36697",
-            "--pin",
-            pin,
-            "--first-name",
-            "Tony",
-            "--last-name",
-            "Smith",
-            "--display-name",
-            "Tony Smith",
-        ])
-        .ok();
+        self.run(&enable_tony_args(pin)).ok();
     }
 
     /// Every byte of the data directory's database files.
@@ -174,4 +157,26 @@ pub fn header(mail: &str, name: &str) -> String {
         value.push_str(line.trim());
     }
     value
+}
+
+/// `mailbox enable` for tonysmith@contoso.com (Tony Smith) on extension 36697 with `pin`, in
+/// the CONTOSO dial plan's default policy.
+pub fn enable_tony_args(pin: &str) -> Vec<&str> {
+    vec![
+        "mailbox",
+        "enable",
+        "tonysmith@contoso.com",
+        "--policy",
+        "CONTOSO Default Policy",
+        "--extension",
+        "36697",
+        "--pin",
+        pin,
+        "--first-name",
+        "Tony",
+        "--last-name",
+        "Smith",
+        "--display-name",
+        "Tony Smith",
+    ]
 }

@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::harness::{Voicepin, header};
+use super::harness::{Voicepin, enable_tony_args, header};
 
 /// aiosmtpd writing every message it accepts into a Maildir.
 struct SmtpServer {
@@ -81,19 +81,7 @@ fn run_with_smtp(vp: &Voicepin, url: &str, args: &[&str]) -> std::process::Outpu
 }
 
 fn enable_args() -> Vec<&'static str> {
-    vec![
-        "mailbox",
-        "enable",
-        "tonysmith@contoso.com",
-        "--policy",
-        "CONTOSO Default Policy",
-        "--extension",
-        "36697",
-        "--pin",
-        "1985848",
-        "--display-name",
-        "Tony Smith",
-    ]
+    enable_tony_args("1985848")
 }
 
 #[test]
