@@ -216,6 +216,12 @@ impl std::io::Write for Captured {
 
 /// Captures the logs of this thread (a `#[tokio::test]` runs on one) at TRACE.
 pub fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
+    // While a single dispatcher exists, tracing caches a callsite's interest from the
+    // default of the thread that reaches it first: a test on another thread, without a
+    // subscriber, would turn "mail sent" off for this one too. A second dispatcher, kept
+    // for good, makes tracing ask every dispatcher, and each event its thread's.
+    static SECOND: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+    SECOND.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber =
