@@ -143,7 +143,7 @@ fn delivery(c: &mut Criterion) {
     });
     group.finish();
 
-    // The pool closes its connections when dropped, which needs the runtime.
+    // The server's tasks and the pooled connection's socket belong to the runtime.
     let _guard = runtime.enter();
     drop(smtp);
     drop(server);
@@ -174,6 +174,7 @@ fn outbox_cost(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("outbox_cost");
     group.throughput(Throughput::Elements(1));
+    group.measurement_time(Duration::from_secs(10));
     for (name, identity, send_email) in [
         ("set_pin/send_email_false", "quiet@contoso.com", false),
         ("set_pin/send_email_true", "mailed@contoso.com", true),
