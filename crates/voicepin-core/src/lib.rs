@@ -19,6 +19,7 @@ pub mod hashing;
 pub mod ids;
 pub mod keypad;
 pub mod mailbox;
+pub mod naming;
 pub mod notify;
 pub mod pin;
 pub mod policy;

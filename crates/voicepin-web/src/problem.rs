@@ -11,6 +11,7 @@ use thiserror::Error;
 use utoipa::ToSchema;
 use voicepin_core::Error as CoreError;
 use voicepin_core::error::StoreError;
+use voicepin_core::naming::camel_case;
 
 use crate::auth::AuthError;
 
@@ -222,44 +223,6 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// An Exchange parameter name as the API's camelCase property: `MinPINLength` ->
-/// `minPinLength`, `UMMailboxPolicy` -> `umMailboxPolicy`.
-pub fn camel_case(exchange_name: &str) -> String {
-    let chars: Vec<char> = exchange_name.chars().collect();
-    let mut words: Vec<String> = Vec::new();
-    let mut word = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            let previous = chars[i - 1];
-            let next_is_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-            if previous.is_ascii_lowercase()
-                || previous.is_ascii_digit()
-                || (previous.is_ascii_uppercase() && next_is_lower)
-            {
-                words.push(std::mem::take(&mut word));
-            }
-        }
-        word.push(c.to_ascii_lowercase());
-    }
-    words.push(word);
-    let mut out = String::with_capacity(exchange_name.len());
-    for (i, word) in words.iter().enumerate() {
-        let mut letters = word.chars();
-        match (i, letters.next()) {
-            (0, Some(first)) => {
-                out.push(first);
-                out.push_str(letters.as_str());
-            }
-            (_, Some(first)) => {
-                out.push(first.to_ascii_uppercase());
-                out.push_str(letters.as_str());
-            }
-            (_, None) => {}
-        }
-    }
-    out
-}
-
 fn core_problem(error: &CoreError) -> Problem {
     let code = error.code();
     match error {
@@ -310,27 +273,6 @@ fn core_problem(error: &CoreError) -> Problem {
         }
         CoreError::Hashing(_) | CoreError::Random | CoreError::Store(StoreError::Backend(_)) | CoreError::Store(_) => {
             Problem::new(StatusCode::INTERNAL_SERVER_ERROR, code, "Internal error", "the server failed; see its log")
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::camel_case;
-
-    #[test]
-    fn exchange_names_become_camel_case() {
-        for (name, expected) in [
-            ("MinPINLength", "minPinLength"),
-            ("PINLifetime", "pinLifetime"),
-            ("LogonFailuresBeforePINReset", "logonFailuresBeforePinReset"),
-            ("UMMailboxPolicy", "umMailboxPolicy"),
-            ("UMEnabledText", "umEnabledText"),
-            ("Extensions", "extensions"),
-            ("NumberOfDigitsInExtension", "numberOfDigitsInExtension"),
-            ("limit", "limit"),
-        ] {
-            assert_eq!(camel_case(name), expected);
         }
     }
 }

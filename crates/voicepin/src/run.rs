@@ -500,52 +500,12 @@ fn option_for(field: &str) -> String {
         "PhoneNumbers" => "--phone-number".into(),
         "UMMailboxPolicy" => "--policy".into(),
         "UMDialPlan" => "--dial-plan".into(),
-        other => format!("--{}", kebab(other)),
+        other => format!("--{}", voicepin_core::naming::kebab_case(other)),
     }
-}
-
-/// Exchange parameter names in kebab case: MinPINLength -> min-pin-length.
-pub fn kebab(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            let previous = chars[i - 1];
-            let next_is_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-            if previous.is_ascii_lowercase()
-                || previous.is_ascii_digit()
-                || (previous.is_ascii_uppercase() && next_is_lower)
-            {
-                out.push('-');
-            }
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
 }
 
 /// Whether an error is bad input (exit 2) rather than a refused operation (exit 1).
 pub fn is_usage_error(error: &anyhow::Error) -> bool {
     error.downcast_ref::<InvalidValue>().is_some()
         || matches!(error.downcast_ref::<voicepin_core::Error>(), Some(voicepin_core::Error::InvalidValue(_)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exchange_names_in_kebab_case() {
-        for (name, expected) in [
-            ("MinPINLength", "min-pin-length"),
-            ("PINLifetime", "pin-lifetime"),
-            ("LogonFailuresBeforePINReset", "logon-failures-before-pin-reset"),
-            ("UMEnabledText", "um-enabled-text"),
-            ("NumberOfDigitsInExtension", "number-of-digits-in-extension"),
-            ("ResetPINText", "reset-pin-text"),
-            ("NotifyEmail", "notify-email"),
-        ] {
-            assert_eq!(kebab(name), expected);
-        }
-    }
 }
