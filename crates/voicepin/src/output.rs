@@ -1,17 +1,20 @@
 //! Printing objects: JSON with camelCase Exchange property names for scripts; for people, a
 //! list of `Property : value` lines for one object (PowerShell's Format-List) and a table for
-//! several (Format-Table), under Exchange's property names.
+//! several (Format-Table), under Exchange's property names. The JSON of mailboxes, PINs,
+//! policies, dial plans and audit events is the HTTP API's (`voicepin_web::dto`): one mapping
+//! for both, so `--json` prints the same with or without `--server`.
 
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use voicepin_core::audit::AuditEvent;
+use voicepin_core::mailbox::Mailbox;
 use voicepin_core::policy::{DialPlan, MailboxPolicy};
 use voicepin_core::ports::{MailRecord, MailStatus};
 use voicepin_core::tokens::ApiToken;
 use voicepin_core::usecases::PinInfo;
-use voicepin_core::{mailbox::Mailbox, policy::PinPolicy};
+use voicepin_web::dto::{AuditEventView, DialPlanView, MailboxView, PinInfoView, PolicyView};
 
 /// An object the CLI prints.
 pub struct Printable {
@@ -25,126 +28,50 @@ fn time(at: Option<OffsetDateTime>) -> Value {
     at.and_then(|t| t.format(&Rfc3339).ok()).map_or(Value::Null, Value::String)
 }
 
-/// A dial plan.
-pub fn dial_plan(plan: &DialPlan) -> Printable {
-    Printable {
-        value: json!({
-            "identity": plan.name.as_str(),
-            "id": plan.id,
-            "name": plan.name.as_str(),
-            "numberOfDigitsInExtension": plan.extension_length.get(),
-            "accessTelephoneNumbers": plan.access_numbers.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
-            "logonFailuresBeforeDisconnect": plan.logon_failures_before_disconnect.get(),
-            "inputFailuresBeforeDisconnect": plan.input_failures_before_disconnect.get(),
-        }),
-        columns: &["name", "numberOfDigitsInExtension", "accessTelephoneNumbers", "logonFailuresBeforeDisconnect"],
-    }
+/// The table columns of dial plans.
+pub const DIAL_PLAN_COLUMNS: &[&str] =
+    &["name", "numberOfDigitsInExtension", "accessTelephoneNumbers", "logonFailuresBeforeDisconnect"];
+/// The table columns of UM mailbox policies.
+pub const POLICY_COLUMNS: &[&str] =
+    &["name", "umDialPlan", "minPinLength", "pinLifetime", "logonFailuresBeforePinReset", "maxLogonAttempts"];
+/// The table columns of mailboxes.
+pub const MAILBOX_COLUMNS: &[&str] = &["identity", "displayName", "extensions", "umMailboxPolicy", "umEnabled"];
+/// The table columns of PIN states.
+pub const PIN_INFO_COLUMNS: &[&str] = &["userId", "pinExpired", "firstTimeUser", "lockedOut"];
+/// The table columns of audit events.
+pub const AUDIT_EVENT_COLUMNS: &[&str] = &["time", "actor", "channel", "action", "target"];
+/// The table columns of API tokens.
+pub const TOKEN_COLUMNS: &[&str] = &["name", "role", "createdBy", "expirationTime", "revokedTime"];
+
+/// An object in the HTTP API's JSON: the shapes are the API's own (`voicepin_web::dto`), so
+/// the CLI prints the same properties whether it ran locally or through `--server`.
+fn api_object(value: impl Serialize, columns: &'static [&'static str]) -> Printable {
+    Printable { value: serde_json::to_value(value).unwrap_or(Value::Null), columns }
 }
 
-fn pin_policy_fields(pin: &PinPolicy, object: &mut Map<String, Value>) {
-    let values = json!({
-        "minPinLength": pin.min_pin_length.get(),
-        "pinLifetime": pin.pin_lifetime,
-        "pinHistoryCount": pin.pin_history_count.get(),
-        "allowCommonPatterns": pin.allow_common_patterns,
-        "logonFailuresBeforePinReset": pin.logon_failures_before_pin_reset,
-        "maxLogonAttempts": pin.max_logon_attempts.get(),
-    });
-    if let Value::Object(values) = values {
-        object.extend(values);
-    }
-    if let Ok(Value::Object(extended)) = serde_json::to_value(pin.extended) {
-        object.extend(extended);
-    }
+/// A dial plan.
+pub fn dial_plan(plan: &DialPlan) -> Printable {
+    api_object(DialPlanView::from(plan), DIAL_PLAN_COLUMNS)
 }
 
 /// A UM mailbox policy, with its dial plan's name.
 pub fn policy(policy: &MailboxPolicy, dial_plan_name: &str) -> Printable {
-    let mut object = Map::new();
-    object.insert("identity".into(), json!(policy.name.as_str()));
-    object.insert("id".into(), json!(policy.id));
-    object.insert("name".into(), json!(policy.name.as_str()));
-    object.insert("umDialPlan".into(), json!(dial_plan_name));
-    pin_policy_fields(&policy.pin, &mut object);
-    object.insert("resetPinText".into(), json!(policy.reset_pin_text.as_str()));
-    object.insert("umEnabledText".into(), json!(policy.um_enabled_text.as_str()));
-    object.insert("allowSubscriberAccess".into(), json!(policy.allow_subscriber_access));
-    object.insert("allowPinlessVoiceMailAccess".into(), json!(policy.allow_pinless_voice_mail_access));
-    Printable {
-        value: Value::Object(object),
-        columns: &[
-            "name",
-            "umDialPlan",
-            "minPinLength",
-            "pinLifetime",
-            "logonFailuresBeforePinReset",
-            "maxLogonAttempts",
-        ],
-    }
+    api_object(PolicyView::new(policy, dial_plan_name), POLICY_COLUMNS)
 }
 
 /// A UM mailbox, with its policy's and dial plan's names.
 pub fn mailbox(mailbox: &Mailbox, policy_name: &str, dial_plan_name: &str) -> Printable {
-    Printable {
-        value: json!({
-            "identity": mailbox.smtp_address.as_str(),
-            "id": mailbox.id,
-            "primarySmtpAddress": mailbox.smtp_address.as_str(),
-            "alias": mailbox.alias,
-            "displayName": mailbox.display_name,
-            "firstName": mailbox.first_name,
-            "lastName": mailbox.last_name,
-            "umEnabled": mailbox.um_enabled,
-            "umMailboxPolicy": policy_name,
-            "umDialPlan": dial_plan_name,
-            "extensions": mailbox.extensions.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
-            "phoneNumbers": mailbox.phone_numbers.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
-            "subscriberAccessEnabled": mailbox.subscriber_access_enabled,
-            "pinlessAccessToVoiceMailEnabled": mailbox.pinless_access_to_voice_mail_enabled,
-            "whenCreated": time(Some(mailbox.created_at)),
-        }),
-        columns: &["identity", "displayName", "extensions", "umMailboxPolicy", "umEnabled"],
-    }
+    api_object(MailboxView::new(mailbox, policy_name, dial_plan_name), MAILBOX_COLUMNS)
 }
 
 /// Get-UMMailboxPIN's output.
 pub fn pin_info(info: &PinInfo) -> Printable {
-    Printable {
-        value: json!({
-            "userId": info.user_id,
-            "identity": info.user_id,
-            "pinExpired": info.pin_expired,
-            "firstTimeUser": info.first_time_user,
-            "lockedOut": info.locked_out,
-            "umEnabled": info.um_enabled,
-            "consecutiveFailures": info.consecutive_failures,
-            "totalFailures": info.total_failures,
-            "pinSetTime": time(info.pin_set_at),
-            "pinExpirationTime": time(info.pin_expires_at),
-            "lastFailureTime": time(info.last_failure_at),
-            "lastSignInTime": time(info.last_sign_in_at),
-        }),
-        columns: &["userId", "pinExpired", "firstTimeUser", "lockedOut"],
-    }
+    api_object(PinInfoView::from(info), PIN_INFO_COLUMNS)
 }
 
 /// An audit event.
 pub fn audit_event(event: &AuditEvent) -> Printable {
-    Printable {
-        value: json!({
-            "id": event.id,
-            "time": time(Some(event.at)),
-            "actor": event.actor,
-            "role": event.role,
-            "channel": event.channel.as_str(),
-            "source": event.source,
-            "action": event.action.as_str(),
-            "mailboxId": event.mailbox_id,
-            "target": event.target,
-            "details": event.details,
-        }),
-        columns: &["time", "actor", "channel", "action", "target"],
-    }
+    api_object(AuditEventView::from(event), AUDIT_EVENT_COLUMNS)
 }
 
 /// A queued message's metadata.
@@ -183,7 +110,7 @@ pub fn token(token: &ApiToken) -> Printable {
             "expirationTime": time(token.expires_at),
             "revokedTime": time(token.revoked_at),
         }),
-        columns: &["name", "role", "createdBy", "expirationTime", "revokedTime"],
+        columns: TOKEN_COLUMNS,
     }
 }
 
