@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand};
 
 /// voicepin: voice mail PINs the way Exchange Unified Messaging managed them, rebuilt.
 ///
-/// Commands work on the local data directory. Exchange cmdlets work too, verbatim:
+/// Commands work on the local data directory, or on a server with --server and --token.
+/// Exchange cmdlets work too, verbatim:
 /// voicepin Set-UMMailboxPIN -Identity tonysmith@contoso.com -PIN 1985848 -PinExpired $true
 #[derive(Debug, Parser)]
 #[command(name = "voicepin", version, propagate_version = true, max_term_width = 100)]
@@ -21,8 +22,34 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    #[command(flatten)]
+    pub remote: RemoteOptions,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Where the commands run: on the local data directory, or on a server over its HTTP API.
+#[derive(Debug, Args)]
+pub struct RemoteOptions {
+    /// Run the command on this voicepin server (https://host, or http:// on loopback) through
+    /// its HTTP API, authorised and audited as the token's name and role.
+    #[arg(long, global = true, value_name = "URL", env = "VOICEPIN_SERVER")]
+    pub server: Option<String>,
+    /// The API token for --server. Prefer VOICEPIN_TOKEN or --token-file: a command line is
+    /// visible to other users of the machine.
+    #[arg(
+        long,
+        global = true,
+        value_name = "TOKEN",
+        env = "VOICEPIN_TOKEN",
+        hide_env_values = true,
+        value_parser = parse_secret
+    )]
+    pub token: Option<Secret>,
+    /// Read the API token for --server from this file (its first line).
+    #[arg(long, global = true, value_name = "FILE", env = "VOICEPIN_TOKEN_FILE", conflicts_with = "token")]
+    pub token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -502,6 +529,34 @@ impl NewName {
     pub fn get(self) -> String {
         self.name.or(self.name_option).unwrap_or_default()
     }
+}
+
+/// A secret from the command line or the environment (the API token): redacted in `Debug`,
+/// wiped on drop.
+#[derive(Clone)]
+pub struct Secret(zeroize::Zeroizing<String>);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(text: String) -> Self {
+        Self(zeroize::Zeroizing::new(text))
+    }
+
+    /// The secret itself, to send.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Never fails: clap would quote a refused value in its message.
+fn parse_secret(text: &str) -> Result<Secret, String> {
+    Ok(Secret::new(text.trim().to_owned()))
 }
 
 /// Booleans as Exchange scripts and people write them.

@@ -198,9 +198,18 @@ fn find_cmdlet(name: &str) -> Option<&'static Cmdlet> {
     CMDLETS.iter().find(|c| c.name.eq_ignore_ascii_case(name))
 }
 
+/// voicepin's own options that take a value (`--server URL`): kept as they are, before or
+/// after the cmdlet, so a cmdlet runs on a server exactly as it runs locally.
+const GLOBAL_WITH_VALUE: &[&str] = &["--data-dir", "--server", "--token", "--token-file"];
+
+/// `--server=URL` and the like.
+fn is_global_with_inline_value(token: &str) -> bool {
+    token.split_once('=').is_some_and(|(name, _)| GLOBAL_WITH_VALUE.contains(&name))
+}
+
 /// Translates a whole command line if it holds a cmdlet: `None` when it does not (an
 /// ordinary `voicepin` command line), the translated line otherwise. Options before the
-/// cmdlet (`--data-dir`, `--json`) are kept.
+/// cmdlet (`--data-dir`, `--server`, `--token`, `--json`) are kept.
 pub fn translate_args(args: &[String]) -> Result<Option<Vec<String>>, CmdletError> {
     let Some((program, rest)) = args.split_first() else { return Ok(None) };
     let mut leading = Vec::new();
@@ -208,7 +217,7 @@ pub fn translate_args(args: &[String]) -> Result<Option<Vec<String>>, CmdletErro
     while let Some(arg) = iter.next() {
         if arg.starts_with('-') {
             leading.push(arg.clone());
-            if matches!(arg.as_str(), "--data-dir") {
+            if GLOBAL_WITH_VALUE.contains(&arg.as_str()) {
                 leading.extend(iter.next().cloned());
             }
             continue;
@@ -235,8 +244,14 @@ fn translate(cmdlet: &Cmdlet, tokens: &[String]) -> Result<Vec<String>, CmdletEr
     while i < tokens.len() {
         let token = &tokens[i];
         i += 1;
-        if token == "--json" {
+        if token == "--json" || is_global_with_inline_value(token) {
             out.push(token.clone());
+            continue;
+        }
+        if GLOBAL_WITH_VALUE.contains(&token.as_str()) {
+            out.push(token.clone());
+            out.extend(tokens.get(i).cloned());
+            i += 1;
             continue;
         }
         let Some(spec) = token.strip_prefix('-').filter(|s| s.starts_with(|c: char| c.is_ascii_alphabetic())) else {
@@ -427,6 +442,24 @@ mod tests {
     fn leading_options_are_kept() {
         let out = t(&["--data-dir", "/tmp/x", "--json", "Get-UMMailboxPIN", "-Identity", "tony@contoso.com"]);
         assert_eq!(out.unwrap().unwrap(), ["--data-dir", "/tmp/x", "--json", "pin", "get", "tony@contoso.com"]);
+    }
+
+    #[test]
+    fn server_options_are_kept_before_and_after_the_cmdlet() {
+        let out =
+            t(&["--server", "https://vp.contoso.com", "--token", "vpt_x", "Get-UMMailboxPIN", "tony@contoso.com"]);
+        assert_eq!(
+            out.unwrap().unwrap(),
+            ["--server", "https://vp.contoso.com", "--token", "vpt_x", "pin", "get", "tony@contoso.com"]
+        );
+        let out =
+            t(&["Set-UMMailboxPIN -Identity tony@contoso.com -LockedOut $false", "--server=http://127.0.0.1:8080"]);
+        assert_eq!(
+            out.unwrap().unwrap(),
+            ["pin", "set", "tony@contoso.com", "--locked-out", "false", "--server=http://127.0.0.1:8080"]
+        );
+        let out = t(&["Get-UMMailbox", "-Identity", "tony@contoso.com", "--token-file", "/run/t", "--json"]);
+        assert_eq!(out.unwrap().unwrap(), ["mailbox", "get", "tony@contoso.com", "--token-file", "/run/t", "--json"]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod cmdlet;
 mod http;
 mod keys;
 mod output;
+mod remote;
 mod run;
 mod serve;
 

@@ -32,6 +32,10 @@ pub enum Completion {
 
 /// Runs the command.
 pub async fn run(cli: Cli) -> Result<Completion> {
+    if cli.remote.server.is_some() {
+        // The HTTP client blocks: off the runtime's worker threads.
+        return tokio::task::spawn_blocking(move || crate::remote::run(cli)).await?;
+    }
     if let Command::Key(command) = &cli.command {
         return run_key(&cli, command);
     }
@@ -205,7 +209,7 @@ fn mailbox_settings(options: MailboxOptions, policy: Option<String>) -> MailboxS
 }
 
 /// Reads a PIN given on the command line, or from standard input for `-`.
-fn pin_argument(text: Option<String>) -> Result<Option<Pin>> {
+pub(crate) fn pin_argument(text: Option<String>) -> Result<Option<Pin>> {
     match text {
         Some(text) if text == "-" => read_pin_line().map(Some),
         Some(text) => Ok(Some(Pin::new(text.trim()))),
@@ -214,7 +218,7 @@ fn pin_argument(text: Option<String>) -> Result<Option<Pin>> {
 }
 
 /// One line of standard input as a PIN (the line break and surrounding blanks removed).
-fn read_pin_line() -> Result<Pin> {
+pub(crate) fn read_pin_line() -> Result<Pin> {
     let mut line = zeroize::Zeroizing::new(String::new());
     std::io::stdin().lock().read_line(&mut line).context("reading the PIN from standard input")?;
     Ok(Pin::new(line.trim()))
@@ -462,6 +466,9 @@ fn run_key(cli: &Cli, command: &KeyCommand) -> Result<Completion> {
 
 /// A message for errors that carry no context of their own.
 pub fn describe(error: &anyhow::Error) -> String {
+    if let Some(remote) = error.downcast_ref::<crate::remote::RemoteError>() {
+        return remote.to_string();
+    }
     if let Some(core) = error.downcast_ref::<voicepin_core::Error>() {
         return describe_core(core);
     }
@@ -493,7 +500,7 @@ fn describe_invalid(invalid: &InvalidValue) -> String {
 }
 
 /// The CLI option of an Exchange parameter name.
-fn option_for(field: &str) -> String {
+pub(crate) fn option_for(field: &str) -> String {
     match field {
         "Identity" => "IDENTITY".into(),
         "Extensions" => "--extension".into(),
@@ -508,4 +515,5 @@ fn option_for(field: &str) -> String {
 pub fn is_usage_error(error: &anyhow::Error) -> bool {
     error.downcast_ref::<InvalidValue>().is_some()
         || matches!(error.downcast_ref::<voicepin_core::Error>(), Some(voicepin_core::Error::InvalidValue(_)))
+        || error.downcast_ref::<crate::remote::RemoteError>().is_some_and(crate::remote::RemoteError::is_usage)
 }

@@ -1,0 +1,374 @@
+//! A small blocking HTTP client for the voicepin API: JSON in and out, the token in the
+//! `Authorization: Bearer` header only, and the server's problem details turned into the
+//! CLI's one-line messages and exit codes.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use crate::cli::Secret;
+
+/// How long to wait for a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a whole request may take (the server hashes PINs with Argon2id: a second or two).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The largest response body read (a page of 1000 mailboxes is well below).
+const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// An RFC 9457 problem as the server sends it (voicepin's extension members included).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Problem {
+    /// The HTTP status.
+    pub status: u16,
+    /// The stable code.
+    pub code: String,
+    /// What went wrong.
+    pub detail: String,
+    /// The property at fault (camelCase).
+    pub field: Option<String>,
+    /// What the property accepts.
+    pub allowed: Option<String>,
+    /// The codes of the PIN rules a rejected PIN breaks.
+    pub violations: Option<Vec<String>>,
+}
+
+/// Why a command over the API did not run. Its `Display` is the one line the CLI prints;
+/// none ever contains the token.
+#[derive(Debug)]
+pub enum RemoteError {
+    /// The command works only on the local data directory.
+    LocalOnly(&'static str),
+    /// `--server` is not a usable URL.
+    BadServer(String),
+    /// No token was given, or the token file could not be read.
+    NoToken(String),
+    /// The server could not be reached, or did not answer in time.
+    Transport { server: String, error: String },
+    /// The server refused the request with problem details.
+    Problem(Problem),
+    /// The server answered something that is not the voicepin API.
+    Unexpected { status: u16, what: String },
+}
+
+impl RemoteError {
+    /// Whether this is bad input (exit 2) rather than a refused operation (exit 1), as
+    /// locally: an invalid value or a request the server could not read is bad input; a
+    /// refused PIN, a missing object or a role that may not is refused.
+    pub fn is_usage(&self) -> bool {
+        match self {
+            Self::LocalOnly(_) | Self::BadServer(_) | Self::NoToken(_) => true,
+            Self::Problem(problem) => {
+                problem.status == 400 || (problem.status == 422 && problem.code == "invalid-value")
+            }
+            Self::Transport { .. } | Self::Unexpected { .. } => false,
+        }
+    }
+}
+
+impl std::error::Error for RemoteError {}
+
+impl fmt::Display for RemoteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::LocalOnly(what) => write!(
+                f,
+                "{what} works only on the local data directory (--data-dir); run it on the server without --server"
+            ),
+            Self::BadServer(why) => write!(f, "--server (VOICEPIN_SERVER): {why}"),
+            Self::NoToken(why) => write!(f, "--server needs an API token: {why}"),
+            Self::Transport { server, error } => write!(f, "cannot reach the server {server}: {error}"),
+            Self::Problem(problem) => f.write_str(&describe_problem(problem)),
+            Self::Unexpected { status, what } => {
+                write!(f, "the server answered HTTP {status} with {what}; is --server a voicepin server?")
+            }
+        }
+    }
+}
+
+/// The one-line message of a problem, worded as the same error is worded locally.
+pub fn describe_problem(problem: &Problem) -> String {
+    let code = &problem.code;
+    match (problem.status, code.as_str()) {
+        (401, _) => format!(
+            "the server did not accept the API token (--token, --token-file or VOICEPIN_TOKEN): it is unknown, \
+             expired or revoked [{code}]"
+        ),
+        (_, "invalid-value") => describe_invalid_value(problem),
+        (_, "pin-rejected") => describe_pin_rejected(problem),
+        _ => format!("{} [{code}]", problem.detail),
+    }
+}
+
+/// `MinPINLength (--min-pin-length): "30" is not allowed; allowed: 4-24`, from the core's
+/// detail `MinPINLength: "30" is not allowed (allowed: 4-24)`.
+fn describe_invalid_value(problem: &Problem) -> String {
+    let parsed = problem.detail.split_once(": ").and_then(|(field, rest)| {
+        let given = rest.strip_suffix(')')?.split_once(" is not allowed (allowed: ")?.0;
+        Some((field, given))
+    });
+    match (parsed, &problem.allowed) {
+        (Some((field, given)), Some(allowed)) => {
+            format!("{field} ({}): {given} is not allowed; allowed: {allowed}", crate::run::option_for(field))
+        }
+        _ => format!("{} [{}]", problem.detail, problem.code),
+    }
+}
+
+/// `PIN (--pin): rejected by the policy: <rule> [<code>]; ...`.
+fn describe_pin_rejected(problem: &Problem) -> String {
+    let reasons = problem.detail.split_once(": ").map(|(_, rest)| rest.split("; ").collect::<Vec<_>>());
+    match (reasons, &problem.violations) {
+        (Some(reasons), Some(codes)) if reasons.len() == codes.len() => {
+            let reasons: Vec<String> =
+                reasons.iter().zip(codes).map(|(reason, code)| format!("{reason} [{code}]")).collect();
+            format!("PIN (--pin): rejected by the policy: {}", reasons.join("; "))
+        }
+        _ => format!("PIN (--pin): {} [{}]", problem.detail, problem.code),
+    }
+}
+
+/// The methods the CLI uses.
+#[derive(Clone, Copy, Debug)]
+pub enum Method {
+    /// Read.
+    Get,
+    /// Create, or act.
+    Post,
+    /// Replace (the PIN).
+    Put,
+    /// Change some properties.
+    Patch,
+    /// Remove, disable, revoke.
+    Delete,
+}
+
+/// A connection to one server with one token.
+pub struct Client {
+    agent: ureq::Agent,
+    /// `https://host[:port][/prefix]`, without a trailing slash.
+    base: String,
+    /// `Bearer <token>`, wiped on drop.
+    authorization: Zeroizing<String>,
+}
+
+impl Client {
+    /// A client for `server` (checked: https, or http to a loopback address only, so the
+    /// token never crosses a network in clear text) with the token given.
+    pub fn new(server: &str, token: &Secret) -> Result<Self, RemoteError> {
+        let base = check_server(server)?;
+        if token.expose().is_empty() {
+            return Err(RemoteError::NoToken("give --token, --token-file or VOICEPIN_TOKEN".into()));
+        }
+        if token.expose().chars().any(|c| c.is_control() || c == ' ') {
+            return Err(RemoteError::NoToken("the token has spaces or control characters".into()));
+        }
+        let config = ureq::Agent::config_builder()
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_global(Some(REQUEST_TIMEOUT))
+            .http_status_as_error(false)
+            // A redirect would be to somewhere the token was not meant for.
+            .max_redirects(0)
+            .user_agent(concat!("voicepin-cli/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(Self { agent: config.into(), base, authorization: Zeroizing::new(format!("Bearer {}", token.expose())) })
+    }
+
+    /// `GET` a resource under `/api/v1` with query parameters (those that are `None` left
+    /// out), and its JSON.
+    pub fn get(&self, path: &str, query: &[(&str, Option<String>)]) -> Result<Value, RemoteError> {
+        let mut url = self.url(path);
+        let mut separator = '?';
+        for (name, value) in query {
+            if let Some(value) = value {
+                url.push(separator);
+                url.push_str(name);
+                url.push('=');
+                url.push_str(&encode(value));
+                separator = '&';
+            }
+        }
+        self.call(Method::Get, &url, None)?.ok_or_else(|| RemoteError::Unexpected {
+            status: 204,
+            what: "no content where an object was expected".into(),
+        })
+    }
+
+    /// Sends `body` (already serialized JSON, wiped afterwards: it may hold a PIN) with
+    /// `method` to a resource under `/api/v1`; the JSON answered, if any.
+    pub fn send(&self, method: Method, path: &str, body: Option<&[u8]>) -> Result<Option<Value>, RemoteError> {
+        self.call(method, &self.url(path), body)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    fn call(&self, method: Method, url: &str, body: Option<&[u8]>) -> Result<Option<Value>, RemoteError> {
+        let authorization = self.authorization.as_str();
+        let result = match (method, body) {
+            (Method::Get, _) => self.agent.get(url).header("Authorization", authorization).call(),
+            (Method::Delete, _) => self.agent.delete(url).header("Authorization", authorization).call(),
+            (Method::Post, None) => self.agent.post(url).header("Authorization", authorization).send_empty(),
+            (Method::Post, Some(body)) => {
+                self.agent.post(url).header("Authorization", authorization).content_type("application/json").send(body)
+            }
+            (Method::Put, body) => self
+                .agent
+                .put(url)
+                .header("Authorization", authorization)
+                .content_type("application/json")
+                .send(body.unwrap_or(b"{}")),
+            (Method::Patch, body) => self
+                .agent
+                .patch(url)
+                .header("Authorization", authorization)
+                .content_type("application/json")
+                .send(body.unwrap_or(b"{}")),
+        };
+        let mut response = result.map_err(|error| self.transport(&error))?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_string()
+            .map_err(|error| self.transport(&error))?;
+        if (200..300).contains(&status) {
+            if text.trim().is_empty() {
+                return Ok(None);
+            }
+            return serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|_| RemoteError::Unexpected { status, what: "a body that is not JSON".into() });
+        }
+        match serde_json::from_str::<Problem>(&text) {
+            Ok(mut problem) if !problem.code.is_empty() => {
+                problem.status = status;
+                Err(RemoteError::Problem(problem))
+            }
+            _ => Err(RemoteError::Unexpected { status, what: "no problem details".into() }),
+        }
+    }
+
+    fn transport(&self, error: &ureq::Error) -> RemoteError {
+        let error = match error {
+            ureq::Error::Timeout(_) => "no answer in time".to_owned(),
+            other => other.to_string(),
+        };
+        RemoteError::Transport { server: self.base.clone(), error }
+    }
+}
+
+/// The server's base URL, checked: an `https://` URL, or `http://` to a loopback address.
+fn check_server(server: &str) -> Result<String, RemoteError> {
+    let server = server.trim().trim_end_matches('/');
+    let (scheme, rest) = server
+        .split_once("://")
+        .ok_or_else(|| RemoteError::BadServer(format!("{server:?} is not a URL; like https://voicepin.contoso.com")))?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.is_empty() || authority.contains('@') || rest.contains(['?', '#']) {
+        return Err(RemoteError::BadServer(format!(
+            "{server:?} is not a server URL; like https://voicepin.contoso.com[:port][/path]"
+        )));
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+    };
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => Ok(server.to_owned()),
+        "http" if is_loopback(host) => Ok(server.to_owned()),
+        "http" => Err(RemoteError::BadServer(format!(
+            "plain http would send the token in clear text to {host}; use https:// (http only to a loopback \
+             address)"
+        ))),
+        _ => Err(RemoteError::BadServer(format!("{server:?}: use https:// (or http:// to a loopback address)"))),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Percent-encodes a path segment or a query value: everything but RFC 3986's unreserved
+/// characters.
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(status: u16, code: &str, detail: &str) -> Problem {
+        Problem { status, code: code.into(), detail: detail.into(), ..Problem::default() }
+    }
+
+    #[test]
+    fn servers_are_https_or_loopback_http() {
+        assert_eq!(check_server("https://vp.contoso.com/").unwrap(), "https://vp.contoso.com");
+        assert_eq!(
+            check_server("https://vp.contoso.com:8443/voicepin").unwrap(),
+            "https://vp.contoso.com:8443/voicepin"
+        );
+        assert!(check_server("http://127.0.0.1:8080").is_ok());
+        assert!(check_server("http://localhost:8080").is_ok());
+        assert!(check_server("http://[::1]:8080").is_ok());
+        let error = check_server("http://vp.contoso.com").unwrap_err().to_string();
+        assert!(error.contains("clear text to vp.contoso.com"), "{error}");
+        assert!(check_server("vp.contoso.com").is_err());
+        assert!(check_server("https://user:pw@vp.contoso.com").is_err());
+        assert!(check_server("ftp://vp.contoso.com").is_err());
+    }
+
+    #[test]
+    fn identities_are_encoded_as_one_segment() {
+        assert_eq!(encode("CONTOSO Default Policy"), "CONTOSO%20Default%20Policy");
+        assert_eq!(encode("tony@contoso.com"), "tony%40contoso.com");
+        assert_eq!(encode("a/b?c"), "a%2Fb%3Fc");
+    }
+
+    #[test]
+    fn problems_read_like_local_errors() {
+        let mut invalid = problem(422, "invalid-value", r#"MinPINLength: "30" is not allowed (allowed: 4-24)"#);
+        invalid.allowed = Some("4-24".into());
+        assert_eq!(
+            describe_problem(&invalid),
+            r#"MinPINLength (--min-pin-length): "30" is not allowed; allowed: 4-24"#
+        );
+        assert!(RemoteError::Problem(invalid).is_usage());
+
+        let mut rejected =
+            problem(422, "pin-rejected", "the PIN does not meet the policy: it is too short; it is too common");
+        rejected.violations = Some(vec!["too-short".into(), "common-pin".into()]);
+        assert_eq!(
+            describe_problem(&rejected),
+            "PIN (--pin): rejected by the policy: it is too short [too-short]; it is too common [common-pin]"
+        );
+        assert!(!RemoteError::Problem(rejected).is_usage());
+
+        let forbidden = problem(403, "forbidden", "the role Help Desk (helpDesk) does not allow managePolicies");
+        assert_eq!(
+            describe_problem(&forbidden),
+            "the role Help Desk (helpDesk) does not allow managePolicies [forbidden]"
+        );
+        assert!(!RemoteError::Problem(forbidden).is_usage());
+
+        let unauthenticated = problem(401, "unauthenticated", "authentication required: the bearer token is not valid");
+        assert!(describe_problem(&unauthenticated).contains("did not accept the API token"));
+        assert!(RemoteError::Problem(problem(400, "unknown-field", "x")).is_usage());
+    }
+}
