@@ -8,5 +8,6 @@ mod it {
     pub mod harness;
     pub mod lifecycle;
     pub mod mail;
+    pub mod remote;
     pub mod serve;
 }
