@@ -100,6 +100,9 @@ pub fn describe_problem(problem: &Problem) -> String {
         ),
         (_, "invalid-value") => describe_invalid_value(problem),
         (_, "pin-rejected") => describe_pin_rejected(problem),
+        (404, "no-such-route") => {
+            format!("the server has no such API resource (an older voicepin server?) [{code}]")
+        }
         _ => format!("{} [{code}]", problem.detail),
     }
 }
