@@ -50,7 +50,7 @@ pub enum RemoteError {
     /// The server could not be reached, or did not answer in time.
     Transport { server: String, error: String },
     /// The server refused the request with problem details.
-    Problem(Problem),
+    Problem(Box<Problem>),
     /// The server answered something that is not the voicepin API.
     Unexpected { status: u16, what: String },
 }
@@ -252,7 +252,7 @@ impl Client {
         match serde_json::from_str::<Problem>(&text) {
             Ok(mut problem) if !problem.code.is_empty() => {
                 problem.status = status;
-                Err(RemoteError::Problem(problem))
+                Err(RemoteError::Problem(Box::new(problem)))
             }
             _ => Err(RemoteError::Unexpected { status, what: "no problem details".into() }),
         }
@@ -352,7 +352,7 @@ mod tests {
             describe_problem(&invalid),
             r#"MinPINLength (--min-pin-length): "30" is not allowed; allowed: 4-24"#
         );
-        assert!(RemoteError::Problem(invalid).is_usage());
+        assert!(RemoteError::Problem(Box::new(invalid)).is_usage());
 
         let mut rejected =
             problem(422, "pin-rejected", "the PIN does not meet the policy: it is too short; it is too common");
@@ -361,17 +361,17 @@ mod tests {
             describe_problem(&rejected),
             "PIN (--pin): rejected by the policy: it is too short [too-short]; it is too common [common-pin]"
         );
-        assert!(!RemoteError::Problem(rejected).is_usage());
+        assert!(!RemoteError::Problem(Box::new(rejected)).is_usage());
 
         let forbidden = problem(403, "forbidden", "the role Help Desk (helpDesk) does not allow managePolicies");
         assert_eq!(
             describe_problem(&forbidden),
             "the role Help Desk (helpDesk) does not allow managePolicies [forbidden]"
         );
-        assert!(!RemoteError::Problem(forbidden).is_usage());
+        assert!(!RemoteError::Problem(Box::new(forbidden)).is_usage());
 
         let unauthenticated = problem(401, "unauthenticated", "authentication required: the bearer token is not valid");
         assert!(describe_problem(&unauthenticated).contains("did not accept the API token"));
-        assert!(RemoteError::Problem(problem(400, "unknown-field", "x")).is_usage());
+        assert!(RemoteError::Problem(Box::new(problem(400, "unknown-field", "x"))).is_usage());
     }
 }
