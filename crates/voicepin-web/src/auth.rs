@@ -70,6 +70,9 @@ impl FromRequestParts<ApiState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts).ok_or(AuthError::Missing)?;
         let principal = state.authenticator.authenticate(token).await?;
+        if let Some(slot) = parts.extensions.get::<crate::request_log::ActorSlot>() {
+            slot.set(&principal.name);
+        }
         // The extractor, not the extension: it also finds the address tests mock.
         let source = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
             .await

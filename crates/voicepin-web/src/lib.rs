@@ -19,6 +19,7 @@ pub mod extract;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
+pub mod request_log;
 pub mod routes;
 
 use std::sync::Arc;
@@ -53,7 +54,14 @@ pub struct ApiState {
 impl ApiState {
     /// The state over the use cases and an authenticator, with fresh metrics.
     pub fn new(voicepin: VoicePin, authenticator: Arc<dyn Authenticator>) -> Self {
-        Self { voicepin, authenticator, metrics: Arc::new(Metrics::new()) }
+        Self::with_metrics(voicepin, authenticator, Arc::new(Metrics::new()))
+    }
+
+    /// The state with the given metrics, which the use cases report their sign-ins, resets
+    /// and lockouts to (the binary shares them with its other front ends and the mail worker).
+    pub fn with_metrics(voicepin: VoicePin, authenticator: Arc<dyn Authenticator>, metrics: Arc<Metrics>) -> Self {
+        let voicepin = voicepin.with_telemetry(metrics.clone());
+        Self { voicepin, authenticator, metrics }
     }
 }
 
@@ -86,7 +94,9 @@ pub fn router(state: ApiState) -> Router {
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
         .with_state(state.clone());
     let docs: Router = SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()).into();
-    api.merge(docs).layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
+    api.merge(docs)
+        .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
+        .layer(axum::middleware::from_fn(request_log::log))
 }
 
 async fn not_found() -> ApiError {
@@ -119,8 +129,17 @@ async fn readyz(State(state): State<ApiState>) -> Response {
     }
 }
 
-/// `GET /metrics`: the Prometheus text format.
+/// The most outbox records read for the mail queue gauges at one scrape; a longer queue
+/// shows as this many.
+const MAIL_QUEUE_SCAN_LIMIT: u32 = 10_000;
+
+/// `GET /metrics`: the Prometheus text format. The mail queue gauges are read from the store
+/// at each scrape, so they are right whichever process queued or delivered.
 async fn render_metrics(State(state): State<ApiState>) -> Response {
+    match state.voicepin.store().mail_records(false, MAIL_QUEUE_SCAN_LIMIT).await {
+        Ok(unsent) => state.metrics.observe_mail_queue(&unsent, time::OffsetDateTime::now_utc()),
+        Err(error) => tracing::warn!(%error, "reading the mail queue for the metrics failed"),
+    }
     let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -1,5 +1,7 @@
-//! Prometheus metrics: HTTP requests by route, method and status, their latency, and
-//! sign-in outcomes. One registry per router, so tests (and two routers) never share counts.
+//! Prometheus metrics: HTTP requests by route, method and status, their latency, sign-in
+//! outcomes, automatic PIN resets and lockouts (reported by the core through its
+//! [`Telemetry`] port, whatever the front end), mail delivery and the mail queue. One
+//! registry per router, so tests (and two routers) never share counts.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,8 +12,13 @@ use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use time::OffsetDateTime;
+use voicepin_core::ports::{MailRecord, MailStatus};
+use voicepin_core::signin::SignInOutcome;
+use voicepin_core::telemetry::Telemetry;
 
 /// Labels of a request counter.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -34,6 +41,29 @@ struct OutcomeLabels {
     outcome: String,
 }
 
+/// Labels of the mail delivery counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    result: String,
+}
+
+/// Labels of the mail queue gauge.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QueueLabels {
+    status: String,
+}
+
+/// What one delivery run did, for [`Metrics::mail_delivered`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MailDelivery {
+    /// Messages delivered.
+    pub sent: u64,
+    /// Failed attempts scheduled again.
+    pub retried: u64,
+    /// Messages given up.
+    pub failed: u64,
+}
+
 type HistogramFamily = Family<LatencyLabels, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
@@ -47,6 +77,11 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: HistogramFamily,
     sign_ins: Family<OutcomeLabels, Counter>,
+    pin_auto_resets: Counter,
+    lockouts: Counter,
+    mail_deliveries: Family<DeliveryLabels, Counter>,
+    mail_queue: Family<QueueLabels, Gauge>,
+    mail_oldest_age: Gauge<f64, std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -70,17 +105,78 @@ impl Metrics {
         let sign_ins = Family::<OutcomeLabels, Counter>::default();
         registry.register("http_requests", "HTTP requests by route, method and status", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency by route and method", latency.clone());
-        registry.register("sign_ins", "Voice access sign-ins through the API by outcome", sign_ins.clone());
+        registry.register("sign_ins", "Voice access sign-ins by outcome", sign_ins.clone());
         for outcome in ["success", "pinChangeRequired", "failed"] {
             // Present from the start, so a rate over them is defined before the first call.
             sign_ins.get_or_create(&OutcomeLabels { outcome: outcome.to_owned() }).inc_by(0);
         }
-        Self { registry, requests, latency, sign_ins }
+        let pin_auto_resets = Counter::default();
+        registry.register(
+            "pin_auto_resets",
+            "PINs reset automatically after LogonFailuresBeforePINReset wrong PINs in a row",
+            pin_auto_resets.clone(),
+        );
+        let lockouts = Counter::default();
+        registry.register("lockouts", "Mailboxes locked out after MaxLogonAttempts wrong PINs", lockouts.clone());
+        let mail_deliveries = Family::<DeliveryLabels, Counter>::default();
+        registry.register(
+            "mail_deliveries",
+            "Mail delivery attempts by result: sent, retried (failed for now), failed (given up)",
+            mail_deliveries.clone(),
+        );
+        for result in ["sent", "retried", "failed"] {
+            mail_deliveries.get_or_create(&DeliveryLabels { result: result.to_owned() }).inc_by(0);
+        }
+        let mail_queue = Family::<QueueLabels, Gauge>::default();
+        registry.register(
+            "mail_queue_messages",
+            "Messages in the outbox by status: queued (waiting to be sent) or failed (given up, kept for a retry)",
+            mail_queue.clone(),
+        );
+        for status in ["queued", "failed"] {
+            mail_queue.get_or_create(&QueueLabels { status: status.to_owned() }).set(0);
+        }
+        let mail_oldest_age = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "mail_queue_oldest_age_seconds",
+            "Age of the oldest message waiting to be sent (0 when none waits)",
+            mail_oldest_age.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            sign_ins,
+            pin_auto_resets,
+            lockouts,
+            mail_deliveries,
+            mail_queue,
+            mail_oldest_age,
+        }
     }
 
-    /// Counts a sign-in outcome (`success`, `pinChangeRequired`, `failed`).
-    pub fn sign_in(&self, outcome: &str) {
-        self.sign_ins.get_or_create(&OutcomeLabels { outcome: outcome.to_owned() }).inc();
+    /// Adds a mail delivery run's outcome.
+    pub fn mail_delivered(&self, delivery: MailDelivery) {
+        for (result, count) in [("sent", delivery.sent), ("retried", delivery.retried), ("failed", delivery.failed)] {
+            self.mail_deliveries.get_or_create(&DeliveryLabels { result: result.to_owned() }).inc_by(count);
+        }
+    }
+
+    /// Sets the mail queue gauges from the outbox's unsent messages (queued and failed,
+    /// oldest first, as [`voicepin_core::ports::Store::mail_records`] returns them).
+    pub fn observe_mail_queue(&self, unsent: &[MailRecord], now: OffsetDateTime) {
+        let queued: Vec<&MailRecord> = unsent.iter().filter(|r| r.status == MailStatus::Queued).collect();
+        let failed = unsent.iter().filter(|r| r.status == MailStatus::Failed).count();
+        let gauge = |status: &str, count: usize| {
+            self.mail_queue
+                .get_or_create(&QueueLabels { status: status.to_owned() })
+                .set(i64::try_from(count).unwrap_or(i64::MAX));
+        };
+        gauge("queued", queued.len());
+        gauge("failed", failed);
+        let oldest = queued.iter().map(|r| r.created_at).min();
+        let age = oldest.map_or(0.0, |created| (now - created).as_seconds_f64().max(0.0));
+        self.mail_oldest_age.set(age);
     }
 
     fn request(&self, route: &str, method: &str, status: u16, seconds: f64) {
@@ -98,6 +194,21 @@ impl Metrics {
             text.clear();
         }
         text
+    }
+}
+
+/// The core reports here: the counters are the same whichever front end made the attempt.
+impl Telemetry for Metrics {
+    fn sign_in(&self, outcome: SignInOutcome) {
+        self.sign_ins.get_or_create(&OutcomeLabels { outcome: outcome.as_str().to_owned() }).inc();
+    }
+
+    fn pin_auto_reset(&self) {
+        self.pin_auto_resets.inc();
+    }
+
+    fn locked_out(&self) {
+        self.lockouts.inc();
     }
 }
 

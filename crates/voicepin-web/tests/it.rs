@@ -7,7 +7,8 @@
 //! - [`errors`]: problem details for bad input, authentication, methods and paths;
 //! - [`voice`]: the sign-in endpoint's outcomes;
 //! - [`secrets`]: no response ever carries a PIN that was sent;
-//! - [`docs`]: the OpenAPI document, Swagger UI, health and metrics.
+//! - [`docs`]: the OpenAPI document, Swagger UI, health and metrics;
+//! - [`metrics`]: resets, lockouts and the mail queue in `/metrics`, and request ids.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "it/docs.rs"]
@@ -16,6 +17,8 @@ mod docs;
 mod errors;
 #[path = "it/mailboxes.rs"]
 mod mailboxes;
+#[path = "it/metrics.rs"]
+mod metrics;
 #[path = "it/roles.rs"]
 mod roles;
 #[path = "it/secrets.rs"]

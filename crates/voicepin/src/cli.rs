@@ -14,9 +14,14 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "voicepin", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
-    /// The data directory (database, keys, mail pickup folder).
-    #[arg(long, global = true, env = "VOICEPIN_DATA_DIR", default_value = "./voicepin-data")]
-    pub data_dir: PathBuf,
+    /// The data directory (database, keys, mail pickup folder) [default: ./voicepin-data;
+    /// env: VOICEPIN_DATA__DIR or VOICEPIN_DATA_DIR; config: data.dir].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// The configuration file (TOML; every key in voicepin.example.toml).
+    #[arg(long, global = true, value_name = "FILE", env = crate::config::CONFIG_ENV)]
+    pub config: Option<PathBuf>,
 
     /// Print JSON (camelCase Exchange property names) instead of tables.
     #[arg(long, global = true)]
@@ -57,12 +62,14 @@ pub enum Command {
     /// Run the service on the data directory: the HTTP API and the mail delivery worker,
     /// until SIGTERM or Ctrl-C. On the first start it prints an administrator API token once.
     Serve {
-        /// Where the HTTP API listens.
-        #[arg(long, value_name = "ADDRESS:PORT", env = "VOICEPIN_HTTP__LISTEN", default_value = "127.0.0.1:8080")]
-        listen: String,
-        /// Seconds between two delivery runs of the mail outbox.
-        #[arg(long, value_name = "SECONDS", env = "VOICEPIN_MAIL__POLL_SECONDS", default_value = "5", value_parser = parse_seconds)]
-        mail_poll_seconds: std::time::Duration,
+        /// Where the HTTP API listens [default: 127.0.0.1:8080; env: VOICEPIN_HTTP__LISTEN;
+        /// config: http.listen].
+        #[arg(long, value_name = "ADDRESS:PORT")]
+        listen: Option<String>,
+        /// Seconds between two delivery runs of the mail outbox [default: 5;
+        /// env: VOICEPIN_MAIL__POLL_SECONDS; config: mail.poll_seconds].
+        #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+        mail_poll_seconds: Option<std::time::Duration>,
     },
     /// UM dial plans (New-, Get-, Set-, Remove-UMDialPlan).
     #[command(subcommand, name = "dialplan", alias = "dial-plan")]

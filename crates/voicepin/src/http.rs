@@ -12,7 +12,7 @@ use voicepin_core::access::Role;
 use voicepin_core::audit::RequestContext;
 use voicepin_core::tokens::TokenSecret;
 use voicepin_core::usecases::Principal;
-use voicepin_web::{ApiState, AuthError, Authenticator};
+use voicepin_web::{ApiState, AuthError, Authenticator, Metrics};
 
 /// Bearer tokens checked against the stored API tokens, by the core's use case.
 struct StoredTokens(VoicePin);
@@ -30,16 +30,19 @@ impl Authenticator for StoredTokens {
 
 /// Binds the listening address, so a taken port fails the start at once.
 pub async fn bind(listen: &str) -> Result<TcpListener> {
-    TcpListener::bind(listen).await.with_context(|| format!("listening on {listen} (VOICEPIN_HTTP__LISTEN)"))
+    TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen} (http.listen, VOICEPIN_HTTP__LISTEN)"))
 }
 
 /// Serves the API until `shutdown` completes; requests in flight finish first.
 pub async fn serve(
     listener: TcpListener,
     voicepin: VoicePin,
+    metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let state = ApiState::new(voicepin.clone(), Arc::new(StoredTokens(voicepin)));
+    let state = ApiState::with_metrics(voicepin.clone(), Arc::new(StoredTokens(voicepin)), metrics);
     let app = voicepin_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")
 }

@@ -6,6 +6,7 @@
 mod app;
 mod cli;
 mod cmdlet;
+mod config;
 mod http;
 mod keys;
 mod output;
@@ -19,17 +20,13 @@ use clap::Parser as _;
 use clap::error::ErrorKind;
 
 use crate::cli::Cli;
+use crate::config::{Config, ConfigError, Flags, LogFormat};
 use crate::run::Completion;
 
 const EXIT_REFUSED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("VOICEPIN_LOG").unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .init();
-
     let args: Vec<String> = std::env::args().collect();
     let args = match cmdlet::translate_args(&args) {
         Ok(Some(translated)) => translated,
@@ -54,6 +51,15 @@ fn main() -> ExitCode {
         }
     };
 
+    let config = match load_config(&cli) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("voicepin: {error}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    init_logging(&config, matches!(cli.command, cli::Command::Serve { .. }));
+
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -61,12 +67,38 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_REFUSED);
         }
     };
-    match runtime.block_on(run::run(cli)) {
+    match runtime.block_on(run::run(cli, &config)) {
         Ok(Completion::Done) => ExitCode::SUCCESS,
         Ok(Completion::SignInFailed) => ExitCode::from(EXIT_REFUSED),
         Err(error) => {
             eprintln!("voicepin: {}", run::describe(&error));
             ExitCode::from(if run::is_usage_error(&error) { EXIT_USAGE } else { EXIT_REFUSED })
         }
+    }
+}
+
+/// The configuration: the file of `--config` (or `VOICEPIN_CONFIG`), the environment, then
+/// the flags.
+fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
+    let mut flags = Flags { data_dir: cli.data_dir.clone(), ..Flags::default() };
+    if let cli::Command::Serve { listen, mail_poll_seconds } = &cli.command {
+        flags.listen = listen.clone();
+        flags.mail_poll_seconds = *mail_poll_seconds;
+    }
+    let env =
+        std::env::vars_os().filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)));
+    Config::load(cli.config.as_deref(), env, flags)
+}
+
+/// Diagnostics on standard error, as text or JSON lines; `serve` logs at info by default
+/// (a line per HTTP request), the other commands only warnings.
+fn init_logging(config: &Config, serving: bool) {
+    let filter = config.log_filter(if serving { "info" } else { "warn" });
+    // The filter was checked with the configuration.
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log.format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(false).init(),
     }
 }

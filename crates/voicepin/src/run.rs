@@ -20,6 +20,7 @@ use crate::cli::{
     AuditArgs, Cli, Command, DialPlanCommand, DialPlanOptions, KeyCommand, ListOptions, MailCommand, MailboxCommand,
     MailboxOptions, PinCommand, PolicyCommand, PolicyOptions, TokenCommand,
 };
+use crate::config::Config;
 use crate::output::{self, print_many, print_one};
 
 /// What a command ends with, for the exit code.
@@ -31,15 +32,15 @@ pub enum Completion {
 }
 
 /// Runs the command.
-pub async fn run(cli: Cli) -> Result<Completion> {
+pub async fn run(cli: Cli, config: &Config) -> Result<Completion> {
     if cli.remote.server.is_some() {
         // The HTTP client blocks: off the runtime's worker threads.
         return tokio::task::spawn_blocking(move || crate::remote::run(cli)).await?;
     }
     if let Command::Key(command) = &cli.command {
-        return run_key(&cli, command);
+        return run_key(&cli, config, command);
     }
-    let app = App::open(&cli.data_dir).await?;
+    let app = App::open(config).await?;
     let context = RequestContext::cli(local_user());
     let json = cli.json;
     let completion = match cli.command {
@@ -50,8 +51,9 @@ pub async fn run(cli: Cli) -> Result<Completion> {
         Command::Mail(command) => return run_mail(&app, json, command).await,
         Command::Audit(args) => run_audit(&app.voicepin, json, args).await?,
         Command::Token(command) => run_token(&app.voicepin, &context, json, command).await?,
-        Command::Serve { listen, mail_poll_seconds } => {
-            crate::serve::serve(&app, &listen, mail_poll_seconds).await?;
+        Command::Serve { .. } => {
+            // `--listen` and `--mail-poll-seconds` are already in the configuration.
+            crate::serve::serve(&app, &config.http.listen, config.mail_poll()).await?;
             return Ok(Completion::Done);
         }
         Command::Key(_) => Completion::Done,
@@ -446,9 +448,8 @@ async fn run_token(app: &VoicePin, context: &RequestContext, json: bool, command
     Ok(Completion::Done)
 }
 
-fn run_key(cli: &Cli, command: &KeyCommand) -> Result<Completion> {
-    let data_dir = crate::app::DataDir::new(&cli.data_dir);
-    let path = data_dir.pepper_file();
+fn run_key(cli: &Cli, config: &Config, command: &KeyCommand) -> Result<Completion> {
+    let path = config.pepper_file();
     match command {
         KeyCommand::Rotate => {
             let id = crate::keys::rotate_pepper(&path)?;

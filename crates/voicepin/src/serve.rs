@@ -21,7 +21,7 @@ pub async fn serve(app: &App, listen: &str, poll: Duration) -> Result<()> {
     let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
     let (stop, mut stopped) = watch::channel(false);
     let mut http_stopped = stop.subscribe();
-    let http_task = tokio::spawn(http::serve(listener, app.voicepin.clone(), async move {
+    let http_task = tokio::spawn(http::serve(listener, app.voicepin.clone(), app.metrics.clone(), async move {
         let _ = http_stopped.wait_for(|s| *s).await;
     }));
     eprintln!(

@@ -5,6 +5,7 @@
 mod it {
     pub mod cli;
     pub mod cmdlet;
+    pub mod config;
     pub mod harness;
     pub mod lifecycle;
     pub mod mail;

@@ -19,6 +19,7 @@ use crate::pin::Pin;
 use crate::policy::{DialPlan, MailboxPolicy};
 use crate::ports::{AuditQuery, Change, Clock, MailboxLookup, Store};
 use crate::rules::{PinHistory, RuleContext, check_pin};
+use crate::telemetry::{NoTelemetry, Telemetry};
 
 pub use dial_plans::{DialPlanSettings, NewDialPlan};
 pub use mailboxes::{EnableMailbox, MailboxDetails, MailboxSettings};
@@ -39,12 +40,21 @@ pub struct VoicePin {
     store: Arc<dyn Store>,
     hasher: Arc<dyn PinHasher>,
     clock: Arc<dyn Clock>,
+    telemetry: Arc<dyn Telemetry>,
 }
 
 impl VoicePin {
-    /// The application over a store, a PIN hasher and a clock.
+    /// The application over a store, a PIN hasher and a clock, reporting to no one.
     pub fn new(store: Arc<dyn Store>, hasher: Arc<dyn PinHasher>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, hasher, clock }
+        Self { store, hasher, clock, telemetry: Arc::new(NoTelemetry) }
+    }
+
+    /// The same application reporting sign-ins, automatic resets and lockouts to `telemetry`
+    /// (replacing any observer it had).
+    #[must_use]
+    pub fn with_telemetry(mut self, telemetry: Arc<dyn Telemetry>) -> Self {
+        self.telemetry = telemetry;
+        self
     }
 
     /// The store, for adapters that work on it directly (mail delivery).

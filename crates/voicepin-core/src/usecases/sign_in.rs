@@ -56,6 +56,10 @@ impl VoicePin {
         for _ in 0..=MAX_CONFLICT_RETRIES {
             match self.try_sign_in(context, request, &mut verified).await {
                 Err(Error::Conflict) => continue,
+                Ok(result) => {
+                    self.telemetry.sign_in(result.outcome);
+                    return Ok(result);
+                }
                 other => return other,
             }
         }
@@ -210,7 +214,13 @@ impl VoicePin {
             }
         }
         change.writes.push(Write::UpdateMailbox(mailbox));
-        self.commit(change).await
+        self.commit(change).await?;
+        match consequence {
+            FailureConsequence::Counted => {}
+            FailureConsequence::ResetPin => self.telemetry.pin_auto_reset(),
+            FailureConsequence::LockedOut => self.telemetry.locked_out(),
+        }
+        Ok(())
     }
 }
 

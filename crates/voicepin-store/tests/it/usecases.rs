@@ -17,6 +17,7 @@ use voicepin_core::policy::{DialPlan, MailboxPolicy, PinLifetime, PinResetThresh
 use voicepin_core::ports::{AuditQuery, MailboxLookup, Store};
 use voicepin_core::rules::PinRuleViolation;
 use voicepin_core::signin::SignInOutcome;
+use voicepin_core::telemetry::Telemetry;
 use voicepin_core::tokens::TokenSecret;
 use voicepin_core::usecases::{
     DialPlanSettings, EnableMailbox, MailboxSettings, NewDialPlan, NewPolicy, PinInfo, PolicySettings, SetPin, SignIn,
@@ -140,8 +141,31 @@ async fn events(store: &Arc<dyn Store>, action: AuditAction) -> usize {
         .len()
 }
 
+/// What the use cases reported to their telemetry.
+#[derive(Default)]
+struct Tally {
+    outcomes: std::sync::Mutex<BTreeMap<&'static str, u32>>,
+    resets: std::sync::atomic::AtomicU32,
+    lockouts: std::sync::atomic::AtomicU32,
+}
+
+impl Telemetry for Tally {
+    fn sign_in(&self, outcome: SignInOutcome) {
+        *self.outcomes.lock().unwrap().entry(outcome.as_str()).or_default() += 1;
+    }
+
+    fn pin_auto_reset(&self) {
+        self.resets.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn locked_out(&self) {
+        self.lockouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 pub async fn the_counting_story_of_exchange(store: Arc<dyn Store>) {
-    let vp = voicepin(store.clone());
+    let tally = Arc::new(Tally::default());
+    let vp = voicepin(store.clone()).with_telemetry(tally.clone());
     contoso(&vp).await;
     enable(&vp, TONY, "36697", "1985848", false).await;
     let welcome = deliver(&store).await;
@@ -206,6 +230,12 @@ pub async fn the_counting_story_of_exchange(store: Arc<dyn Store>) {
     assert_eq!(result.outcome, SignInOutcome::PinChangeRequired);
     assert!(result.mailbox.is_some());
     assert_eq!(sign_in(&vp, TONY, "1985848").await.outcome, SignInOutcome::Failed);
+
+    // The telemetry saw every outcome, both resets and the lockout, once each.
+    let outcomes = tally.outcomes.lock().unwrap().clone();
+    assert_eq!(outcomes, BTreeMap::from([("failed", 19), ("pinChangeRequired", 1)]));
+    assert_eq!(tally.resets.load(std::sync::atomic::Ordering::Relaxed), 2);
+    assert_eq!(tally.lockouts.load(std::sync::atomic::Ordering::Relaxed), 1);
 }
 
 pub async fn a_success_clears_both_counters(store: Arc<dyn Store>) {

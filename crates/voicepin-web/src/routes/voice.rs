@@ -64,6 +64,5 @@ pub async fn sign_in(
         SignInOutcome::PinChangeRequired => SignInOutcomeView::PinChangeRequired,
         SignInOutcome::Failed => SignInOutcomeView::Failed,
     };
-    state.metrics.sign_in(result.outcome.as_str());
     Ok(axum::Json(SignInResponse { outcome }))
 }

@@ -128,7 +128,7 @@ impl Voicepin {
     }
 }
 
-fn finish(mut command: Command, input: &str) -> Run {
+pub fn finish(mut command: Command, input: &str) -> Run {
     command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = command.spawn().unwrap();
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::harness::Voicepin;
 
 /// One HTTP/1.1 request over a plain socket: (status, body).
-fn request(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+pub fn request(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
     if let Some(token) = token {
@@ -27,7 +27,7 @@ fn request(port: u16, method: &str, path: &str, token: Option<&str>, body: Optio
     (status, body)
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 

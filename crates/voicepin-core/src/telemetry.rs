@@ -1,0 +1,30 @@
+//! The telemetry port: what the use cases report as it happens, for metrics. Sign-in
+//! outcomes, automatic PIN resets and lockouts happen inside the core, so they are counted
+//! here, once, whichever front end (the HTTP API, the CLI, the telephone) made the attempt.
+//!
+//! Every method has a no-op default, so an observer implements only what it counts; the
+//! [`VoicePin`](crate::VoicePin) starts with [`NoTelemetry`]. Calls are made after the change
+//! is committed, never for an attempt that was rolled back and retried.
+
+use crate::signin::SignInOutcome;
+
+/// An observer of the use cases. Called on the request's task: keep it cheap (counters).
+pub trait Telemetry: Send + Sync {
+    /// A sign-in ended with this outcome.
+    fn sign_in(&self, outcome: SignInOutcome) {
+        let _ = outcome;
+    }
+
+    /// Too many consecutive wrong PINs (LogonFailuresBeforePINReset): the PIN was replaced
+    /// by a generated one and emailed.
+    fn pin_auto_reset(&self) {}
+
+    /// Too many wrong PINs in all (MaxLogonAttempts): the mailbox was locked out.
+    fn locked_out(&self) {}
+}
+
+/// The observer that ignores everything.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoTelemetry;
+
+impl Telemetry for NoTelemetry {}
