@@ -16,6 +16,7 @@
 pub mod auth;
 pub mod dto;
 pub mod extract;
+pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
@@ -32,14 +33,16 @@ use utoipa::OpenApi as _;
 use utoipa_swagger_ui::SwaggerUi;
 use voicepin_core::VoicePin;
 
-pub use auth::{AuthError, Authenticator, Caller, Principal};
+pub use auth::{AuthError, Authenticator, Caller, Principal, SessionCaller};
 pub use metrics::Metrics;
 pub use openapi::ApiDoc;
 pub use problem::{ApiError, Problem};
 
-use crate::routes::{audit, config, mailboxes, voice};
+use crate::limits::SignInLimiter;
+use crate::routes::{accounts, audit, config, mailboxes, sessions, voice};
 
-/// What every handler shares: the use cases, the authenticator and the metrics.
+/// What every handler shares: the use cases, the authenticator, the metrics and the
+/// password sign-in limits.
 #[derive(Clone)]
 pub struct ApiState {
     /// The use cases.
@@ -48,12 +51,28 @@ pub struct ApiState {
     pub authenticator: Arc<dyn Authenticator>,
     /// The router's metrics.
     pub metrics: Arc<Metrics>,
+    /// Password sign-in attempts per source address and per account.
+    pub sign_in_limiter: Arc<SignInLimiter>,
+    /// Mark the session cookie `Secure` (the server is reached over https).
+    pub secure_cookies: bool,
 }
 
 impl ApiState {
-    /// The state over the use cases and an authenticator, with fresh metrics.
+    /// The state over the use cases and an authenticator, with fresh metrics and limits.
     pub fn new(voicepin: VoicePin, authenticator: Arc<dyn Authenticator>) -> Self {
-        Self { voicepin, authenticator, metrics: Arc::new(Metrics::new()) }
+        Self {
+            voicepin,
+            authenticator,
+            metrics: Arc::new(Metrics::new()),
+            sign_in_limiter: Arc::new(SignInLimiter::new()),
+            secure_cookies: false,
+        }
+    }
+
+    /// Marks session cookies `Secure` (set when the public URL is https).
+    pub fn with_secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
+        self
     }
 }
 
@@ -78,6 +97,14 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/api/v1/audit-events", get(audit::list))
         .route("/api/v1/voice-access/sign-in", post(voice::sign_in))
+        .route("/api/v1/admin-accounts", get(accounts::list).post(accounts::create))
+        .route("/api/v1/admin-accounts/{name}", get(accounts::get).patch(accounts::update).delete(accounts::remove))
+        .route("/api/v1/admin-accounts/{name}/reset-password", post(accounts::reset_password))
+        .route("/api/v1/api-tokens", get(accounts::list_tokens).post(accounts::create_token))
+        .route("/api/v1/api-tokens/{identity}", axum::routing::delete(accounts::revoke_token))
+        .route("/api/v1/sessions", post(sessions::sign_in))
+        .route("/api/v1/sessions/current", get(sessions::current).delete(sessions::sign_out))
+        .route("/api/v1/account/password", axum::routing::put(sessions::change_password))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(render_metrics))
