@@ -28,15 +28,28 @@ struct Window {
 }
 
 /// Counts password sign-in attempts.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SignInLimiter {
     windows: Mutex<HashMap<Key, Window>>,
+    per_source: u32,
+    per_account: u32,
+}
+
+impl Default for SignInLimiter {
+    fn default() -> Self {
+        Self::with_limits(PER_SOURCE, PER_ACCOUNT)
+    }
 }
 
 impl SignInLimiter {
-    /// A limiter with no attempts counted.
+    /// A limiter with the default limits ([`PER_SOURCE`], [`PER_ACCOUNT`]).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A limiter with other limits per window.
+    pub fn with_limits(per_source: u32, per_account: u32) -> Self {
+        Self { windows: Mutex::new(HashMap::new()), per_source, per_account }
     }
 
     /// Counts an attempt from `source` for `account` at `now`, or refuses it with the time
@@ -46,9 +59,9 @@ impl SignInLimiter {
         if windows.len() > PRUNE_ABOVE {
             windows.retain(|_, w| now.duration_since(w.started) < WINDOW);
         }
-        let mut keys = vec![(Key::Account(account.trim().to_lowercase()), PER_ACCOUNT)];
+        let mut keys = vec![(Key::Account(account.trim().to_lowercase()), self.per_account)];
         if let Some(source) = source {
-            keys.push((Key::Source(source.to_owned()), PER_SOURCE));
+            keys.push((Key::Source(source.to_owned()), self.per_source));
         }
         let mut wait = Duration::ZERO;
         for (key, limit) in &keys {

@@ -12,6 +12,7 @@ use voicepin_core::access::Role;
 use voicepin_core::audit::RequestContext;
 use voicepin_core::tokens::TokenSecret;
 use voicepin_core::usecases::Principal;
+use voicepin_web::limits::{self, SignInLimiter};
 use voicepin_web::{ApiState, AuthError, Authenticator};
 
 /// Bearer tokens checked against the stored API tokens, by the core's use case.
@@ -28,6 +29,24 @@ impl Authenticator for StoredTokens {
     }
 }
 
+/// Whether the server is reached over https (`http.public_url`, `VOICEPIN_HTTP__PUBLIC_URL`):
+/// then the session cookie is marked `Secure`. A TLS-terminating proxy in front sets it.
+fn https_public_url() -> bool {
+    std::env::var("VOICEPIN_HTTP__PUBLIC_URL").is_ok_and(|url| url.trim().to_ascii_lowercase().starts_with("https://"))
+}
+
+/// Password sign-in attempts a minute (`http.sign_in_attempts_per_source`, `..._per_account`).
+fn env_limit(name: &str, default: u32) -> Result<u32> {
+    match std::env::var(name) {
+        Ok(text) if !text.trim().is_empty() => {
+            let limit: u32 = text.trim().parse().with_context(|| format!("{name} must be a number"))?;
+            anyhow::ensure!(limit >= 1, "{name} must be at least 1");
+            Ok(limit)
+        }
+        _ => Ok(default),
+    }
+}
+
 /// Binds the listening address, so a taken port fails the start at once.
 pub async fn bind(listen: &str) -> Result<TcpListener> {
     TcpListener::bind(listen).await.with_context(|| format!("listening on {listen} (VOICEPIN_HTTP__LISTEN)"))
@@ -39,9 +58,32 @@ pub async fn serve(
     voicepin: VoicePin,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let state = ApiState::new(voicepin.clone(), Arc::new(StoredTokens(voicepin)));
+    let mut state =
+        ApiState::new(voicepin.clone(), Arc::new(StoredTokens(voicepin))).with_secure_cookies(https_public_url());
+    state.sign_in_limiter = Arc::new(SignInLimiter::with_limits(
+        env_limit("VOICEPIN_HTTP__SIGN_IN_ATTEMPTS_PER_SOURCE", limits::PER_SOURCE)?,
+        env_limit("VOICEPIN_HTTP__SIGN_IN_ATTEMPTS_PER_ACCOUNT", limits::PER_ACCOUNT)?,
+    ));
     let app = voicepin_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")
+}
+
+/// On the first start (no administrator account at all), creates the account `admin`
+/// (Organization Management) and prints its one-time password once, on standard error. It
+/// must be changed at the first sign-in (`POST /api/v1/sessions`, then
+/// `PUT /api/v1/account/password`). Lost: `voicepin admin recover` on the data directory.
+pub async fn first_start_admin(voicepin: &VoicePin) -> Result<()> {
+    let context = RequestContext::cli("voicepin-first-start");
+    if !voicepin.list_accounts(&context).await?.is_empty() {
+        return Ok(());
+    }
+    let (account, password) = voicepin.new_account(&context, "admin", Role::OrganizationManagement).await?;
+    eprintln!(
+        "voicepin: first start: administrator {:?}, one-time password (shown once): {}",
+        account.name,
+        password.expose()
+    );
+    Ok(())
 }
 
 /// On the first start (no API token at all), makes an Organization Management token and

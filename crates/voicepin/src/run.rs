@@ -46,6 +46,10 @@ pub async fn run(cli: Cli) -> Result<Completion> {
         Command::Mail(command) => return run_mail(&app, json, command).await,
         Command::Audit(args) => run_audit(&app.voicepin, json, args).await?,
         Command::Token(command) => run_token(&app.voicepin, &context, json, command).await?,
+        Command::Admin(command) => {
+            crate::admin::run(&app.voicepin, &context, json, command).await?;
+            Completion::Done
+        }
         Command::Serve { listen, mail_poll_seconds } => {
             crate::serve::serve(&app, &listen, mail_poll_seconds).await?;
             return Ok(Completion::Done);

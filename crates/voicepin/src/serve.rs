@@ -15,6 +15,7 @@ use crate::http;
 pub async fn serve(app: &App, listen: &str, poll: Duration) -> Result<()> {
     let listener = http::bind(listen).await?;
     let address = listener.local_addr().context("reading the listening address")?;
+    http::first_start_admin(&app.voicepin).await?;
     http::first_start_token(&app.voicepin).await?;
 
     let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
