@@ -19,7 +19,7 @@ pub enum Role {
     UmManagement,
     /// View mailboxes, reset PINs and unlock mailboxes; nothing else.
     HelpDesk,
-    /// Read everything, change nothing.
+    /// Read everything (accounts and tokens included, never a secret), change nothing.
     ViewOnly,
     /// The sign-in endpoint only: a PBX that keeps its own voice mail.
     VoiceService,
@@ -59,7 +59,7 @@ impl Role {
             Self::OrganizationManagement => true,
             Self::UmManagement => !matches!(operation, ManageAccounts | ViewAccounts | VoiceSignIn),
             Self::HelpDesk => matches!(operation, ViewMailboxes | ResetPins | UnlockMailboxes),
-            Self::ViewOnly => matches!(operation, ViewConfiguration | ViewMailboxes | ViewAudit),
+            Self::ViewOnly => matches!(operation, ViewConfiguration | ViewMailboxes | ViewAudit | ViewAccounts),
             Self::VoiceService => matches!(operation, VoiceSignIn),
         }
     }
@@ -177,7 +177,7 @@ mod tests {
             ]
         );
         assert_eq!(allowed(Role::HelpDesk), [ViewMailboxes, ResetPins, UnlockMailboxes]);
-        assert_eq!(allowed(Role::ViewOnly), [ViewConfiguration, ViewMailboxes, ViewAudit]);
+        assert_eq!(allowed(Role::ViewOnly), [ViewConfiguration, ViewMailboxes, ViewAudit, ViewAccounts]);
         assert_eq!(allowed(Role::VoiceService), [VoiceSignIn]);
     }
 

@@ -129,6 +129,26 @@ pub enum AuditAction {
     TokenRevoked,
     /// A message could not be delivered and was given up (a 5xx, or too many attempts).
     MailFailed,
+    /// An administrator account was created (with a one-time password).
+    AccountCreated,
+    /// An administrator account's role or disabled flag was changed.
+    AccountChanged,
+    /// An administrator account was removed.
+    AccountRemoved,
+    /// An administrator reset another account's password to a one-time password.
+    AccountPasswordReset,
+    /// Break-glass: whoever holds the data directory set a one-time password.
+    AccountRecovered,
+    /// An administrator changed their own password.
+    AccountPasswordChanged,
+    /// An administrator signed in with a password.
+    AccountSignedIn,
+    /// A password sign-in failed (the reason is in the details).
+    AccountSignInFailed,
+    /// Too many failed password sign-ins locked the account for a while.
+    AccountLocked,
+    /// An administrator signed out.
+    AccountSignedOut,
 }
 
 impl AuditAction {
@@ -156,11 +176,21 @@ impl AuditAction {
             Self::TokenCreated => "tokenCreated",
             Self::TokenRevoked => "tokenRevoked",
             Self::MailFailed => "mailFailed",
+            Self::AccountCreated => "accountCreated",
+            Self::AccountChanged => "accountChanged",
+            Self::AccountRemoved => "accountRemoved",
+            Self::AccountPasswordReset => "accountPasswordReset",
+            Self::AccountRecovered => "accountRecovered",
+            Self::AccountPasswordChanged => "accountPasswordChanged",
+            Self::AccountSignedIn => "accountSignedIn",
+            Self::AccountSignInFailed => "accountSignInFailed",
+            Self::AccountLocked => "accountLocked",
+            Self::AccountSignedOut => "accountSignedOut",
         }
     }
 
     /// Every action, for parsing.
-    pub const ALL: [AuditAction; 21] = [
+    pub const ALL: [AuditAction; 31] = [
         Self::DialPlanCreated,
         Self::DialPlanChanged,
         Self::DialPlanRemoved,
@@ -182,6 +212,16 @@ impl AuditAction {
         Self::TokenCreated,
         Self::TokenRevoked,
         Self::MailFailed,
+        Self::AccountCreated,
+        Self::AccountChanged,
+        Self::AccountRemoved,
+        Self::AccountPasswordReset,
+        Self::AccountRecovered,
+        Self::AccountPasswordChanged,
+        Self::AccountSignedIn,
+        Self::AccountSignInFailed,
+        Self::AccountLocked,
+        Self::AccountSignedOut,
     ];
 
     /// Parses a stored action name.

@@ -39,6 +39,8 @@ pub enum ObjectKind {
     Mail,
     /// An API token.
     Token,
+    /// An administrator account.
+    Account,
 }
 
 impl fmt::Display for ObjectKind {
@@ -49,6 +51,7 @@ impl fmt::Display for ObjectKind {
             Self::Mailbox => "UM mailbox",
             Self::Mail => "mail message",
             Self::Token => "API token",
+            Self::Account => "administrator account",
         })
     }
 }
@@ -124,9 +127,17 @@ pub enum Error {
     /// The operation needs a mailbox that is not UM-enabled yet.
     #[error("UM mailbox {0:?} is already enabled for Unified Messaging")]
     AlreadyUmEnabled(String),
-    /// The current PIN given to change a PIN was not accepted.
-    #[error("the current PIN was not accepted")]
+    /// The credentials were not accepted: the current PIN given to change a PIN, an API
+    /// token, a session, or an administrator's name and password (all failures alike).
+    #[error("the credentials were not accepted")]
     AuthenticationFailed,
+    /// The session's account signed in with a one-time password: it may only change its
+    /// password or sign out.
+    #[error("the password must be changed first (PUT /api/v1/account/password)")]
+    PasswordChangeRequired,
+    /// The change would leave no enabled Organization Management account.
+    #[error("administrator account {0:?} is the last enabled Organization Management account")]
+    LastAdministrator(String),
     /// The same object was changed concurrently too many times in a row.
     #[error("the object kept changing while it was being updated; try again")]
     Conflict,
@@ -165,6 +176,8 @@ impl Error {
             Self::NotUmEnabled(_) => "not-um-enabled",
             Self::AlreadyUmEnabled(_) => "already-um-enabled",
             Self::AuthenticationFailed => "authentication-failed",
+            Self::PasswordChangeRequired => "password-change-required",
+            Self::LastAdministrator(_) => "last-administrator",
             Self::Conflict => "conflict",
             Self::GenerationFailed => "generation-failed",
             Self::Hashing(_) => "hashing-failed",

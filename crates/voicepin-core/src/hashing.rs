@@ -81,14 +81,29 @@ pub enum Verification {
 ///
 /// Hashing is deliberately slow; adapters that serve many requests run it off the async
 /// executor (the binary wraps it in `block_in_place`).
+///
+/// PINs and administrators' passwords go through the same keyed Argon2id: the `*_secret`
+/// methods take any secret's bytes, the PIN methods are those applied to a PIN.
 pub trait PinHasher: Send + Sync {
     /// Hashes a PIN with a fresh salt and the current key.
-    fn hash(&self, pin: &Pin) -> Result<PinHash, HashError>;
+    fn hash(&self, pin: &Pin) -> Result<PinHash, HashError> {
+        self.hash_secret(pin.expose().as_bytes())
+    }
     /// Checks a PIN against a stored hash.
-    fn verify(&self, pin: &Pin, hash: &PinHash) -> Result<Verification, HashError>;
+    fn verify(&self, pin: &Pin, hash: &PinHash) -> Result<Verification, HashError> {
+        self.verify_secret(pin.expose().as_bytes(), hash)
+    }
     /// Spends the time of one verification without a stored hash, so that an unknown
     /// mailbox answers in the same time as a known one.
-    fn verify_decoy(&self, pin: &Pin);
+    fn verify_decoy(&self, pin: &Pin) {
+        self.verify_decoy_secret(pin.expose().as_bytes())
+    }
+    /// Hashes a secret (a password) with a fresh salt and the current key.
+    fn hash_secret(&self, secret: &[u8]) -> Result<PinHash, HashError>;
+    /// Checks a secret against a stored hash.
+    fn verify_secret(&self, secret: &[u8], hash: &PinHash) -> Result<Verification, HashError>;
+    /// Spends the time of one verification of `secret` without a stored hash.
+    fn verify_decoy_secret(&self, secret: &[u8]);
     /// Whether a hash was made with an older key or other parameters than the current ones.
     fn needs_rehash(&self, hash: &PinHash) -> bool;
 }
@@ -192,25 +207,23 @@ impl Argon2Hasher {
         &self,
         key: &PepperKey,
         params: Params,
-        pin: &Pin,
+        secret: &[u8],
         salt: &[u8],
     ) -> Result<Zeroizing<[u8; OUTPUT_LENGTH]>, HashError> {
         let argon2 = Argon2::new_with_secret(key.secret.as_slice(), Algorithm::Argon2id, Version::V0x13, params)
             .map_err(|e| HashError::Argon2(e.to_string()))?;
         let mut output = Zeroizing::new([0u8; OUTPUT_LENGTH]);
-        argon2
-            .hash_password_into(pin.expose().as_bytes(), salt, output.as_mut_slice())
-            .map_err(|e| HashError::Argon2(e.to_string()))?;
+        argon2.hash_password_into(secret, salt, output.as_mut_slice()).map_err(|e| HashError::Argon2(e.to_string()))?;
         Ok(output)
     }
 }
 
 impl PinHasher for Argon2Hasher {
-    fn hash(&self, pin: &Pin) -> Result<PinHash, HashError> {
+    fn hash_secret(&self, secret: &[u8]) -> Result<PinHash, HashError> {
         let mut salt = [0u8; SALT_LENGTH];
         getrandom::fill(&mut salt).map_err(|_| HashError::Random)?;
         let key = &self.keys[self.current];
-        let output = self.compute(key, self.params.clone(), pin, &salt)?;
+        let output = self.compute(key, self.params.clone(), secret, &salt)?;
         let Argon2Cost { memory_kib, iterations, parallelism } = self.cost;
         Ok(PinHash(format!(
             "$argon2id$v=19$m={memory_kib},t={iterations},p={parallelism},keyid={}${}${}",
@@ -220,7 +233,7 @@ impl PinHasher for Argon2Hasher {
         )))
     }
 
-    fn verify(&self, pin: &Pin, hash: &PinHash) -> Result<Verification, HashError> {
+    fn verify_secret(&self, secret: &[u8], hash: &PinHash) -> Result<Verification, HashError> {
         let stored = StoredHash::parse(&hash.0)?;
         let key = self
             .keys
@@ -230,7 +243,7 @@ impl PinHasher for Argon2Hasher {
         let params =
             Params::new(stored.cost.memory_kib, stored.cost.iterations, stored.cost.parallelism, Some(OUTPUT_LENGTH))
                 .map_err(|e| HashError::Argon2(e.to_string()))?;
-        let output = self.compute(key, params, pin, &stored.salt)?;
+        let output = self.compute(key, params, secret, &stored.salt)?;
         if output.as_slice().ct_eq(&stored.output).into() {
             Ok(Verification::Match)
         } else {
@@ -238,10 +251,10 @@ impl PinHasher for Argon2Hasher {
         }
     }
 
-    fn verify_decoy(&self, pin: &Pin) {
+    fn verify_decoy_secret(&self, secret: &[u8]) {
         let salt = [0u8; SALT_LENGTH];
         // The result is thrown away: only the time spent matters.
-        let _ = self.compute(&self.keys[self.current], self.params.clone(), pin, &salt);
+        let _ = self.compute(&self.keys[self.current], self.params.clone(), secret, &salt);
     }
 
     fn needs_rehash(&self, hash: &PinHash) -> bool {

@@ -60,6 +60,15 @@ id_type!(
     TokenId
 );
 
+id_type!(
+    /// Identifies an administrator account.
+    AccountId
+);
+id_type!(
+    /// Identifies a browser session.
+    SessionId
+);
+
 /// The version of a stored object, for optimistic concurrency: a write names the revision it
 /// read and fails with a conflict if someone else wrote in between.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

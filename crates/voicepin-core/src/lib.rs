@@ -12,6 +12,7 @@
 //! - [`usecases`]: every operation, shared by the CLI, the HTTP API, the web pages and the phone.
 
 pub mod access;
+pub mod accounts;
 pub mod audit;
 pub mod common_pins;
 pub mod error;

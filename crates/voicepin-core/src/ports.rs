@@ -3,9 +3,10 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use crate::accounts::{AdminAccount, Session};
 use crate::audit::{AuditAction, AuditEvent, Channel};
 use crate::error::StoreError;
-use crate::ids::{DialPlanId, MailId, MailboxId, PolicyId, Revision, TokenId};
+use crate::ids::{AccountId, DialPlanId, MailId, MailboxId, PolicyId, Revision, SessionId, TokenId};
 use crate::mailbox::Mailbox;
 use crate::notify::OutboundMail;
 use crate::policy::{DialPlan, MailboxPolicy};
@@ -53,6 +54,21 @@ pub enum Write {
     InsertToken(ApiToken),
     /// Update an API token read at its `revision` (revocation).
     UpdateToken(ApiToken),
+    /// Insert a new administrator account.
+    InsertAccount(AdminAccount),
+    /// Update an administrator account read at its `revision` (failures count this way, so
+    /// none is lost).
+    UpdateAccount(AdminAccount),
+    /// Delete an administrator account read at `revision`, and its sessions.
+    DeleteAccount(AccountId, Revision),
+    /// Insert a new session.
+    InsertSession(Session),
+    /// Record a session's last request (last writer wins; no session, no change).
+    TouchSession(SessionId, OffsetDateTime),
+    /// Delete a session, if it is still there.
+    DeleteSession(SessionId),
+    /// Delete every session of an account (its password was reset, or it was disabled).
+    DeleteSessionsOf(AccountId),
 }
 
 /// Everything one use case writes, committed atomically: the objects, the messages they
@@ -263,6 +279,15 @@ pub trait Store: Send + Sync {
     async fn token_by_name(&self, name: &str) -> Result<Option<ApiToken>, StoreError>;
     /// Every API token, by name.
     async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError>;
+
+    /// An administrator account by id.
+    async fn account(&self, id: AccountId) -> Result<Option<AdminAccount>, StoreError>;
+    /// An administrator account by name, case-insensitive.
+    async fn account_by_name(&self, name: &str) -> Result<Option<AdminAccount>, StoreError>;
+    /// Every administrator account, by name.
+    async fn accounts(&self) -> Result<Vec<AdminAccount>, StoreError>;
+    /// A session by id.
+    async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError>;
 
     /// Puts a failed message back in the queue, due at `at`; false if there is no such
     /// failed message.

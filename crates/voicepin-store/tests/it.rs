@@ -1,6 +1,7 @@
 //! Integration tests of the store adapters, in one binary (one link, one process: cheaper
 //! to build, and the suites share their fixtures).
 //!
+//! - [`accounts`]: administrator accounts and sessions, stored and through the use cases;
 //! - [`contract`]: what every [`voicepin_core::ports::Store`] must do, written against
 //!   `Arc<dyn Store>` so each backend runs the very same cases;
 //! - [`usecases`]: the Exchange stories through [`voicepin_core::VoicePin`] over a real store,
@@ -12,6 +13,8 @@
 //! - [`schema`]: the two backends' migrations describe the same schema.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "it/accounts.rs"]
+mod accounts;
 #[path = "it/contract.rs"]
 mod contract;
 #[path = "it/postgres.rs"]

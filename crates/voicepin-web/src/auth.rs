@@ -1,15 +1,20 @@
-//! Who is calling: the authentication port and the extractor that turns a bearer token into
-//! the core's [`RequestContext`].
+//! Who is calling: the authentication port for API tokens, and the extractors that turn a
+//! bearer token or a session cookie into the core's [`RequestContext`].
+//!
+//! Sessions are the core's own (`VoicePin::authenticate_session`); with a cookie, every
+//! unsafe method must carry the session's CSRF token in `X-CSRF-Token`.
 
 use std::net::SocketAddr;
 
 use async_trait::async_trait;
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{Method, header};
 use thiserror::Error;
 use voicepin_core::access::Operation;
+use voicepin_core::accounts::SessionSecret;
 use voicepin_core::audit::{Channel, RequestContext};
+use voicepin_core::usecases::SessionAuth;
 
 use crate::ApiState;
 use crate::problem::ApiError;
@@ -21,12 +26,15 @@ pub use voicepin_core::usecases::Principal;
 /// Why a request is not authenticated.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum AuthError {
-    /// No `Authorization: Bearer` header.
-    #[error("no bearer token was sent")]
+    /// No `Authorization: Bearer` header and no session cookie.
+    #[error("no bearer token or session cookie was sent")]
     Missing,
-    /// The token is unknown, expired or revoked (deliberately not told apart).
-    #[error("the bearer token is not valid")]
+    /// The token or session is unknown, expired or revoked (deliberately not told apart).
+    #[error("the bearer token or session is not valid")]
     Invalid,
+    /// The endpoint is for browser sessions, and none was sent.
+    #[error("this endpoint needs a session: sign in with POST /api/v1/sessions")]
+    SessionRequired,
     /// The credentials could not be checked (the store failed).
     #[error("the credentials could not be checked: {0}")]
     Backend(String),
@@ -41,12 +49,21 @@ pub trait Authenticator: Send + Sync {
     async fn authenticate(&self, bearer: &str) -> Result<Principal, AuthError>;
 }
 
-/// The authenticated caller of an API request, as the core sees it.
+/// The cookie that carries a browser session.
+pub const SESSION_COOKIE: &str = "voicepin_session";
+/// The header that must carry the session's CSRF token on every unsafe request.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The authenticated caller of an API request, as the core sees it. Accepts an API token
+/// (`Authorization: Bearer`) or a session cookie; a session whose account must change its
+/// password is refused here (see [`SessionCaller`] for the endpoints it may use).
 #[derive(Clone, Debug)]
 pub struct Caller {
-    /// The request context handed to the use cases: the principal's name and role, the API
-    /// channel and the peer address.
+    /// The request context handed to the use cases: the principal's name and role, the
+    /// channel (`api` for a token, `web` for a session) and the peer address.
     pub context: RequestContext,
+    /// The session, when the caller came with a cookie.
+    pub session: Option<SessionAuth>,
 }
 
 impl Caller {
@@ -54,6 +71,16 @@ impl Caller {
     pub fn may(&self, operation: Operation) -> Result<(), ApiError> {
         Ok(self.context.authorize(operation)?)
     }
+}
+
+/// A caller with a session cookie (no token), whose account may still have to change its
+/// password: for the session and password endpoints only.
+#[derive(Clone, Debug)]
+pub struct SessionCaller {
+    /// The request context (channel `web`).
+    pub context: RequestContext,
+    /// The session.
+    pub session: SessionAuth,
 }
 
 /// The token of an `Authorization: Bearer <token>` header, if there is one.
@@ -64,27 +91,107 @@ fn bearer_token(parts: &Parts) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// The value of the session cookie, if one was sent.
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .map(|(_, value)| value.trim_matches('"'))
+}
+
+/// The peer address, for the audit log.
+async fn source(parts: &mut Parts, state: &ApiState) -> Option<String> {
+    // The extractor, not the extension: it also finds the address tests mock.
+    ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+        .await
+        .ok()
+        .map(|ConnectInfo(peer)| peer.ip().to_string())
+}
+
+/// The peer's address, when known: for requests that need no authentication.
+#[derive(Clone, Debug)]
+pub struct PeerAddress(pub Option<String>);
+
+impl FromRequestParts<ApiState> for PeerAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
+        Ok(Self(source(parts, state).await))
+    }
+}
+
+/// Whether a method changes something (and so needs the CSRF token with a cookie).
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Tells the request log who is calling.
+fn note_actor(parts: &Parts, actor: &str) {
+    if let Some(slot) = parts.extensions.get::<crate::request_log::ActorSlot>() {
+        slot.set(actor);
+    }
+}
+
+/// Authenticates a request by token or by session cookie (a token wins when both are sent).
+async fn authenticate(parts: &mut Parts, state: &ApiState) -> Result<Caller, ApiError> {
+    if let Some(token) = bearer_token(parts) {
+        let principal = state.authenticator.authenticate(token).await?;
+        note_actor(parts, &principal.name);
+        let context = RequestContext {
+            actor: principal.name,
+            role: Some(principal.role),
+            channel: Channel::Api,
+            source: source(parts, state).await,
+        };
+        return Ok(Caller { context, session: None });
+    }
+    let cookie = session_cookie(&parts.headers).ok_or(AuthError::Missing)?;
+    let secret = SessionSecret::new(cookie);
+    let session = match state.voicepin.authenticate_session(&secret).await {
+        Ok(session) => session,
+        Err(voicepin_core::Error::AuthenticationFailed) => return Err(AuthError::Invalid.into()),
+        Err(other) => return Err(AuthError::Backend(other.code().to_owned()).into()),
+    };
+    if is_unsafe(&parts.method) {
+        let presented = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !secret.csrf_matches(presented) {
+            return Err(ApiError::CsrfTokenInvalid);
+        }
+    }
+    note_actor(parts, &session.principal.name);
+    let context = RequestContext {
+        actor: session.principal.name.clone(),
+        role: Some(session.principal.role),
+        channel: Channel::Web,
+        source: source(parts, state).await,
+    };
+    Ok(Caller { context, session: Some(session) })
+}
+
 impl FromRequestParts<ApiState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts).ok_or(AuthError::Missing)?;
-        let principal = state.authenticator.authenticate(token).await?;
-        if let Some(slot) = parts.extensions.get::<crate::request_log::ActorSlot>() {
-            slot.set(&principal.name);
+        let caller = authenticate(parts, state).await?;
+        if let Some(session) = &caller.session {
+            session.require_password_changed()?;
         }
-        // The extractor, not the extension: it also finds the address tests mock.
-        let source = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
-            .await
-            .ok()
-            .map(|ConnectInfo(peer)| peer.ip().to_string());
-        Ok(Self {
-            context: RequestContext {
-                actor: principal.name,
-                role: Some(principal.role),
-                channel: Channel::Api,
-                source,
-            },
-        })
+        Ok(caller)
+    }
+}
+
+impl FromRequestParts<ApiState> for SessionCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
+        let caller = authenticate(parts, state).await?;
+        match caller.session {
+            Some(session) => Ok(Self { context: caller.context, session }),
+            None => Err(AuthError::SessionRequired.into()),
+        }
     }
 }

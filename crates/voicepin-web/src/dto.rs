@@ -9,10 +9,13 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use voicepin_core::Pin;
+use voicepin_core::accounts::{AdminAccount, Password};
 use voicepin_core::audit::AuditEvent;
 use voicepin_core::mailbox::Mailbox;
 use voicepin_core::policy::{DialPlan, MailboxPolicy, PinLifetime, PinResetThreshold};
+use voicepin_core::tokens::ApiToken;
 use voicepin_core::usecases::PinInfo;
+use voicepin_core::usecases::SessionAuth;
 
 /// A PIN in a request body. It is read as text and wrapped at once in the core's secret
 /// [`Pin`], which redacts itself and is wiped when dropped; it is never echoed.
@@ -688,4 +691,222 @@ pub enum SignInOutcomeView {
 pub struct SignInResponse {
     /// The outcome.
     pub outcome: SignInOutcomeView,
+}
+
+// ---- administrator accounts, API tokens, sessions ----
+
+/// A password in a request body, wrapped at once in the core's secret [`Password`] (redacted,
+/// wiped on drop); never echoed, and refused without its value when it is not a string.
+#[derive(Debug)]
+pub struct PasswordText(pub Password);
+
+impl<'de> Deserialize<'de> for PasswordText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = PasswordText;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a password as a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<PasswordText, E> {
+                Ok(PasswordText(Password::new(text)))
+            }
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<PasswordText, E> {
+                Ok(PasswordText(Password::new(text)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<PasswordText, E> {
+                Err(E::custom(concat!("voicepin: ", "a password as a string (in quotes)")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<PasswordText, E> {
+                Err(E::custom(concat!("voicepin: ", "a password as a string (in quotes)")))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<PasswordText, E> {
+                Err(E::custom(concat!("voicepin: ", "a password as a string (in quotes)")))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+/// An administrator account (never its password or hash).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminAccountView {
+    /// Identifier.
+    pub id: Uuid,
+    /// The sign-in name.
+    pub name: String,
+    /// organizationManagement, umManagement, helpDesk, viewOnly or voiceService.
+    pub role: String,
+    /// The account signed in with a one-time password and must change it.
+    pub must_change_password: bool,
+    /// A disabled account cannot sign in.
+    pub disabled: bool,
+    /// Locked until this time after too many failed sign-ins (RFC 3339).
+    pub locked_until: Option<String>,
+    /// Failed sign-ins since the last success or lockout.
+    pub failed_sign_ins: u32,
+    /// When it was created.
+    pub created_time: Option<String>,
+    /// When it was last changed.
+    pub changed_time: Option<String>,
+    /// The last successful sign-in.
+    pub last_sign_in_time: Option<String>,
+}
+
+impl From<&AdminAccount> for AdminAccountView {
+    fn from(account: &AdminAccount) -> Self {
+        Self {
+            id: account.id.0,
+            name: account.name.clone(),
+            role: account.role.as_str().to_owned(),
+            must_change_password: account.must_change_password,
+            disabled: account.disabled,
+            locked_until: time_text(account.locked_until),
+            failed_sign_ins: account.failed_sign_ins,
+            created_time: time_text(Some(account.created_at)),
+            changed_time: time_text(Some(account.changed_at)),
+            last_sign_in_time: time_text(account.last_sign_in_at),
+        }
+    }
+}
+
+/// A new administrator account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewAdminAccountRequest {
+    /// The sign-in name: 1-64 letters, digits, dots, dashes, underscores or @.
+    pub name: String,
+    /// organizationManagement, umManagement, helpDesk, viewOnly or voiceService.
+    pub role: String,
+}
+
+/// Changes to an administrator account; absent properties stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetAdminAccountRequest {
+    /// The new role.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Disable (true) or enable (false); disabling ends the account's sessions.
+    #[serde(default)]
+    pub disabled: Option<bool>,
+}
+
+/// An account and its new one-time password, shown this once.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OneTimePasswordResponse {
+    /// The account.
+    pub account: AdminAccountView,
+    /// The one-time password: the account must change it at its first sign-in.
+    pub one_time_password: String,
+}
+
+/// An API token (never its secret).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiTokenView {
+    /// Identifier (also part of the token).
+    pub id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Its role.
+    pub role: String,
+    /// Who made it.
+    pub created_by: String,
+    /// When.
+    pub created_time: Option<String>,
+    /// When it stops working; null for never.
+    pub expiration_time: Option<String>,
+    /// When it was revoked.
+    pub revoked_time: Option<String>,
+}
+
+impl From<&ApiToken> for ApiTokenView {
+    fn from(token: &ApiToken) -> Self {
+        Self {
+            id: token.id.0,
+            name: token.name.clone(),
+            role: token.role.as_str().to_owned(),
+            created_by: token.created_by.clone(),
+            created_time: time_text(Some(token.created_at)),
+            expiration_time: time_text(token.expires_at),
+            revoked_time: time_text(token.revoked_at),
+        }
+    }
+}
+
+/// A new API token.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewApiTokenRequest {
+    /// A name: 1-64 letters, digits, dots, dashes or underscores.
+    pub name: String,
+    /// organizationManagement, umManagement, helpDesk, viewOnly or voiceService.
+    pub role: String,
+    /// Days until it expires, 1-3650; it lasts until revoked when absent.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+/// A new API token and its secret, shown this once.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiTokenCreated {
+    /// The token's record.
+    pub api_token: ApiTokenView,
+    /// The token, for `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
+/// A password sign-in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PasswordSignInRequest {
+    /// The account's name.
+    pub name: String,
+    /// Its password. Never logged nor echoed.
+    #[schema(value_type = String, format = Password)]
+    pub password: PasswordText,
+}
+
+/// A browser session (the cookie itself is never in a body).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    /// Send it as `X-CSRF-Token` with every POST, PUT, PATCH and DELETE.
+    pub csrf_token: String,
+    /// The account's name.
+    pub name: String,
+    /// Its role.
+    pub role: String,
+    /// Only the password may be changed (and the session ended) until it is.
+    pub must_change_password: bool,
+    /// When the session ends unless used again (RFC 3339).
+    pub expires_at: Option<String>,
+}
+
+impl From<&SessionAuth> for SessionView {
+    fn from(auth: &SessionAuth) -> Self {
+        Self {
+            csrf_token: auth.csrf_token.clone(),
+            name: auth.principal.name.clone(),
+            role: auth.principal.role.as_str().to_owned(),
+            must_change_password: auth.must_change_password,
+            expires_at: time_text(Some(auth.expires_at)),
+        }
+    }
+}
+
+/// A change of one's own password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    /// The password (or one-time password) now.
+    #[schema(value_type = String, format = Password)]
+    pub current_password: PasswordText,
+    /// The new one: 12-128 characters, not the account's name.
+    #[schema(value_type = String, format = Password)]
+    pub new_password: PasswordText,
 }

@@ -16,6 +16,7 @@
 pub mod auth;
 pub mod dto;
 pub mod extract;
+pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
@@ -33,14 +34,16 @@ use utoipa::OpenApi as _;
 use utoipa_swagger_ui::SwaggerUi;
 use voicepin_core::VoicePin;
 
-pub use auth::{AuthError, Authenticator, Caller, Principal};
+pub use auth::{AuthError, Authenticator, Caller, Principal, SessionCaller};
 pub use metrics::Metrics;
 pub use openapi::ApiDoc;
 pub use problem::{ApiError, Problem};
 
-use crate::routes::{audit, config, mailboxes, voice};
+use crate::limits::SignInLimiter;
+use crate::routes::{accounts, audit, config, mailboxes, sessions, voice};
 
-/// What every handler shares: the use cases, the authenticator and the metrics.
+/// What every handler shares: the use cases, the authenticator, the metrics and the
+/// password sign-in limits.
 #[derive(Clone)]
 pub struct ApiState {
     /// The use cases.
@@ -49,10 +52,14 @@ pub struct ApiState {
     pub authenticator: Arc<dyn Authenticator>,
     /// The router's metrics.
     pub metrics: Arc<Metrics>,
+    /// Password sign-in attempts per source address and per account.
+    pub sign_in_limiter: Arc<SignInLimiter>,
+    /// Mark the session cookie `Secure` (the server is reached over https).
+    pub secure_cookies: bool,
 }
 
 impl ApiState {
-    /// The state over the use cases and an authenticator, with fresh metrics.
+    /// The state over the use cases and an authenticator, with fresh metrics and limits.
     pub fn new(voicepin: VoicePin, authenticator: Arc<dyn Authenticator>) -> Self {
         Self::with_metrics(voicepin, authenticator, Arc::new(Metrics::new()))
     }
@@ -61,7 +68,19 @@ impl ApiState {
     /// and lockouts to (the binary shares them with its other front ends and the mail worker).
     pub fn with_metrics(voicepin: VoicePin, authenticator: Arc<dyn Authenticator>, metrics: Arc<Metrics>) -> Self {
         let voicepin = voicepin.with_telemetry(metrics.clone());
-        Self { voicepin, authenticator, metrics }
+        Self {
+            voicepin,
+            authenticator,
+            metrics,
+            sign_in_limiter: Arc::new(SignInLimiter::new()),
+            secure_cookies: false,
+        }
+    }
+
+    /// Marks session cookies `Secure` (set when the public URL is https).
+    pub fn with_secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
+        self
     }
 }
 
@@ -86,6 +105,14 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/api/v1/audit-events", get(audit::list))
         .route("/api/v1/voice-access/sign-in", post(voice::sign_in))
+        .route("/api/v1/admin-accounts", get(accounts::list).post(accounts::create))
+        .route("/api/v1/admin-accounts/{name}", get(accounts::get).patch(accounts::update).delete(accounts::remove))
+        .route("/api/v1/admin-accounts/{name}/reset-password", post(accounts::reset_password))
+        .route("/api/v1/api-tokens", get(accounts::list_tokens).post(accounts::create_token))
+        .route("/api/v1/api-tokens/{identity}", axum::routing::delete(accounts::revoke_token))
+        .route("/api/v1/sessions", post(sessions::sign_in))
+        .route("/api/v1/sessions/current", get(sessions::current).delete(sessions::sign_out))
+        .route("/api/v1/account/password", axum::routing::put(sessions::change_password))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(render_metrics))

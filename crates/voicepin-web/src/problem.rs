@@ -137,6 +137,18 @@ pub enum ApiError {
     /// No route has this path.
     #[error("no such resource")]
     NoSuchRoute,
+    /// A request with a session cookie changes something without the session's CSRF token.
+    #[error("the X-CSRF-Token header is missing or wrong")]
+    CsrfTokenInvalid,
+    /// Too many password sign-ins from this address or for this account.
+    #[error("too many sign-in attempts; retry in {retry_after_seconds} s")]
+    RateLimited {
+        /// Seconds until an attempt is taken again.
+        retry_after_seconds: u64,
+    },
+    /// A password sign-in failed (unknown, wrong, locked or disabled: not told apart).
+    #[error("the name or password was not accepted")]
+    SignInFailed,
 }
 
 impl From<AuthError> for ApiError {
@@ -160,7 +172,7 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
                 "Authentication required",
-                format!("{error}; send Authorization: Bearer <token>"),
+                format!("{error}; send Authorization: Bearer <token>, or sign in (POST /api/v1/sessions)"),
             ),
             Self::MalformedJson(detail) => {
                 Problem::new(StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON", detail.clone())
@@ -204,6 +216,26 @@ impl ApiError {
             Self::NoSuchRoute => {
                 Problem::new(StatusCode::NOT_FOUND, "no-such-route", "Not found", "no resource has this path")
             }
+            Self::CsrfTokenInvalid => Problem::new(
+                StatusCode::FORBIDDEN,
+                "csrf-token-invalid",
+                "CSRF token missing or wrong",
+                "with a session cookie, send the session's csrfToken as X-CSRF-Token on POST, PUT, PATCH and DELETE",
+            ),
+            Self::RateLimited { retry_after_seconds } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many sign-in attempts",
+                format!(
+                    "too many sign-in attempts from this address or for this account; retry in {retry_after_seconds} s"
+                ),
+            ),
+            Self::SignInFailed => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "authentication-failed",
+                "Sign-in failed",
+                "the name or password was not accepted, or the account is locked or disabled",
+            ),
         }
     }
 }
@@ -218,6 +250,11 @@ impl IntoResponse for ApiError {
         let mut response = problem.into_response();
         if matches!(self, Self::Unauthenticated(AuthError::Missing | AuthError::Invalid)) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Self::RateLimited { retry_after_seconds } = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }
@@ -254,7 +291,13 @@ fn core_problem(error: &CoreError) -> Problem {
             Problem::new(StatusCode::CONFLICT, code, "Already enabled for Unified Messaging", error.to_string())
         }
         CoreError::AuthenticationFailed => {
-            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, "Current PIN not accepted", error.to_string())
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, "Credentials not accepted", error.to_string())
+        }
+        CoreError::PasswordChangeRequired => {
+            Problem::new(StatusCode::FORBIDDEN, code, "Password change required", error.to_string())
+        }
+        CoreError::LastAdministrator(_) => {
+            Problem::new(StatusCode::CONFLICT, code, "Last administrator", error.to_string())
         }
         CoreError::Conflict => Problem::new(StatusCode::CONFLICT, code, "Conflict", error.to_string()),
         CoreError::GenerationFailed => {

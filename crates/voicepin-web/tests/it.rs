@@ -6,6 +6,7 @@
 //! - [`mailboxes`]: the mailbox, PIN, policy, dial plan and audit stories;
 //! - [`errors`]: problem details for bad input, authentication, methods and paths;
 //! - [`voice`]: the sign-in endpoint's outcomes;
+//! - [`sessions`]: password sign-in, sessions, CSRF, rate limits, accounts and tokens;
 //! - [`secrets`]: no response ever carries a PIN that was sent;
 //! - [`docs`]: the OpenAPI document, Swagger UI, health and metrics;
 //! - [`metrics`]: resets, lockouts and the mail queue in `/metrics`, and request ids.
@@ -23,6 +24,8 @@ mod metrics;
 mod roles;
 #[path = "it/secrets.rs"]
 mod secrets;
+#[path = "it/sessions.rs"]
+mod sessions;
 #[path = "it/support.rs"]
 mod support;
 #[path = "it/voice.rs"]

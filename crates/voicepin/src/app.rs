@@ -138,6 +138,18 @@ impl PinHasher for Offloaded {
         self.run(|h| h.verify_decoy(pin))
     }
 
+    fn hash_secret(&self, secret: &[u8]) -> Result<PinHash, HashError> {
+        self.run(|h| h.hash_secret(secret))
+    }
+
+    fn verify_secret(&self, secret: &[u8], hash: &PinHash) -> Result<Verification, HashError> {
+        self.run(|h| h.verify_secret(secret, hash))
+    }
+
+    fn verify_decoy_secret(&self, secret: &[u8]) {
+        self.run(|h| h.verify_decoy_secret(secret))
+    }
+
     fn needs_rehash(&self, hash: &PinHash) -> bool {
         self.0.needs_rehash(hash)
     }

@@ -60,7 +60,8 @@ pub struct RemoteOptions {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the service on the data directory: the HTTP API and the mail delivery worker,
-    /// until SIGTERM or Ctrl-C. On the first start it prints an administrator API token once.
+    /// until SIGTERM or Ctrl-C. On the first start it creates the administrator account
+    /// `admin` and prints its one-time password once (and an initial API token).
     Serve {
         /// Where the HTTP API listens [default: 127.0.0.1:8080; env: VOICEPIN_HTTP__LISTEN;
         /// config: http.listen].
@@ -94,6 +95,9 @@ pub enum Command {
     /// API tokens for the HTTP API (shown once when created).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Administrator accounts (one-time passwords shown once); `admin recover` is break-glass.
+    #[command(subcommand)]
+    Admin(crate::admin::AdminCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -107,11 +107,30 @@ impl Default for DataConfig {
 pub struct HttpConfig {
     /// `ADDRESS:PORT` the API listens on.
     pub listen: String,
+    /// The address users reach the server at; an `https://` one marks session cookies
+    /// `Secure` (a TLS-terminating proxy in front).
+    pub public_url: Option<String>,
+    /// Password sign-in attempts a minute from one source address.
+    pub sign_in_attempts_per_source: u32,
+    /// Password sign-in attempts a minute for one account name.
+    pub sign_in_attempts_per_account: u32,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:8080".into() }
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            sign_in_attempts_per_source: voicepin_web::limits::PER_SOURCE,
+            sign_in_attempts_per_account: voicepin_web::limits::PER_ACCOUNT,
+        }
+    }
+}
+
+impl HttpConfig {
+    /// Whether users reach the server over https, so cookies must be `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|url| url.trim().to_ascii_lowercase().starts_with("https://"))
     }
 }
 
@@ -284,6 +303,23 @@ impl Config {
                 "http.listen",
                 format!("{http:?} is not allowed; allowed: ADDRESS:PORT, e.g. 127.0.0.1:8080"),
             ));
+        }
+        if let Some(url) = &self.http.public_url {
+            let lower = url.trim().to_ascii_lowercase();
+            if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+                return Err(value_error(
+                    "http.public_url",
+                    format!("{url:?} is not allowed; allowed: an http:// or https:// URL"),
+                ));
+            }
+        }
+        for (key, limit) in [
+            ("http.sign_in_attempts_per_source", self.http.sign_in_attempts_per_source),
+            ("http.sign_in_attempts_per_account", self.http.sign_in_attempts_per_account),
+        ] {
+            if !(1..=10_000).contains(&limit) {
+                return Err(value_error(key, format!("{limit} is not allowed; allowed: 1 to 10000")));
+            }
         }
         let poll = self.mail.poll_seconds;
         if !(poll > 0.0 && poll <= 86_400.0) {
@@ -519,7 +555,12 @@ fn every_key_set() -> Config {
     let example = PathBuf::from("example");
     Config {
         data: DataConfig { dir: example.clone() },
-        http: HttpConfig { listen: String::new() },
+        http: HttpConfig {
+            listen: String::new(),
+            public_url: Some(String::new()),
+            sign_in_attempts_per_source: 0,
+            sign_in_attempts_per_account: 0,
+        },
         store: StoreConfig { url: Some(Url(String::new())) },
         mail: MailConfig {
             smtp_url: Some(Url(String::new())),

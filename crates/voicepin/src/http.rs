@@ -12,6 +12,9 @@ use voicepin_core::access::Role;
 use voicepin_core::audit::RequestContext;
 use voicepin_core::tokens::TokenSecret;
 use voicepin_core::usecases::Principal;
+use voicepin_web::limits::SignInLimiter;
+
+use crate::config::HttpConfig;
 use voicepin_web::{ApiState, AuthError, Authenticator, Metrics};
 
 /// Bearer tokens checked against the stored API tokens, by the core's use case.
@@ -40,11 +43,35 @@ pub async fn serve(
     listener: TcpListener,
     voicepin: VoicePin,
     metrics: Arc<Metrics>,
+    settings: HttpConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let state = ApiState::with_metrics(voicepin.clone(), Arc::new(StoredTokens(voicepin)), metrics);
+    let mut state = ApiState::with_metrics(voicepin.clone(), Arc::new(StoredTokens(voicepin)), metrics)
+        .with_secure_cookies(settings.secure_cookies());
+    state.sign_in_limiter = Arc::new(SignInLimiter::with_limits(
+        settings.sign_in_attempts_per_source,
+        settings.sign_in_attempts_per_account,
+    ));
     let app = voicepin_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")
+}
+
+/// On the first start (no administrator account at all), creates the account `admin`
+/// (Organization Management) and prints its one-time password once, on standard error. It
+/// must be changed at the first sign-in (`POST /api/v1/sessions`, then
+/// `PUT /api/v1/account/password`). Lost: `voicepin admin recover` on the data directory.
+pub async fn first_start_admin(voicepin: &VoicePin) -> Result<()> {
+    let context = RequestContext::cli("voicepin-first-start");
+    if !voicepin.list_accounts(&context).await?.is_empty() {
+        return Ok(());
+    }
+    let (account, password) = voicepin.new_account(&context, "admin", Role::OrganizationManagement).await?;
+    eprintln!(
+        "voicepin: first start: administrator {:?}, one-time password (shown once): {}",
+        account.name,
+        password.expose()
+    );
+    Ok(())
 }
 
 /// On the first start (no API token at all), makes an Organization Management token and

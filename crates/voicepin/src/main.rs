@@ -3,6 +3,7 @@
 //! Exit codes: 0 done; 1 refused (not found, rejected PIN, in use ...) or a failed sign-in
 //! test; 2 bad input (unknown option, value out of range).
 
+mod admin;
 mod app;
 mod cli;
 mod cmdlet;

@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Completion> {
         Command::Serve { .. } => Some("voicepin serve"),
         Command::Mail(_) => Some("voicepin mail"),
         Command::Key(_) => Some("voicepin key"),
+        Command::Admin(_) => Some("voicepin admin (use the API's /api/v1/admin-accounts)"),
         Command::Pin(PinCommand::Change { .. }) => Some("voicepin pin change (not in the HTTP API)"),
         _ => None,
     };
@@ -49,7 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Completion> {
         Command::Pin(command) => pin(&client, json, command)?,
         Command::Audit(args) => audit(&client, json, args)?,
         Command::Token(command) => token(&client, json, command)?,
-        Command::Serve { .. } | Command::Mail(_) | Command::Key(_) => Completion::Done,
+        Command::Serve { .. } | Command::Mail(_) | Command::Key(_) | Command::Admin(_) => Completion::Done,
     };
     Ok(completion)
 }

@@ -51,9 +51,13 @@ pub async fn run(cli: Cli, config: &Config) -> Result<Completion> {
         Command::Mail(command) => return run_mail(&app, json, command).await,
         Command::Audit(args) => run_audit(&app.voicepin, json, args).await?,
         Command::Token(command) => run_token(&app.voicepin, &context, json, command).await?,
+        Command::Admin(command) => {
+            crate::admin::run(&app.voicepin, &context, json, command).await?;
+            Completion::Done
+        }
         Command::Serve { .. } => {
             // `--listen` and `--mail-poll-seconds` are already in the configuration.
-            crate::serve::serve(&app, &config.http.listen, config.mail_poll()).await?;
+            crate::serve::serve(&app, &config.http, config.mail_poll()).await?;
             return Ok(Completion::Done);
         }
         Command::Key(_) => Completion::Done,

@@ -9,21 +9,24 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
 use crate::app::App;
+use crate::config::HttpConfig;
 use crate::http;
 
 /// Runs the service until SIGTERM or SIGINT.
-pub async fn serve(app: &App, listen: &str, poll: Duration) -> Result<()> {
-    let listener = http::bind(listen).await?;
+pub async fn serve(app: &App, settings: &HttpConfig, poll: Duration) -> Result<()> {
+    let listener = http::bind(&settings.listen).await?;
     let address = listener.local_addr().context("reading the listening address")?;
+    http::first_start_admin(&app.voicepin).await?;
     http::first_start_token(&app.voicepin).await?;
 
     let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
     let (stop, mut stopped) = watch::channel(false);
     let mut http_stopped = stop.subscribe();
-    let http_task = tokio::spawn(http::serve(listener, app.voicepin.clone(), app.metrics.clone(), async move {
-        let _ = http_stopped.wait_for(|s| *s).await;
-    }));
+    let http_task =
+        tokio::spawn(http::serve(listener, app.voicepin.clone(), app.metrics.clone(), settings.clone(), async move {
+            let _ = http_stopped.wait_for(|s| *s).await;
+        }));
     eprintln!(
         "voicepin: serving http://{address} (API /api/v1, docs /api/docs); delivering mail every {}s; \
          stop with SIGTERM or Ctrl-C",

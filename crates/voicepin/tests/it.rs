@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure should stop the test loudly
 
 mod it {
+    pub mod accounts;
     pub mod cli;
     pub mod cmdlet;
     pub mod config;

@@ -1,10 +1,12 @@
 //! The use cases: one function per operation, shared by every front end (CLI, HTTP API,
 //! web pages, telephone). A rule lives here or in the modules they call, never in a front end.
 
+mod accounts;
 mod dial_plans;
 mod mailboxes;
 mod pins;
 mod policies;
+mod sessions;
 mod sign_in;
 mod tokens;
 
@@ -21,10 +23,12 @@ use crate::ports::{AuditQuery, Change, Clock, MailboxLookup, Store};
 use crate::rules::{PinHistory, RuleContext, check_pin};
 use crate::telemetry::{NoTelemetry, Telemetry};
 
+pub use accounts::AccountSettings;
 pub use dial_plans::{DialPlanSettings, NewDialPlan};
 pub use mailboxes::{EnableMailbox, MailboxDetails, MailboxSettings};
 pub use pins::{PinInfo, SetPin};
 pub use policies::{ExtendedSettings, NewPolicy, PolicySettings};
+pub use sessions::{SessionAuth, SignedIn};
 pub use sign_in::{SignIn, SignInResult};
 pub use tokens::{MAX_TOKEN_DAYS, Principal};
 

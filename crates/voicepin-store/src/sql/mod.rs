@@ -20,8 +20,9 @@ use async_trait::async_trait;
 use sqlx::{Database, Pool};
 use time::OffsetDateTime;
 use voicepin_core::StoreError;
+use voicepin_core::accounts::{AdminAccount, Session};
 use voicepin_core::audit::AuditEvent;
-use voicepin_core::ids::{DialPlanId, MailId, PolicyId, TokenId};
+use voicepin_core::ids::{AccountId, DialPlanId, MailId, PolicyId, SessionId, TokenId};
 use voicepin_core::mailbox::Mailbox;
 use voicepin_core::policy::{DialPlan, MailboxPolicy};
 use voicepin_core::ports::{AuditQuery, Change, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store};
@@ -103,6 +104,22 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
         read::tokens(&self.pool).await
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<AdminAccount>, StoreError> {
+        read::account(&self.pool, id).await
+    }
+
+    async fn account_by_name(&self, name: &str) -> Result<Option<AdminAccount>, StoreError> {
+        read::account_by_name(&self.pool, name).await
+    }
+
+    async fn accounts(&self) -> Result<Vec<AdminAccount>, StoreError> {
+        read::accounts(&self.pool).await
+    }
+
+    async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
+        read::session(&self.pool, id).await
     }
 
     async fn policy(&self, id: PolicyId) -> Result<Option<MailboxPolicy>, StoreError> {

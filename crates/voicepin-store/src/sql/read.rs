@@ -6,9 +6,10 @@ use sqlx::Pool;
 use sqlx::pool::PoolConnection;
 use voicepin_core::StoreError;
 use voicepin_core::access::Role;
+use voicepin_core::accounts::{AdminAccount, Session};
 use voicepin_core::audit::{AuditAction, AuditEvent, Channel};
 use voicepin_core::hashing::PinHash;
-use voicepin_core::ids::{DialPlanId, MailboxId, PolicyId, Revision, TokenId};
+use voicepin_core::ids::{AccountId, DialPlanId, MailboxId, PolicyId, Revision, SessionId, TokenId};
 use voicepin_core::mailbox::{E164Number, Extension, Mailbox, PinState, SmtpAddress};
 use voicepin_core::policy::{
     AccessNumber, DialPlan, ExtendedChecks, ExtensionLength, InputFailuresBeforeDisconnect,
@@ -445,6 +446,65 @@ pub(super) async fn token_by_name<B: Backend>(pool: &Pool<B>, name: &str) -> Res
 
 pub(super) async fn tokens<B: Backend>(pool: &Pool<B>) -> Result<Vec<ApiToken>, StoreError> {
     objects(pool, Sql::new(format!("{TOKEN_COLUMNS} ORDER BY name_key, id")), token_from_row).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Administrator accounts and sessions
+
+const ACCOUNT_COLUMNS: &str = "SELECT id, revision, name, role, password_hash, must_change_password, \
+     failed_sign_ins, locked_until, disabled, created_at, changed_at, last_sign_in_at FROM admin_accounts";
+
+fn account_from_row(row: &impl Values) -> Result<AdminAccount, StoreError> {
+    let role: String = get(row, "role")?;
+    Ok(AdminAccount {
+        id: codec::id(&get::<String>(row, "id")?)?,
+        revision: Revision(get(row, "revision")?),
+        name: get(row, "name")?,
+        role: role.parse::<Role>().map_err(|e| corrupt("account role", e))?,
+        password_hash: PinHash::from_stored(get::<String>(row, "password_hash")?),
+        must_change_password: get(row, "must_change_password")?,
+        failed_sign_ins: codec::count(get(row, "failed_sign_ins")?)?,
+        locked_until: codec::time_opt(get(row, "locked_until")?)?,
+        disabled: get(row, "disabled")?,
+        created_at: codec::time(get(row, "created_at")?)?,
+        changed_at: codec::time(get(row, "changed_at")?)?,
+        last_sign_in_at: codec::time_opt(get(row, "last_sign_in_at")?)?,
+    })
+}
+
+pub(super) async fn account<B: Backend>(pool: &Pool<B>, id: AccountId) -> Result<Option<AdminAccount>, StoreError> {
+    object(pool, Sql::new(format!("{ACCOUNT_COLUMNS} WHERE id = ?")).bind(id.to_string()), account_from_row).await
+}
+
+pub(super) async fn account_by_name<B: Backend>(
+    pool: &Pool<B>,
+    name: &str,
+) -> Result<Option<AdminAccount>, StoreError> {
+    let sql = Sql::new(format!("{ACCOUNT_COLUMNS} WHERE name_key = ?")).bind(codec::name_key(name));
+    object(pool, sql, account_from_row).await
+}
+
+pub(super) async fn accounts<B: Backend>(pool: &Pool<B>) -> Result<Vec<AdminAccount>, StoreError> {
+    objects(pool, Sql::new(format!("{ACCOUNT_COLUMNS} ORDER BY name_key, id")), account_from_row).await
+}
+
+fn session_from_row(row: &impl Values) -> Result<Session, StoreError> {
+    Ok(Session {
+        id: codec::id(&get::<String>(row, "id")?)?,
+        account_id: codec::id(&get::<String>(row, "account_id")?)?,
+        secret_digest: get(row, "secret_digest")?,
+        created_at: codec::time(get(row, "created_at")?)?,
+        last_seen_at: codec::time(get(row, "last_seen_at")?)?,
+        expires_at: codec::time(get(row, "expires_at")?)?,
+    })
+}
+
+pub(super) async fn session<B: Backend>(pool: &Pool<B>, id: SessionId) -> Result<Option<Session>, StoreError> {
+    let sql = Sql::new(
+        "SELECT id, account_id, secret_digest, created_at, last_seen_at, expires_at FROM sessions WHERE id = ?",
+    )
+    .bind(id.to_string());
+    object(pool, sql, session_from_row).await
 }
 
 // ---------------------------------------------------------------------------------------

@@ -10,8 +10,9 @@
 
 use sqlx::Pool;
 use voicepin_core::StoreError;
+use voicepin_core::accounts::{AdminAccount, Session};
 use voicepin_core::audit::AuditEvent;
-use voicepin_core::ids::{DialPlanId, MailboxId, PolicyId, Revision};
+use voicepin_core::ids::{AccountId, DialPlanId, MailboxId, PolicyId, Revision};
 use voicepin_core::mailbox::{Extension, Mailbox};
 use voicepin_core::notify::OutboundMail;
 use voicepin_core::policy::{DialPlan, MailboxPolicy, PinLifetime, PinResetThreshold};
@@ -62,6 +63,26 @@ async fn apply<B: Backend>(conn: &mut B::Connection, write: &Write) -> Result<()
         Write::DeleteMailbox(id, revision) => delete_mailbox(conn, *id, *revision).await,
         Write::InsertToken(token) => insert_token(conn, token).await,
         Write::UpdateToken(token) => update_token(conn, token).await,
+        Write::InsertAccount(account) => insert_account(conn, account).await,
+        Write::UpdateAccount(account) => update_account(conn, account).await,
+        Write::DeleteAccount(id, revision) => delete_account(conn, *id, *revision).await,
+        Write::InsertSession(session) => insert_session(conn, session).await,
+        Write::TouchSession(id, at) => {
+            Sql::new("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
+                .bind(codec::nanos(*at)?)
+                .bind(id.to_string())
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+        Write::DeleteSession(id) => {
+            Sql::new("DELETE FROM sessions WHERE id = ?").bind(id.to_string()).execute(conn).await?;
+            Ok(())
+        }
+        Write::DeleteSessionsOf(account) => {
+            Sql::new("DELETE FROM sessions WHERE account_id = ?").bind(account.to_string()).execute(conn).await?;
+            Ok(())
+        }
     }
 }
 
@@ -121,6 +142,77 @@ async fn update_token(conn: &mut impl Exec, token: &ApiToken) -> Result<(), Stor
     .bind(token.id.to_string())
     .bind(token.revision.0);
     guarded(conn, query, |e| named_object_error(e, &token.name, token.id.to_string())).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Administrator accounts and sessions
+
+fn bind_account(query: Sql, account: &AdminAccount) -> Result<Sql, StoreError> {
+    Ok(query
+        .bind(account.name.clone())
+        .bind(codec::name_key(&account.name))
+        .bind(account.role.as_str())
+        .bind(account.password_hash.as_str())
+        .bind(account.must_change_password)
+        .bind(codec::count_column(account.failed_sign_ins))
+        .bind(codec::nanos_opt(account.locked_until)?)
+        .bind(account.disabled)
+        .bind(codec::nanos(account.created_at)?)
+        .bind(codec::nanos(account.changed_at)?)
+        .bind(codec::nanos_opt(account.last_sign_in_at)?))
+}
+
+async fn insert_account(conn: &mut impl Exec, account: &AdminAccount) -> Result<(), StoreError> {
+    let query = Sql::new(
+        "INSERT INTO admin_accounts (id, revision, name, name_key, role, password_hash, must_change_password, \
+         failed_sign_ins, locked_until, disabled, created_at, changed_at, last_sign_in_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(account.id.to_string())
+    .bind(FIRST_REVISION.0);
+    bind_account(query, account)?
+        .execute(conn)
+        .await
+        .map_err(|e| named_object_error(e, &account.name, account.id.to_string()))?;
+    Ok(())
+}
+
+async fn update_account(conn: &mut impl Exec, account: &AdminAccount) -> Result<(), StoreError> {
+    let query = Sql::new(
+        "UPDATE admin_accounts SET revision = revision + 1, name = ?, name_key = ?, role = ?, password_hash = ?, \
+         must_change_password = ?, failed_sign_ins = ?, locked_until = ?, disabled = ?, created_at = ?, \
+         changed_at = ?, last_sign_in_at = ? WHERE id = ? AND revision = ?",
+    );
+    let query = bind_account(query, account)?.bind(account.id.to_string()).bind(account.revision.0);
+    guarded(conn, query, |e| named_object_error(e, &account.name, account.id.to_string())).await
+}
+
+async fn delete_account(conn: &mut impl Exec, id: AccountId, revision: Revision) -> Result<(), StoreError> {
+    // Its sessions go with it (ON DELETE CASCADE).
+    let query =
+        Sql::new("DELETE FROM admin_accounts WHERE id = ? AND revision = ?").bind(id.to_string()).bind(revision.0);
+    guarded(conn, query, StoreError::from).await
+}
+
+async fn insert_session(conn: &mut impl Exec, session: &Session) -> Result<(), StoreError> {
+    Sql::new(
+        "INSERT INTO sessions (id, account_id, secret_digest, created_at, last_seen_at, expires_at) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(session.id.to_string())
+    .bind(session.account_id.to_string())
+    .bind(session.secret_digest.clone())
+    .bind(codec::nanos(session.created_at)?)
+    .bind(codec::nanos(session.last_seen_at)?)
+    .bind(codec::nanos(session.expires_at)?)
+    .execute(conn)
+    .await
+    .map_err(|e| match e.violation() {
+        // The account was removed since it was read.
+        Some(Violation::ForeignKey) => StoreError::Conflict,
+        _ => unique_or_db(e, "Identity", &session.id.to_string()),
+    })?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------

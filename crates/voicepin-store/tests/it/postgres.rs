@@ -15,12 +15,14 @@ use voicepin_core::signin::SignInOutcome;
 use voicepin_core::usecases::SignIn;
 use voicepin_store::{MailSealer, PgStore};
 
+use super::accounts::account_stories;
 use super::contract::{another_key, store_contract};
 use super::secrets::no_pin_in_clear;
 use super::support::{PgFixture, admin, pg_fixture, postgres, voicepin};
 use super::usecases::{counting_mailbox, usecase_stories};
 
 store_contract!(postgres);
+account_stories!(postgres);
 usecase_stories!(postgres);
 no_pin_in_clear!(pg_fixture);
 

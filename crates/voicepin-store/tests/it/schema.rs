@@ -260,6 +260,7 @@ async fn sqlite_and_postgres_schemas_are_the_same() {
     assert_eq!(
         sqlite.keys().map(String::as_str).collect::<Vec<_>>(),
         [
+            "admin_accounts",
             "api_tokens",
             "audit_events",
             "dial_plans",
@@ -267,7 +268,8 @@ async fn sqlite_and_postgres_schemas_are_the_same() {
             "mailbox_phone_numbers",
             "mailboxes",
             "outbox",
-            "policies"
+            "policies",
+            "sessions"
         ]
     );
     let mailboxes = &sqlite["mailboxes"];

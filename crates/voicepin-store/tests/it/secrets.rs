@@ -24,6 +24,7 @@ macro_rules! no_pin_in_clear {
         $crate::secrets::no_pin_in_clear!(@cases $factory;
             no_pin_is_ever_stored_in_clear,
             a_pin_keyed_as_the_identity_is_not_stored,
+            no_password_or_session_secret_is_stored,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {
@@ -260,4 +261,50 @@ pub async fn a_pin_keyed_as_the_identity_is_not_stored(database: impl RawDatabas
         vp.sign_in(&admin(), &SignIn { identity: KNOWN.into(), dial_plan: None, pin: Pin::new(KNOWN) }).await.unwrap();
     assert_eq!(result.outcome, SignInOutcome::Failed);
     assert_no_pin(&database, &[KNOWN.to_owned()], "after a PIN keyed as the identity").await;
+}
+
+/// Passwords (one-time and chosen, right and wrong), session cookies and CSRF tokens are
+/// nowhere in the database.
+pub async fn no_password_or_session_secret_is_stored(database: impl RawDatabase) {
+    use voicepin_core::access::Role;
+    use voicepin_core::accounts::Password;
+    use voicepin_core::audit::{Channel, RequestContext};
+
+    let store = database.store();
+    let vp = voicepin(store.clone());
+    let web = RequestContext { actor: "anonymous".into(), role: None, channel: Channel::Web, source: None };
+    let (_, one_time) = vp.new_account(&admin(), "jane.admin", Role::OrganizationManagement).await.unwrap();
+    let wrong = Password::new("Wrong-Password-Typed-4711");
+    assert!(vp.sign_in_with_password(&web, "jane.admin", &wrong).await.is_err());
+    let typed_as_name = "Password-In-The-Name-Field-0815";
+    assert!(vp.sign_in_with_password(&web, typed_as_name, &wrong).await.is_err());
+    let first = vp.sign_in_with_password(&web, "jane.admin", &one_time).await.unwrap();
+    let chosen = Password::new("Chosen-Passphrase-1234");
+    let context = RequestContext { actor: "jane.admin".into(), ..web.clone() };
+    vp.change_own_password(&context, first.auth.account_id, &one_time, &chosen).await.unwrap();
+    let second = vp.sign_in_with_password(&web, "jane.admin", &chosen).await.unwrap();
+    let (_, recovered) = vp.recover_account(&admin(), Some("jane.admin")).await.unwrap();
+    let secrets: Vec<String> = vec![
+        one_time.expose().to_owned(),
+        wrong.expose().to_owned(),
+        typed_as_name.to_owned(),
+        chosen.expose().to_owned(),
+        recovered.expose().to_owned(),
+        first.secret.expose().to_owned(),
+        second.secret.expose().to_owned(),
+        first.auth.csrf_token.clone(),
+        second.auth.csrf_token.clone(),
+    ];
+    for step in ["after the sign-ins", "after closing"] {
+        if step == "after closing" {
+            database.close().await;
+        }
+        let files = database.contents().await;
+        assert!(files.iter().any(|(_, bytes)| contains(bytes, b"jane.admin")), "{step}: the scan sees no data");
+        for (name, bytes) in &files {
+            for secret in &secrets {
+                assert!(!contains(bytes, secret.as_bytes()), "{step}: a secret is in clear in {name}");
+            }
+        }
+    }
 }

@@ -5,12 +5,14 @@ use std::sync::Arc;
 use voicepin_core::ports::Store;
 use voicepin_store::{MailSealer, SqliteStore};
 
+use super::accounts::account_stories;
 use super::contract::{another_key, store_contract};
 use super::secrets::no_pin_in_clear;
 use super::support::{sqlite, sqlite_fixture};
 use super::usecases::usecase_stories;
 
 store_contract!(sqlite);
+account_stories!(sqlite);
 usecase_stories!(sqlite);
 no_pin_in_clear!(sqlite_fixture_for_secrets);
 

@@ -269,3 +269,32 @@ pub async fn deliver(store: &Arc<dyn Store>) -> Vec<OutboundMail> {
     }
     due.into_iter().map(|q| q.mail).collect()
 }
+
+/// A clock the test moves by hand.
+pub struct FakeClock(std::sync::Mutex<OffsetDateTime>);
+
+impl FakeClock {
+    pub fn new(at: OffsetDateTime) -> Arc<Self> {
+        Arc::new(Self(std::sync::Mutex::new(at)))
+    }
+
+    pub fn advance(&self, by: time::Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl voicepin_core::ports::Clock for FakeClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// The application over `store` with cheap Argon2 and a clock of the test's.
+pub fn voicepin_at(store: Arc<dyn Store>, clock: Arc<FakeClock>) -> VoicePin {
+    let hasher = Argon2Hasher::new(
+        vec![PepperKey::new("k1", [7; 32]).unwrap()],
+        Argon2Cost { memory_kib: 64, iterations: 1, parallelism: 1 },
+    )
+    .unwrap();
+    VoicePin::new(store, Arc::new(hasher), clock)
+}

@@ -1,6 +1,7 @@
 //! The OpenAPI document, Swagger UI, health and metrics.
 
 use axum::http::{Method, StatusCode};
+use serde_json::json;
 use voicepin_core::access::Role;
 
 use crate::support::{TestApi, token};
@@ -25,19 +26,51 @@ async fn the_openapi_document_lists_every_path() {
         ("/api/v1/dial-plans/{identity}", &["get", "patch", "delete"]),
         ("/api/v1/audit-events", &["get"]),
         ("/api/v1/voice-access/sign-in", &["post"]),
+        ("/api/v1/admin-accounts", &["get", "post"]),
+        ("/api/v1/admin-accounts/{name}", &["get", "patch", "delete"]),
+        ("/api/v1/admin-accounts/{name}/reset-password", &["post"]),
+        ("/api/v1/api-tokens", &["get", "post"]),
+        ("/api/v1/api-tokens/{identity}", &["delete"]),
     ] {
         for method in methods {
             let operation = &paths[path][*method];
             assert!(operation.is_object(), "{method} {path}");
             assert_eq!(operation["security"][0]["bearer"], serde_json::json!([]), "{method} {path}");
+            // A session cookie works wherever a token does.
+            assert_eq!(operation["security"][1]["session"], serde_json::json!([]), "{method} {path}");
         }
     }
-    assert_eq!(paths.len(), 11);
+    for (path, method) in [
+        ("/api/v1/sessions/current", "get"),
+        ("/api/v1/sessions/current", "delete"),
+        ("/api/v1/account/password", "put"),
+    ] {
+        assert_eq!(paths[path][method]["security"][0]["session"], serde_json::json!([]), "{method} {path}");
+    }
+    assert!(paths["/api/v1/sessions"]["post"].is_object());
+    assert_eq!(paths.len(), 19);
     let scheme = &doc["components"]["securitySchemes"]["bearer"];
     assert_eq!(scheme["type"], "http");
     assert_eq!(scheme["scheme"], "bearer");
+    let session = &doc["components"]["securitySchemes"]["session"];
+    assert_eq!(
+        (&session["type"], &session["in"], &session["name"]),
+        (&json!("apiKey"), &json!("cookie"), &json!("voicepin_session"))
+    );
     let schemas = doc["components"]["schemas"].as_object().unwrap();
-    for name in ["Problem", "MailboxView", "EnableMailboxRequest", "PolicyView", "SignInRequest"] {
+    for name in [
+        "Problem",
+        "MailboxView",
+        "EnableMailboxRequest",
+        "PolicyView",
+        "SignInRequest",
+        "AdminAccountView",
+        "OneTimePasswordResponse",
+        "ApiTokenCreated",
+        "PasswordSignInRequest",
+        "SessionView",
+        "ChangePasswordRequest",
+    ] {
         assert!(schemas.contains_key(name), "{name}");
     }
     // Request bodies refuse unknown properties in the document too.

@@ -75,6 +75,25 @@ fn endpoints() -> Vec<Endpoint> {
             Some(json!({"extension": "12345", "pin": ALICE_PIN, "callerId": "+15550100", "callingSystem": "asterisk"})),
             VoiceSignIn,
         ),
+        endpoint(Method::GET, "/api/v1/admin-accounts", None, ViewAccounts),
+        endpoint(
+            Method::POST,
+            "/api/v1/admin-accounts",
+            Some(json!({"name": "carol", "role": "viewOnly"})),
+            ManageAccounts,
+        ),
+        endpoint(Method::GET, "/api/v1/admin-accounts/bob", None, ViewAccounts),
+        endpoint(Method::PATCH, "/api/v1/admin-accounts/bob", Some(json!({"role": "umManagement"})), ManageAccounts),
+        endpoint(Method::DELETE, "/api/v1/admin-accounts/bob", None, ManageAccounts),
+        endpoint(Method::POST, "/api/v1/admin-accounts/bob/reset-password", None, ManageAccounts),
+        endpoint(Method::GET, "/api/v1/api-tokens", None, ViewAccounts),
+        endpoint(
+            Method::POST,
+            "/api/v1/api-tokens",
+            Some(json!({"name": "script", "role": "helpDesk", "expiresInDays": 30})),
+            ManageAccounts,
+        ),
+        endpoint(Method::DELETE, "/api/v1/api-tokens/pbx1", None, ManageAccounts),
     ]
 }
 
@@ -101,7 +120,7 @@ async fn every_role_against_every_endpoint() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 21 * 5);
+    assert_eq!(checked, 30 * 5);
 }
 
 #[tokio::test]

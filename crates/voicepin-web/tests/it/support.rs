@@ -122,7 +122,73 @@ impl TestApi {
             )
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        let reply = api
+            .call(
+                Method::POST,
+                "/api/v1/admin-accounts",
+                Some(&admin),
+                Some(json!({"name": "bob", "role": "helpDesk"})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        let reply = api
+            .call(
+                Method::POST,
+                "/api/v1/api-tokens",
+                Some(&admin),
+                Some(json!({"name": "pbx1", "role": "voiceService"})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         api
+    }
+
+    /// Creates an account through the API; its one-time password.
+    pub async fn account(&self, name: &str, role: Role) -> String {
+        let body = json!({"name": name, "role": role.as_str()});
+        let admin = token(Role::OrganizationManagement);
+        let reply = self.call(Method::POST, "/api/v1/admin-accounts", Some(&admin), Some(body)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply.json["oneTimePassword"].as_str().unwrap().to_owned()
+    }
+
+    /// Sends a request with a session cookie and, if given, a CSRF token.
+    pub async fn with_cookie(
+        &self,
+        method: Method,
+        uri: &str,
+        cookie: &str,
+        csrf: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::COOKIE, format!("theme=dark; voicepin_session={cookie}"));
+        if let Some(csrf) = csrf {
+            request = request.header("X-CSRF-Token", csrf);
+        }
+        let request = match body {
+            Some(body) => {
+                request.header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).unwrap()
+            }
+            None => request.body(Body::empty()).unwrap(),
+        };
+        self.send(request).await
+    }
+
+    /// Signs in with a password: (the reply, the cookie value if one was set).
+    pub async fn sign_in(&self, name: &str, password: &str) -> (Reply, Option<String>) {
+        let body = json!({"name": name, "password": password});
+        let reply = self.call(Method::POST, "/api/v1/sessions", None, Some(body)).await;
+        let cookie = reply
+            .headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("voicepin_session="))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        (reply, cookie)
     }
 
     /// Sends a JSON request (or none) and reads the reply.

@@ -1,0 +1,127 @@
+//! `voicepin admin`: administrator accounts on the local data directory. `admin recover` is
+//! the break-glass command (as kanidm's recover-account): whoever holds the data directory
+//! sets a new one-time password, while the server runs; it is audited with channel `cli`.
+
+use anyhow::Result;
+use clap::Subcommand;
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+use voicepin_core::VoicePin;
+use voicepin_core::access::Role;
+use voicepin_core::accounts::{AdminAccount, Password};
+use voicepin_core::audit::RequestContext;
+use voicepin_core::usecases::AccountSettings;
+
+use crate::cli::parse_bool;
+use crate::output::{Printable, print_many, print_one};
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account with a one-time password, printed once.
+    New {
+        /// The sign-in name (letters, digits, dots, dashes, underscores, @).
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// organizationManagement, umManagement, helpDesk, viewOnly or voiceService
+        /// (Exchange's names work too: "Help Desk").
+        #[arg(long, value_name = "ROLE")]
+        role: String,
+    },
+    /// Show one account, or all.
+    Get {
+        /// Name or id; all accounts when omitted.
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+    },
+    /// Change an account's role or disable it (disabling ends its sessions).
+    Set {
+        /// Name or id.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// The new role.
+        #[arg(long, value_name = "ROLE")]
+        role: Option<String>,
+        /// Disable (true) or enable (false).
+        #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+        disabled: Option<bool>,
+    },
+    /// Remove an account (never the last enabled Organization Management one).
+    Remove {
+        /// Name or id.
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+    /// Break-glass: a new one-time password for NAME (default `admin`), printed once; the
+    /// account is unlocked and enabled, or created with Organization Management.
+    Recover {
+        /// The account; `admin` when omitted.
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+    },
+}
+
+fn time(at: Option<time::OffsetDateTime>) -> serde_json::Value {
+    at.and_then(|t| t.format(&Rfc3339).ok()).map_or(serde_json::Value::Null, serde_json::Value::String)
+}
+
+/// An account as the CLI prints it (never its hash).
+fn account(account: &AdminAccount) -> Printable {
+    Printable {
+        value: json!({
+            "id": account.id,
+            "name": account.name,
+            "role": account.role.as_str(),
+            "mustChangePassword": account.must_change_password,
+            "disabled": account.disabled,
+            "lockedUntil": time(account.locked_until),
+            "failedSignIns": account.failed_sign_ins,
+            "createdTime": time(Some(account.created_at)),
+            "changedTime": time(Some(account.changed_at)),
+            "lastSignInTime": time(account.last_sign_in_at),
+        }),
+        columns: &["name", "role", "disabled", "mustChangePassword", "lockedUntil", "lastSignInTime"],
+    }
+}
+
+/// Prints an account with its one-time password (the only time it is shown).
+fn with_password(json: bool, printed: &AdminAccount, password: &Password) {
+    let mut printed = account(printed);
+    if let serde_json::Value::Object(map) = &mut printed.value {
+        map.insert("oneTimePassword".into(), password.expose().into());
+    }
+    if !json {
+        eprintln!("voicepin: the one-time password is shown once; it must be changed at the first sign-in");
+    }
+    print_one(json, printed);
+}
+
+/// Runs an `admin` command.
+pub async fn run(app: &VoicePin, context: &RequestContext, json: bool, command: AdminCommand) -> Result<()> {
+    match command {
+        AdminCommand::New { name, role } => {
+            let role: Role = role.parse()?;
+            let (created, password) = app.new_account(context, &name, role).await?;
+            with_password(json, &created, &password);
+        }
+        AdminCommand::Get { name: Some(name) } => print_one(json, account(&app.get_account(context, &name).await?)),
+        AdminCommand::Get { name: None } => {
+            print_many(json, app.list_accounts(context).await?.iter().map(account).collect())
+        }
+        AdminCommand::Set { name, role, disabled } => {
+            let role = role.map(|r| r.parse::<Role>()).transpose()?;
+            let changed = app.set_account(context, &name, AccountSettings { role, disabled }).await?;
+            print_one(json, account(&changed));
+        }
+        AdminCommand::Remove { name } => {
+            app.remove_account(context, &name).await?;
+            if !json {
+                eprintln!("voicepin: administrator account {name:?} removed");
+            }
+        }
+        AdminCommand::Recover { name } => {
+            let (recovered, password) = app.recover_account(context, name.as_deref()).await?;
+            with_password(json, &recovered, &password);
+        }
+    }
+    Ok(())
+}
