@@ -4,8 +4,6 @@
 
 use anyhow::Result;
 use clap::Subcommand;
-use serde_json::json;
-use time::format_description::well_known::Rfc3339;
 use voicepin_core::VoicePin;
 use voicepin_core::access::Role;
 use voicepin_core::accounts::{AdminAccount, Password};
@@ -13,7 +11,7 @@ use voicepin_core::audit::RequestContext;
 use voicepin_core::usecases::AccountSettings;
 
 use crate::cli::parse_bool;
-use crate::output::{Printable, print_many, print_one};
+use crate::output::{self, print_many, print_one};
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -60,32 +58,9 @@ pub enum AdminCommand {
     },
 }
 
-fn time(at: Option<time::OffsetDateTime>) -> serde_json::Value {
-    at.and_then(|t| t.format(&Rfc3339).ok()).map_or(serde_json::Value::Null, serde_json::Value::String)
-}
-
-/// An account as the CLI prints it (never its hash).
-fn account(account: &AdminAccount) -> Printable {
-    Printable {
-        value: json!({
-            "id": account.id,
-            "name": account.name,
-            "role": account.role.as_str(),
-            "mustChangePassword": account.must_change_password,
-            "disabled": account.disabled,
-            "lockedUntil": time(account.locked_until),
-            "failedSignIns": account.failed_sign_ins,
-            "createdTime": time(Some(account.created_at)),
-            "changedTime": time(Some(account.changed_at)),
-            "lastSignInTime": time(account.last_sign_in_at),
-        }),
-        columns: &["name", "role", "disabled", "mustChangePassword", "lockedUntil", "lastSignInTime"],
-    }
-}
-
 /// Prints an account with its one-time password (the only time it is shown).
 fn with_password(json: bool, printed: &AdminAccount, password: &Password) {
-    let mut printed = account(printed);
+    let mut printed = output::account(printed);
     if let serde_json::Value::Object(map) = &mut printed.value {
         map.insert("oneTimePassword".into(), password.expose().into());
     }
@@ -103,14 +78,16 @@ pub async fn run(app: &VoicePin, context: &RequestContext, json: bool, command: 
             let (created, password) = app.new_account(context, &name, role).await?;
             with_password(json, &created, &password);
         }
-        AdminCommand::Get { name: Some(name) } => print_one(json, account(&app.get_account(context, &name).await?)),
+        AdminCommand::Get { name: Some(name) } => {
+            print_one(json, output::account(&app.get_account(context, &name).await?))
+        }
         AdminCommand::Get { name: None } => {
-            print_many(json, app.list_accounts(context).await?.iter().map(account).collect())
+            print_many(json, app.list_accounts(context).await?.iter().map(output::account).collect())
         }
         AdminCommand::Set { name, role, disabled } => {
             let role = role.map(|r| r.parse::<Role>()).transpose()?;
             let changed = app.set_account(context, &name, AccountSettings { role, disabled }).await?;
-            print_one(json, account(&changed));
+            print_one(json, output::account(&changed));
         }
         AdminCommand::Remove { name } => {
             app.remove_account(context, &name).await?;

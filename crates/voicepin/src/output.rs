@@ -8,13 +8,16 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use voicepin_core::accounts::AdminAccount;
 use voicepin_core::audit::AuditEvent;
 use voicepin_core::mailbox::Mailbox;
 use voicepin_core::policy::{DialPlan, MailboxPolicy};
 use voicepin_core::ports::{MailRecord, MailStatus};
 use voicepin_core::tokens::ApiToken;
 use voicepin_core::usecases::PinInfo;
-use voicepin_web::dto::{AuditEventView, DialPlanView, MailboxView, PinInfoView, PolicyView};
+use voicepin_web::dto::{
+    AdminAccountView, ApiTokenView, AuditEventView, DialPlanView, MailboxView, PinInfoView, PolicyView,
+};
 
 /// An object the CLI prints.
 pub struct Printable {
@@ -100,18 +103,16 @@ pub fn mail_record(record: &MailRecord) -> Printable {
 
 /// An API token (never its secret).
 pub fn token(token: &ApiToken) -> Printable {
-    Printable {
-        value: json!({
-            "id": token.id,
-            "name": token.name,
-            "role": token.role.as_str(),
-            "createdBy": token.created_by,
-            "createdTime": time(Some(token.created_at)),
-            "expirationTime": time(token.expires_at),
-            "revokedTime": time(token.revoked_at),
-        }),
-        columns: TOKEN_COLUMNS,
-    }
+    api_object(ApiTokenView::from(token), TOKEN_COLUMNS)
+}
+
+/// The columns of a table of administrator accounts.
+pub const ACCOUNT_COLUMNS: &[&str] =
+    &["name", "role", "disabled", "mustChangePassword", "lockedUntil", "lastSignInTime"];
+
+/// An administrator account (never its password hash).
+pub fn account(account: &AdminAccount) -> Printable {
+    api_object(AdminAccountView::from(account), ACCOUNT_COLUMNS)
 }
 
 /// Exchange's spelling of a camelCase property name.

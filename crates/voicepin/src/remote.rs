@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 pub use client::RemoteError;
 use client::{Client, Method, encode};
 
+use crate::admin::AdminCommand;
 use crate::cli::{
     AuditArgs, Cli, Command, DialPlanCommand, DialPlanOptions, ListOptions, MailboxCommand, MailboxOptions, PinCommand,
     PolicyCommand, PolicyOptions, RemoteOptions, Secret, TokenCommand,
@@ -35,7 +36,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Completion> {
         Command::Serve { .. } => Some("voicepin serve"),
         Command::Mail(_) => Some("voicepin mail"),
         Command::Key(_) => Some("voicepin key"),
-        Command::Admin(_) => Some("voicepin admin (use the API's /api/v1/admin-accounts)"),
+        Command::Admin(AdminCommand::Recover { .. }) => {
+            Some("voicepin admin recover (break-glass, on the server's data directory)")
+        }
         Command::Pin(PinCommand::Change { .. }) => Some("voicepin pin change (not in the HTTP API)"),
         _ => None,
     };
@@ -50,7 +53,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Completion> {
         Command::Pin(command) => pin(&client, json, command)?,
         Command::Audit(args) => audit(&client, json, args)?,
         Command::Token(command) => token(&client, json, command)?,
-        Command::Serve { .. } | Command::Mail(_) | Command::Key(_) | Command::Admin(_) => Completion::Done,
+        Command::Admin(command) => admin(&client, json, command)?,
+        Command::Serve { .. } | Command::Mail(_) | Command::Key(_) => Completion::Done,
     };
     Ok(completion)
 }
@@ -387,7 +391,7 @@ fn token(client: &Client, json: bool, command: TokenCommand) -> anyhow::Result<C
             // Checked here as locally (the core's parser), sent in the API's spelling.
             let role: Role = role.parse().map_err(voicepin_core::Error::from)?;
             let body = Body::default().set("name", name).set("role", role.as_str()).opt("expiresInDays", expires);
-            let created = object(send(client, Method::Post, "/api-tokens", &body)?, columns)?;
+            let created = with_secret(send(client, Method::Post, "/api-tokens", &body)?, "apiToken", "token", columns)?;
             if !json {
                 eprintln!("voicepin: the token is shown once; keep it secret (Authorization: Bearer <token>)");
             }
@@ -401,6 +405,60 @@ fn token(client: &Client, json: bool, command: TokenCommand) -> anyhow::Result<C
         }
     }
     Ok(Completion::Done)
+}
+
+/// Administrator accounts over `/api/v1/admin-accounts` (`admin recover` stays local).
+fn admin(client: &Client, json: bool, command: AdminCommand) -> anyhow::Result<Completion> {
+    let columns = output::ACCOUNT_COLUMNS;
+    let role = |text: String| text.parse::<Role>().map(Role::as_str).map_err(voicepin_core::Error::from);
+    match command {
+        AdminCommand::New { name, role: given } => {
+            let body = Body::default().set("name", name).set("role", role(given)?);
+            let created = with_secret(
+                send(client, Method::Post, "/admin-accounts", &body)?,
+                "account",
+                "oneTimePassword",
+                columns,
+            )?;
+            if !json {
+                eprintln!("voicepin: the one-time password is shown once; it must be changed at the first sign-in");
+            }
+            print_one(json, created);
+        }
+        AdminCommand::Get { name: Some(name) } => {
+            print_one(json, object(Some(client.get(&path("admin-accounts", &name), &[])?), columns)?)
+        }
+        AdminCommand::Get { name: None } => print_many(json, items(client.get("/admin-accounts", &[])?, columns)),
+        AdminCommand::Set { name, role: given, disabled } => {
+            let body = Body::default().opt("role", given.map(role).transpose()?).opt("disabled", disabled);
+            print_one(json, object(send(client, Method::Patch, &path("admin-accounts", &name), &body)?, columns)?);
+        }
+        AdminCommand::Remove { name } => {
+            client.send(Method::Delete, &path("admin-accounts", &name), None)?;
+            if !json {
+                eprintln!("voicepin: administrator account {name:?} removed");
+            }
+        }
+        AdminCommand::Recover { .. } => {}
+    }
+    Ok(Completion::Done)
+}
+
+/// A creating response, `{"<record>": {...}, "<secret>": "..."}`, printed as the local
+/// command prints it: the record's properties with the secret added.
+fn with_secret(
+    value: Option<Value>,
+    record: &str,
+    secret: &str,
+    columns: &'static [&'static str],
+) -> Result<Printable, RemoteError> {
+    let unexpected = || RemoteError::Unexpected { status: 201, what: format!("no {record} where one was expected") };
+    let Some(Value::Object(mut created)) = value else { return Err(unexpected()) };
+    let (Some(Value::Object(mut printed)), Some(shown)) = (created.remove(record), created.remove(secret)) else {
+        return Err(unexpected());
+    };
+    printed.insert(secret.to_owned(), shown);
+    Ok(Printable { value: Value::Object(printed), columns })
 }
 
 #[cfg(test)]

@@ -201,3 +201,61 @@ fn local_commands_and_unsafe_servers_are_refused() {
     assert!(down.stderr.contains("cannot reach the server http://127.0.0.1:9"), "{}", down.stderr);
     assert!(!down.stderr.contains("secret_part"));
 }
+
+#[test]
+fn accounts_and_tokens_are_managed_over_the_api_like_locally() {
+    let vp = Voicepin::with_dial_plan();
+    let server = Server::start(&vp);
+    let url = server.url();
+    let org = token(&vp, "carol-org", "Organization Management");
+    let view = token(&vp, "dave-view", "View-Only");
+    let call = |token: &str, args: &[&str]| {
+        let mut all = vec!["--server", url.as_str(), "--token", token, "--json"];
+        all.extend_from_slice(args);
+        remote(&vp, &all, "")
+    };
+
+    // A token made over the API prints like a local one, its secret once, and works.
+    let created = call(&org, &["token", "create", "--name", "pbx1", "--role", "Voice Service", "--expires", "30"]);
+    let created = created.ok().json();
+    assert_eq!(created["name"], "pbx1");
+    assert_eq!(created["role"], "voiceService");
+    let secret = created["token"].as_str().unwrap().to_owned();
+    let listed = call(&view, &["token", "list"]).ok().json();
+    let names: Vec<&str> = listed.as_array().unwrap().iter().filter_map(|t| t["name"].as_str()).collect();
+    assert!(names.contains(&"pbx1"), "{names:?}");
+    assert!(!listed.to_string().contains(&secret), "a listed token shows its secret");
+    let refused = call(&view, &["token", "revoke", "pbx1"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    call(&org, &["token", "revoke", "pbx1"]).ok();
+
+    // Administrator accounts: the one-time password once, changes, removal; recover stays local.
+    let new = call(&org, &["admin", "new", "erin", "--role", "Help Desk"]).ok().json();
+    assert_eq!(new["role"], "helpDesk");
+    assert_eq!(new["mustChangePassword"], true);
+    let password = new["oneTimePassword"].as_str().unwrap().to_owned();
+    let shown = call(&view, &["admin", "get", "erin"]).ok();
+    assert!(!shown.stdout.contains(&password));
+    let changed = call(&org, &["admin", "set", "erin", "--role", "umManagement", "--disabled", "true"]).ok().json();
+    assert_eq!((changed["role"].as_str(), changed["disabled"].as_bool()), (Some("umManagement"), Some(true)));
+    let bad = call(&org, &["admin", "set", "erin", "--role", "root"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    call(&org, &["admin", "remove", "erin"]).ok();
+    assert_eq!(call(&view, &["admin", "get", "erin"]).code, 1);
+    let recover = call(&org, &["admin", "recover"]);
+    assert_eq!(recover.code, 2, "{}", recover.stderr);
+    assert!(recover.stderr.contains("recover"), "{}", recover.stderr);
+
+    // Every change is in the audit log under the token's name, channel api.
+    let events = vp.run(&["--json", "audit", "--limit", "50"]).ok().json();
+    let by_carol: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"] == "carol-org" && e["channel"] == "api")
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for action in ["tokenCreated", "tokenRevoked", "accountCreated", "accountChanged", "accountRemoved"] {
+        assert!(by_carol.contains(&action), "{action} missing from {by_carol:?}");
+    }
+}
