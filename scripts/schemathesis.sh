@@ -45,10 +45,14 @@ export VOICEPIN_SECURITY__ARGON2_MEMORY_KIB=64
 export VOICEPIN_SECURITY__ARGON2_ITERATIONS=1
 unset VOICEPIN_MAIL__SMTP_URL
 
-# The objects the path parameters name (scripts/schemathesis.toml).
-"$binary" dialplan new --name st-plan --number-of-digits-in-extension 5 >/dev/null
-"$binary" mailbox enable st-user@example.com --policy "st-plan Default Policy" --extensions 12345 \
-  --display-name "ST User" >/dev/null
+# The objects the path parameters name (scripts/schemathesis.toml), by id: the fuzzer renames
+# dial plans and policies through PATCH, and an id survives that.
+json_id() { "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
+export ST_DIAL_PLAN_ID ST_POLICY_ID ST_MAILBOX_ID
+ST_DIAL_PLAN_ID="$("$binary" --json dialplan new --name st-plan --number-of-digits-in-extension 5 2>/dev/null | json_id)"
+ST_POLICY_ID="$("$binary" --json policy new --name st-policy --dial-plan st-plan 2>/dev/null | json_id)"
+ST_MAILBOX_ID="$("$binary" --json mailbox enable st-user@example.com --policy st-policy --extensions 12345 \
+  --display-name "ST User" 2>/dev/null | json_id)"
 token="$("$binary" --json token create --name schemathesis --role organizationManagement 2>/dev/null |
   "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["token"])')"
 
