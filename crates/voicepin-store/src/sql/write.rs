@@ -389,10 +389,11 @@ async fn update_mailbox<B: Backend>(conn: &mut B::Connection, mailbox: &Mailbox)
 async fn stored_children_match(conn: &mut impl Exec, mailbox: &Mailbox) -> Result<bool, StoreError> {
     let id = mailbox.id.to_string();
     let plan = mailbox.dial_plan_id.to_string();
-    let rows = Sql::new("SELECT dial_plan_id, extension FROM mailbox_extensions WHERE mailbox_id = ? ORDER BY position")
-        .bind(id.clone())
-        .fetch_all(conn)
-        .await?;
+    let rows =
+        Sql::new("SELECT dial_plan_id, extension FROM mailbox_extensions WHERE mailbox_id = ? ORDER BY position")
+            .bind(id.clone())
+            .fetch_all(conn)
+            .await?;
     let mut stored = Vec::with_capacity(rows.len());
     for row in &rows {
         if get::<String>(row, "dial_plan_id")? != plan {
