@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test of voicepin on a fresh machine: installs what the tests need, checks the
 # formatting, then builds once (dev profile) and runs the unit, integration and end-to-end
-# tests of the whole workspace.
+# tests of the whole workspace, and fuzzes the running HTTP API with schemathesis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests drive: aiosmtpd is the real SMTP server of the end-to-end mail
 # tests (run with Debian's /usr/bin/python3). The SIP, browser and API issues add sip-tester,
-# chromium and a schemathesis venv here.
+# chromium here; scripts/schemathesis.sh makes its own venv.
 packages=(python3-aiosmtpd)
 missing=()
 for package in "${packages[@]}"; do
@@ -37,3 +37,6 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/voicepin-target}"
 
 cargo fmt --all -- --check
 cargo test --workspace --locked
+
+# The live API against its own OpenAPI document, with the binary the tests above built.
+scripts/schemathesis.sh "$CARGO_TARGET_DIR/debug/voicepin"

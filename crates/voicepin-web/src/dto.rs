@@ -326,12 +326,14 @@ macro_rules! policy_request {
         pub struct $name {
             $($(#[$field_meta])* pub $field: $type,)*
             /// MinPINLength, 4-24 (default 6).
+            #[schema(minimum = 4, maximum = 24)]
             #[serde(default)]
             pub min_pin_length: Option<u32>,
             /// PINLifetime: days, 1-999, or "unlimited" (default 60).
             #[serde(default)]
             pub pin_lifetime: Option<NumberOrUnlimited>,
             /// PINHistoryCount, 1-20 (default 5).
+            #[schema(minimum = 1, maximum = 20)]
             #[serde(default)]
             pub pin_history_count: Option<u32>,
             /// AllowCommonPatterns (default false).
@@ -341,12 +343,15 @@ macro_rules! policy_request {
             #[serde(default)]
             pub logon_failures_before_pin_reset: Option<NumberOrUnlimited>,
             /// MaxLogonAttempts, 1-999 (default 15).
+            #[schema(minimum = 1, maximum = 999)]
             #[serde(default)]
             pub max_logon_attempts: Option<u32>,
             /// ResetPINText: at most 512 characters of simple HTML.
+            #[schema(max_length = 512)]
             #[serde(default)]
             pub reset_pin_text: Option<String>,
             /// UMEnabledText: at most 512 characters of simple HTML.
+            #[schema(max_length = 512)]
             #[serde(default)]
             pub um_enabled_text: Option<String>,
             /// AllowSubscriberAccess (default true).
@@ -532,15 +537,18 @@ pub struct NewDialPlanRequest {
     /// The name, unique.
     pub name: String,
     /// NumberOfDigitsInExtension, 1-20 (required).
+    #[schema(minimum = 1, maximum = 20)]
     #[serde(default)]
     pub number_of_digits_in_extension: Option<u32>,
     /// AccessTelephoneNumbers.
     #[serde(default)]
     pub access_telephone_numbers: Option<Vec<String>>,
     /// LogonFailuresBeforeDisconnect, 1-20.
+    #[schema(minimum = 1, maximum = 20)]
     #[serde(default)]
     pub logon_failures_before_disconnect: Option<u32>,
     /// InputFailuresBeforeDisconnect, 1-20.
+    #[schema(minimum = 1, maximum = 20)]
     #[serde(default)]
     pub input_failures_before_disconnect: Option<u32>,
     /// GenerateUMMailboxPolicy: also create "<name> Default Policy" (default true).
@@ -556,15 +564,18 @@ pub struct SetDialPlanRequest {
     #[serde(default)]
     pub name: Option<String>,
     /// NumberOfDigitsInExtension, 1-20; fixed while mailboxes use the plan.
+    #[schema(minimum = 1, maximum = 20)]
     #[serde(default)]
     pub number_of_digits_in_extension: Option<u32>,
     /// AccessTelephoneNumbers: replaces the list.
     #[serde(default)]
     pub access_telephone_numbers: Option<Vec<String>>,
     /// LogonFailuresBeforeDisconnect, 1-20.
+    #[schema(minimum = 1, maximum = 20)]
     #[serde(default)]
     pub logon_failures_before_disconnect: Option<u32>,
     /// InputFailuresBeforeDisconnect, 1-20.
+    #[schema(minimum = 1, maximum = 20)]
     #[serde(default)]
     pub input_failures_before_disconnect: Option<u32>,
 }

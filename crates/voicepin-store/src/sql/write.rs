@@ -454,9 +454,14 @@ async fn update_mailbox<B: Backend>(conn: &mut B::Connection, mailbox: &Mailbox)
     // Locked first, so that concurrent writers of the mailbox (sign-ins counting failures)
     // queue on its row and the losers fail here, before touching the children.
     current_revision::<B>(conn, "mailboxes", &id, mailbox.revision).await?;
-    // The extensions go first: their key includes the mailbox's dial plan, which may change.
-    Sql::new("DELETE FROM mailbox_extensions WHERE mailbox_id = ?").bind(id.clone()).execute(conn).await?;
-    Sql::new("DELETE FROM mailbox_phone_numbers WHERE mailbox_id = ?").bind(id.clone()).execute(conn).await?;
+    // Most updates (every sign-in counts into the PIN state) leave the extensions and phone
+    // numbers as they are: two small reads are cheaper than rewriting their rows and indexes.
+    let children_unchanged = stored_children_match(conn, mailbox).await?;
+    if !children_unchanged {
+        // The extensions go first: their key includes the mailbox's dial plan, which may change.
+        Sql::new("DELETE FROM mailbox_extensions WHERE mailbox_id = ?").bind(id.clone()).execute(conn).await?;
+        Sql::new("DELETE FROM mailbox_phone_numbers WHERE mailbox_id = ?").bind(id.clone()).execute(conn).await?;
+    }
     let query = Sql::new(
         "UPDATE mailboxes SET revision = revision + 1, smtp_address = ?, alias = ?, \
          alias_key = ?, display_name = ?, first_name = ?, last_name = ?, search_key = ?, \
@@ -468,7 +473,35 @@ async fn update_mailbox<B: Backend>(conn: &mut B::Connection, mailbox: &Mailbox)
     );
     let query = bind_mailbox(query, mailbox)?.bind(id).bind(mailbox.revision.0);
     guarded(conn, query, |e| mailbox_error(e, mailbox)).await?;
-    insert_children(conn, mailbox).await
+    if children_unchanged { Ok(()) } else { insert_children(conn, mailbox).await }
+}
+
+/// Whether the stored extensions (in the mailbox's dial plan) and phone numbers are exactly
+/// the mailbox's, in order.
+async fn stored_children_match(conn: &mut impl Exec, mailbox: &Mailbox) -> Result<bool, StoreError> {
+    let id = mailbox.id.to_string();
+    let plan = mailbox.dial_plan_id.to_string();
+    let rows =
+        Sql::new("SELECT dial_plan_id, extension FROM mailbox_extensions WHERE mailbox_id = ? ORDER BY position")
+            .bind(id.clone())
+            .fetch_all(conn)
+            .await?;
+    let mut stored = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if get::<String>(row, "dial_plan_id")? != plan {
+            return Ok(false);
+        }
+        stored.push(get::<String>(row, "extension")?);
+    }
+    if !stored.iter().map(String::as_str).eq(mailbox.extensions.iter().map(Extension::as_str)) {
+        return Ok(false);
+    }
+    let rows = Sql::new("SELECT number FROM mailbox_phone_numbers WHERE mailbox_id = ? ORDER BY position")
+        .bind(id)
+        .fetch_all(conn)
+        .await?;
+    let stored = rows.iter().map(|row| get::<String>(row, "number")).collect::<Result<Vec<_>, _>>()?;
+    Ok(stored.iter().map(String::as_str).eq(mailbox.phone_numbers.iter().map(|n| n.as_str())))
 }
 
 async fn insert_children(conn: &mut impl Exec, mailbox: &Mailbox) -> Result<(), StoreError> {

@@ -33,6 +33,7 @@ pub struct AuditListQuery {
     /// Only before this time (RFC 3339).
     pub until: Option<String>,
     /// At most this many, 1-1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

@@ -112,6 +112,7 @@ pub struct MailboxListQuery {
     /// The cursor: the primarySmtpAddress of the last mailbox of the previous page.
     pub after: Option<String>,
     /// Page size, 1-1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

@@ -85,6 +85,36 @@ async fn the_openapi_document_lists_every_path() {
     assert_eq!(query, ["policy", "dialPlan", "search", "lockedOut", "after", "limit"]);
 }
 
+/// The bounds the core enforces are in the document too, so a client (and schemathesis)
+/// knows them before it is refused.
+#[tokio::test]
+async fn the_openapi_document_states_the_bounds_of_numbers_and_texts() {
+    let api = TestApi::empty().await;
+    let doc = api.call(Method::GET, "/api/openapi.json", None, None).await.json;
+    let schemas = &doc["components"]["schemas"];
+    let bounds = |schema: &str, property: &str| {
+        let p = &schemas[schema]["properties"][property];
+        (p["minimum"].as_u64(), p["maximum"].as_u64())
+    };
+    for schema in ["NewDialPlanRequest", "SetDialPlanRequest"] {
+        assert_eq!(bounds(schema, "numberOfDigitsInExtension"), (Some(1), Some(20)), "{schema}");
+        assert_eq!(bounds(schema, "logonFailuresBeforeDisconnect"), (Some(1), Some(20)), "{schema}");
+        assert_eq!(bounds(schema, "inputFailuresBeforeDisconnect"), (Some(1), Some(20)), "{schema}");
+    }
+    for schema in ["NewPolicyRequest", "SetPolicyRequest"] {
+        assert_eq!(bounds(schema, "minPinLength"), (Some(4), Some(24)), "{schema}");
+        assert_eq!(bounds(schema, "pinHistoryCount"), (Some(1), Some(20)), "{schema}");
+        assert_eq!(bounds(schema, "maxLogonAttempts"), (Some(1), Some(999)), "{schema}");
+        assert_eq!(schemas[schema]["properties"]["resetPinText"]["maxLength"], 512, "{schema}");
+        assert_eq!(schemas[schema]["properties"]["umEnabledText"]["maxLength"], 512, "{schema}");
+    }
+    for path in ["/api/v1/mailboxes", "/api/v1/audit-events"] {
+        let parameters = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        let limit = parameters.iter().find(|p| p["name"] == "limit").unwrap();
+        assert_eq!((limit["schema"]["minimum"].as_u64(), limit["schema"]["maximum"].as_u64()), (Some(1), Some(1000)));
+    }
+}
+
 #[tokio::test]
 async fn swagger_ui_is_served_from_the_binary() {
     let api = TestApi::empty().await;
