@@ -53,6 +53,8 @@ ST_DIAL_PLAN_ID="$("$binary" --json dialplan new --name st-plan --number-of-digi
 ST_POLICY_ID="$("$binary" --json policy new --name st-policy --dial-plan st-plan 2>/dev/null | json_id)"
 ST_MAILBOX_ID="$("$binary" --json mailbox enable st-user@example.com --policy st-policy --extensions 12345 \
   --display-name "ST User" 2>/dev/null | json_id)"
+"$binary" admin new st-admin --role helpDesk >/dev/null 2>&1
+"$binary" token create --name st-revocable --role viewOnly >/dev/null 2>&1
 token="$("$binary" --json token create --name schemathesis --role organizationManagement 2>/dev/null |
   "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["token"])')"
 
