@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests drive: aiosmtpd is the real SMTP server of the end-to-end mail
-# tests (run with Debian's /usr/bin/python3). The SIP, browser and API issues add sip-tester,
-# chromium here; scripts/schemathesis.sh makes its own venv.
-packages=(python3-aiosmtpd)
+# tests (run with Debian's /usr/bin/python3); python3-venv and curl serve the schemathesis run
+# (a venv from PyPI, and the readiness probe). The SIP and browser issues add sip-tester and
+# chromium here.
+packages=(python3-aiosmtpd python3-venv curl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
