@@ -156,13 +156,13 @@ async fn authenticate(parts: &mut Parts, state: &ApiState) -> Result<Caller, Api
         Err(voicepin_core::Error::AuthenticationFailed) => return Err(AuthError::Invalid.into()),
         Err(other) => return Err(AuthError::Backend(other.code().to_owned()).into()),
     };
+    note_actor(parts, &session.principal.name);
     if is_unsafe(&parts.method) {
         let presented = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
         if !secret.csrf_matches(presented) {
             return Err(ApiError::CsrfTokenInvalid);
         }
     }
-    note_actor(parts, &session.principal.name);
     let context = RequestContext {
         actor: session.principal.name.clone(),
         role: Some(session.principal.role),
