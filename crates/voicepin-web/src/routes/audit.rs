@@ -24,13 +24,16 @@ use crate::routes::mailboxes::page_limit;
 pub struct AuditListQuery {
     /// Only events about this mailbox (any identity).
     pub mailbox: Option<String>,
-    /// Only this action (mailboxEnabled, pinSet, signInFailed ...).
+    /// Only this action (mailboxEnabled, pinSet, signInFailed ...); `type` works too.
+    #[serde(alias = "type")]
     pub action: Option<String>,
     /// Only by this actor.
     pub actor: Option<String>,
-    /// Only at or after this time (RFC 3339).
+    /// Only at or after this time (RFC 3339); `from` works too.
+    #[serde(alias = "from")]
     pub since: Option<String>,
-    /// Only before this time (RFC 3339).
+    /// Only before this time (RFC 3339); `to` works too.
+    #[serde(alias = "to")]
     pub until: Option<String>,
     /// At most this many, 1-1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]

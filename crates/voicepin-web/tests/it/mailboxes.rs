@@ -235,4 +235,14 @@ async fn writes_are_audited_with_actor_role_channel_and_source() {
     assert_eq!(reply.json, json!([]));
     let reply = api.call(Method::GET, "/api/v1/audit-events?until=2199-01-01T00:00:00Z", Some(&admin()), None).await;
     assert!(reply.json.as_array().unwrap().len() >= 3, "{}", reply.text);
+    // `type`, `from` and `to` are other names of `action`, `since` and `until`.
+    let reply = api
+        .call(
+            Method::GET,
+            "/api/v1/audit-events?type=mailboxLocked&from=2000-01-01T00:00:00Z&to=2199-01-01T00:00:00Z",
+            Some(&admin()),
+            None,
+        )
+        .await;
+    assert_eq!(reply.json.as_array().unwrap().len(), 1, "{}", reply.text);
 }
