@@ -259,8 +259,23 @@ pub trait Store: Send + Sync {
     /// Audit events, newest first.
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
 
-    /// Queued messages due at `now`, oldest first, with their bodies.
+    /// Queued messages due at `now`, oldest first, with their bodies (a read: nothing
+    /// changes).
     async fn due_mail(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<QueuedMail>, StoreError>;
+    /// Claims up to `limit` messages due at `now` for one sender until `lease_until`: the
+    /// same as [`Store::due_mail`], but each message returned is no longer due for anyone
+    /// else (another node, another process) until the lease ends, so two senders never send
+    /// it twice. A sender that dies holding a claim loses nothing: the message is due again
+    /// once the lease ends. Marking it sent or failed ends the claim.
+    async fn claim_due_mail(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<QueuedMail>, StoreError>;
+    /// Gives back the claim on a message this sender will not try after all: due again at
+    /// `due_at`, no attempt counted.
+    async fn release_mail_claim(&self, id: MailId, due_at: OffsetDateTime) -> Result<(), StoreError>;
     /// Marks a message delivered and drops its body.
     async fn mark_mail_sent(&self, id: MailId, at: OffsetDateTime) -> Result<(), StoreError>;
     /// Records a failed attempt: retried at `retry_at`, or given up when `None` (the sealed

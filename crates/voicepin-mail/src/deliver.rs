@@ -17,8 +17,15 @@ use crate::settings::MailSettings;
 use crate::templates::render;
 use crate::transport::{MessageInfo, Transport};
 
-/// How many due messages are read from the store at a time.
+/// How many due messages are claimed from the store at a time.
 pub const BATCH_SIZE: u32 = 50;
+
+/// How long a claimed batch is ours alone: another node (or a restarted process) sends a
+/// message of it only after this, if this sender never marked it sent or failed. Much longer
+/// than a batch takes (the transport's timeout bounds each message, and a run stops after
+/// [`STOP_AFTER_TRANSIENT_FAILURES`] transient failures in a row), short enough that a crash
+/// delays a PIN by minutes, not hours.
+pub const CLAIM_LEASE: time::Duration = time::Duration::minutes(10);
 
 /// After this many transient failures in a row, the run stops: the server is most likely
 /// down, and every further attempt would only wait for its timeout.
@@ -119,10 +126,14 @@ pub async fn deliver_due(
     let mut seen = HashSet::new();
     let mut transient_in_a_row = 0;
     loop {
-        let batch = store.due_mail(now, BATCH_SIZE).await?;
+        let lease_until = now + CLAIM_LEASE;
+        let batch = store.claim_due_mail(now, lease_until, BATCH_SIZE).await?;
         let complete = batch.len() < BATCH_SIZE as usize;
         let mut progressed = false;
+        let mut untried: Vec<_> = batch.iter().map(|q| q.mail.id).collect();
+        untried.reverse();
         for queued in batch {
+            untried.pop();
             // A store that failed to record an outcome could hand the same message back.
             if !seen.insert(queued.mail.id) {
                 continue;
@@ -145,6 +156,10 @@ pub async fn deliver_due(
             if transient_in_a_row >= STOP_AFTER_TRANSIENT_FAILURES {
                 tracing::warn!(failures = transient_in_a_row, "mail delivery paused: the transport keeps failing");
                 report.stopped_early = true;
+                // The rest of the batch was never tried: due again now, not after the lease.
+                for id in untried {
+                    store.release_mail_claim(id, now).await?;
+                }
                 return Ok(report);
             }
         }

@@ -18,6 +18,10 @@ pub trait Dialect: Database + Sync {
     /// locks it (`FOR UPDATE`) until the commit; SQLite already holds the database's write
     /// lock.
     const LOCK_ROW: &'static str;
+    /// Appended to the `SELECT` that picks rows to claim: PostgreSQL locks them and skips
+    /// rows another transaction holds (`FOR UPDATE SKIP LOCKED`), so two nodes claim
+    /// different messages without waiting; SQLite has one writer at a time.
+    const SKIP_LOCKED: &'static str;
     /// The function that finds a text in another: `f(haystack, needle)` is its 1-based
     /// position, 0 when absent.
     const POSITION: &'static str;

@@ -160,6 +160,19 @@ impl<B: Backend> Store for SqlStore<B> {
         outbox::due_mail(&self.pool, &self.sealer, now, limit).await
     }
 
+    async fn claim_due_mail(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<QueuedMail>, StoreError> {
+        outbox::claim_due_mail(&self.pool, &self.sealer, now, lease_until, limit).await
+    }
+
+    async fn release_mail_claim(&self, id: MailId, due_at: OffsetDateTime) -> Result<(), StoreError> {
+        outbox::release_claim(&self.pool, id, due_at).await
+    }
+
     async fn mark_mail_sent(&self, id: MailId, at: OffsetDateTime) -> Result<(), StoreError> {
         outbox::mark_sent(&self.pool, id, at).await
     }

@@ -41,14 +41,62 @@ pub(super) async fn due_mail<B: Backend>(
     limit: u32,
 ) -> Result<Vec<QueuedMail>, StoreError> {
     let query = Sql::new(format!(
-        "SELECT id, mailbox_id, to_address, kind, status, attempts, created_at, \
-         next_attempt_at, sent_at, last_error, body FROM outbox \
+        "SELECT {DUE_COLUMNS} FROM outbox \
          WHERE status = '{}' AND next_attempt_at <= ? ORDER BY created_at, seq LIMIT ?",
         codec::status_text(MailStatus::Queued)
     ));
     let rows = query.bind(codec::nanos(now)?).bind(i64::from(limit)).fetch_all(&mut *acquire(pool).await?).await?;
+    open_due(pool, sealer, &rows).await
+}
+
+/// The columns of a due message, its sealed body included.
+const DUE_COLUMNS: &str = "id, mailbox_id, to_address, kind, status, attempts, created_at, next_attempt_at, \
+     sent_at, last_error, body, seq";
+
+/// Claims the messages due at `now` until `lease_until`, oldest first: one statement that
+/// moves their next attempt to the end of the lease and returns them. PostgreSQL skips the
+/// rows another node is claiming at the same moment; SQLite runs one writer at a time.
+pub(super) async fn claim_due_mail<B: Backend>(
+    pool: &Pool<B>,
+    sealer: &MailSealer,
+    now: OffsetDateTime,
+    lease_until: OffsetDateTime,
+    limit: u32,
+) -> Result<Vec<QueuedMail>, StoreError> {
+    let query = Sql::new(format!(
+        "UPDATE outbox SET next_attempt_at = ? WHERE id IN (SELECT id FROM outbox \
+         WHERE status = '{}' AND next_attempt_at <= ? ORDER BY created_at, seq LIMIT ?{}) \
+         RETURNING {DUE_COLUMNS}",
+        codec::status_text(MailStatus::Queued),
+        B::SKIP_LOCKED,
+    ));
+    let mut rows = query
+        .bind(codec::nanos(lease_until)?)
+        .bind(codec::nanos(now)?)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *acquire(pool).await?)
+        .await?;
+    // RETURNING keeps no order: oldest first again.
+    let mut keyed = Vec::with_capacity(rows.len());
+    for row in rows.drain(..) {
+        let key: (i64, i64) = (get(&row, "created_at")?, get(&row, "seq")?);
+        keyed.push((key, row));
+    }
+    keyed.sort_by_key(|(key, _)| *key);
+    let rows: Vec<_> = keyed.into_iter().map(|(_, row)| row).collect();
+    open_due(pool, sealer, &rows).await
+}
+
+/// Opens the bodies of due messages. A body that does not open (another key, a damaged row)
+/// is marked failed with the reason rather than blocking the queue; its sealed body stays for
+/// a requeue once the right key is configured.
+async fn open_due<B: Backend>(
+    pool: &Pool<B>,
+    sealer: &MailSealer,
+    rows: &[impl Values],
+) -> Result<Vec<QueuedMail>, StoreError> {
     let mut due = Vec::with_capacity(rows.len());
-    for row in &rows {
+    for row in rows {
         let record = record_from_row(row)?;
         let body: Option<Vec<u8>> = get(row, "body")?;
         let opened = body
@@ -73,6 +121,21 @@ pub(super) async fn due_mail<B: Backend>(
         }
     }
     Ok(due)
+}
+
+/// Makes a claimed message due again at `due_at`; a message sent or failed meanwhile stays
+/// as it is.
+pub(super) async fn release_claim<B: Backend>(
+    pool: &Pool<B>,
+    id: MailId,
+    due_at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    Sql::new("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'queued'")
+        .bind(codec::nanos(due_at)?)
+        .bind(id.to_string())
+        .execute(&mut *acquire(pool).await?)
+        .await?;
+    Ok(())
 }
 
 /// Marks a message delivered and drops its body. Marking it again changes nothing.

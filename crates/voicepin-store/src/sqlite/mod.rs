@@ -29,6 +29,7 @@ impl Dialect for Sqlite {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const BEGIN_READ: &'static str = "BEGIN";
     const LOCK_ROW: &'static str = "";
+    const SKIP_LOCKED: &'static str = "";
     const POSITION: &'static str = "instr";
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {

@@ -49,6 +49,8 @@ macro_rules! store_contract {
             audit_events_and_filters,
             outbox_lifecycle,
             outbox_failures_and_requeue,
+            outbox_claims_are_exclusive_until_the_lease_ends,
+            concurrent_claims_never_share_a_message,
             empty_changes_are_fine,
         );
     };
@@ -744,6 +746,69 @@ fn mail(
 
 fn welcome(pin: &str) -> Notification {
     Notification::Welcome { pin: Pin::new(pin), change_required: true, um_enabled_text: "Welcome to voice mail".into() }
+}
+
+pub async fn outbox_claims_are_exclusive_until_the_lease_ends(store: Arc<dyn Store>) {
+    let (_, policy) = plan_and_policy(&store, "Contoso", 5).await;
+    let tony = mailbox("tony@contoso.com", &policy, &["36697"]);
+    let mails: Vec<_> = (0..3).map(|i| mail(&tony, welcome("1985848"), t0() + Duration::seconds(i))).collect();
+    store.commit(Change { mail: mails.clone(), ..Change::default() }).await.unwrap();
+    let now = t0() + Duration::minutes(1);
+    let lease = now + Duration::minutes(10);
+
+    // Oldest first, bodies opened; claimed messages are due for nobody else.
+    let claimed = store.claim_due_mail(now, lease, 2).await.unwrap();
+    assert_eq!(claimed.iter().map(|q| q.mail.clone()).collect::<Vec<_>>(), mails[..2]);
+    let rest = store.claim_due_mail(now, lease, 10).await.unwrap();
+    assert_eq!(rest.iter().map(|q| q.mail.id).collect::<Vec<_>>(), [mails[2].id]);
+    assert!(store.claim_due_mail(now, lease, 10).await.unwrap().is_empty());
+    assert!(store.due_mail(now, 10).await.unwrap().is_empty());
+    // A claim given back untried is due again at once, no attempt counted.
+    store.release_mail_claim(mails[2].id, now).await.unwrap();
+    let released = store.claim_due_mail(now, lease, 10).await.unwrap();
+    assert_eq!(released.iter().map(|q| (q.mail.id, q.attempts)).collect::<Vec<_>>(), [(mails[2].id, 0)]);
+
+    // Marking one sent ends its claim for good; a sender that died loses the others to no one:
+    // they are due again when the lease ends.
+    store.mark_mail_sent(mails[0].id, now).await.unwrap();
+    let after_lease = store.claim_due_mail(lease, lease + Duration::minutes(10), 10).await.unwrap();
+    assert_eq!(after_lease.iter().map(|q| q.mail.id).collect::<Vec<_>>(), [mails[1].id, mails[2].id]);
+    // A failed attempt ends the claim too, with the retry time it names.
+    let retry = lease + Duration::minutes(1);
+    store.mark_mail_attempt_failed(mails[1].id, "451 later", Some(retry)).await.unwrap();
+    let due = store.claim_due_mail(retry, retry + Duration::minutes(10), 10).await.unwrap();
+    assert_eq!(due.iter().map(|q| (q.mail.id, q.attempts)).collect::<Vec<_>>(), [(mails[1].id, 1)]);
+}
+
+pub async fn concurrent_claims_never_share_a_message(store: Arc<dyn Store>) {
+    let (_, policy) = plan_and_policy(&store, "Contoso", 5).await;
+    let tony = mailbox("tony@contoso.com", &policy, &["36697"]);
+    let mails: Vec<_> = (0..40).map(|i| mail(&tony, welcome("1985848"), t0() + Duration::milliseconds(i))).collect();
+    store.commit(Change { mail: mails.clone(), ..Change::default() }).await.unwrap();
+    let now = t0() + Duration::minutes(1);
+    let senders: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let batch = store.claim_due_mail(now, now + Duration::minutes(10), 3).await.unwrap();
+                    if batch.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(batch.into_iter().map(|q| q.mail.id));
+                }
+            })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for sender in senders {
+        claimed.extend(sender.await.unwrap());
+    }
+    claimed.sort();
+    let mut expected: Vec<MailId> = mails.iter().map(|m| m.id).collect();
+    expected.sort();
+    assert_eq!(claimed, expected, "every message claimed exactly once");
 }
 
 pub async fn outbox_lifecycle(store: Arc<dyn Store>) {
