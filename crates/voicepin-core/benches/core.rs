@@ -8,7 +8,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use voicepin_core::Pin;
 use voicepin_core::generate::{OsRandom, generate_pin};
-use voicepin_core::hashing::{Argon2Cost, Argon2Hasher, PepperKey, PinHasher};
+use voicepin_core::hashing::{Argon2Cost, Argon2Hasher, PepperKey};
 use voicepin_core::policy::{ExtendedChecks, PinPolicy};
 use voicepin_core::rules::{NoHistory, RuleContext, check_pin};
 
@@ -73,11 +73,13 @@ fn rules(c: &mut Criterion) {
 fn argon2(c: &mut Criterion) {
     let hasher = Argon2Hasher::new(vec![PepperKey::new("k1", [7; 32]).unwrap()], Argon2Cost::default()).unwrap();
     let pin = Pin::new("1985848");
-    let hash = hasher.hash(&pin).unwrap();
+    let hash = hasher.hash_blocking(&pin).unwrap();
     let mut group = c.benchmark_group("argon2id");
     group.sample_size(20);
     group.throughput(Throughput::Elements(1));
-    group.bench_function("verify/default_cost_19MiB_t2_p1", |b| b.iter(|| black_box(hasher.verify(&pin, &hash))));
+    group.bench_function("verify/default_cost_19MiB_t2_p1", |b| {
+        b.iter(|| black_box(hasher.verify_blocking(&pin, &hash)))
+    });
     group.finish();
 }
 

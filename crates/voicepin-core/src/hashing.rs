@@ -10,9 +10,11 @@
 //! [`PinHasher::needs_rehash`] tells the sign-in use case to re-hash with the current key.
 //! A database stolen without the key file gives an attacker nothing to test guesses against.
 
+use std::cell::RefCell;
 use std::fmt;
 
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use subtle::ConstantTimeEq;
@@ -66,6 +68,9 @@ pub enum HashError {
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed")]
     Random,
+    /// The threads that run the hashes have stopped (the service is shutting down).
+    #[error("the PIN hashing threads have stopped")]
+    Stopped,
 }
 
 /// Whether a PIN matched a hash.
@@ -79,31 +84,34 @@ pub enum Verification {
 
 /// The port for hashing PINs. Implementations must compare in constant time.
 ///
-/// Hashing is deliberately slow; adapters that serve many requests run it off the async
-/// executor (the binary wraps it in `block_in_place`).
+/// Hashing is deliberately slow (tens of milliseconds of CPU): adapters that serve many
+/// requests run it off the async executor's workers. [`Argon2Hasher`] computes inline, on the
+/// calling thread (the core has no runtime); the binary hands each hash to a small pool of
+/// dedicated threads and awaits the answer.
 ///
 /// PINs and administrators' passwords go through the same keyed Argon2id: the `*_secret`
 /// methods take any secret's bytes, the PIN methods are those applied to a PIN.
+#[async_trait]
 pub trait PinHasher: Send + Sync {
     /// Hashes a PIN with a fresh salt and the current key.
-    fn hash(&self, pin: &Pin) -> Result<PinHash, HashError> {
-        self.hash_secret(pin.expose().as_bytes())
+    async fn hash(&self, pin: &Pin) -> Result<PinHash, HashError> {
+        self.hash_secret(pin.expose().as_bytes()).await
     }
     /// Checks a PIN against a stored hash.
-    fn verify(&self, pin: &Pin, hash: &PinHash) -> Result<Verification, HashError> {
-        self.verify_secret(pin.expose().as_bytes(), hash)
+    async fn verify(&self, pin: &Pin, hash: &PinHash) -> Result<Verification, HashError> {
+        self.verify_secret(pin.expose().as_bytes(), hash).await
     }
     /// Spends the time of one verification without a stored hash, so that an unknown
     /// mailbox answers in the same time as a known one.
-    fn verify_decoy(&self, pin: &Pin) {
-        self.verify_decoy_secret(pin.expose().as_bytes())
+    async fn verify_decoy(&self, pin: &Pin) {
+        self.verify_decoy_secret(pin.expose().as_bytes()).await
     }
     /// Hashes a secret (a password) with a fresh salt and the current key.
-    fn hash_secret(&self, secret: &[u8]) -> Result<PinHash, HashError>;
+    async fn hash_secret(&self, secret: &[u8]) -> Result<PinHash, HashError>;
     /// Checks a secret against a stored hash.
-    fn verify_secret(&self, secret: &[u8], hash: &PinHash) -> Result<Verification, HashError>;
+    async fn verify_secret(&self, secret: &[u8], hash: &PinHash) -> Result<Verification, HashError>;
     /// Spends the time of one verification of `secret` without a stored hash.
-    fn verify_decoy_secret(&self, secret: &[u8]);
+    async fn verify_decoy_secret(&self, secret: &[u8]);
     /// Whether a hash was made with an older key or other parameters than the current ones.
     fn needs_rehash(&self, hash: &PinHash) -> bool;
 }
@@ -203,23 +211,18 @@ impl Argon2Hasher {
         &self.keys[self.current].id
     }
 
-    fn compute(
-        &self,
-        key: &PepperKey,
-        params: Params,
-        secret: &[u8],
-        salt: &[u8],
-    ) -> Result<Zeroizing<[u8; OUTPUT_LENGTH]>, HashError> {
-        let argon2 = Argon2::new_with_secret(key.secret.as_slice(), Algorithm::Argon2id, Version::V0x13, params)
-            .map_err(|e| HashError::Argon2(e.to_string()))?;
-        let mut output = Zeroizing::new([0u8; OUTPUT_LENGTH]);
-        argon2.hash_password_into(secret, salt, output.as_mut_slice()).map_err(|e| HashError::Argon2(e.to_string()))?;
-        Ok(output)
+    /// Hashes a PIN on the calling thread (it blocks for the whole hash).
+    pub fn hash_blocking(&self, pin: &Pin) -> Result<PinHash, HashError> {
+        self.hash_secret_blocking(pin.expose().as_bytes())
     }
-}
 
-impl PinHasher for Argon2Hasher {
-    fn hash_secret(&self, secret: &[u8]) -> Result<PinHash, HashError> {
+    /// Verifies a PIN on the calling thread (it blocks for the whole hash).
+    pub fn verify_blocking(&self, pin: &Pin, hash: &PinHash) -> Result<Verification, HashError> {
+        self.verify_secret_blocking(pin.expose().as_bytes(), hash)
+    }
+
+    /// [`PinHasher::hash_secret`] on the calling thread.
+    pub fn hash_secret_blocking(&self, secret: &[u8]) -> Result<PinHash, HashError> {
         let mut salt = [0u8; SALT_LENGTH];
         getrandom::fill(&mut salt).map_err(|_| HashError::Random)?;
         let key = &self.keys[self.current];
@@ -233,7 +236,8 @@ impl PinHasher for Argon2Hasher {
         )))
     }
 
-    fn verify_secret(&self, secret: &[u8], hash: &PinHash) -> Result<Verification, HashError> {
+    /// [`PinHasher::verify_secret`] on the calling thread.
+    pub fn verify_secret_blocking(&self, secret: &[u8], hash: &PinHash) -> Result<Verification, HashError> {
         let stored = StoredHash::parse(&hash.0)?;
         let key = self
             .keys
@@ -251,10 +255,60 @@ impl PinHasher for Argon2Hasher {
         }
     }
 
-    fn verify_decoy_secret(&self, secret: &[u8]) {
+    /// [`PinHasher::verify_decoy_secret`] on the calling thread.
+    pub fn verify_decoy_secret_blocking(&self, secret: &[u8]) {
         let salt = [0u8; SALT_LENGTH];
         // The result is thrown away: only the time spent matters.
         let _ = self.compute(&self.keys[self.current], self.params.clone(), secret, &salt);
+    }
+
+    /// Runs Argon2id in this thread's scratch memory (see [`SCRATCH`]).
+    fn compute(
+        &self,
+        key: &PepperKey,
+        params: Params,
+        secret: &[u8],
+        salt: &[u8],
+    ) -> Result<Zeroizing<[u8; OUTPUT_LENGTH]>, HashError> {
+        let blocks = params.block_count();
+        let argon2 = Argon2::new_with_secret(key.secret.as_slice(), Algorithm::Argon2id, Version::V0x13, params)
+            .map_err(|e| HashError::Argon2(e.to_string()))?;
+        let mut output = Zeroizing::new([0u8; OUTPUT_LENGTH]);
+        let hashed = SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut memory) => {
+                memory.resize(blocks, Block::new());
+                argon2.hash_password_into_with_memory(secret, salt, output.as_mut_slice(), memory.as_mut_slice())
+            }
+            // Not reached (a hash does not start another), but a fresh allocation is correct too.
+            Err(_) => argon2.hash_password_into(secret, salt, output.as_mut_slice()),
+        });
+        hashed.map_err(|e| HashError::Argon2(e.to_string()))?;
+        Ok(output)
+    }
+}
+
+thread_local! {
+    /// Argon2's working memory (m KiB: 19 MiB at the default cost), kept per thread from one
+    /// hash to the next. Allocating it fresh for every hash means 19 MiB of new pages to
+    /// fault in each time, which under load costs about as much as the hash itself. It grows
+    /// to the largest cost this thread has hashed at (an old hash may have another m) and
+    /// lives as long as the thread: the binary hashes on a fixed pool of threads, so the
+    /// memory is bounded by the pool's size.
+    static SCRATCH: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+#[async_trait]
+impl PinHasher for Argon2Hasher {
+    async fn hash_secret(&self, secret: &[u8]) -> Result<PinHash, HashError> {
+        self.hash_secret_blocking(secret)
+    }
+
+    async fn verify_secret(&self, secret: &[u8], hash: &PinHash) -> Result<Verification, HashError> {
+        self.verify_secret_blocking(secret, hash)
+    }
+
+    async fn verify_decoy_secret(&self, secret: &[u8]) {
+        self.verify_decoy_secret_blocking(secret)
     }
 
     fn needs_rehash(&self, hash: &PinHash) -> bool {
@@ -321,10 +375,10 @@ mod tests {
     #[test]
     fn a_hash_verifies_its_pin_only() {
         let hasher = hasher(&["k1"]);
-        let hash = hasher.hash(&Pin::new("1985848")).unwrap();
+        let hash = hasher.hash_blocking(&Pin::new("1985848")).unwrap();
         assert!(hash.as_str().starts_with("$argon2id$v=19$m=64,t=1,p=1,keyid=k1$"));
-        assert_eq!(hasher.verify(&Pin::new("1985848"), &hash).unwrap(), Verification::Match);
-        assert_eq!(hasher.verify(&Pin::new("1985849"), &hash).unwrap(), Verification::Mismatch);
+        assert_eq!(hasher.verify_blocking(&Pin::new("1985848"), &hash).unwrap(), Verification::Match);
+        assert_eq!(hasher.verify_blocking(&Pin::new("1985849"), &hash).unwrap(), Verification::Mismatch);
         assert!(!hash.as_str().contains("1985848"));
         assert_eq!(format!("{hash:?}"), "PinHash(..)");
     }
@@ -333,35 +387,35 @@ mod tests {
     fn salts_differ() {
         let hasher = hasher(&["k1"]);
         let pin = Pin::new("482913");
-        assert_ne!(hasher.hash(&pin).unwrap(), hasher.hash(&pin).unwrap());
+        assert_ne!(hasher.hash_blocking(&pin).unwrap(), hasher.hash_blocking(&pin).unwrap());
     }
 
     #[test]
     fn the_pepper_is_part_of_the_hash() {
         let one = Argon2Hasher::new(vec![PepperKey::new("k1", [1; 32]).unwrap()], cheap()).unwrap();
         let other = Argon2Hasher::new(vec![PepperKey::new("k1", [2; 32]).unwrap()], cheap()).unwrap();
-        let hash = one.hash(&Pin::new("482913")).unwrap();
-        assert_eq!(other.verify(&Pin::new("482913"), &hash).unwrap(), Verification::Mismatch);
+        let hash = one.hash_blocking(&Pin::new("482913")).unwrap();
+        assert_eq!(other.verify_blocking(&Pin::new("482913"), &hash).unwrap(), Verification::Mismatch);
     }
 
     #[test]
     fn keys_rotate() {
         let old = hasher(&["k1"]);
-        let hash = old.hash(&Pin::new("482913")).unwrap();
+        let hash = old.hash_blocking(&Pin::new("482913")).unwrap();
         let rotated = hasher(&["k1", "k2"]);
-        assert_eq!(rotated.verify(&Pin::new("482913"), &hash).unwrap(), Verification::Match);
+        assert_eq!(rotated.verify_blocking(&Pin::new("482913"), &hash).unwrap(), Verification::Match);
         assert!(rotated.needs_rehash(&hash));
         assert!(!old.needs_rehash(&hash));
-        let new_hash = rotated.hash(&Pin::new("482913")).unwrap();
+        let new_hash = rotated.hash_blocking(&Pin::new("482913")).unwrap();
         assert!(new_hash.as_str().contains("keyid=k2"));
         let without_old = hasher(&["k2"]);
-        assert!(matches!(without_old.verify(&Pin::new("482913"), &hash), Err(HashError::UnknownKey(_))));
+        assert!(matches!(without_old.verify_blocking(&Pin::new("482913"), &hash), Err(HashError::UnknownKey(_))));
     }
 
     #[test]
     fn changed_cost_asks_for_a_rehash() {
         let hasher = hasher(&["k1"]);
-        let hash = hasher.hash(&Pin::new("482913")).unwrap();
+        let hash = hasher.hash_blocking(&Pin::new("482913")).unwrap();
         let stronger =
             Argon2Hasher::new(vec![PepperKey::new("k1", [2; 32]).unwrap()], Argon2Cost { memory_kib: 128, ..cheap() })
                 .unwrap();
@@ -374,8 +428,44 @@ mod tests {
         for text in
             ["", "plain1234", "$argon2i$v=19$m=64,t=1,p=1,keyid=k1$AAAA$AAAA", "$argon2id$v=19$m=64,t=1,p=1$AAAA$AAAA"]
         {
-            assert!(hasher.verify(&Pin::new("1234"), &PinHash::from_stored(text)).is_err(), "{text}");
+            assert!(hasher.verify_blocking(&Pin::new("1234"), &PinHash::from_stored(text)).is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn scratch_memory_serves_every_cost() {
+        // One thread, hashes of different m in turn: the scratch memory grows and is reused,
+        // and each verifies as a fresh computation would.
+        let small = hasher(&["k1"]);
+        let large =
+            Argon2Hasher::new(vec![PepperKey::new("k1", [2; 32]).unwrap()], Argon2Cost { memory_kib: 256, ..cheap() })
+                .unwrap();
+        let pin = Pin::new("482913");
+        let small_hash = small.hash_blocking(&pin).unwrap();
+        let large_hash = large.hash_blocking(&pin).unwrap();
+        assert!(large_hash.as_str().contains("m=256,"));
+        for _ in 0..2 {
+            assert_eq!(small.verify_blocking(&pin, &small_hash).unwrap(), Verification::Match);
+            assert_eq!(large.verify_blocking(&pin, &large_hash).unwrap(), Verification::Match);
+            assert_eq!(large.verify_blocking(&Pin::new("482914"), &large_hash).unwrap(), Verification::Mismatch);
+        }
+        // The same as Argon2 over freshly allocated memory.
+        let stored = StoredHash::parse(large_hash.as_str()).unwrap();
+        let params = Params::new(256, 1, 1, Some(OUTPUT_LENGTH)).unwrap();
+        let argon2 = Argon2::new_with_secret(&[2; 32], Algorithm::Argon2id, Version::V0x13, params).unwrap();
+        let mut fresh = [0u8; OUTPUT_LENGTH];
+        argon2.hash_password_into(b"482913", &stored.salt, &mut fresh).unwrap();
+        assert_eq!(fresh.as_slice(), stored.output.as_slice());
+    }
+
+    #[tokio::test]
+    async fn the_port_is_the_blocking_computation() {
+        let hasher = hasher(&["k1"]);
+        let port: &dyn PinHasher = &hasher;
+        let hash = port.hash(&Pin::new("1985848")).await.unwrap();
+        assert_eq!(port.verify(&Pin::new("1985848"), &hash).await.unwrap(), Verification::Match);
+        assert_eq!(hasher.verify_blocking(&Pin::new("1985849"), &hash).unwrap(), Verification::Mismatch);
+        port.verify_decoy(&Pin::new("1985848")).await;
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use voicepin_core::audit::RequestContext;
-use voicepin_core::hashing::{Argon2Cost, Argon2Hasher, PepperKey, PinHasher};
+use voicepin_core::hashing::{Argon2Cost, Argon2Hasher, PepperKey};
 use voicepin_core::ports::SystemClock;
 use voicepin_core::usecases::{DialPlanSettings, EnableMailbox, NewDialPlan, SignIn};
 use voicepin_core::{Pin, VoicePin};
@@ -40,8 +40,8 @@ fn bench(c: &mut Criterion) {
 
     let raw = hasher();
     let pin = Pin::new("1985848");
-    let hash = raw.hash(&pin).unwrap();
-    group.bench_function("raw_argon2id_verify", |b| b.iter(|| black_box(raw.verify(&pin, &hash).unwrap())));
+    let hash = raw.hash_blocking(&pin).unwrap();
+    group.bench_function("raw_argon2id_verify", |b| b.iter(|| black_box(raw.verify_blocking(&pin, &hash).unwrap())));
 
     let context = RequestContext::cli("bench");
     let request = SignIn { identity: "36697".into(), dial_plan: None, pin: Pin::new("1985848") };
@@ -53,9 +53,9 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("sign_in_overhead");
     group.throughput(Throughput::Elements(1));
     let cheap = hasher_with(CHEAPEST);
-    let cheap_hash = cheap.hash(&pin).unwrap();
+    let cheap_hash = cheap.hash_blocking(&pin).unwrap();
     group.bench_function("raw_verify_cheapest_argon2", |b| {
-        b.iter(|| black_box(cheap.verify(&pin, &cheap_hash).unwrap()))
+        b.iter(|| black_box(cheap.verify_blocking(&pin, &cheap_hash).unwrap()))
     });
     group.bench_function("use_case_success_cheapest_argon2", |b| {
         b.iter(|| black_box(runtime.block_on(cheap_app.sign_in(&context, &request)).unwrap()))

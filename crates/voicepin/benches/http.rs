@@ -26,7 +26,7 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use time::OffsetDateTime;
 use voicepin_core::Pin;
-use voicepin_core::hashing::{Argon2Cost, Argon2Hasher, PepperKey, PinHasher};
+use voicepin_core::hashing::{Argon2Cost, Argon2Hasher, PepperKey};
 use voicepin_core::ids::{MailboxId, Revision};
 use voicepin_core::mailbox::{Extension, SmtpAddress};
 use voicepin_core::ports::{Change, MailboxLookup, Store, Write};
@@ -241,7 +241,7 @@ fn argon2(threads: u32, duration: Duration) {
     };
     let hasher = Arc::new(Argon2Hasher::new(vec![PepperKey::new("bench", [7; 32]).unwrap()], cost).unwrap());
     let pin = Pin::new("20240604");
-    let hash = Arc::new(hasher.hash(&pin).unwrap());
+    let hash = Arc::new(hasher.hash_blocking(&pin).unwrap());
     let started = Instant::now();
     let deadline = started + duration;
     let workers: Vec<_> = (0..threads)
@@ -251,7 +251,7 @@ fn argon2(threads: u32, duration: Duration) {
                 let pin = Pin::new("20240604");
                 let mut done = 0_u64;
                 while Instant::now() < deadline {
-                    std::hint::black_box(hasher.verify(&pin, &hash).unwrap());
+                    std::hint::black_box(hasher.verify_blocking(&pin, &hash).unwrap());
                     done += 1;
                 }
                 done

@@ -1,10 +1,13 @@
 //! Wiring: the data directory, its key files, the store, the hasher and the mail transport,
 //! assembled into the one [`VoicePin`] every front end calls.
 
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context, Result};
-use voicepin_core::Pin;
+use async_trait::async_trait;
+use tokio::sync::oneshot;
 use voicepin_core::VoicePin;
 use voicepin_core::hashing::{Argon2Hasher, HashError, PinHash, PinHasher, Verification};
 use voicepin_core::ports::{Store, SystemClock};
@@ -15,6 +18,7 @@ use voicepin_mail::{
 use voicepin_store::{MailSealer, PgStore, SqliteStore};
 use voicepin_web::Metrics;
 use voicepin_web::metrics::MailDelivery;
+use zeroize::Zeroizing;
 
 use crate::config::{Config, MailConfig};
 use crate::keys;
@@ -42,7 +46,7 @@ impl App {
         let hasher = Argon2Hasher::new(peppers, config.argon2_cost()).context("configuring Argon2id")?;
         let store = open_store(config, MailSealer::new(*mail_key)).await?;
         let metrics = Arc::new(Metrics::new());
-        let voicepin = VoicePin::new(store.clone(), Arc::new(Offloaded(hasher)), Arc::new(SystemClock))
+        let voicepin = VoicePin::new(store.clone(), Arc::new(HashPool::start(hasher)?), Arc::new(SystemClock))
             .with_telemetry(metrics.clone());
         let mail_settings = mail_settings(&config.mail)?;
         let transport = transport(config)?;
@@ -114,43 +118,167 @@ fn transport(config: &Config) -> Result<Box<dyn Transport>> {
     Ok(Box::new(SmtpTransport::new(&smtp).context("configuring SMTP")?))
 }
 
-/// Runs Argon2 off the async executor's worker (it takes tens of milliseconds).
-struct Offloaded(Argon2Hasher);
+/// A job of the hashing pool: runs on one of its threads with the shared hasher.
+type Job = Box<dyn FnOnce(&Argon2Hasher) + Send>;
 
-impl Offloaded {
-    fn run<T>(&self, work: impl FnOnce(&Argon2Hasher) -> T) -> T {
-        let multi_thread = tokio::runtime::Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        if multi_thread { tokio::task::block_in_place(|| work(&self.0)) } else { work(&self.0) }
+/// Runs Argon2id on a fixed pool of dedicated threads, one per core, off the async executor.
+///
+/// Each hash takes tens of milliseconds of CPU and m KiB of memory (19 MiB at the default
+/// cost). Jobs wait in one FIFO queue and the requests await their answers, so the async
+/// workers never block, at most one hash per core runs at a time, and each pool thread keeps
+/// its Argon2 memory from one hash to the next (the core's per-thread scratch memory): the
+/// memory is bounded by threads × m. The pool replaces `block_in_place`, whose hand-off of
+/// the worker and fresh allocation per hash made a sign-in cost up to twice the hash.
+struct HashPool {
+    hasher: Arc<Argon2Hasher>,
+    jobs: Sender<Job>,
+}
+
+impl HashPool {
+    /// Starts one thread per available core (`voicepin-argon2-1`, ...). The threads end when
+    /// the pool is dropped.
+    fn start(hasher: Argon2Hasher) -> Result<Self> {
+        let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        let hasher = Arc::new(hasher);
+        let (jobs, queue) = channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for number in 1..=threads {
+            let (hasher, queue) = (hasher.clone(), queue.clone());
+            std::thread::Builder::new()
+                .name(format!("voicepin-argon2-{number}"))
+                .spawn(move || work(&hasher, &queue))
+                .context("starting the Argon2 hashing threads")?;
+        }
+        Ok(Self { hasher, jobs })
+    }
+
+    /// Queues `work` and awaits its result. Fails when the pool's threads are gone.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Argon2Hasher) -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let (answer, result) = oneshot::channel();
+        let job: Job = Box::new(move |hasher| {
+            // A request that went away (its client disconnected) needs no answer.
+            if !answer.is_closed() {
+                let _ = answer.send(work(hasher));
+            }
+        });
+        self.jobs.send(job).map_err(|_| HashError::Stopped)?;
+        result.await.map_err(|_| HashError::Stopped)
     }
 }
 
-impl PinHasher for Offloaded {
-    fn hash(&self, pin: &Pin) -> Result<PinHash, HashError> {
-        self.run(|h| h.hash(pin))
+/// A pool thread: takes jobs in turn until the pool is dropped.
+fn work(hasher: &Argon2Hasher, queue: &Mutex<Receiver<Job>>) {
+    loop {
+        // The lock is held while waiting, so one idle thread waits on the queue and the
+        // others on the lock; a job never panics while it is held, poisoned or not.
+        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        match next {
+            Ok(job) => job(hasher),
+            Err(_) => return,
+        }
+    }
+}
+
+/// A copy of a secret for a job on another thread, wiped when the job is done.
+fn secret_copy(secret: &[u8]) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(secret.to_vec())
+}
+
+#[async_trait]
+impl PinHasher for HashPool {
+    async fn hash_secret(&self, secret: &[u8]) -> Result<PinHash, HashError> {
+        let secret = secret_copy(secret);
+        self.run(move |h| h.hash_secret_blocking(&secret)).await?
     }
 
-    fn verify(&self, pin: &Pin, hash: &PinHash) -> Result<Verification, HashError> {
-        self.run(|h| h.verify(pin, hash))
+    async fn verify_secret(&self, secret: &[u8], hash: &PinHash) -> Result<Verification, HashError> {
+        let (secret, hash) = (secret_copy(secret), hash.clone());
+        self.run(move |h| h.verify_secret_blocking(&secret, &hash)).await?
     }
 
-    fn verify_decoy(&self, pin: &Pin) {
-        self.run(|h| h.verify_decoy(pin))
-    }
-
-    fn hash_secret(&self, secret: &[u8]) -> Result<PinHash, HashError> {
-        self.run(|h| h.hash_secret(secret))
-    }
-
-    fn verify_secret(&self, secret: &[u8], hash: &PinHash) -> Result<Verification, HashError> {
-        self.run(|h| h.verify_secret(secret, hash))
-    }
-
-    fn verify_decoy_secret(&self, secret: &[u8]) {
-        self.run(|h| h.verify_decoy_secret(secret))
+    async fn verify_decoy_secret(&self, secret: &[u8]) {
+        let secret = secret_copy(secret);
+        // Only the time spent matters; a stopped pool has nothing to spend it on.
+        let _ = self.run(move |h| h.verify_decoy_secret_blocking(&secret)).await;
     }
 
     fn needs_rehash(&self, hash: &PinHash) -> bool {
-        self.0.needs_rehash(hash)
+        self.hasher.needs_rehash(hash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use voicepin_core::Pin;
+    use voicepin_core::hashing::{Argon2Cost, PepperKey};
+
+    use super::*;
+
+    fn pool() -> HashPool {
+        let cheap = Argon2Cost { memory_kib: 64, iterations: 1, parallelism: 1 };
+        HashPool::start(Argon2Hasher::new(vec![PepperKey::new("k1", [1; 32]).unwrap()], cheap).unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_pool_hashes_and_verifies() {
+        let pool = pool();
+        let hash = pool.hash(&Pin::new("482913")).await.unwrap();
+        assert_eq!(pool.verify(&Pin::new("482913"), &hash).await.unwrap(), Verification::Match);
+        assert_eq!(pool.verify(&Pin::new("482914"), &hash).await.unwrap(), Verification::Mismatch);
+        pool.verify_decoy(&Pin::new("482913")).await;
+        assert!(!pool.needs_rehash(&hash));
+    }
+
+    /// Polls a future to completion on this thread, with no runtime around.
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        struct Unpark(std::thread::Thread);
+        impl std::task::Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut context = std::task::Context::from_waker(&waker);
+        let mut future = std::pin::pin!(future);
+        loop {
+            if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+                return output;
+            }
+            std::thread::park();
+        }
+    }
+
+    #[test]
+    fn the_pool_works_outside_a_runtime() {
+        let pool = pool();
+        let hash = block_on(pool.hash(&Pin::new("482913"))).unwrap();
+        assert_eq!(block_on(pool.verify(&Pin::new("482913"), &hash)).unwrap(), Verification::Match);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn many_requests_share_the_pool() {
+        let pool = Arc::new(pool());
+        let hash = pool.hash(&Pin::new("482913")).await.unwrap();
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let (pool, hash) = (pool.clone(), hash.clone());
+                tokio::spawn(async move { pool.verify(&Pin::new("482913"), &hash).await })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap(), Verification::Match);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stopped_pool_is_an_error() {
+        let pool = pool();
+        let (jobs, queue) = channel::<Job>();
+        drop(queue);
+        let stopped = HashPool { hasher: pool.hasher.clone(), jobs };
+        assert!(matches!(stopped.hash(&Pin::new("482913")).await, Err(HashError::Stopped)));
     }
 }

@@ -39,7 +39,7 @@ impl VoicePin {
         context.authorize(Operation::ManageAccounts)?;
         let name = AdminAccount::check_name(name)?;
         let password = Password::generate_one_time()?;
-        let hash = self.hash_password(&password)?;
+        let hash = self.hash_password(&password).await?;
         let account = self.insert_account(context, name, role, hash, AuditAction::AccountCreated).await?;
         Ok((account, password))
     }
@@ -180,7 +180,7 @@ impl VoicePin {
     ) -> Result<(AdminAccount, Password)> {
         context.authorize(Operation::ManageAccounts)?;
         let password = Password::generate_one_time()?;
-        let hash = self.hash_password(&password)?;
+        let hash = self.hash_password(&password).await?;
         let account = retry_on_conflict!(
             self.try_install_one_time(context, identity, &hash, AuditAction::AccountPasswordReset).await
         )?;
@@ -224,7 +224,7 @@ impl VoicePin {
         }
         let name = AdminAccount::check_name(name.unwrap_or(AdminAccount::DEFAULT_NAME))?;
         let password = Password::generate_one_time()?;
-        let hash = self.hash_password(&password)?;
+        let hash = self.hash_password(&password).await?;
         let action = AuditAction::AccountRecovered;
         let account = retry_on_conflict!(match self.store.account_by_name(&name).await? {
             Some(_) => self.try_install_one_time(context, &name, &hash, action).await,
@@ -267,7 +267,7 @@ impl VoicePin {
         let mut account = self.store.account(id).await?.ok_or(Error::AuthenticationFailed)?;
         new.check_new("NewPassword", &account.name)?;
         let now = self.clock.now();
-        let verification = self.verify_password_cached(current, &account.password_hash, verified)?;
+        let verification = self.verify_password_cached(current, &account.password_hash, verified).await?;
         if account.disabled || account.is_locked(now) {
             return Err(Error::AuthenticationFailed);
         }
@@ -286,7 +286,7 @@ impl VoicePin {
         }
         let hash = match new_hash {
             Some(hash) => hash.clone(),
-            None => new_hash.insert(self.hash_password(new)?).clone(),
+            None => new_hash.insert(self.hash_password(new).await?).clone(),
         };
         account.password_hash = hash;
         account.must_change_password = false;
@@ -327,13 +327,13 @@ impl VoicePin {
         Change { writes: vec![Write::UpdateAccount(account.clone())], audit, ..Change::default() }
     }
 
-    pub(super) fn hash_password(&self, password: &Password) -> Result<PinHash> {
-        self.hasher.hash_secret(password.expose().as_bytes()).map_err(|e| Error::Hashing(e.to_string()))
+    pub(super) async fn hash_password(&self, password: &Password) -> Result<PinHash> {
+        self.hasher.hash_secret(password.expose().as_bytes()).await.map_err(|e| Error::Hashing(e.to_string()))
     }
 
     /// Verifies a password, reusing an earlier verification against the same hash (a retry
     /// after a conflict must not run Argon2 again).
-    pub(super) fn verify_password_cached(
+    pub(super) async fn verify_password_cached(
         &self,
         password: &Password,
         hash: &PinHash,
@@ -345,6 +345,7 @@ impl VoicePin {
                 let result = self
                     .hasher
                     .verify_secret(password.expose().as_bytes(), hash)
+                    .await
                     .map_err(|e| Error::Hashing(e.to_string()))?;
                 *verified = Some((hash.clone(), result));
                 Ok(result)

@@ -191,10 +191,10 @@ impl VoicePin {
 
         let pin = match &request.pin {
             Some(pin) => {
-                self.check_new_pin(pin, &mailbox, &policy)?;
+                self.check_new_pin(pin, &mailbox, &policy).await?;
                 pin.clone()
             }
-            None => self.generate_for(&mailbox, &policy)?,
+            None => self.generate_for(&mailbox, &policy).await?,
         };
         let change_required = request.pin_expired.unwrap_or(true);
         if request.validate_only {
@@ -202,7 +202,7 @@ impl VoicePin {
             return Ok(mailbox);
         }
         mailbox.um_enabled = true;
-        mailbox.pin.install(self.hash(&pin)?, change_required, now);
+        mailbox.pin.install(self.hash(&pin).await?, change_required, now);
         mailbox.pin.first_time_user = true;
         mailbox.pin.locked_out = false;
         mailbox.pin.clear_failures();

@@ -10,6 +10,7 @@ mod sessions;
 mod sign_in;
 mod tokens;
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use crate::error::{Error, ObjectKind, Result, StoreError};
@@ -120,27 +121,62 @@ impl VoicePin {
     }
 
     /// Checks a new PIN for a mailbox against every rule of its policy, history included.
-    pub(crate) fn check_new_pin(&self, pin: &Pin, mailbox: &Mailbox, policy: &MailboxPolicy) -> Result<()> {
+    pub(crate) async fn check_new_pin(&self, pin: &Pin, mailbox: &Mailbox, policy: &MailboxPolicy) -> Result<()> {
         let extensions = mailbox.extension_strings();
-        let history = HashedHistory { hasher: self.hasher.as_ref(), hashes: &mailbox.pin.history };
-        let context = rule_context(mailbox, policy, &extensions, &history);
-        let violations = check_pin(pin, &context);
+        // The rules are pure and cheap: a first pass records which history questions they
+        // ask (verifications, each an Argon2 hash), the answers are awaited, and a second
+        // pass gives the verdict with them.
+        let questions = QuestionsAsked::default();
+        let mut violations = check_pin(pin, &rule_context(mailbox, policy, &extensions, &questions));
+        let questions = questions.into_inner();
+        if !questions.is_empty() {
+            let answers = self.answer_history(&mailbox.pin.history, questions).await;
+            if !answers.is_empty() {
+                violations = check_pin(pin, &rule_context(mailbox, policy, &extensions, &answers));
+            }
+        }
         if violations.is_empty() { Ok(()) } else { Err(Error::PinRejected(violations)) }
     }
 
     /// Generates a PIN that passes every rule for the mailbox, history included.
-    pub(crate) fn generate_for(&self, mailbox: &Mailbox, policy: &MailboxPolicy) -> Result<Pin> {
+    pub(crate) async fn generate_for(&self, mailbox: &Mailbox, policy: &MailboxPolicy) -> Result<Pin> {
         let extensions = mailbox.extension_strings();
-        let history = HashedHistory { hasher: self.hasher.as_ref(), hashes: &mailbox.pin.history };
-        let context = rule_context(mailbox, policy, &extensions, &history);
-        generate_pin(&context, &mut OsRandom).map_err(|e| match e {
-            GenerateError::Random(_) => Error::Random,
-            GenerateError::Exhausted => Error::GenerationFailed,
-        })
+        // The generator draws until a candidate passes the pattern rules with the history
+        // questions recorded (and answered "no"); the candidate is then checked against the
+        // history for real, and drawn again in the rare case it was a recent PIN.
+        for _ in 0..MAX_HISTORY_REDRAWS {
+            let questions = QuestionsAsked::default();
+            let candidate = generate_pin(&rule_context(mailbox, policy, &extensions, &questions), &mut OsRandom)
+                .map_err(|e| match e {
+                    GenerateError::Random(_) => Error::Random,
+                    GenerateError::Exhausted => Error::GenerationFailed,
+                })?;
+            let questions = questions.into_inner();
+            if self.answer_history(&mailbox.pin.history, questions).await.is_empty() {
+                return Ok(candidate);
+            }
+        }
+        Err(Error::GenerationFailed)
     }
 
-    pub(crate) fn hash(&self, pin: &Pin) -> Result<PinHash> {
-        self.hasher.hash(pin).map_err(|e| Error::Hashing(e.to_string()))
+    /// Answers the history questions the rules asked: which PINs are among the `depth` most
+    /// recent hashes. A hash that cannot be verified (its key is gone) cannot be compared; it
+    /// does not block the candidate.
+    async fn answer_history(&self, hashes: &[PinHash], questions: Vec<(Pin, usize)>) -> KnownHistory {
+        let mut found = Vec::new();
+        for (pin, depth) in questions {
+            for hash in hashes.iter().take(depth) {
+                if matches!(self.hasher.verify(&pin, hash).await, Ok(Verification::Match)) {
+                    found.push((pin, depth));
+                    break;
+                }
+            }
+        }
+        KnownHistory(found)
+    }
+
+    pub(crate) async fn hash(&self, pin: &Pin) -> Result<PinHash> {
+        self.hasher.hash(pin).await.map_err(|e| Error::Hashing(e.to_string()))
     }
 }
 
@@ -182,17 +218,39 @@ fn missing(what: &str, mailbox: MailboxId) -> Error {
     Error::Store(StoreError::Backend(format!("the {what} of mailbox {mailbox} is missing")))
 }
 
-/// A mailbox's previous PINs, checked by verifying against each stored hash.
-struct HashedHistory<'a> {
-    hasher: &'a dyn PinHasher,
-    hashes: &'a [PinHash],
+/// How often [`VoicePin::generate_for`] draws again after a candidate turned out to be a
+/// recent PIN (a chance of about history / 10^length each time).
+const MAX_HISTORY_REDRAWS: usize = 100;
+
+/// A history that answers "no" to every question and records the questions asked.
+#[derive(Default)]
+struct QuestionsAsked(RefCell<Vec<(Pin, usize)>>);
+
+impl QuestionsAsked {
+    fn into_inner(self) -> Vec<(Pin, usize)> {
+        self.0.into_inner()
+    }
 }
 
-impl PinHistory for HashedHistory<'_> {
+impl PinHistory for QuestionsAsked {
     fn contains(&self, pin: &Pin, depth: usize) -> bool {
-        // A hash that cannot be verified (its key is gone) cannot be compared; it does not
-        // block the candidate.
-        self.hashes.iter().take(depth).any(|hash| matches!(self.hasher.verify(pin, hash), Ok(Verification::Match)))
+        self.0.borrow_mut().push((pin.clone(), depth));
+        false
+    }
+}
+
+/// The questions whose answer was "yes": the PINs found among the `depth` most recent hashes.
+struct KnownHistory(Vec<(Pin, usize)>);
+
+impl KnownHistory {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl PinHistory for KnownHistory {
+    fn contains(&self, pin: &Pin, depth: usize) -> bool {
+        self.0.iter().any(|(found, asked)| found == pin && *asked == depth)
     }
 }
 

@@ -116,17 +116,17 @@ impl VoicePin {
         let (policy, plan) = self.policy_and_plan(&mailbox).await?;
         let pin = match &request.pin {
             Some(pin) => {
-                self.check_new_pin(pin, &mailbox, &policy)?;
+                self.check_new_pin(pin, &mailbox, &policy).await?;
                 pin.clone()
             }
-            None => self.generate_for(&mailbox, &policy)?,
+            None => self.generate_for(&mailbox, &policy).await?,
         };
         let now = self.clock.now();
         let expired = request.pin_expired.unwrap_or(true);
         let locked = request.locked_out.unwrap_or(false);
         let send_email = request.send_email.unwrap_or(true);
         let was_locked = mailbox.pin.locked_out;
-        mailbox.pin.install(self.hash(&pin)?, expired, now);
+        mailbox.pin.install(self.hash(&pin).await?, expired, now);
         mailbox.pin.clear_failures();
         mailbox.pin.locked_out = locked;
 
@@ -202,7 +202,7 @@ impl VoicePin {
         let mailbox = match self.resolve_mailbox(identity).await {
             Ok(mailbox) => mailbox,
             Err(Error::NotFound { .. } | Error::Ambiguous { .. }) => {
-                self.hasher.verify_decoy(current);
+                self.hasher.verify_decoy(current).await;
                 return Err(Error::AuthenticationFailed);
             }
             Err(other) => return Err(other),
@@ -210,7 +210,7 @@ impl VoicePin {
         let (policy, plan) = self.policy_and_plan(&mailbox).await?;
         let now = self.clock.now();
         if let Some(reason) = signin::refusal(&mailbox, &policy) {
-            self.hasher.verify_decoy(current);
+            self.hasher.verify_decoy(current).await;
             let event = AuditEvent::new(context, now, AuditAction::SignInFailed, mailbox.smtp_address.as_str())
                 .for_mailbox(mailbox.id)
                 .with("reason", reason.code())
@@ -221,15 +221,15 @@ impl VoicePin {
         let Some(hash) = &mailbox.pin.hash else {
             return Err(Error::AuthenticationFailed);
         };
-        let verification = self.hasher.verify(current, hash).map_err(|e| Error::Hashing(e.to_string()))?;
+        let verification = self.hasher.verify(current, hash).await.map_err(|e| Error::Hashing(e.to_string()))?;
         if verification == Verification::Mismatch {
             self.record_failure(context, mailbox, &policy, &plan, now, "changePin").await?;
             return Err(Error::AuthenticationFailed);
         }
-        self.check_new_pin(new, &mailbox, &policy)?;
+        self.check_new_pin(new, &mailbox, &policy).await?;
         let mut mailbox = mailbox;
         signin::succeed(&mut mailbox.pin, &policy.pin, current.len(), now);
-        mailbox.pin.install(self.hash(new)?, false, now);
+        mailbox.pin.install(self.hash(new).await?, false, now);
         mailbox.pin.first_time_user = false;
         let event = AuditEvent::new(context, now, AuditAction::PinChanged, mailbox.smtp_address.as_str())
             .for_mailbox(mailbox.id);
@@ -250,9 +250,9 @@ impl VoicePin {
             return Err(Error::NotUmEnabled(mailbox.smtp_address.to_string()));
         }
         let (policy, plan) = self.policy_and_plan(&mailbox).await?;
-        let pin = self.generate_for(&mailbox, &policy)?;
+        let pin = self.generate_for(&mailbox, &policy).await?;
         let now = self.clock.now();
-        mailbox.pin.install(self.hash(&pin)?, true, now);
+        mailbox.pin.install(self.hash(&pin).await?, true, now);
         mailbox.pin.clear_failures();
         let notification = Notification::PinReset {
             pin,

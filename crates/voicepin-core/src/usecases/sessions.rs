@@ -85,14 +85,14 @@ impl VoicePin {
         };
         let now = self.clock.now();
         let Some(mut account) = found else {
-            self.hasher.verify_decoy_secret(password.expose().as_bytes());
+            self.hasher.verify_decoy_secret(password.expose().as_bytes()).await;
             let event = AuditEvent::new(context, now, AuditAction::AccountSignInFailed, unknown_account(name))
                 .with("reason", "unknownAccount");
             self.commit(Change { audit: vec![event], ..Change::default() }).await?;
             return Err(Error::AuthenticationFailed);
         };
         let context = RequestContext { actor: account.name.clone(), role: Some(account.role), ..context.clone() };
-        let verification = self.verify_password_cached(password, &account.password_hash, verified)?;
+        let verification = self.verify_password_cached(password, &account.password_hash, verified).await?;
         let refusal = if account.disabled {
             Some("disabled")
         } else if account.is_locked(now) {
@@ -117,7 +117,7 @@ impl VoicePin {
         account.locked_until = None;
         account.last_sign_in_at = Some(now);
         if self.hasher.needs_rehash(&account.password_hash) {
-            account.password_hash = self.hash_password(password)?;
+            account.password_hash = self.hash_password(password).await?;
         }
         let id = SessionId::new_random();
         let secret = SessionSecret::generate(id)?;

@@ -73,7 +73,7 @@ impl VoicePin {
         verified: &mut Option<(PinHash, Verification)>,
     ) -> Result<SignInResult> {
         let Some(mut mailbox) = self.find_for_sign_in(request).await? else {
-            self.hasher.verify_decoy(&request.pin);
+            self.hasher.verify_decoy(&request.pin).await;
             let event = AuditEvent::new(
                 context,
                 self.clock.now(),
@@ -91,9 +91,9 @@ impl VoicePin {
             // Same work as a real attempt, then nothing counted.
             match &mailbox.pin.hash {
                 Some(hash) => {
-                    let _ = self.hasher.verify(&request.pin, hash);
+                    let _ = self.hasher.verify(&request.pin, hash).await;
                 }
-                None => self.hasher.verify_decoy(&request.pin),
+                None => self.hasher.verify_decoy(&request.pin).await,
             }
             let event = AuditEvent::new(context, now, AuditAction::SignInFailed, mailbox.smtp_address.as_str())
                 .for_mailbox(mailbox.id)
@@ -108,7 +108,8 @@ impl VoicePin {
         let verification = match verified {
             Some((seen, result)) if *seen == hash => *result,
             _ => {
-                let result = self.hasher.verify(&request.pin, &hash).map_err(|e| Error::Hashing(e.to_string()))?;
+                let result =
+                    self.hasher.verify(&request.pin, &hash).await.map_err(|e| Error::Hashing(e.to_string()))?;
                 *verified = Some((hash.clone(), result));
                 result
             }
@@ -128,7 +129,7 @@ impl VoicePin {
                 .with("reason", reason.code()),
         );
         if self.hasher.needs_rehash(&hash) {
-            let rehashed = self.hash(&request.pin)?;
+            let rehashed = self.hash(&request.pin).await?;
             if mailbox.pin.history.first() == Some(&hash) {
                 mailbox.pin.history[0] = rehashed.clone();
             }
@@ -189,8 +190,8 @@ impl VoicePin {
         match consequence {
             FailureConsequence::Counted => {}
             FailureConsequence::ResetPin => {
-                let pin = self.generate_for(&mailbox, policy)?;
-                mailbox.pin.install(self.hash(&pin)?, true, now);
+                let pin = self.generate_for(&mailbox, policy).await?;
+                mailbox.pin.install(self.hash(&pin).await?, true, now);
                 let notification = Notification::PinReset {
                     pin,
                     change_required: true,
