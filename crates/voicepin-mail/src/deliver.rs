@@ -20,8 +20,9 @@ use crate::transport::{MessageInfo, Transport};
 /// How many due messages are claimed from the store at a time.
 pub const BATCH_SIZE: u32 = 50;
 
-/// How long a claimed batch is ours alone: another node (or a restarted process) sends a
-/// message of it only after this, if this sender never marked it sent or failed. Much longer
+/// How long a claimed batch is ours alone when several nodes share the store
+/// ([`MailSettings::claim_lease`]): another node sends a message of it only after this, if
+/// this sender never marked it sent or failed. Much longer
 /// than a batch takes (the transport's timeout bounds each message, and a run stops after
 /// [`STOP_AFTER_TRANSIENT_FAILURES`] transient failures in a row), short enough that a crash
 /// delays a PIN by minutes, not hours.
@@ -126,7 +127,7 @@ pub async fn deliver_due(
     let mut seen = HashSet::new();
     let mut transient_in_a_row = 0;
     loop {
-        let lease_until = now + CLAIM_LEASE;
+        let lease_until = now + settings.claim_lease;
         let batch = store.claim_due_mail(now, lease_until, BATCH_SIZE).await?;
         let complete = batch.len() < BATCH_SIZE as usize;
         let mut progressed = false;

@@ -24,7 +24,7 @@ pub mod smtp;
 pub mod templates;
 pub mod transport;
 
-pub use deliver::{Counters, CountersSnapshot, DeliveryReport, RetryPolicy, deliver_due};
+pub use deliver::{CLAIM_LEASE, Counters, CountersSnapshot, DeliveryReport, RetryPolicy, deliver_due};
 pub use error::{MailError, SendError};
 pub use settings::MailSettings;
 pub use smtp::{SmtpConfig, SmtpSecurity, SmtpTransport, SmtpUrl};

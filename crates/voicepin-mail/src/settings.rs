@@ -23,13 +23,25 @@ pub struct MailSettings {
     pub help_desk: Option<String>,
     /// When to retry after a transient failure, and when to give up.
     pub retry: RetryPolicy,
+    /// How long a sender's claim on a batch of due messages keeps other senders off it
+    /// ([`voicepin_core::ports::Store::claim_due_mail`]). Zero (the default) claims nothing:
+    /// right for one node, where a sender killed mid-batch should not delay its messages.
+    /// Several nodes on one PostgreSQL database need a lease (the binary uses
+    /// [`crate::deliver::CLAIM_LEASE`]), so no message goes out twice.
+    pub claim_lease: time::Duration,
 }
 
 impl MailSettings {
     /// Settings sending from `from`: `"Voice Mail <voicemail@contoso.com>"` or a bare
     /// address, which gets the display name "Voice Mail".
     pub fn new(from: &str) -> Result<Self, MailError> {
-        Ok(Self { from: parse_from(from)?, organisation: None, help_desk: None, retry: RetryPolicy::default() })
+        Ok(Self {
+            from: parse_from(from)?,
+            organisation: None,
+            help_desk: None,
+            retry: RetryPolicy::default(),
+            claim_lease: time::Duration::ZERO,
+        })
     }
 
     /// With the organisation's name (blank means none).
@@ -61,6 +73,7 @@ impl Default for MailSettings {
             organisation: None,
             help_desk: None,
             retry: RetryPolicy::default(),
+            claim_lease: time::Duration::ZERO,
         }
     }
 }

@@ -48,7 +48,11 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         let voicepin = VoicePin::new(store.clone(), Arc::new(HashPool::start(hasher)?), Arc::new(SystemClock))
             .with_telemetry(metrics.clone());
-        let mail_settings = mail_settings(&config.mail)?;
+        let mut mail_settings = mail_settings(&config.mail)?;
+        if config.store.url.is_some() {
+            // PostgreSQL is for several nodes: each sender leases what it claims.
+            mail_settings.claim_lease = voicepin_mail::CLAIM_LEASE;
+        }
         let transport = transport(config)?;
         Ok(Self { voicepin, store, metrics, mail_settings, transport })
     }
