@@ -2,45 +2,26 @@
 //! printed once, a session that must change it first, CSRF, the lockout after repeated
 //! failures, and `voicepin admin recover` on the data directory while the server runs.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{BufRead as _, BufReader};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::harness::Voicepin;
+use super::harness::{HttpReply, Voicepin, free_port, http};
 
-struct Reply {
-    status: u16,
-    head: String,
-    body: String,
-}
+type Reply = HttpReply;
 
-impl Reply {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
-    }
-}
-
-/// One HTTP/1.1 request over a plain socket, with a session cookie and CSRF token if given.
+/// One request with a session cookie and CSRF token if given.
 fn request(port: u16, method: &str, path: &str, cookie: Option<&str>, csrf: Option<&str>, body: Option<&str>) -> Reply {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
-    if let Some(cookie) = cookie {
-        head.push_str(&format!("Cookie: voicepin_session={cookie}\r\n"));
+    let cookie = cookie.map(|cookie| format!("voicepin_session={cookie}"));
+    let mut headers = Vec::new();
+    if let Some(cookie) = &cookie {
+        headers.push(("Cookie", cookie.as_str()));
     }
     if let Some(csrf) = csrf {
-        head.push_str(&format!("X-CSRF-Token: {csrf}\r\n"));
+        headers.push(("X-CSRF-Token", csrf));
     }
-    let body = body.unwrap_or("");
-    if !body.is_empty() {
-        head.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
-    }
-    stream.write_all(format!("{head}\r\n{body}").as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    Reply { status, head: head.to_owned(), body: body.to_owned() }
+    http(port, method, path, &headers, body)
 }
 
 fn sign_in(port: u16, name: &str, password: &str) -> Reply {
@@ -52,10 +33,6 @@ fn cookie_of(reply: &Reply) -> String {
     let line = reply.head.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).unwrap();
     let value = line.split_once("voicepin_session=").unwrap().1;
     value.split(';').next().unwrap().to_owned()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::harness::{Voicepin, enable_tony_args, header};
+use super::harness::{Voicepin, enable_tony_args, free_port, header};
 
 /// aiosmtpd writing every message it accepts into a Maildir.
 struct SmtpServer {
@@ -55,10 +55,6 @@ impl Drop for SmtpServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 #[track_caller]
