@@ -69,6 +69,8 @@ pub enum Write {
     DeleteSession(SessionId),
     /// Delete every session of an account (its password was reset, or it was disabled).
     DeleteSessionsOf(AccountId),
+    /// Delete every session of an account but one (it changed its own password there).
+    DeleteOtherSessions(AccountId, SessionId),
 }
 
 /// Everything one use case writes, committed atomically: the objects, the messages they

@@ -13,7 +13,7 @@ use crate::accounts::{AdminAccount, Password};
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, ObjectKind, Result};
 use crate::hashing::{PinHash, Verification};
-use crate::ids::{AccountId, Revision};
+use crate::ids::{AccountId, Revision, SessionId};
 use crate::ports::{Change, Write};
 
 use super::{MAX_CONFLICT_RETRIES, VoicePin, retry_on_conflict};
@@ -236,18 +236,23 @@ impl VoicePin {
     }
 
     /// Changes the password of the signed-in account, which proves it knows the current one.
-    /// A wrong current password counts as a failed sign-in (and may lock the account).
+    /// A wrong current password counts as a failed sign-in (and may lock the account). The
+    /// account's other sessions end; `session`, where the change is made, goes on.
     pub async fn change_own_password(
         &self,
         context: &RequestContext,
         account: AccountId,
+        session: SessionId,
         current: &Password,
         new: &Password,
     ) -> Result<()> {
         let mut verified: Option<(PinHash, Verification)> = None;
         let mut new_hash: Option<PinHash> = None;
         for _ in 0..=MAX_CONFLICT_RETRIES {
-            match self.try_change_own_password(context, account, current, new, &mut verified, &mut new_hash).await {
+            match self
+                .try_change_own_password(context, (account, session), current, new, &mut verified, &mut new_hash)
+                .await
+            {
                 Err(Error::Conflict) => continue,
                 other => return other,
             }
@@ -258,7 +263,7 @@ impl VoicePin {
     async fn try_change_own_password(
         &self,
         context: &RequestContext,
-        id: AccountId,
+        (id, session): (AccountId, SessionId),
         current: &Password,
         new: &Password,
         verified: &mut Option<(PinHash, Verification)>,
@@ -294,8 +299,9 @@ impl VoicePin {
         account.locked_until = None;
         account.changed_at = now;
         let event = AuditEvent::new(context, now, AuditAction::AccountPasswordChanged, &account.name);
-        self.commit(Change { writes: vec![Write::UpdateAccount(account)], audit: vec![event], ..Change::default() })
-            .await
+        // Whoever else holds a session of this account (with the old password) is signed out.
+        let writes = vec![Write::DeleteOtherSessions(account.id, session), Write::UpdateAccount(account)];
+        self.commit(Change { writes, audit: vec![event], ..Change::default() }).await
     }
 
     /// Counts a failed password check on `account`: the update, the failure's audit event,

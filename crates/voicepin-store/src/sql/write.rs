@@ -83,6 +83,14 @@ async fn apply<B: Backend>(conn: &mut B::Connection, write: &Write) -> Result<()
             Sql::new("DELETE FROM sessions WHERE account_id = ?").bind(account.to_string()).execute(conn).await?;
             Ok(())
         }
+        Write::DeleteOtherSessions(account, keep) => {
+            Sql::new("DELETE FROM sessions WHERE account_id = ? AND id <> ?")
+                .bind(account.to_string())
+                .bind(keep.to_string())
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
     }
 }
 

@@ -134,6 +134,7 @@ pub async fn one_time_password_then_own_password(store: Arc<dyn Store>) {
     let (admin, one_time) = vp.new_account(&cli(), "admin", Role::OrganizationManagement).await.unwrap();
     assert!(admin.must_change_password);
     assert_ne!(admin.password_hash.as_str(), one_time.expose());
+    let elsewhere = vp.sign_in_with_password(&web("198.51.100.9"), "admin", &one_time).await.unwrap();
     let signed_in = vp.sign_in_with_password(&web("192.0.2.1"), "Admin", &one_time).await.unwrap();
     let auth = vp.authenticate_session(&signed_in.secret).await.unwrap();
     assert_eq!((auth.principal.name.as_str(), auth.principal.role), ("admin", Role::OrganizationManagement));
@@ -144,13 +145,18 @@ pub async fn one_time_password_then_own_password(store: Arc<dyn Store>) {
     let context =
         RequestContext { actor: "admin".into(), role: Some(Role::OrganizationManagement), ..web("192.0.2.1") };
     let new = Password::new("a long new passphrase");
-    let wrong = vp.change_own_password(&context, auth.account_id, &Password::new("not the one-time"), &new).await;
+    let wrong = vp
+        .change_own_password(&context, auth.account_id, auth.session_id, &Password::new("not the one-time"), &new)
+        .await;
     assert!(failed(wrong));
-    let short = vp.change_own_password(&context, auth.account_id, &one_time, &Password::new("short")).await;
+    let short =
+        vp.change_own_password(&context, auth.account_id, auth.session_id, &one_time, &Password::new("short")).await;
     assert!(matches!(short, Err(Error::InvalidValue(ref v)) if v.field == "NewPassword"), "{short:?}");
-    let same = vp.change_own_password(&context, auth.account_id, &one_time, &one_time).await;
+    let same = vp.change_own_password(&context, auth.account_id, auth.session_id, &one_time, &one_time).await;
     assert!(matches!(same, Err(Error::InvalidValue(_))), "{same:?}");
-    vp.change_own_password(&context, auth.account_id, &one_time, &new).await.unwrap();
+    vp.change_own_password(&context, auth.account_id, auth.session_id, &one_time, &new).await.unwrap();
+    // The other session (signed in with the old password) has ended; this one goes on.
+    assert!(failed(vp.authenticate_session(&elsewhere.secret).await));
     let auth = vp.authenticate_session(&signed_in.secret).await.unwrap();
     assert!(!auth.must_change_password);
     auth.require_password_changed().unwrap();
@@ -162,7 +168,7 @@ pub async fn one_time_password_then_own_password(store: Arc<dyn Store>) {
     assert_eq!(stored.last_sign_in_at, Some(t0()));
     assert_eq!(events(&store, AuditAction::AccountPasswordChanged).await.len(), 1);
     let signed = events(&store, AuditAction::AccountSignedIn).await;
-    assert_eq!(signed.len(), 2);
+    assert_eq!(signed.len(), 3);
     assert_eq!((signed[0].actor.as_str(), signed[0].source.as_deref()), ("admin", Some("192.0.2.1")));
 }
 

@@ -281,7 +281,7 @@ pub async fn no_password_or_session_secret_is_stored(database: impl RawDatabase)
     let first = vp.sign_in_with_password(&web, "jane.admin", &one_time).await.unwrap();
     let chosen = Password::new("Chosen-Passphrase-1234");
     let context = RequestContext { actor: "jane.admin".into(), ..web.clone() };
-    vp.change_own_password(&context, first.auth.account_id, &one_time, &chosen).await.unwrap();
+    vp.change_own_password(&context, first.auth.account_id, first.auth.session_id, &one_time, &chosen).await.unwrap();
     let second = vp.sign_in_with_password(&web, "jane.admin", &chosen).await.unwrap();
     let (_, recovered) = vp.recover_account(&admin(), Some("jane.admin")).await.unwrap();
     let secrets: Vec<String> = vec![

@@ -111,7 +111,13 @@ pub async fn change_password(
 ) -> Result<StatusCode, ApiError> {
     state
         .voicepin
-        .change_own_password(&caller.context, caller.session.account_id, &body.current_password.0, &body.new_password.0)
+        .change_own_password(
+            &caller.context,
+            caller.session.account_id,
+            caller.session.session_id,
+            &body.current_password.0,
+            &body.new_password.0,
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
