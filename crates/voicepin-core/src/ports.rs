@@ -71,6 +71,9 @@ pub enum Write {
     DeleteSessionsOf(AccountId),
     /// Delete every session of an account but one (it changed its own password there).
     DeleteOtherSessions(AccountId, SessionId),
+    /// Delete every session, of any account, that has ended by `now`: past its absolute
+    /// expiry, or idle since `idle_since`.
+    PurgeEndedSessions { now: OffsetDateTime, idle_since: OffsetDateTime },
 }
 
 /// Everything one use case writes, committed atomically: the objects, the messages they

@@ -8,7 +8,7 @@
 
 use time::OffsetDateTime;
 
-use crate::accounts::{AdminAccount, Password, Session, SessionSecret};
+use crate::accounts::{AdminAccount, Password, SESSION_IDLE_TIMEOUT, Session, SessionSecret};
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, Result};
 use crate::hashing::{PinHash, Verification};
@@ -126,7 +126,12 @@ impl VoicePin {
             .with("mustChangePassword", account.must_change_password);
         let auth = session_auth(&account, &session, &secret);
         self.commit(Change {
-            writes: vec![Write::UpdateAccount(account), Write::InsertSession(session)],
+            writes: vec![
+                Write::UpdateAccount(account),
+                Write::InsertSession(session),
+                // Sessions nobody presents again end here, not in the table forever.
+                Write::PurgeEndedSessions { now, idle_since: now - SESSION_IDLE_TIMEOUT },
+            ],
             audit: vec![event],
             ..Change::default()
         })

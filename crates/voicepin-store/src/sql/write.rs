@@ -83,6 +83,14 @@ async fn apply<B: Backend>(conn: &mut B::Connection, write: &Write) -> Result<()
             Sql::new("DELETE FROM sessions WHERE account_id = ?").bind(account.to_string()).execute(conn).await?;
             Ok(())
         }
+        Write::PurgeEndedSessions { now, idle_since } => {
+            Sql::new("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?")
+                .bind(codec::nanos(*now)?)
+                .bind(codec::nanos(*idle_since)?)
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
         Write::DeleteOtherSessions(account, keep) => {
             Sql::new("DELETE FROM sessions WHERE account_id = ? AND id <> ?")
                 .bind(account.to_string())

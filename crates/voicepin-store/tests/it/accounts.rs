@@ -299,10 +299,14 @@ pub async fn sessions_expire_slide_and_end(store: Arc<dyn Store>) {
     assert_eq!(store.session(id).await.unwrap(), None, "an expired session is deleted");
     // Idle for thirty minutes: ended.
     let idle = vp.sign_in_with_password(&web("192.0.2.1"), "admin", &password).await.unwrap();
+    let forgotten = vp.sign_in_with_password(&web("192.0.2.1"), "admin", &password).await.unwrap();
     clock.advance(Duration::minutes(30));
     assert!(failed(vp.authenticate_session(&idle.secret).await));
     // Signed out: ended; a forged secret for a live id fails.
     let live = vp.sign_in_with_password(&web("192.0.2.1"), "admin", &password).await.unwrap();
+    // A session nobody presents again is purged by the next sign-in.
+    assert_eq!(store.session(forgotten.auth.session_id).await.unwrap(), None, "an ended session is purged");
+    assert!(store.session(live.auth.session_id).await.unwrap().is_some());
     let forged = SessionSecret::new(format!("vps_{}_AAAA", live.auth.session_id.0.simple()));
     assert!(failed(vp.authenticate_session(&forged).await));
     assert!(failed(vp.authenticate_session(&SessionSecret::new("garbage")).await));
