@@ -25,16 +25,8 @@ cargo bench --locked -p voicepin --bench http --no-run
 binary="$CARGO_TARGET_DIR/release/voicepin"
 bench() { cargo bench --locked -q -p voicepin --bench http -- "$@" 2>/dev/null; }
 
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=lib/server.sh
+source scripts/lib/server.sh
 
 # The default Argon2id cost: whatever the environment says is ignored here.
 unset VOICEPIN_SECURITY__ARGON2_MEMORY_KIB VOICEPIN_SECURITY__ARGON2_ITERATIONS VOICEPIN_SECURITY__ARGON2_PARALLELISM
@@ -52,15 +44,9 @@ token() {
 read_token="$(token bench-read viewOnly)"
 voice_token="$(token bench-voice voiceService)"
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 url="http://127.0.0.1:$port"
-"$binary" serve --listen "127.0.0.1:$port" --mail-poll-seconds 3600 >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-  curl -fsS "$url/readyz" >/dev/null 2>&1 && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-  sleep 0.1
-done
+start_server "$binary" "$port" --mail-poll-seconds 3600
 
 export VOICEPIN_BENCH_MAILBOXES="$mailboxes"
 load() { bench load "$url" "$@"; }

@@ -29,16 +29,8 @@ if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$schemathesis_version"; the
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
 fi
 
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=lib/server.sh
+source scripts/lib/server.sh
 
 export VOICEPIN_DATA_DIR="$work/data"
 export VOICEPIN_SECURITY__ARGON2_MEMORY_KIB=64
@@ -58,14 +50,8 @@ ST_MAILBOX_ID="$("$binary" --json mailbox enable st-user@example.com --policy st
 token="$("$binary" --json token create --name schemathesis --role organizationManagement 2>/dev/null |
   "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["token"])')"
 
-port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$binary" serve --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-  sleep 0.1
-done
+port="$(free_port)"
+start_server "$binary" "$port"
 
 # Every check, with these left out on purpose:
 # - positive_data_acceptance: the schema cannot say everything the core checks (a PIN that
