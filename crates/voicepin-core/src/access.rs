@@ -79,14 +79,12 @@ impl FromStr for Role {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let squash = |s: &str| s.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
         let wanted = squash(text);
-        Self::ALL
-            .into_iter()
-            .find(|r| squash(r.as_str()) == wanted || squash(r.display_name()) == wanted)
-            .or_else(|| (wanted == "viewonly").then_some(Self::ViewOnly))
-            .ok_or_else(|| {
+        Self::ALL.into_iter().find(|r| squash(r.as_str()) == wanted || squash(r.display_name()) == wanted).ok_or_else(
+            || {
                 let allowed: Vec<&str> = Self::ALL.iter().map(|r| r.as_str()).collect();
                 crate::error::InvalidValue::new("Role", &allowed.join(", "), text.to_owned())
-            })
+            },
+        )
     }
 }
 

@@ -23,6 +23,7 @@ use crate::access::Role;
 use crate::error::InvalidValue;
 use crate::hashing::PinHash;
 use crate::ids::{AccountId, Revision, SessionId};
+use crate::tokens::sha256_hex;
 
 /// The fewest characters of a password.
 pub const MIN_PASSWORD_LENGTH: usize = 12;
@@ -215,7 +216,7 @@ impl SessionSecret {
 
     /// The SHA-256 of the value, hex: what is stored.
     pub fn digest(&self) -> String {
-        hex(&Sha256::digest(self.0.as_bytes()))
+        sha256_hex(self.0.as_bytes())
     }
 
     /// The session's CSRF token: a SHA-256 of the secret under its own label, base64url.
@@ -237,10 +238,6 @@ impl fmt::Debug for SessionSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SessionSecret(<redacted>)")
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A browser session of an administrator account: everything but the secret.

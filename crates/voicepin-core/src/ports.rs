@@ -264,8 +264,9 @@ pub trait Store: Send + Sync {
     /// Audit events, newest first.
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
 
-    /// Queued messages due at `now`, oldest first, with their bodies (a read: nothing
-    /// changes).
+    /// Queued messages due at `now`, oldest first, with their bodies, claiming nothing (for
+    /// inspection; senders use [`Store::claim_due_mail`]). A body that does not open is
+    /// marked failed.
     async fn due_mail(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<QueuedMail>, StoreError>;
     /// Claims up to `limit` messages due at `now` for one sender until `lease_until`: the
     /// same as [`Store::due_mail`], but each message returned is no longer due for anyone

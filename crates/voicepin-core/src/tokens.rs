@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::access::Role;
 use crate::error::InvalidValue;
@@ -20,7 +20,7 @@ use crate::ids::{Revision, TokenId};
 const PREFIX: &str = "vpt_";
 const SECRET_BYTES: usize = 32;
 
-/// A token as presented: a secret, redacted in `Debug` and `Display`, wiped on drop.
+/// A token as presented: a secret, redacted in `Debug`, wiped on drop.
 pub struct TokenSecret(Zeroizing<String>);
 
 impl TokenSecret {
@@ -54,12 +54,7 @@ impl TokenSecret {
 
     /// The SHA-256 of the whole token, hex: what is stored.
     pub fn digest(&self) -> String {
-        let digest = Sha256::digest(self.0.as_bytes());
-        let mut hex = String::with_capacity(64);
-        for byte in digest {
-            hex.push_str(&format!("{byte:02x}"));
-        }
-        hex
+        sha256_hex(self.0.as_bytes())
     }
 }
 
@@ -69,10 +64,10 @@ impl fmt::Debug for TokenSecret {
     }
 }
 
-impl Drop for TokenSecret {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
+/// The SHA-256 of `bytes`, lower-case hex: how bearer secrets (API tokens, session cookies)
+/// are stored.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A stored API token: everything but the secret.

@@ -16,7 +16,7 @@ use crate::hashing::{PinHash, Verification};
 use crate::ids::{AccountId, Revision, SessionId};
 use crate::ports::{Change, Write};
 
-use super::{MAX_CONFLICT_RETRIES, VoicePin, retry_on_conflict};
+use super::{VoicePin, retry_on_conflict};
 
 /// Changes to an administrator account; `None` leaves a value as it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -248,16 +248,9 @@ impl VoicePin {
     ) -> Result<()> {
         let mut verified: Option<(PinHash, Verification)> = None;
         let mut new_hash: Option<PinHash> = None;
-        for _ in 0..=MAX_CONFLICT_RETRIES {
-            match self
-                .try_change_own_password(context, (account, session), current, new, &mut verified, &mut new_hash)
-                .await
-            {
-                Err(Error::Conflict) => continue,
-                other => return other,
-            }
-        }
-        Err(Error::Conflict)
+        retry_on_conflict!(
+            self.try_change_own_password(context, (account, session), current, new, &mut verified, &mut new_hash).await
+        )
     }
 
     async fn try_change_own_password(
@@ -272,7 +265,7 @@ impl VoicePin {
         let mut account = self.store.account(id).await?.ok_or(Error::AuthenticationFailed)?;
         new.check_new("NewPassword", &account.name)?;
         let now = self.clock.now();
-        let verification = self.verify_password_cached(current, &account.password_hash, verified).await?;
+        let verification = self.verify_cached(current.expose().as_bytes(), &account.password_hash, verified).await?;
         if account.disabled || account.is_locked(now) {
             return Err(Error::AuthenticationFailed);
         }
@@ -335,27 +328,5 @@ impl VoicePin {
 
     pub(super) async fn hash_password(&self, password: &Password) -> Result<PinHash> {
         self.hasher.hash_secret(password.expose().as_bytes()).await.map_err(|e| Error::Hashing(e.to_string()))
-    }
-
-    /// Verifies a password, reusing an earlier verification against the same hash (a retry
-    /// after a conflict must not run Argon2 again).
-    pub(super) async fn verify_password_cached(
-        &self,
-        password: &Password,
-        hash: &PinHash,
-        verified: &mut Option<(PinHash, Verification)>,
-    ) -> Result<Verification> {
-        match verified {
-            Some((seen, result)) if seen == hash => Ok(*result),
-            _ => {
-                let result = self
-                    .hasher
-                    .verify_secret(password.expose().as_bytes(), hash)
-                    .await
-                    .map_err(|e| Error::Hashing(e.to_string()))?;
-                *verified = Some((hash.clone(), result));
-                Ok(result)
-            }
-        }
     }
 }

@@ -175,6 +175,25 @@ impl VoicePin {
         KnownHistory(found)
     }
 
+    /// Verifies a secret (a PIN's or a password's bytes) against a hash, reusing an earlier
+    /// verification against the same hash: a retry after a conflict must not run Argon2 again.
+    pub(super) async fn verify_cached(
+        &self,
+        secret: &[u8],
+        hash: &PinHash,
+        verified: &mut Option<(PinHash, Verification)>,
+    ) -> Result<Verification> {
+        match verified {
+            Some((seen, result)) if seen == hash => Ok(*result),
+            _ => {
+                let result =
+                    self.hasher.verify_secret(secret, hash).await.map_err(|e| Error::Hashing(e.to_string()))?;
+                *verified = Some((hash.clone(), result));
+                Ok(result)
+            }
+        }
+    }
+
     pub(crate) async fn hash(&self, pin: &Pin) -> Result<PinHash> {
         self.hasher.hash(pin).await.map_err(|e| Error::Hashing(e.to_string()))
     }

@@ -15,10 +15,10 @@ use crate::hashing::{PinHash, Verification};
 use crate::ids::{AccountId, SessionId};
 use crate::ports::{Change, Write};
 
-use super::{MAX_CONFLICT_RETRIES, Principal, VoicePin};
+use super::{Principal, VoicePin, retry_on_conflict};
 
-/// Who a valid session speaks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Who a valid session speaks for (`Debug` leaves the CSRF token out).
+#[derive(Clone, PartialEq, Eq)]
 pub struct SessionAuth {
     /// The account's name and role.
     pub principal: Principal,
@@ -32,6 +32,19 @@ pub struct SessionAuth {
     pub must_change_password: bool,
     /// When the session ends unless used again.
     pub expires_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for SessionAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionAuth")
+            .field("principal", &self.principal)
+            .field("account_id", &self.account_id)
+            .field("session_id", &self.session_id)
+            .field("csrf_token", &"<redacted>")
+            .field("must_change_password", &self.must_change_password)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 impl SessionAuth {
@@ -63,13 +76,7 @@ impl VoicePin {
         password: &Password,
     ) -> Result<SignedIn> {
         let mut verified: Option<(PinHash, Verification)> = None;
-        for _ in 0..=MAX_CONFLICT_RETRIES {
-            match self.try_sign_in_with_password(context, name, password, &mut verified).await {
-                Err(Error::Conflict) => continue,
-                other => return other,
-            }
-        }
-        Err(Error::Conflict)
+        retry_on_conflict!(self.try_sign_in_with_password(context, name, password, &mut verified).await)
     }
 
     async fn try_sign_in_with_password(
@@ -92,7 +99,7 @@ impl VoicePin {
             return Err(Error::AuthenticationFailed);
         };
         let context = RequestContext { actor: account.name.clone(), role: Some(account.role), ..context.clone() };
-        let verification = self.verify_password_cached(password, &account.password_hash, verified).await?;
+        let verification = self.verify_cached(password.expose().as_bytes(), &account.password_hash, verified).await?;
         let refusal = if account.disabled {
             Some("disabled")
         } else if account.is_locked(now) {

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::access::Operation;
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::hashing::{PinHash, Verification};
 use crate::ids::{DialPlanId, MailboxId};
 use crate::mailbox::Mailbox;
@@ -20,7 +20,7 @@ use crate::policy::{DialPlan, MailboxPolicy};
 use crate::ports::{Change, MailboxLookup, Write};
 use crate::signin::{self, FailureConsequence, SignInOutcome, SignInReason};
 
-use super::{MAX_CONFLICT_RETRIES, VoicePin, mailbox_lookups};
+use super::{VoicePin, mailbox_lookups, retry_on_conflict};
 
 /// A sign-in attempt.
 #[derive(Clone, Debug)]
@@ -53,17 +53,8 @@ impl VoicePin {
     pub async fn sign_in(&self, context: &RequestContext, request: &SignIn) -> Result<SignInResult> {
         context.authorize(Operation::VoiceSignIn)?;
         let mut verified: Option<(PinHash, Verification)> = None;
-        for _ in 0..=MAX_CONFLICT_RETRIES {
-            match self.try_sign_in(context, request, &mut verified).await {
-                Err(Error::Conflict) => continue,
-                Ok(result) => {
-                    self.telemetry.sign_in(result.outcome);
-                    return Ok(result);
-                }
-                other => return other,
-            }
-        }
-        Err(Error::Conflict)
+        retry_on_conflict!(self.try_sign_in(context, request, &mut verified).await)
+            .inspect(|result| self.telemetry.sign_in(result.outcome))
     }
 
     async fn try_sign_in(
@@ -105,15 +96,7 @@ impl VoicePin {
         let Some(hash) = mailbox.pin.hash.clone() else {
             return Ok(SignInResult::failed());
         };
-        let verification = match verified {
-            Some((seen, result)) if *seen == hash => *result,
-            _ => {
-                let result =
-                    self.hasher.verify(&request.pin, &hash).await.map_err(|e| Error::Hashing(e.to_string()))?;
-                *verified = Some((hash.clone(), result));
-                result
-            }
-        };
+        let verification = self.verify_cached(request.pin.expose().as_bytes(), &hash, verified).await?;
 
         if verification == Verification::Mismatch {
             self.record_failure(context, mailbox, &policy, &plan, now, "signIn").await?;
