@@ -11,6 +11,7 @@
 //! in PowerShell. The whole cmdlet may also come as one argument.
 
 use std::fmt;
+use std::sync::LazyLock;
 
 /// A cmdlet line that cannot be translated: an unknown parameter, a missing value.
 #[derive(Debug, PartialEq, Eq)]
@@ -198,13 +199,26 @@ fn find_cmdlet(name: &str) -> Option<&'static Cmdlet> {
     CMDLETS.iter().find(|c| c.name.eq_ignore_ascii_case(name))
 }
 
-/// voicepin's own options that take a value (`--server URL`): kept as they are, before or
+/// voicepin's own global options that take a value (`--server URL`, `--config FILE` ...),
+/// read from the command line's definition so none is forgotten: kept as they are, before or
 /// after the cmdlet, so a cmdlet runs on a server exactly as it runs locally.
-const GLOBAL_WITH_VALUE: &[&str] = &["--data-dir", "--server", "--token", "--token-file"];
+static GLOBAL_WITH_VALUE: LazyLock<Vec<String>> = LazyLock::new(|| {
+    use clap::CommandFactory as _;
+    crate::cli::Cli::command()
+        .get_arguments()
+        .filter(|arg| arg.is_global_set() && arg.get_action().takes_values())
+        .filter_map(|arg| arg.get_long().map(|long| format!("--{long}")))
+        .collect()
+});
+
+/// Whether `name` is one of [`GLOBAL_WITH_VALUE`].
+fn is_global_with_value(name: &str) -> bool {
+    GLOBAL_WITH_VALUE.iter().any(|global| global == name)
+}
 
 /// `--server=URL` and the like.
 fn is_global_with_inline_value(token: &str) -> bool {
-    token.split_once('=').is_some_and(|(name, _)| GLOBAL_WITH_VALUE.contains(&name))
+    token.split_once('=').is_some_and(|(name, _)| is_global_with_value(name))
 }
 
 /// Translates a whole command line if it holds a cmdlet: `None` when it does not (an
@@ -217,7 +231,7 @@ pub fn translate_args(args: &[String]) -> Result<Option<Vec<String>>, CmdletErro
     while let Some(arg) = iter.next() {
         if arg.starts_with('-') {
             leading.push(arg.clone());
-            if GLOBAL_WITH_VALUE.contains(&arg.as_str()) {
+            if is_global_with_value(arg) {
                 leading.extend(iter.next().cloned());
             }
             continue;
@@ -248,7 +262,7 @@ fn translate(cmdlet: &Cmdlet, tokens: &[String]) -> Result<Vec<String>, CmdletEr
             out.push(token.clone());
             continue;
         }
-        if GLOBAL_WITH_VALUE.contains(&token.as_str()) {
+        if is_global_with_value(token) {
             out.push(token.clone());
             out.extend(tokens.get(i).cloned());
             i += 1;
@@ -460,6 +474,13 @@ mod tests {
         );
         let out = t(&["Get-UMMailbox", "-Identity", "tony@contoso.com", "--token-file", "/run/t", "--json"]);
         assert_eq!(out.unwrap().unwrap(), ["mailbox", "get", "tony@contoso.com", "--token-file", "/run/t", "--json"]);
+    }
+
+    #[test]
+    fn every_global_option_with_a_value_is_kept() {
+        assert_eq!(*GLOBAL_WITH_VALUE, ["--data-dir", "--config", "--server", "--token", "--token-file"]);
+        let out = t(&["--config", "vp.toml", "Get-UMMailboxPIN", "-Identity", "tony@contoso.com"]);
+        assert_eq!(out.unwrap().unwrap(), ["--config", "vp.toml", "pin", "get", "tony@contoso.com"]);
     }
 
     #[test]
