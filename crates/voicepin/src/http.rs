@@ -8,14 +8,12 @@ use anyhow::{Context, Result};
 use async_trait::async_trait;
 use tokio::net::TcpListener;
 use voicepin_core::VoicePin;
-use voicepin_core::access::Role;
-use voicepin_core::audit::RequestContext;
 use voicepin_core::tokens::TokenSecret;
 use voicepin_core::usecases::Principal;
 use voicepin_web::limits::SignInLimiter;
+use voicepin_web::{ApiState, AuthError, Authenticator, Metrics};
 
 use crate::config::HttpConfig;
-use voicepin_web::{ApiState, AuthError, Authenticator, Metrics};
 
 /// Bearer tokens checked against the stored API tokens, by the core's use case.
 struct StoredTokens(VoicePin);
@@ -54,41 +52,4 @@ pub async fn serve(
     ));
     let app = voicepin_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")
-}
-
-/// On the first start (no administrator account at all), creates the account `admin`
-/// (Organization Management) and prints its one-time password once, on standard error. It
-/// must be changed at the first sign-in (`POST /api/v1/sessions`, then
-/// `PUT /api/v1/account/password`). Lost: `voicepin admin recover` on the data directory.
-pub async fn first_start_admin(voicepin: &VoicePin) -> Result<()> {
-    let context = RequestContext::cli("voicepin-first-start");
-    if !voicepin.list_accounts(&context).await?.is_empty() {
-        return Ok(());
-    }
-    let (account, password) = voicepin.new_account(&context, "admin", Role::OrganizationManagement).await?;
-    eprintln!(
-        "voicepin: first start: administrator {:?}, one-time password (shown once): {}",
-        account.name,
-        password.expose()
-    );
-    Ok(())
-}
-
-/// On the first start (no API token at all), makes an Organization Management token and
-/// prints it once: the way in for the first administrator.
-pub async fn first_start_token(voicepin: &VoicePin) -> Result<()> {
-    let context = RequestContext::cli("voicepin-first-start");
-    if !voicepin.list_tokens(&context).await?.is_empty() {
-        return Ok(());
-    }
-    let (token, secret) =
-        voicepin.create_token(&context, "initial-admin", Role::OrganizationManagement, Some(30)).await?;
-    eprintln!(
-        "voicepin: first start: API token {:?} (Organization Management, expires in 30 days), shown once:\n\n    {}\n\n\
-         Use it as `Authorization: Bearer <token>`; make named tokens with `voicepin token create` and revoke \
-         this one with `voicepin token revoke initial-admin`.",
-        token.name,
-        secret.expose()
-    );
-    Ok(())
 }

@@ -363,7 +363,8 @@ fn pin(client: &Client, json: bool, command: PinCommand) -> anyhow::Result<Compl
                 return Ok(Completion::SignInFailed);
             }
         }
-        PinCommand::Change { .. } => return Err(RemoteError::LocalOnly("voicepin pin change").into()),
+        // Refused in `run`, before any request.
+        PinCommand::Change { .. } => {}
     }
     Ok(Completion::Done)
 }
@@ -439,6 +440,7 @@ fn admin(client: &Client, json: bool, command: AdminCommand) -> anyhow::Result<C
                 eprintln!("voicepin: administrator account {name:?} removed");
             }
         }
+        // Refused in `run`, before any request.
         AdminCommand::Recover { .. } => {}
     }
     Ok(Completion::Done)

@@ -7,6 +7,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
+use voicepin_core::VoicePin;
+use voicepin_core::access::Role;
+use voicepin_core::accounts::AdminAccount;
+use voicepin_core::audit::RequestContext;
 
 use crate::app::App;
 use crate::config::HttpConfig;
@@ -16,13 +20,12 @@ use crate::http;
 pub async fn serve(app: &App, settings: &HttpConfig, poll: Duration) -> Result<()> {
     let listener = http::bind(&settings.listen).await?;
     let address = listener.local_addr().context("reading the listening address")?;
-    http::first_start_admin(&app.voicepin).await?;
-    http::first_start_token(&app.voicepin).await?;
+    first_start_admin(&app.voicepin).await?;
+    first_start_token(&app.voicepin).await?;
 
     let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
-    let (stop, mut stopped) = watch::channel(false);
-    let mut http_stopped = stop.subscribe();
+    let (stop, mut http_stopped) = watch::channel(false);
     let http_task =
         tokio::spawn(http::serve(listener, app.voicepin.clone(), app.metrics.clone(), settings.clone(), async move {
             let _ = http_stopped.wait_for(|s| *s).await;
@@ -40,7 +43,6 @@ pub async fn serve(app: &App, settings: &HttpConfig, poll: Duration) -> Result<(
             _ = ticks.tick() => deliver_once(app).await,
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
-            _ = stopped.changed() => break,
         }
     }
     eprintln!("voicepin: stopping");
@@ -62,4 +64,42 @@ async fn deliver_once(app: &App) {
         Ok(_) => {}
         Err(error) => tracing::warn!(error = %format!("{error:#}"), "mail delivery failed; messages stay queued"),
     }
+}
+
+/// On the first start (no administrator account at all), creates the account `admin`
+/// (Organization Management) and prints its one-time password once, on standard error. It
+/// must be changed at the first sign-in (`POST /api/v1/sessions`, then
+/// `PUT /api/v1/account/password`). Lost: `voicepin admin recover` on the data directory.
+async fn first_start_admin(voicepin: &VoicePin) -> Result<()> {
+    let context = RequestContext::cli("voicepin-first-start");
+    if !voicepin.list_accounts(&context).await?.is_empty() {
+        return Ok(());
+    }
+    let (account, password) =
+        voicepin.new_account(&context, AdminAccount::DEFAULT_NAME, Role::OrganizationManagement).await?;
+    eprintln!(
+        "voicepin: first start: administrator {:?}, one-time password (shown once): {}",
+        account.name,
+        password.expose()
+    );
+    Ok(())
+}
+
+/// On the first start (no API token at all), makes an Organization Management token and
+/// prints it once: the way in for the first administrator.
+async fn first_start_token(voicepin: &VoicePin) -> Result<()> {
+    let context = RequestContext::cli("voicepin-first-start");
+    if !voicepin.list_tokens(&context).await?.is_empty() {
+        return Ok(());
+    }
+    let (token, secret) =
+        voicepin.create_token(&context, "initial-admin", Role::OrganizationManagement, Some(30)).await?;
+    eprintln!(
+        "voicepin: first start: API token {:?} (Organization Management, expires in 30 days), shown once:\n\n    {}\n\n\
+         Use it as `Authorization: Bearer <token>`; make named tokens with `voicepin token create` and revoke \
+         this one with `voicepin token revoke initial-admin`.",
+        token.name,
+        secret.expose()
+    );
+    Ok(())
 }
