@@ -106,9 +106,9 @@ impl Metrics {
         registry.register("http_requests", "HTTP requests by route, method and status", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency by route and method", latency.clone());
         registry.register("sign_ins", "Voice access sign-ins by outcome", sign_ins.clone());
-        for outcome in ["success", "pinChangeRequired", "failed"] {
+        for outcome in [SignInOutcome::Success, SignInOutcome::PinChangeRequired, SignInOutcome::Failed] {
             // Present from the start, so a rate over them is defined before the first call.
-            sign_ins.get_or_create(&OutcomeLabels { outcome: outcome.to_owned() }).inc_by(0);
+            sign_ins.get_or_create(&OutcomeLabels { outcome: outcome.as_str().to_owned() }).inc_by(0);
         }
         let pin_auto_resets = Counter::default();
         registry.register(

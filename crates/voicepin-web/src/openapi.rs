@@ -73,9 +73,7 @@ impl Modify for BearerAuth {
             let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
             for operation in operations.into_iter().flatten() {
                 let Some(security) = operation.security.as_mut() else { continue };
-                let takes_bearer =
-                    serde_json::to_value(&*security).is_ok_and(|value| value.to_string().contains("\"bearer\""));
-                if takes_bearer {
+                if security.contains(&SecurityRequirement::new("bearer", Vec::<String>::new())) {
                     security.push(SecurityRequirement::new("session", Vec::<String>::new()));
                 }
             }

@@ -10,7 +10,6 @@ use serde::Serialize;
 use thiserror::Error;
 use utoipa::ToSchema;
 use voicepin_core::Error as CoreError;
-use voicepin_core::error::StoreError;
 use voicepin_core::naming::camel_case;
 
 use crate::auth::AuthError;
@@ -314,7 +313,7 @@ fn core_problem(error: &CoreError) -> Problem {
             problem.operation = Some(operation.as_str().to_owned());
             problem
         }
-        CoreError::Hashing(_) | CoreError::Random | CoreError::Store(StoreError::Backend(_)) | CoreError::Store(_) => {
+        CoreError::Hashing(_) | CoreError::Random | CoreError::Store(_) => {
             Problem::new(StatusCode::INTERNAL_SERVER_ERROR, code, "Internal error", "the server failed; see its log")
         }
     }

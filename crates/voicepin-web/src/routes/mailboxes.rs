@@ -45,9 +45,9 @@ async fn view_of(state: &ApiState, identity: &str) -> Result<MailboxView, ApiErr
     Ok(MailboxView::new(&details.mailbox, details.policy.name.as_str(), details.dial_plan.name.as_str()))
 }
 
-async fn pin_view(state: &ApiState, identity: &str) -> Result<Json<PinInfoView>, ApiError> {
+async fn pin_view(state: &ApiState, identity: &str) -> Result<axum::Json<PinInfoView>, ApiError> {
     let info = state.voicepin.get_pin_info(identity).await?;
-    Ok(Json(PinInfoView::from(&info)))
+    Ok(axum::Json(PinInfoView::from(&info)))
 }
 
 /// Enable-UMMailbox: enables a mailbox for voice access and queues its welcome message with
@@ -265,8 +265,7 @@ pub async fn get_pin(
     Path(identity): Path<String>,
 ) -> Result<axum::Json<PinInfoView>, ApiError> {
     caller.may(Operation::ViewMailboxes)?;
-    let Json(view) = pin_view(&state, &identity).await?;
-    Ok(axum::Json(view))
+    pin_view(&state, &identity).await
 }
 
 /// Set-UMMailboxPIN: sets or resets the PIN (generated unless given) and emails it; with
@@ -295,8 +294,7 @@ pub async fn set_pin(
         notify_email: body.notify_email,
     };
     state.voicepin.set_pin(&caller.context, &identity, request).await?;
-    let Json(view) = pin_view(&state, &identity).await?;
-    Ok(axum::Json(view))
+    pin_view(&state, &identity).await
 }
 
 /// Locks a mailbox out of sign-in by phone.
@@ -315,8 +313,7 @@ pub async fn lock(
     Path(identity): Path<String>,
 ) -> Result<axum::Json<PinInfoView>, ApiError> {
     state.voicepin.lock(&caller.context, &identity).await?;
-    let Json(view) = pin_view(&state, &identity).await?;
-    Ok(axum::Json(view))
+    pin_view(&state, &identity).await
 }
 
 /// Unlocks a mailbox.
@@ -335,6 +332,5 @@ pub async fn unlock(
     Path(identity): Path<String>,
 ) -> Result<axum::Json<PinInfoView>, ApiError> {
     state.voicepin.unlock(&caller.context, &identity).await?;
-    let Json(view) = pin_view(&state, &identity).await?;
-    Ok(axum::Json(view))
+    pin_view(&state, &identity).await
 }

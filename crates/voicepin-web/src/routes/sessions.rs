@@ -15,10 +15,11 @@ use crate::extract::Json;
 use crate::problem::{ApiError, Problem};
 
 /// The `Set-Cookie` value of a session: HttpOnly, SameSite=Strict, and Secure when the
-/// server is reached over https.
-fn session_cookie(value: &str, secure: bool) -> Result<HeaderValue, ApiError> {
+/// server is reached over https. `Max-Age=0` (with an empty value) clears it.
+fn session_cookie(value: &str, secure: bool, clear: bool) -> Result<HeaderValue, ApiError> {
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/{secure}"))
+    let clear = if clear { "; Max-Age=0" } else { "" };
+    HeaderValue::from_str(&format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/{clear}{secure}"))
         .map_err(|_| ApiError::BodyUnreadable)
 }
 
@@ -53,7 +54,7 @@ pub async fn sign_in(
         Err(voicepin_core::Error::AuthenticationFailed) => return Err(ApiError::SignInFailed),
         Err(other) => return Err(other.into()),
     };
-    let cookie = session_cookie(signed_in.secret.expose(), state.secure_cookies)?;
+    let cookie = session_cookie(signed_in.secret.expose(), state.secure_cookies, false)?;
     let mut response = (StatusCode::CREATED, axum::Json(SessionView::from(&signed_in.auth))).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -86,8 +87,7 @@ pub async fn current(caller: SessionCaller) -> Response {
 )]
 pub async fn sign_out(caller: SessionCaller, State(state): State<ApiState>) -> Result<Response, ApiError> {
     state.voicepin.sign_out(&caller.context, &caller.session).await?;
-    let cleared = HeaderValue::from_str(&format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"))
-        .map_err(|_| ApiError::BodyUnreadable)?;
+    let cleared = session_cookie("", state.secure_cookies, true)?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(header::SET_COOKIE, cleared);
     Ok(response)
