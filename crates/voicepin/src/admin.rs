@@ -11,7 +11,7 @@ use voicepin_core::audit::RequestContext;
 use voicepin_core::usecases::AccountSettings;
 
 use crate::cli::parse_bool;
-use crate::output::{self, print_many, print_one};
+use crate::output::{self, ShownOnce, print_many, print_one};
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -60,14 +60,7 @@ pub enum AdminCommand {
 
 /// Prints an account with its one-time password (the only time it is shown).
 fn with_password(json: bool, printed: &AdminAccount, password: &Password) {
-    let mut printed = output::account(printed);
-    if let serde_json::Value::Object(map) = &mut printed.value {
-        map.insert("oneTimePassword".into(), password.expose().into());
-    }
-    if !json {
-        eprintln!("voicepin: the one-time password is shown once; it must be changed at the first sign-in");
-    }
-    print_one(json, printed);
+    output::print_with_secret(json, output::account(printed), ShownOnce::OneTimePassword, password.expose().into());
 }
 
 /// Runs an `admin` command.

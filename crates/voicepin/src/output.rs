@@ -115,6 +115,44 @@ pub fn account(account: &AdminAccount) -> Printable {
     api_object(AdminAccountView::from(account), ACCOUNT_COLUMNS)
 }
 
+/// A secret shown once, beside the record it was made for.
+#[derive(Clone, Copy)]
+pub enum ShownOnce {
+    /// An API token (`token`).
+    Token,
+    /// An administrator's one-time password (`oneTimePassword`).
+    OneTimePassword,
+}
+
+impl ShownOnce {
+    /// The property the secret is printed as, in the API's spelling.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Token => "token",
+            Self::OneTimePassword => "oneTimePassword",
+        }
+    }
+
+    fn notice(self) -> &'static str {
+        match self {
+            Self::Token => "the token is shown once; keep it secret (Authorization: Bearer <token>)",
+            Self::OneTimePassword => "the one-time password is shown once; it must be changed at the first sign-in",
+        }
+    }
+}
+
+/// Prints a record with its secret added (the only time the secret is shown); for people,
+/// with a notice on standard error that it will not be shown again.
+pub fn print_with_secret(json: bool, mut printed: Printable, shown: ShownOnce, secret: Value) {
+    if let Value::Object(map) = &mut printed.value {
+        map.insert(shown.key().into(), secret);
+    }
+    if !json {
+        eprintln!("voicepin: {}", shown.notice());
+    }
+    print_one(json, printed);
+}
+
 /// Exchange's spelling of a camelCase property name.
 fn display_name(key: &str) -> String {
     let exact = [

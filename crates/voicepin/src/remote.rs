@@ -22,7 +22,7 @@ use crate::cli::{
     AuditArgs, Cli, Command, DialPlanCommand, DialPlanOptions, ListOptions, MailboxCommand, MailboxOptions, PinCommand,
     PolicyCommand, PolicyOptions, RemoteOptions, Secret, TokenCommand,
 };
-use crate::output::{self, Printable, print_many, print_one};
+use crate::output::{self, Printable, ShownOnce, print_many, print_one};
 use crate::run::Completion;
 
 /// The largest page the API serves.
@@ -392,11 +392,9 @@ fn token(client: &Client, json: bool, command: TokenCommand) -> anyhow::Result<C
             // Checked here as locally (the core's parser), sent in the API's spelling.
             let role: Role = role.parse().map_err(voicepin_core::Error::from)?;
             let body = Body::default().set("name", name).set("role", role.as_str()).opt("expiresInDays", expires);
-            let created = with_secret(send(client, Method::Post, "/api-tokens", &body)?, "apiToken", "token", columns)?;
-            if !json {
-                eprintln!("voicepin: the token is shown once; keep it secret (Authorization: Bearer <token>)");
-            }
-            print_one(json, created);
+            let (created, secret) =
+                with_secret(send(client, Method::Post, "/api-tokens", &body)?, "apiToken", ShownOnce::Token, columns)?;
+            output::print_with_secret(json, created, ShownOnce::Token, secret);
         }
         TokenCommand::List => print_many(json, items(client.get("/api-tokens", &[])?, columns)),
         TokenCommand::Revoke { identity } => {
@@ -415,16 +413,10 @@ fn admin(client: &Client, json: bool, command: AdminCommand) -> anyhow::Result<C
     match command {
         AdminCommand::New { name, role: given } => {
             let body = Body::default().set("name", name).set("role", role(given)?);
-            let created = with_secret(
-                send(client, Method::Post, "/admin-accounts", &body)?,
-                "account",
-                "oneTimePassword",
-                columns,
-            )?;
-            if !json {
-                eprintln!("voicepin: the one-time password is shown once; it must be changed at the first sign-in");
-            }
-            print_one(json, created);
+            let shown = ShownOnce::OneTimePassword;
+            let (created, secret) =
+                with_secret(send(client, Method::Post, "/admin-accounts", &body)?, "account", shown, columns)?;
+            output::print_with_secret(json, created, shown, secret);
         }
         AdminCommand::Get { name: Some(name) } => {
             print_one(json, object(Some(client.get(&path("admin-accounts", &name), &[])?), columns)?)
@@ -446,21 +438,20 @@ fn admin(client: &Client, json: bool, command: AdminCommand) -> anyhow::Result<C
     Ok(Completion::Done)
 }
 
-/// A creating response, `{"<record>": {...}, "<secret>": "..."}`, printed as the local
-/// command prints it: the record's properties with the secret added.
+/// A creating response, `{"<record>": {...}, "<secret>": "..."}`, split into the record and
+/// its secret, to print as the local command does.
 fn with_secret(
     value: Option<Value>,
     record: &str,
-    secret: &str,
+    shown: ShownOnce,
     columns: &'static [&'static str],
-) -> Result<Printable, RemoteError> {
+) -> Result<(Printable, Value), RemoteError> {
     let unexpected = || RemoteError::Unexpected { status: 201, what: format!("no {record} where one was expected") };
     let Some(Value::Object(mut created)) = value else { return Err(unexpected()) };
-    let (Some(Value::Object(mut printed)), Some(shown)) = (created.remove(record), created.remove(secret)) else {
+    let (Some(printed @ Value::Object(_)), Some(secret)) = (created.remove(record), created.remove(shown.key())) else {
         return Err(unexpected());
     };
-    printed.insert(secret.to_owned(), shown);
-    Ok(Printable { value: Value::Object(printed), columns })
+    Ok((Printable { value: printed, columns }, secret))
 }
 
 #[cfg(test)]

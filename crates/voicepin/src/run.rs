@@ -21,7 +21,7 @@ use crate::cli::{
     MailboxOptions, PinCommand, PolicyCommand, PolicyOptions, TokenCommand,
 };
 use crate::config::Config;
-use crate::output::{self, print_many, print_one};
+use crate::output::{self, ShownOnce, print_many, print_one};
 
 /// What a command ends with, for the exit code.
 pub enum Completion {
@@ -435,14 +435,7 @@ async fn run_token(app: &VoicePin, context: &RequestContext, json: bool, command
         TokenCommand::Create { name, role, expires } => {
             let role: Role = role.parse()?;
             let (token, secret) = app.create_token(context, &name, role, expires).await?;
-            let mut printed = output::token(&token);
-            if let serde_json::Value::Object(map) = &mut printed.value {
-                map.insert("token".into(), secret.expose().into());
-            }
-            if !json {
-                eprintln!("voicepin: the token is shown once; keep it secret (Authorization: Bearer <token>)");
-            }
-            print_one(json, printed);
+            output::print_with_secret(json, output::token(&token), ShownOnce::Token, secret.expose().into());
         }
         TokenCommand::List => print_many(json, app.list_tokens(context).await?.iter().map(output::token).collect()),
         TokenCommand::Revoke { identity } => {
