@@ -203,6 +203,17 @@ pub struct QueuedMail {
     pub last_error: Option<String>,
 }
 
+/// The outbox in numbers (the metrics' mail queue gauges).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MailQueueStats {
+    /// Messages waiting to be sent.
+    pub queued: u64,
+    /// Messages given up (kept for a retry).
+    pub failed: u64,
+    /// When the oldest waiting message was queued.
+    pub oldest_queued_at: Option<OffsetDateTime>,
+}
+
 /// Metadata of a queued, sent or failed message: never its body.
 #[derive(Clone, Debug)]
 pub struct MailRecord {
@@ -294,6 +305,9 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Metadata of queued and failed messages (or all, with `include_sent`), oldest first.
     async fn mail_records(&self, include_sent: bool, limit: u32) -> Result<Vec<MailRecord>, StoreError>;
+    /// How many messages wait and how many were given up, and the oldest waiting one's age:
+    /// counted by the database, whatever the queue's length.
+    async fn mail_queue_stats(&self) -> Result<MailQueueStats, StoreError>;
     /// An API token by id.
     async fn token(&self, id: TokenId) -> Result<Option<ApiToken>, StoreError>;
     /// An API token by name, case-insensitive.

@@ -156,15 +156,11 @@ async fn readyz(State(state): State<ApiState>) -> Response {
     }
 }
 
-/// The most outbox records read for the mail queue gauges at one scrape; a longer queue
-/// shows as this many.
-const MAIL_QUEUE_SCAN_LIMIT: u32 = 10_000;
-
 /// `GET /metrics`: the Prometheus text format. The mail queue gauges are read from the store
 /// at each scrape, so they are right whichever process queued or delivered.
 async fn render_metrics(State(state): State<ApiState>) -> Response {
-    match state.voicepin.store().mail_records(false, MAIL_QUEUE_SCAN_LIMIT).await {
-        Ok(unsent) => state.metrics.observe_mail_queue(&unsent, time::OffsetDateTime::now_utc()),
+    match state.voicepin.store().mail_queue_stats().await {
+        Ok(stats) => state.metrics.observe_mail_queue(&stats, time::OffsetDateTime::now_utc()),
         Err(error) => tracing::warn!(%error, "reading the mail queue for the metrics failed"),
     }
     let mut response = state.metrics.render().into_response();

@@ -16,7 +16,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use time::OffsetDateTime;
-use voicepin_core::ports::{MailRecord, MailStatus};
+use voicepin_core::ports::MailQueueStats;
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::telemetry::Telemetry;
 
@@ -162,20 +162,16 @@ impl Metrics {
         }
     }
 
-    /// Sets the mail queue gauges from the outbox's unsent messages (queued and failed,
-    /// oldest first, as [`voicepin_core::ports::Store::mail_records`] returns them).
-    pub fn observe_mail_queue(&self, unsent: &[MailRecord], now: OffsetDateTime) {
-        let queued: Vec<&MailRecord> = unsent.iter().filter(|r| r.status == MailStatus::Queued).collect();
-        let failed = unsent.iter().filter(|r| r.status == MailStatus::Failed).count();
-        let gauge = |status: &str, count: usize| {
+    /// Sets the mail queue gauges from the outbox's counts ([`voicepin_core::ports::Store::mail_queue_stats`]).
+    pub fn observe_mail_queue(&self, stats: &MailQueueStats, now: OffsetDateTime) {
+        let gauge = |status: &str, count: u64| {
             self.mail_queue
                 .get_or_create(&QueueLabels { status: status.to_owned() })
                 .set(i64::try_from(count).unwrap_or(i64::MAX));
         };
-        gauge("queued", queued.len());
-        gauge("failed", failed);
-        let oldest = queued.iter().map(|r| r.created_at).min();
-        let age = oldest.map_or(0.0, |created| (now - created).as_seconds_f64().max(0.0));
+        gauge("queued", stats.queued);
+        gauge("failed", stats.failed);
+        let age = stats.oldest_queued_at.map_or(0.0, |created| (now - created).as_seconds_f64().max(0.0));
         self.mail_oldest_age.set(age);
     }
 

@@ -25,7 +25,9 @@ use voicepin_core::audit::AuditEvent;
 use voicepin_core::ids::{AccountId, DialPlanId, MailId, PolicyId, SessionId, TokenId};
 use voicepin_core::mailbox::Mailbox;
 use voicepin_core::policy::{DialPlan, MailboxPolicy};
-use voicepin_core::ports::{AuditQuery, Change, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store};
+use voicepin_core::ports::{
+    AuditQuery, Change, MailQueueStats, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store,
+};
 use voicepin_core::tokens::ApiToken;
 
 use crate::MailSealer;
@@ -188,6 +190,10 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn mail_records(&self, include_sent: bool, limit: u32) -> Result<Vec<MailRecord>, StoreError> {
         outbox::records(&self.pool, include_sent, limit).await
+    }
+
+    async fn mail_queue_stats(&self) -> Result<MailQueueStats, StoreError> {
+        outbox::queue_stats(&self.pool).await
     }
 
     async fn requeue_mail(&self, id: MailId, at: OffsetDateTime) -> Result<bool, StoreError> {

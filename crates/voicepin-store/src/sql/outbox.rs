@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use voicepin_core::StoreError;
 use voicepin_core::ids::MailId;
 use voicepin_core::notify::OutboundMail;
-use voicepin_core::ports::{MailRecord, MailStatus, QueuedMail};
+use voicepin_core::ports::{MailQueueStats, MailRecord, MailStatus, QueuedMail};
 
 use super::Backend;
 use super::read::{acquire, objects};
@@ -191,6 +191,29 @@ pub(super) async fn records<B: Backend>(
         .bind(include_sent)
         .bind(i64::from(limit));
     objects(pool, query, record_from_row).await
+}
+
+/// The queued and failed counts and the oldest queued time, per status in one statement
+/// (the `(status, next_attempt_at)` index finds the unsent rows).
+pub(super) async fn queue_stats<B: Backend>(pool: &Pool<B>) -> Result<MailQueueStats, StoreError> {
+    let query = Sql::new(
+        "SELECT status, COUNT(*) AS messages, MIN(created_at) AS oldest FROM outbox \
+         WHERE status IN ('queued', 'failed') GROUP BY status",
+    );
+    let rows = query.fetch_all(&mut *acquire(pool).await?).await?;
+    let mut stats = MailQueueStats::default();
+    for row in &rows {
+        let messages = u64::try_from(get::<i64>(row, "messages")?).unwrap_or_default();
+        match codec::parse_status(&get::<String>(row, "status")?)? {
+            MailStatus::Queued => {
+                stats.queued = messages;
+                stats.oldest_queued_at = Some(codec::time(get(row, "oldest")?)?);
+            }
+            MailStatus::Failed => stats.failed = messages,
+            MailStatus::Sent => {}
+        }
+    }
+    Ok(stats)
 }
 
 /// Puts a failed message back in the queue with a fresh count of attempts (the last error

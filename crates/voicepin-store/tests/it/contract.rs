@@ -18,7 +18,7 @@ use voicepin_core::policy::{
     AccessNumber, ExtendedChecks, MaxLogonAttempts, MinPinLength, ObjectName, PinHistoryCount, PinLifetime,
     PinResetThreshold, PolicyText,
 };
-use voicepin_core::ports::{AuditQuery, Change, MailStatus, MailboxLookup, MailboxQuery, Store, Write};
+use voicepin_core::ports::{AuditQuery, Change, MailQueueStats, MailStatus, MailboxLookup, MailboxQuery, Store, Write};
 
 #[allow(unused_imports)]
 pub use super::support::Fixture;
@@ -887,7 +887,13 @@ pub async fn outbox_failures_and_requeue(store: Arc<dyn Store>) {
     let (_, policy) = plan_and_policy(&store, "Contoso", 5).await;
     let tony = mailbox("tony@contoso.com", &policy, &["36697"]);
     let message = mail(&tony, welcome("1985848"), t0());
+    let later = mail(&tony, Notification::LockedOut, t0() + Duration::seconds(5));
+    assert_eq!(store.mail_queue_stats().await.unwrap(), MailQueueStats::default());
     store.commit(Change { mail: vec![message.clone()], ..Change::default() }).await.unwrap();
+    assert_eq!(
+        store.mail_queue_stats().await.unwrap(),
+        MailQueueStats { queued: 1, failed: 0, oldest_queued_at: Some(t0()) }
+    );
     // Not failed yet: nothing to requeue.
     assert!(!store.requeue_mail(message.id, t0()).await.unwrap());
 
@@ -900,6 +906,12 @@ pub async fn outbox_failures_and_requeue(store: Arc<dyn Store>) {
     assert_eq!(records[0].last_error.as_deref(), Some("550 no such user"));
     // Only queued messages have attempts.
     assert!(store.mark_mail_attempt_failed(message.id, "again", None).await.is_err());
+    store.commit(Change { mail: vec![later.clone()], ..Change::default() }).await.unwrap();
+    assert_eq!(
+        store.mail_queue_stats().await.unwrap(),
+        MailQueueStats { queued: 1, failed: 1, oldest_queued_at: Some(later.created_at) }
+    );
+    store.mark_mail_sent(later.id, t0() + Duration::minutes(1)).await.unwrap();
 
     // Requeued with its sealed body intact and a fresh count.
     let at = t0() + Duration::hours(1);
