@@ -245,6 +245,17 @@ pub struct MailboxPage {
     pub next: Option<String>,
 }
 
+/// A page of PIN states in address order.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PinInfoPage {
+    /// The PIN states.
+    pub items: Vec<PinInfoView>,
+    /// The cursor of the next page (pass it as `after`); absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
 /// Get-UMMailboxPIN's output.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

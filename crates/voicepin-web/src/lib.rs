@@ -90,6 +90,7 @@ pub fn router(state: ApiState) -> Router {
     let api = Router::new()
         .route("/api/v1/mailboxes", post(mailboxes::enable).get(mailboxes::list))
         .route("/api/v1/mailboxes/{identity}", get(mailboxes::get).patch(mailboxes::update).delete(mailboxes::disable))
+        .route("/api/v1/pins", get(mailboxes::list_pins))
         .route("/api/v1/mailboxes/{identity}/pin", get(mailboxes::get_pin).put(mailboxes::set_pin))
         .route("/api/v1/mailboxes/{identity}/lock", post(mailboxes::lock))
         .route("/api/v1/mailboxes/{identity}/unlock", post(mailboxes::unlock))

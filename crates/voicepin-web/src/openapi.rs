@@ -15,7 +15,7 @@ use crate::routes::{accounts, audit, config, mailboxes, sessions, voice};
     info(title = "voicepin API", description = "Voice mail PINs the way Exchange Unified Messaging managed them."),
     paths(
         mailboxes::enable, mailboxes::list, mailboxes::get, mailboxes::update, mailboxes::disable,
-        mailboxes::get_pin, mailboxes::set_pin, mailboxes::lock, mailboxes::unlock,
+        mailboxes::get_pin, mailboxes::list_pins, mailboxes::set_pin, mailboxes::lock, mailboxes::unlock,
         config::list_policies, config::create_policy, config::get_policy, config::update_policy,
         config::remove_policy, config::list_dial_plans, config::create_dial_plan, config::get_dial_plan,
         config::update_dial_plan, config::remove_dial_plan,
@@ -27,7 +27,7 @@ use crate::routes::{accounts, audit, config, mailboxes, sessions, voice};
     ),
     components(schemas(
         Problem, dto::EnableMailboxRequest, dto::SetMailboxRequest, dto::MailboxView, dto::MailboxPage,
-        dto::PinInfoView, dto::SetPinRequest, dto::NewPolicyRequest, dto::SetPolicyRequest, dto::PolicyView,
+        dto::PinInfoView, dto::PinInfoPage, dto::SetPinRequest, dto::NewPolicyRequest, dto::SetPolicyRequest, dto::PolicyView,
         dto::NumberOrUnlimited, dto::NewDialPlanRequest, dto::SetDialPlanRequest, dto::DialPlanView,
         dto::AuditEventView, dto::SignInRequest, dto::SignInResponse, dto::SignInOutcomeView,
         dto::AdminAccountView, dto::NewAdminAccountRequest, dto::SetAdminAccountRequest, dto::OneTimePasswordResponse,

@@ -243,15 +243,15 @@ fn mailbox_body(body: Body, options: MailboxOptions) -> Body {
         .opt("pinlessAccessToVoiceMailEnabled", options.pinless_access_to_voice_mail_enabled)
 }
 
-/// Mailboxes in address order, page by page, up to `--result-size`; `keep` picks the ones
-/// that count.
-fn list_mailboxes(client: &Client, filter: &ListOptions, keep: impl Fn(&Value) -> bool) -> anyhow::Result<Vec<Value>> {
+/// The items of a mailbox list (`/mailboxes`, or `/pins` for their PIN states) in address
+/// order, page by page, up to `--result-size`.
+fn list_pages(client: &Client, collection: &str, filter: &ListOptions) -> anyhow::Result<Vec<Value>> {
     let wanted = usize::try_from(filter.result_size).unwrap_or(usize::MAX);
     let mut found = Vec::new();
     let mut after: Option<String> = None;
     loop {
         let page = client.get(
-            "/mailboxes",
+            collection,
             &[
                 ("policy", filter.policy.clone()),
                 ("dialPlan", filter.dial_plan.clone()),
@@ -262,8 +262,7 @@ fn list_mailboxes(client: &Client, filter: &ListOptions, keep: impl Fn(&Value) -
             ],
         )?;
         let next = page.get("next").and_then(Value::as_str).map(str::to_owned);
-        let mailboxes = items(page, &[]);
-        found.extend(mailboxes.into_iter().map(|p| p.value).filter(&keep).take(wanted - found.len()));
+        found.extend(items(page, &[]).into_iter().map(|p| p.value).take(wanted - found.len()));
         match next {
             Some(cursor) if found.len() < wanted => after = Some(cursor),
             _ => return Ok(found),
@@ -300,7 +299,7 @@ fn mailbox(client: &Client, json: bool, command: MailboxCommand) -> anyhow::Resu
         MailboxCommand::Get { identity, filter } => match identity.get() {
             Some(identity) => print_one(json, object(Some(client.get(&path("mailboxes", &identity), &[])?), columns)?),
             None => {
-                let mailboxes = list_mailboxes(client, &filter, |_| true)?;
+                let mailboxes = list_pages(client, "/mailboxes", &filter)?;
                 print_many(json, mailboxes.into_iter().map(|value| Printable { value, columns }).collect());
             }
         },
@@ -324,14 +323,8 @@ fn pin(client: &Client, json: bool, command: PinCommand) -> anyhow::Result<Compl
         PinCommand::Get { identity, filter } => match identity.get() {
             Some(identity) => print_one(json, object(Some(client.get(&pin_path(&identity, "pin"), &[])?), columns)?),
             None => {
-                // The API has no list of PIN states: the UM-enabled mailboxes, then each one's.
-                let enabled = |m: &Value| m.get("umEnabled").and_then(Value::as_bool).unwrap_or(false);
-                let mut states = Vec::new();
-                for mailbox in list_mailboxes(client, &filter, enabled)? {
-                    let id = mailbox.get("id").and_then(Value::as_str).unwrap_or_default();
-                    states.push(object(Some(client.get(&pin_path(id, "pin"), &[])?), columns)?);
-                }
-                print_many(json, states);
+                let states = list_pages(client, "/pins", &filter)?;
+                print_many(json, states.into_iter().map(|value| Printable { value, columns }).collect());
             }
         },
         PinCommand::Set { identity, pin, pin_expired, locked_out, send_email, notify_email } => {

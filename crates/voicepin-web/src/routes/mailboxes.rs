@@ -13,7 +13,9 @@ use voicepin_core::usecases::{EnableMailbox, MailboxSettings, SetPin};
 
 use crate::ApiState;
 use crate::auth::Caller;
-use crate::dto::{EnableMailboxRequest, MailboxPage, MailboxView, PinInfoView, SetMailboxRequest, SetPinRequest};
+use crate::dto::{
+    EnableMailboxRequest, MailboxPage, MailboxView, PinInfoPage, PinInfoView, SetMailboxRequest, SetPinRequest,
+};
 use crate::extract::{Json, Path, Query};
 use crate::problem::{ApiError, Problem};
 
@@ -116,6 +118,28 @@ pub struct MailboxListQuery {
     pub limit: Option<u32>,
 }
 
+/// The store's query for a list's filters and paging (policy and dial plan by any identity).
+async fn mailbox_query(state: &ApiState, query: &MailboxListQuery) -> Result<MailboxQuery, ApiError> {
+    let limit = page_limit(query.limit)?;
+    let policy = match &query.policy {
+        Some(identity) => Some(state.voicepin.get_policy(identity).await?.id),
+        None => None,
+    };
+    let dial_plan = match &query.dial_plan {
+        Some(identity) => Some(state.voicepin.get_dial_plan(identity).await?.id),
+        None => None,
+    };
+    Ok(MailboxQuery {
+        policy,
+        dial_plan,
+        search: query.search.clone(),
+        um_enabled: None,
+        locked_out: query.locked_out,
+        after: query.after.clone(),
+        limit,
+    })
+}
+
 /// Get-UMMailbox without an identity: a page of mailboxes in address order.
 #[utoipa::path(
     get, path = "/api/v1/mailboxes", tag = "mailboxes",
@@ -132,27 +156,9 @@ pub async fn list(
     Query(query): Query<MailboxListQuery>,
 ) -> Result<axum::Json<MailboxPage>, ApiError> {
     caller.may(Operation::ViewMailboxes)?;
-    let limit = page_limit(query.limit)?;
-    let policy = match &query.policy {
-        Some(identity) => Some(state.voicepin.get_policy(identity).await?.id),
-        None => None,
-    };
-    let dial_plan = match &query.dial_plan {
-        Some(identity) => Some(state.voicepin.get_dial_plan(identity).await?.id),
-        None => None,
-    };
-    let mailboxes = state
-        .voicepin
-        .list_mailboxes(&MailboxQuery {
-            policy,
-            dial_plan,
-            search: query.search.clone(),
-            um_enabled: None,
-            locked_out: query.locked_out,
-            after: query.after.clone(),
-            limit,
-        })
-        .await?;
+    let filter = mailbox_query(&state, &query).await?;
+    let limit = filter.limit;
+    let mailboxes = state.voicepin.list_mailboxes(&filter).await?;
     let plans = state.voicepin.list_dial_plans().await?;
     let policies = state.voicepin.list_policies(None).await?;
     let items: Vec<MailboxView> = mailboxes
@@ -247,6 +253,30 @@ pub async fn disable(
     let keep = query.keep_properties.unwrap_or(true);
     state.voicepin.disable_mailbox(&caller.context, &identity, keep).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Get-UMMailboxPIN without an identity: the PIN state of the UM-enabled mailboxes, a page in
+/// address order (never a PIN).
+#[utoipa::path(
+    get, path = "/api/v1/pins", tag = "pins",
+    params(MailboxListQuery),
+    responses(
+        (status = 200, description = "A page of PIN states", body = PinInfoPage),
+        (status = "4XX", description = "Refused", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_pins(
+    caller: Caller,
+    State(state): State<ApiState>,
+    Query(query): Query<MailboxListQuery>,
+) -> Result<axum::Json<PinInfoPage>, ApiError> {
+    caller.may(Operation::ViewMailboxes)?;
+    let filter = MailboxQuery { um_enabled: Some(true), ..mailbox_query(&state, &query).await? };
+    let items: Vec<PinInfoView> = state.voicepin.list_pin_info(&filter).await?.iter().map(PinInfoView::from).collect();
+    let full = u32::try_from(items.len()).is_ok_and(|n| n == filter.limit);
+    let next = if full { items.last().map(|p| p.identity.clone()) } else { None };
+    Ok(axum::Json(PinInfoPage { items, next }))
 }
 
 /// Get-UMMailboxPIN: the PIN state (never the PIN).

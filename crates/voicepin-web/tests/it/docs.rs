@@ -24,6 +24,7 @@ async fn the_openapi_document_lists_every_path() {
         ("/api/v1/policies/{identity}", &["get", "patch", "delete"]),
         ("/api/v1/dial-plans", &["get", "post"]),
         ("/api/v1/dial-plans/{identity}", &["get", "patch", "delete"]),
+        ("/api/v1/pins", &["get"]),
         ("/api/v1/audit-events", &["get"]),
         ("/api/v1/voice-access/sign-in", &["post"]),
         ("/api/v1/admin-accounts", &["get", "post"]),
@@ -48,7 +49,7 @@ async fn the_openapi_document_lists_every_path() {
         assert_eq!(paths[path][method]["security"][0]["session"], serde_json::json!([]), "{method} {path}");
     }
     assert!(paths["/api/v1/sessions"]["post"].is_object());
-    assert_eq!(paths.len(), 19);
+    assert_eq!(paths.len(), 20);
     let scheme = &doc["components"]["securitySchemes"]["bearer"];
     assert_eq!(scheme["type"], "http");
     assert_eq!(scheme["scheme"], "bearer");

@@ -123,6 +123,13 @@ async fn pin_reset_lock_and_unlock() {
     assert_eq!(reply.json["lockedOut"], true);
     let reply = api.call(Method::GET, "/api/v1/mailboxes?lockedOut=true", Some(&help_desk), None).await;
     assert_eq!(reply.json["items"].as_array().unwrap().len(), 1, "{}", reply.text);
+    // Get-UMMailboxPIN without an identity: one page of PIN states, with the same filters.
+    let reply = api.call(Method::GET, "/api/v1/pins?lockedOut=true&limit=5", Some(&help_desk), None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let states = reply.json["items"].as_array().unwrap();
+    assert_eq!(states.len(), 1, "{}", reply.text);
+    assert_eq!((&states[0]["userId"], &states[0]["lockedOut"]), (&json!("alice@example.com"), &json!(true)));
+    assert!(reply.json.get("next").is_none(), "{}", reply.text);
 
     let reply = api.call(Method::POST, "/api/v1/mailboxes/alice@example.com/unlock", Some(&help_desk), None).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);

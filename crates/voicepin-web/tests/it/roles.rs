@@ -35,6 +35,7 @@ fn endpoints() -> Vec<Endpoint> {
         endpoint(Method::PATCH, mailbox, Some(json!({"displayName": "Alice L."})), ManageMailboxes),
         endpoint(Method::DELETE, "/api/v1/mailboxes/alice@example.com?keepProperties=true", None, ManageMailboxes),
         endpoint(Method::GET, "/api/v1/mailboxes/alice@example.com/pin", None, ViewMailboxes),
+        endpoint(Method::GET, "/api/v1/pins", None, ViewMailboxes),
         endpoint(Method::PUT, "/api/v1/mailboxes/alice@example.com/pin", Some(json!({"sendEmail": false})), ResetPins),
         endpoint(Method::POST, "/api/v1/mailboxes/alice@example.com/lock", None, LockMailboxes),
         endpoint(Method::POST, "/api/v1/mailboxes/alice@example.com/unlock", None, UnlockMailboxes),
@@ -120,7 +121,7 @@ async fn every_role_against_every_endpoint() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 30 * 5);
+    assert_eq!(checked, 31 * 5);
 }
 
 #[tokio::test]
