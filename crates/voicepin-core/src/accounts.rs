@@ -172,11 +172,22 @@ impl AdminAccount {
 
     /// Installs a one-time password hash: must be changed, failures and lockout cleared.
     pub fn install_one_time(&mut self, hash: PinHash, now: OffsetDateTime) {
+        self.install_password(hash, true, now);
+    }
+
+    /// Installs a password hash (one to change at the next sign-in, or the account's own),
+    /// failures and lockout cleared.
+    pub fn install_password(&mut self, hash: PinHash, must_change: bool, now: OffsetDateTime) {
         self.password_hash = hash;
-        self.must_change_password = true;
+        self.must_change_password = must_change;
+        self.clear_failures();
+        self.changed_at = now;
+    }
+
+    /// Clears the failed sign-ins and any lockout (a success, a new password).
+    pub fn clear_failures(&mut self) {
         self.failed_sign_ins = 0;
         self.locked_until = None;
-        self.changed_at = now;
     }
 }
 

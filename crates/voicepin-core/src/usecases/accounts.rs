@@ -182,7 +182,13 @@ impl VoicePin {
         let password = Password::generate_one_time()?;
         let hash = self.hash_password(&password).await?;
         let account = retry_on_conflict!(
-            self.try_install_one_time(context, identity, &hash, AuditAction::AccountPasswordReset).await
+            self.try_install_one_time(
+                context,
+                self.resolve_account(identity).await?,
+                &hash,
+                AuditAction::AccountPasswordReset
+            )
+            .await
         )?;
         Ok((account, password))
     }
@@ -190,11 +196,10 @@ impl VoicePin {
     async fn try_install_one_time(
         &self,
         context: &RequestContext,
-        identity: &str,
+        mut account: AdminAccount,
         hash: &PinHash,
         action: AuditAction,
     ) -> Result<AdminAccount> {
-        let mut account = self.resolve_account(identity).await?;
         let now = self.clock.now();
         account.install_one_time(hash.clone(), now);
         if action == AuditAction::AccountRecovered {
@@ -227,7 +232,7 @@ impl VoicePin {
         let hash = self.hash_password(&password).await?;
         let action = AuditAction::AccountRecovered;
         let account = retry_on_conflict!(match self.store.account_by_name(&name).await? {
-            Some(_) => self.try_install_one_time(context, &name, &hash, action).await,
+            Some(account) => self.try_install_one_time(context, account, &hash, action).await,
             None => {
                 self.insert_account(context, name.clone(), Role::OrganizationManagement, hash.clone(), action).await
             }
@@ -286,11 +291,7 @@ impl VoicePin {
             Some(hash) => hash.clone(),
             None => new_hash.insert(self.hash_password(new).await?).clone(),
         };
-        account.password_hash = hash;
-        account.must_change_password = false;
-        account.failed_sign_ins = 0;
-        account.locked_until = None;
-        account.changed_at = now;
+        account.install_password(hash, false, now);
         let event = AuditEvent::new(context, now, AuditAction::AccountPasswordChanged, &account.name);
         // Whoever else holds a session of this account (with the old password) is signed out.
         let writes = vec![Write::DeleteOtherSessions(account.id, session), Write::UpdateAccount(account)];

@@ -95,14 +95,13 @@ impl VoicePin {
     /// otherwise, clears the failure counters and (unless LockedOut is true) the lockout, and
     /// emails the PIN to the user or NotifyEmail unless SendEmail is false.
     pub async fn set_pin(&self, context: &RequestContext, identity: &str, request: SetPin) -> Result<()> {
-        if request.lock_state_only().is_none() {
-            context.authorize(Operation::ResetPins)?;
-            if request.locked_out == Some(true) {
-                context.authorize(Operation::LockMailboxes)?;
-            }
-        }
+        // Only the lock state: the lock or unlock use case, which authorizes itself.
         if let Some(locked) = request.lock_state_only() {
             return if locked { self.lock(context, identity).await } else { self.unlock(context, identity).await };
+        }
+        context.authorize(Operation::ResetPins)?;
+        if request.locked_out == Some(true) {
+            context.authorize(Operation::LockMailboxes)?;
         }
         retry_on_conflict!(self.try_set_pin(context, identity, &request).await)
     }

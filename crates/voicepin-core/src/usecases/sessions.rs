@@ -120,8 +120,7 @@ impl VoicePin {
             return Err(Error::AuthenticationFailed);
         }
 
-        account.failed_sign_ins = 0;
-        account.locked_until = None;
+        account.clear_failures();
         account.last_sign_in_at = Some(now);
         if self.hasher.needs_rehash(&account.password_hash) {
             account.password_hash = self.hash_password(password).await?;
