@@ -24,31 +24,48 @@ pub struct PinText(pub Pin);
 
 impl<'de> Deserialize<'de> for PinText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = PinText;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a PIN as a string of digits")
-            }
-            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<PinText, E> {
-                Ok(PinText(Pin::new(text)))
-            }
-            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<PinText, E> {
-                // Moved into the Pin, which wipes it on drop.
-                Ok(PinText(Pin::new(text)))
-            }
-            // Any other type is refused without the value in the message.
-            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<PinText, E> {
-                Err(E::custom(concat!("voicepin: ", "a PIN as a string of digits (in quotes)")))
-            }
-            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<PinText, E> {
-                Err(E::custom(concat!("voicepin: ", "a PIN as a string of digits (in quotes)")))
-            }
-            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<PinText, E> {
-                Err(E::custom(concat!("voicepin: ", "a PIN as a string of digits (in quotes)")))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        deserializer.deserialize_any(SecretVisitor {
+            what: "a PIN as a string of digits",
+            wrap: |text| PinText(Pin::new(text)),
+        })
+    }
+}
+
+/// Reads a secret (a PIN, a password) from a JSON string straight into its secret type; a
+/// number is refused without its value in the message (`deserialize_any`, so that a number
+/// reaches `visit_u64` and the like instead of serde's own message, which quotes it).
+struct SecretVisitor<T> {
+    /// What the field takes, for messages: "a PIN as a string of digits".
+    what: &'static str,
+    /// Moves the text into the secret type, which wipes it on drop.
+    wrap: fn(String) -> T,
+}
+
+impl<T> serde::de::Visitor<'_> for SecretVisitor<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.what)
+    }
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<T, E> {
+        Ok((self.wrap)(text.to_owned()))
+    }
+    fn visit_string<E: serde::de::Error>(self, text: String) -> Result<T, E> {
+        Ok((self.wrap)(text))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<T, E> {
+        Err(self.not_a_string())
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<T, E> {
+        Err(self.not_a_string())
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<T, E> {
+        Err(self.not_a_string())
+    }
+}
+
+impl<T> SecretVisitor<T> {
+    fn not_a_string<E: serde::de::Error>(&self) -> E {
+        E::custom(format_args!("{}{} (in quotes)", crate::extract::OWN_MESSAGE, self.what))
     }
 }
 
@@ -724,29 +741,10 @@ pub struct PasswordText(pub Password);
 
 impl<'de> Deserialize<'de> for PasswordText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = PasswordText;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a password as a string")
-            }
-            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<PasswordText, E> {
-                Ok(PasswordText(Password::new(text)))
-            }
-            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<PasswordText, E> {
-                Ok(PasswordText(Password::new(text)))
-            }
-            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<PasswordText, E> {
-                Err(E::custom(concat!("voicepin: ", "a password as a string (in quotes)")))
-            }
-            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<PasswordText, E> {
-                Err(E::custom(concat!("voicepin: ", "a password as a string (in quotes)")))
-            }
-            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<PasswordText, E> {
-                Err(E::custom(concat!("voicepin: ", "a password as a string (in quotes)")))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        deserializer.deserialize_any(SecretVisitor {
+            what: "a password as a string",
+            wrap: |text| PasswordText(Password::new(text)),
+        })
     }
 }
 
@@ -931,4 +929,25 @@ pub struct ChangePasswordRequest {
     /// The new one: 12-128 characters, not the account's name.
     #[schema(value_type = String, format = Password)]
     pub new_password: PasswordText,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn secrets_are_read_from_strings_and_never_echoed_otherwise() {
+        let pin: PinText = serde_json::from_str("\"1985848\"").unwrap();
+        assert_eq!(pin.into_pin(), Pin::new("1985848"));
+        let password: PasswordText = serde_json::from_str("\"correct horse battery\"").unwrap();
+        assert_eq!(password.0.expose(), "correct horse battery");
+        let error = serde_json::from_str::<PinText>("1985848").unwrap_err().to_string();
+        assert!(error.starts_with("voicepin: a PIN as a string of digits (in quotes)"), "{error}");
+        assert!(!error.contains("1985848"), "{error}");
+        let error = serde_json::from_str::<PasswordText>("123456789012").unwrap_err().to_string();
+        assert!(error.starts_with("voicepin: a password as a string (in quotes)"), "{error}");
+        assert!(!error.contains("123456789012"), "{error}");
+    }
 }
