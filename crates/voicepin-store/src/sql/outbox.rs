@@ -31,9 +31,7 @@ fn record_from_row(row: &impl Values) -> Result<MailRecord, StoreError> {
     })
 }
 
-/// Queued messages due at `now`, oldest first, bodies opened. A body that does not open
-/// (another key, a damaged row) is marked failed with the reason rather than blocking the
-/// queue; its sealed body stays for a requeue once the right key is configured.
+/// Queued messages due at `now`, oldest first, bodies opened ([`open_due`]), claiming none.
 pub(super) async fn due_mail<B: Backend>(
     pool: &Pool<B>,
     sealer: &MailSealer,
