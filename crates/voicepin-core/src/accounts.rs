@@ -23,7 +23,7 @@ use crate::access::Role;
 use crate::error::InvalidValue;
 use crate::hashing::PinHash;
 use crate::ids::{AccountId, Revision, SessionId};
-use crate::tokens::sha256_hex;
+use crate::tokens::{bearer_id, generate_bearer, sha256_hex};
 
 /// The fewest characters of a password.
 pub const MIN_PASSWORD_LENGTH: usize = 12;
@@ -199,10 +199,7 @@ const SESSION_PREFIX: &str = "vps_";
 impl SessionSecret {
     /// A new secret (256 random bits) for the session `id`.
     pub fn generate(id: SessionId) -> Result<Self, crate::Error> {
-        let mut random = Zeroizing::new([0u8; 32]);
-        getrandom::fill(random.as_mut_slice()).map_err(|_| crate::Error::Random)?;
-        let encoded = Zeroizing::new(URL_SAFE_NO_PAD.encode(random.as_slice()));
-        Ok(Self(Zeroizing::new(format!("{SESSION_PREFIX}{}_{}", id.0.simple(), encoded.as_str()))))
+        Ok(Self(generate_bearer(SESSION_PREFIX, id.0)?))
     }
 
     /// Wraps a presented cookie value.
@@ -217,12 +214,7 @@ impl SessionSecret {
 
     /// The session id part, if the value is well formed.
     pub fn id(&self) -> Option<SessionId> {
-        let rest = self.0.strip_prefix(SESSION_PREFIX)?;
-        let (id, secret) = rest.split_once('_')?;
-        if secret.is_empty() {
-            return None;
-        }
-        uuid::Uuid::try_parse(id).ok().map(SessionId)
+        bearer_id(&self.0, SESSION_PREFIX).map(SessionId)
     }
 
     /// The SHA-256 of the value, hex: what is stored.

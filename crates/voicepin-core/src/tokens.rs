@@ -26,10 +26,7 @@ pub struct TokenSecret(Zeroizing<String>);
 impl TokenSecret {
     /// A new secret for the token `id`.
     pub fn generate(id: TokenId) -> Result<Self, crate::Error> {
-        let mut random = Zeroizing::new([0u8; SECRET_BYTES]);
-        getrandom::fill(random.as_mut_slice()).map_err(|_| crate::Error::Random)?;
-        let encoded = Zeroizing::new(URL_SAFE_NO_PAD.encode(random.as_slice()));
-        Ok(Self(Zeroizing::new(format!("{PREFIX}{}_{}", id.0.simple(), encoded.as_str()))))
+        Ok(Self(generate_bearer(PREFIX, id.0)?))
     }
 
     /// Wraps a presented token (from an `Authorization: Bearer` header).
@@ -44,12 +41,7 @@ impl TokenSecret {
 
     /// The id part, if the token is well formed.
     pub fn id(&self) -> Option<TokenId> {
-        let rest = self.0.strip_prefix(PREFIX)?;
-        let (id, secret) = rest.split_once('_')?;
-        if secret.is_empty() {
-            return None;
-        }
-        uuid::Uuid::try_parse(id).ok().map(TokenId)
+        bearer_id(&self.0, PREFIX).map(TokenId)
     }
 
     /// The SHA-256 of the whole token, hex: what is stored.
@@ -62,6 +54,24 @@ impl fmt::Debug for TokenSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("TokenSecret(<redacted>)")
     }
+}
+
+/// A new bearer secret, `<prefix><id>_<256 random bits, base64url>` (API tokens, session
+/// cookies): the id finds the stored record, the random part is the secret.
+pub(crate) fn generate_bearer(prefix: &str, id: uuid::Uuid) -> Result<Zeroizing<String>, crate::Error> {
+    let mut random = Zeroizing::new([0u8; SECRET_BYTES]);
+    getrandom::fill(random.as_mut_slice()).map_err(|_| crate::Error::Random)?;
+    let encoded = Zeroizing::new(URL_SAFE_NO_PAD.encode(random.as_slice()));
+    Ok(Zeroizing::new(format!("{prefix}{}_{}", id.simple(), encoded.as_str())))
+}
+
+/// The id part of a bearer secret made by [`generate_bearer`], if it is well formed.
+pub(crate) fn bearer_id(text: &str, prefix: &str) -> Option<uuid::Uuid> {
+    let (id, secret) = text.strip_prefix(prefix)?.split_once('_')?;
+    if secret.is_empty() {
+        return None;
+    }
+    uuid::Uuid::try_parse(id).ok()
 }
 
 /// The SHA-256 of `bytes`, lower-case hex: how bearer secrets (API tokens, session cookies)
