@@ -1,0 +1,1 @@
+//! Media: SDP, RTP, G.711, prompts and DTMF.

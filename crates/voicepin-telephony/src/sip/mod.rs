@@ -1,0 +1,1 @@
+//! SIP signalling: the sans-IO user agent server and its tokio layer.

@@ -1,0 +1,1 @@
+//! voicepin-telephony's integration tests: one binary, one module per area under `tests/it/`.
