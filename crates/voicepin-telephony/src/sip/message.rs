@@ -233,9 +233,8 @@ impl StartLine {
         let method = parts.next()?;
         let uri = parts.next()?;
         let version = parts.next()?;
-        let token = |s: &str| {
-            !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
-        };
+        let token =
+            |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b));
         if parts.next().is_some() || version != "SIP/2.0" || !token(method) || uri.is_empty() || !uri.contains(':') {
             return None;
         }
