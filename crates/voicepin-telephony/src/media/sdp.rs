@@ -10,32 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use thiserror::Error;
 
-/// The G.711 law of a stream.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Codec {
-    /// μ-law, static payload type 0.
-    Pcmu,
-    /// A-law, static payload type 8.
-    Pcma,
-}
-
-impl Codec {
-    /// The static payload type.
-    pub fn static_pt(self) -> u8 {
-        match self {
-            Self::Pcmu => 0,
-            Self::Pcma => 8,
-        }
-    }
-
-    /// The rtpmap encoding name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Pcmu => "PCMU",
-            Self::Pcma => "PCMA",
-        }
-    }
-}
+use super::g711::Law;
 
 /// The direction attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +87,7 @@ pub enum SdpError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Negotiated {
     /// The audio codec.
-    pub codec: Codec,
+    pub codec: Law,
     /// Its payload type (the static one).
     pub codec_pt: u8,
     /// The telephone-event payload type, if the offer had one at 8000 Hz.
@@ -151,7 +126,10 @@ pub fn parse(body: &[u8]) -> Result<SessionDescription, SdpError> {
                 in_audio = false;
                 let mut parts = value.split_whitespace();
                 if media.is_none() && parts.next() == Some("audio") {
-                    let port = parts.next().and_then(|p| p.split('/').next()?.parse().ok()).ok_or(SdpError::Malformed("bad m= port"))?;
+                    let port = parts
+                        .next()
+                        .and_then(|p| p.split('/').next()?.parse().ok())
+                        .ok_or(SdpError::Malformed("bad m= port"))?;
                     let proto = parts.next().unwrap_or_default();
                     if !proto.starts_with("RTP/") {
                         continue;
@@ -205,7 +183,12 @@ fn connection(value: &str) -> Result<IpAddr, SdpError> {
     }
     let address = address.ok_or(SdpError::Malformed("c= has no address"))?;
     // A multicast TTL suffix (`/127`) is not for us but must not break the parse.
-    address.split('/').next().unwrap_or_default().parse().map_err(|_| SdpError::Malformed("c= address is not an IP address"))
+    address
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|_| SdpError::Malformed("c= address is not an IP address"))
 }
 
 fn rtpmap(value: &str) -> Option<(u8, String, u32)> {
@@ -221,13 +204,12 @@ impl SessionDescription {
     /// telephone-event at 8000 Hz on the offered payload type.
     pub fn negotiate(&self) -> Result<Negotiated, SdpError> {
         let codec = self.formats.iter().find_map(|f| match (f.name.as_str(), f.rate) {
-            ("PCMU", 8000) => Some((Codec::Pcmu, f.pt)),
-            ("PCMA", 8000) => Some((Codec::Pcma, f.pt)),
+            ("PCMU", 8000) => Some((Law::MuLaw, f.pt)),
+            ("PCMA", 8000) => Some((Law::ALaw, f.pt)),
             _ => None,
         });
         let (codec, codec_pt) = codec.ok_or(SdpError::NoCommonCodec)?;
-        let telephone_event =
-            self.formats.iter().find(|f| f.name == "TELEPHONE-EVENT" && f.rate == 8000).map(|f| f.pt);
+        let telephone_event = self.formats.iter().find(|f| f.name == "TELEPHONE-EVENT" && f.rate == 8000).map(|f| f.pt);
         Ok(Negotiated {
             codec,
             codec_pt,
@@ -252,16 +234,13 @@ pub fn write(address: IpAddr, port: u16, session_id: u64, negotiated: Option<&Ne
     let _ = write!(text, "c=IN {ip} {address}\r\nt=0 0\r\n");
     let (formats, direction) = match negotiated {
         Some(n) => {
-            let mut formats = vec![(n.codec_pt, n.codec.name())];
+            let mut formats = vec![(n.codec_pt, n.codec.encoding_name())];
             if let Some(pt) = n.telephone_event {
                 formats.push((pt, "telephone-event"));
             }
             (formats, n.direction)
         }
-        None => (
-            vec![(0, "PCMU"), (8, "PCMA"), (OFFER_TELEPHONE_EVENT, "telephone-event")],
-            Direction::SendRecv,
-        ),
+        None => (vec![(0, "PCMU"), (8, "PCMA"), (OFFER_TELEPHONE_EVENT, "telephone-event")], Direction::SendRecv),
     };
     let list: Vec<String> = formats.iter().map(|(pt, _)| pt.to_string()).collect();
     let _ = write!(text, "m=audio {port} RTP/AVP {}\r\n", list.join(" "));
@@ -298,7 +277,7 @@ mod tests {
     fn the_offerers_order_and_telephone_event_pt_are_kept() {
         let offer = parse(PJSIP.as_bytes()).unwrap();
         let n = offer.negotiate().unwrap();
-        assert_eq!((n.codec, n.codec_pt, n.telephone_event), (Codec::Pcma, 8, Some(96)));
+        assert_eq!((n.codec, n.codec_pt, n.telephone_event), (Law::ALaw, 8, Some(96)));
         assert_eq!(n.remote, "192.0.2.10:4000".parse().unwrap());
         let answer = String::from_utf8(write("127.0.0.1".parse().unwrap(), 20000, 7, Some(&n))).unwrap();
         assert!(answer.contains("m=audio 20000 RTP/AVP 8 96\r\n"), "{answer}");
@@ -310,7 +289,7 @@ mod tests {
     fn static_types_need_no_rtpmap_and_no_telephone_event_is_none() {
         let sdp = "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 16000 RTP/AVP 0\r\na=sendonly\r\n";
         let n = parse(sdp.as_bytes()).unwrap().negotiate().unwrap();
-        assert_eq!((n.codec, n.telephone_event, n.direction), (Codec::Pcmu, None, Direction::RecvOnly));
+        assert_eq!((n.codec, n.telephone_event, n.direction), (Law::MuLaw, None, Direction::RecvOnly));
     }
 
     #[test]
@@ -324,7 +303,9 @@ mod tests {
 
     #[test]
     fn unreadable_sdp_is_an_error_not_a_panic() {
-        for sdp in ["", "v=0\r\n", "c=IN IP4 x\r\nm=audio 1 RTP/AVP 0\r\n", "m=audio 99999 RTP/AVP 0\r\n", "\u{0}=\u{0}"] {
+        for sdp in
+            ["", "v=0\r\n", "c=IN IP4 x\r\nm=audio 1 RTP/AVP 0\r\n", "m=audio 99999 RTP/AVP 0\r\n", "\u{0}=\u{0}"]
+        {
             assert!(parse(sdp.as_bytes()).is_err(), "{sdp:?}");
         }
         assert!(parse(&[0xff, 0xfe]).is_err());
@@ -335,8 +316,9 @@ mod tests {
         let offer = write("127.0.0.1".parse().unwrap(), 20000, 1, None);
         let parsed = parse(&offer).unwrap();
         assert_eq!(parsed.formats.iter().map(|f| f.pt).collect::<Vec<_>>(), [0, 8, 101]);
-        let answer = "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 16000 RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+        let answer =
+            "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 16000 RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\n";
         let n = accept_answer(&parse(answer.as_bytes()).unwrap()).unwrap();
-        assert_eq!((n.codec, n.telephone_event), (Codec::Pcma, Some(101)));
+        assert_eq!((n.codec, n.telephone_event), (Law::ALaw, Some(101)));
     }
 }
