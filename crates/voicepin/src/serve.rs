@@ -1,6 +1,8 @@
 //! `voicepin serve`: the long-running service. The HTTP API (on `http.listen`, by default
-//! 127.0.0.1:8080) and the mail delivery worker run side by side until SIGTERM or SIGINT;
-//! requests in flight finish, and due mail goes out, before the process ends.
+//! 127.0.0.1:8080), the telephone front end (SIP on `sip.listen`, by default 127.0.0.1:5060,
+//! UDP and TCP) and the mail delivery worker run side by side until SIGTERM or SIGINT;
+//! requests in flight finish, calls get their BYE, and due mail goes out, before the process
+//! ends.
 
 use std::time::Duration;
 
@@ -11,15 +13,17 @@ use voicepin_core::VoicePin;
 use voicepin_core::access::Role;
 use voicepin_core::accounts::AdminAccount;
 use voicepin_core::audit::RequestContext;
+use voicepin_telephony::{Calls, Settings, Telephony};
 
 use crate::app::App;
-use crate::config::HttpConfig;
+use crate::config::{HttpConfig, SipConfig};
 use crate::http;
 
 /// Runs the service until SIGTERM or SIGINT.
-pub async fn serve(app: &App, settings: &HttpConfig, poll: Duration) -> Result<()> {
+pub async fn serve(app: &App, settings: &HttpConfig, sip: &SipConfig, poll: Duration) -> Result<()> {
     let listener = http::bind(&settings.listen).await?;
     let address = listener.local_addr().context("reading the listening address")?;
+    let telephony = bind_telephony(sip).await?;
     first_start_admin(&app.voicepin).await?;
     first_start_token(&app.voicepin).await?;
 
@@ -30,6 +34,13 @@ pub async fn serve(app: &App, settings: &HttpConfig, poll: Duration) -> Result<(
         tokio::spawn(http::serve(listener, app.voicepin.clone(), app.metrics.clone(), settings.clone(), async move {
             let _ = http_stopped.wait_for(|s| *s).await;
         }));
+    let sip_task = telephony.map(|telephony| {
+        eprintln!("voicepin: answering SIP calls on {} (UDP and TCP)", telephony.local_addr());
+        let mut sip_stopped = stop.subscribe();
+        tokio::spawn(telephony.run(async move {
+            let _ = sip_stopped.wait_for(|s| *s).await;
+        }))
+    });
     eprintln!(
         "voicepin: serving http://{address} (API /api/v1, docs /api/docs); delivering mail every {}s; \
          stop with SIGTERM or Ctrl-C",
@@ -47,6 +58,11 @@ pub async fn serve(app: &App, settings: &HttpConfig, poll: Duration) -> Result<(
     }
     eprintln!("voicepin: stopping");
     let _ = stop.send(true);
+    if let Some(sip_task) = sip_task
+        && let Err(error) = sip_task.await
+    {
+        tracing::warn!(%error, "the SIP task ended abnormally");
+    }
     match http_task.await {
         Ok(result) => result?,
         Err(error) => tracing::warn!(%error, "the HTTP server task ended abnormally"),
@@ -54,6 +70,24 @@ pub async fn serve(app: &App, settings: &HttpConfig, poll: Duration) -> Result<(
     // Whatever is due goes out before the process ends; the rest stays queued.
     deliver_once(app).await;
     Ok(())
+}
+
+/// Binds SIP (UDP and TCP) when `sip.enabled`.
+async fn bind_telephony(sip: &SipConfig) -> Result<Option<Telephony>> {
+    if !sip.enabled {
+        return Ok(None);
+    }
+    // Checked when the configuration was loaded.
+    let listen = sip.listen_addr().context("sip.listen")?;
+    let rtp_ports = sip.rtp_range().context("sip.rtp_ports")?;
+    let settings = Settings {
+        listen,
+        advertise: sip.advertise_ip(),
+        rtp_ports,
+        answer_after: Duration::from_millis(sip.answer_after_ms.into()),
+    };
+    let telephony = Telephony::bind(&settings, Calls::new()).await.context("starting SIP (sip.listen)")?;
+    Ok(Some(telephony))
 }
 
 async fn deliver_once(app: &App) {

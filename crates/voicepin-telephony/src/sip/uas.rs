@@ -17,6 +17,8 @@ use bytes::Bytes;
 use ezk_sip_types::Name;
 use thiserror::Error;
 
+use crate::media::dtmf::info::{ACCEPTED_CONTENT_TYPES, InfoError, parse_info};
+
 use super::message::{self, Message, Method, ParseError, RawHead, Request};
 use super::response::{ALLOW, Bye, Extra, has_tag, response};
 
@@ -108,7 +110,8 @@ pub enum Event {
         /// The ACK's SDP, if it had one.
         sdp: Option<Bytes>,
     },
-    /// An INFO in the call with a DTMF body (answered 200 already).
+    /// An INFO in the call whose body names a key (answered 200 already; other bodies are
+    /// answered 400 or 415 and not reported).
     Info {
         /// The call.
         call: CallId,
@@ -125,9 +128,6 @@ pub enum Event {
         reason: EndReason,
     },
 }
-
-/// The INFO bodies that carry DTMF; others are answered 415.
-pub const DTMF_INFO_TYPES: [&str; 2] = ["application/dtmf-relay", "application/dtmf"];
 
 /// A TU request that no longer applies.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -357,6 +357,24 @@ impl Endpoint {
         Ok(())
     }
 
+    /// Tells the caller we are ringing (180, with our tag) while the TU delays its answer; a
+    /// retransmitted INVITE gets the 180 again.
+    pub fn ringing(&mut self, call: CallId) -> Result<(), CallError> {
+        let Some(state) = self.calls.get(&call) else { return Err(CallError::NotPending) };
+        if !matches!(state.state, CallState::Offered) {
+            return Err(CallError::NotPending);
+        }
+        let extra = Extra { to_tag: Some(&state.local_tag), ..Extra::default() };
+        let bytes =
+            response(&state.invite.headers, state.remote.addr, state.invite.via.rport, 180, &self.config.user_agent, &extra);
+        let to = respond_to(state.remote, &state.invite);
+        if let Some(tx) = self.server.get_mut(&state.invite_key) {
+            tx.last = bytes.clone();
+        }
+        self.transmits.push_back(Transmit { to, bytes });
+        Ok(())
+    }
+
     /// Answers a call with a final error status (488 when no codec is shared, 486, 480...).
     pub fn reject(&mut self, now: Instant, call: CallId, code: u16) -> Result<(), CallError> {
         let Some(state) = self.calls.get(&call) else { return Err(CallError::NotPending) };
@@ -524,15 +542,20 @@ impl Endpoint {
             }
             Method::Info => {
                 let content_type = request.content_type().unwrap_or_default();
-                if request.body.is_empty() {
-                    self.answer(now, remote, request, 200, Extra { to_tag: tag, ..Extra::default() });
-                } else if DTMF_INFO_TYPES.contains(&content_type.as_str()) {
-                    self.answer(now, remote, request, 200, Extra { to_tag: tag, ..Extra::default() });
-                    self.events.push_back(Event::Info { call, content_type, body: request.body.clone() });
-                } else {
-                    let accept = DTMF_INFO_TYPES.join(", ");
-                    let extra = Extra { to_tag: tag, headers: vec![("Accept", accept)], ..Extra::default() };
-                    self.answer(now, remote, request, 415, extra);
+                match parse_info(&content_type, &request.body) {
+                    Ok(digit) => {
+                        self.answer(now, remote, request, 200, Extra { to_tag: tag, ..Extra::default() });
+                        if digit.is_some() {
+                            self.events.push_back(Event::Info { call, content_type, body: request.body.clone() });
+                        }
+                    }
+                    Err(error) => {
+                        let headers = match error {
+                            InfoError::UnsupportedContentType(_) => vec![("Accept", ACCEPTED_CONTENT_TYPES.to_owned())],
+                            InfoError::Malformed => Vec::new(),
+                        };
+                        self.answer(now, remote, request, error.status(), Extra { to_tag: tag, headers, ..Extra::default() });
+                    }
                 }
             }
             Method::Options => self.answer(now, remote, request, 200, Extra { to_tag: tag, ..options() }),

@@ -146,9 +146,15 @@ fn cancel_before_the_answer_gets_200_and_the_invite_487_until_its_ack() {
     ep.handle_input(t0, udp(), &Msg { body: SDP, ..Msg::new("INVITE", "z9hG4bKinv") }.bytes());
     sent(&mut ep);
     let Some(Event::Incoming(incoming)) = ep.poll_event() else { panic!() };
+    ep.ringing(incoming.call).unwrap();
+    let ringing = sent(&mut ep);
+    assert_eq!(ringing.iter().map(|m| status(m)).collect::<Vec<_>>(), ["180"]);
+    ep.handle_input(t0, udp(), &Msg { body: SDP, ..Msg::new("INVITE", "z9hG4bKinv") }.bytes());
+    assert_eq!(sent(&mut ep), ringing, "a retransmitted INVITE gets the 180 again");
     ep.handle_input(t0, udp(), &Msg::new("CANCEL", "z9hG4bKinv").bytes());
     let out = sent(&mut ep);
     assert_eq!(out.iter().map(|m| status(m)).collect::<Vec<_>>(), ["200", "487"]);
+    assert_eq!(to_tag(&out[1]), to_tag(&ringing[0]), "the 487 has the 180's tag");
     assert!(out[0].contains("CSeq: 1 CANCEL") && out[1].contains("CSeq: 1 INVITE"));
     let tag = to_tag(&out[1]);
     assert!(matches!(events(&mut ep)[..], [Event::Ended { reason: EndReason::Cancelled, .. }]));
@@ -250,8 +256,10 @@ fn dtmf_info_is_reported_and_other_bodies_refused() {
         info("z9hG4bKi1", 2, "application/dtmf-relay", "Signal=5\r\nDuration=160\r\n").as_bytes(),
     );
     ep.handle_input(now, udp(), info("z9hG4bKi2", 3, "text/plain", "5").as_bytes());
+    ep.handle_input(now, udp(), info("z9hG4bKi3", 4, "application/dtmf", "x").as_bytes());
     let out = sent(&mut ep);
-    assert_eq!(out.iter().map(|m| status(m)).collect::<Vec<_>>(), ["200", "415"]);
+    assert_eq!(out.iter().map(|m| status(m)).collect::<Vec<_>>(), ["200", "415", "400"]);
+    assert!(out[1].contains("Accept: application/dtmf-relay, application/dtmf"), "{}", out[1]);
     match &events(&mut ep)[..] {
         [Event::Info { call: c, content_type, body }] => {
             assert_eq!(
