@@ -231,7 +231,13 @@ pub struct SipConfig {
 
 impl Default for SipConfig {
     fn default() -> Self {
-        Self { enabled: true, listen: "127.0.0.1:5060".into(), advertise: None, rtp_ports: "20000-29999".into(), answer_after_ms: 0 }
+        Self {
+            enabled: true,
+            listen: "127.0.0.1:5060".into(),
+            advertise: None,
+            rtp_ports: "20000-29999".into(),
+            answer_after_ms: 0,
+        }
     }
 }
 
@@ -848,7 +854,8 @@ mod tests {
 
     #[test]
     fn sip_settings_are_checked() {
-        let config = load(None, &[("VOICEPIN_SIP__LISTEN", "127.0.0.1:5070"), ("VOICEPIN_SIP__ENABLED", "false")]).unwrap();
+        let config =
+            load(None, &[("VOICEPIN_SIP__LISTEN", "127.0.0.1:5070"), ("VOICEPIN_SIP__ENABLED", "false")]).unwrap();
         assert_eq!(config.sip.listen_addr(), Some("127.0.0.1:5070".parse().unwrap()));
         assert!(!config.sip.enabled);
         assert_eq!(config.sip.rtp_range(), Some(20000..=29999));

@@ -365,8 +365,14 @@ impl Endpoint {
             return Err(CallError::NotPending);
         }
         let extra = Extra { to_tag: Some(&state.local_tag), ..Extra::default() };
-        let bytes =
-            response(&state.invite.headers, state.remote.addr, state.invite.via.rport, 180, &self.config.user_agent, &extra);
+        let bytes = response(
+            &state.invite.headers,
+            state.remote.addr,
+            state.invite.via.rport,
+            180,
+            &self.config.user_agent,
+            &extra,
+        );
         let to = respond_to(state.remote, &state.invite);
         if let Some(tx) = self.server.get_mut(&state.invite_key) {
             tx.last = bytes.clone();
@@ -554,7 +560,13 @@ impl Endpoint {
                             InfoError::UnsupportedContentType(_) => vec![("Accept", ACCEPTED_CONTENT_TYPES.to_owned())],
                             InfoError::Malformed => Vec::new(),
                         };
-                        self.answer(now, remote, request, error.status(), Extra { to_tag: tag, headers, ..Extra::default() });
+                        self.answer(
+                            now,
+                            remote,
+                            request,
+                            error.status(),
+                            Extra { to_tag: tag, headers, ..Extra::default() },
+                        );
                     }
                 }
             }

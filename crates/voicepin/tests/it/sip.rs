@@ -80,10 +80,13 @@ fn sipp(server: &Server, transport: Transport, scenario: &str) {
         .arg(format!("127.0.0.1:{}", server.sip_port))
         .args(["-sf", "scenario.xml", "-s", "+14255550100", "-i", "127.0.0.1"])
         .args(["-p", &free_port().to_string(), "-mi", "127.0.0.1", "-mp", &free_port().to_string()])
-        .args(["-t", match transport {
-            Transport::Udp => "u1",
-            Transport::Tcp => "t1",
-        }])
+        .args([
+            "-t",
+            match transport {
+                Transport::Udp => "u1",
+                Transport::Tcp => "t1",
+            },
+        ])
         .args(["-m", "1", "-l", "1", "-nostdin", "-timeout", "40s", "-timeout_error", "-recv_timeout", "20000"])
         .args(["-trace_err", "-trace_msg"])
         .current_dir(dir.path())
@@ -292,7 +295,9 @@ fn cancel_before_answer() -> String {
     scenario(
         "CANCEL before the answer",
         &[
-            fixed(invite(&offer(101)).replace("<recv response=\"180\" optional=\"true\"/>", "<recv response=\"180\"/>")),
+            fixed(
+                invite(&offer(101)).replace("<recv response=\"180\" optional=\"true\"/>", "<recv response=\"180\"/>"),
+            ),
             cancel,
             "<recv response=\"200\"/>".into(),
             "<recv response=\"487\"/>".into(),
