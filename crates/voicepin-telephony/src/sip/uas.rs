@@ -287,7 +287,7 @@ impl Endpoint {
     /// affects another call.
     pub fn handle_input(&mut self, now: Instant, remote: Remote, bytes: &[u8]) {
         match message::parse(bytes) {
-            Ok(Message::Request(request)) => self.on_request(now, remote, request),
+            Ok(Message::Request(request)) => self.on_request(now, remote, *request),
             Ok(Message::Response(response)) => {
                 if response.code >= 200 && response.cseq_method == Method::Bye {
                     self.client.remove(&response.branch);

@@ -338,7 +338,7 @@ fn our_bye_is_resent_by_timer_e_until_its_response() {
     assert!(bye.starts_with("BYE "));
     assert_eq!(ep.active_calls(), 0);
     ep.handle_timeout(t0 + T1);
-    assert_eq!(sent(&mut ep), [bye.clone()]);
+    assert_eq!(sent(&mut ep), std::slice::from_ref(&bye));
     let branch = bye.split("branch=").nth(1).unwrap().split(';').next().unwrap();
     let ok = format!(
         "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch={branch}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
