@@ -3,4 +3,5 @@
 
 mod it {
     pub mod phone;
+    pub mod robustness;
 }
