@@ -80,6 +80,49 @@ impl Clip {
     }
 }
 
+/// How a call ended, for the calls-by-outcome metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CallOutcome {
+    /// The flow finished and hung up (goodbye).
+    Completed,
+    /// The caller hung up first.
+    CallerHungUp,
+    /// The caller cancelled before the answer.
+    Cancelled,
+    /// Refused before the answer: no common codec (488) or no free RTP port (503).
+    Refused,
+    /// No ACK came for our 200.
+    NoAck,
+}
+
+impl CallOutcome {
+    /// A stable label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::CallerHungUp => "caller_hung_up",
+            Self::Cancelled => "cancelled",
+            Self::Refused => "refused",
+            Self::NoAck => "no_ack",
+        }
+    }
+
+    /// Every outcome, for metrics present from the start.
+    pub const ALL: [CallOutcome; 5] =
+        [Self::Completed, Self::CallerHungUp, Self::Cancelled, Self::Refused, Self::NoAck];
+}
+
+/// Where the telephone front end reports (the binary points it at `/metrics`). A PIN never
+/// reaches it: digits are counted by source only.
+pub trait CallTelemetry: Send + Sync + std::fmt::Debug {
+    /// A call was answered and its task started.
+    fn call_started(&self);
+    /// A call ended (answered or not).
+    fn call_ended(&self, outcome: CallOutcome, answered: bool);
+    /// A digit arrived.
+    fn digit(&self, source: DtmfSource);
+}
+
 /// Counters of the telephone front end, for `/metrics` and tests.
 #[derive(Debug, Default)]
 pub struct CallStats {
@@ -93,7 +136,21 @@ pub struct CallStats {
     pub completed_by_flow: AtomicU64,
 }
 
-impl CallStats {
+impl CallTelemetry for CallStats {
+    fn call_started(&self) {
+        self.active.fetch_add(1, Ordering::Relaxed);
+        self.answered.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn call_ended(&self, outcome: CallOutcome, answered: bool) {
+        if answered {
+            self.active.fetch_sub(1, Ordering::Relaxed);
+        }
+        if outcome == CallOutcome::Completed {
+            self.completed_by_flow.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     fn digit(&self, source: DtmfSource) {
         let index = match source {
             DtmfSource::Rfc4733 => 0,
@@ -110,6 +167,7 @@ pub struct Calls {
     prompts: Arc<HashMap<&'static str, Clip>>,
     /// The counters.
     pub stats: Arc<CallStats>,
+    telemetry: Option<Arc<dyn CallTelemetry>>,
 }
 
 impl Default for Calls {
@@ -124,7 +182,25 @@ impl Calls {
         let mut prompts = HashMap::new();
         prompts.insert("welcome", Clip::from_pcm(&tone(&[(440.0, 300), (0.0, 100), (660.0, 300)])));
         prompts.insert("goodbye", Clip::from_pcm(&tone(&[(660.0, 200), (0.0, 50), (440.0, 200)])));
-        Self { prompts: Arc::new(prompts), stats: Arc::new(CallStats::default()) }
+        Self { prompts: Arc::new(prompts), stats: Arc::new(CallStats::default()), telemetry: None }
+    }
+
+    /// Reports to `telemetry` as well as to [`Calls::stats`].
+    pub fn with_telemetry(mut self, telemetry: Arc<dyn CallTelemetry>) -> Self {
+        self.telemetry = Some(telemetry);
+        self
+    }
+
+    fn report(&self, report: impl Fn(&dyn CallTelemetry)) {
+        report(self.stats.as_ref());
+        if let Some(telemetry) = &self.telemetry {
+            report(telemetry.as_ref());
+        }
+    }
+
+    /// A call that ended before it was answered.
+    pub(crate) fn unanswered(&self, outcome: CallOutcome) {
+        self.report(|t| t.call_ended(outcome, false));
     }
 }
 
@@ -183,20 +259,23 @@ const MAX_CALL: Duration = Duration::from_secs(3600);
 
 /// Runs one call until either side ends it.
 pub async fn run(calls: Calls, mut setup: CallSetup) {
-    let stats = calls.stats.clone();
-    stats.active.fetch_add(1, Ordering::Relaxed);
-    stats.answered.fetch_add(1, Ordering::Relaxed);
+    calls.report(|t| t.call_started());
     let ended = drive(&calls, &mut setup).await;
-    stats.active.fetch_sub(1, Ordering::Relaxed);
-    if ended == Ended::ByFlow {
-        stats.completed_by_flow.fetch_add(1, Ordering::Relaxed);
-        let _ = setup.hangup.send(setup.call);
-    }
+    let outcome = match ended {
+        Ended::ByFlow => {
+            let _ = setup.hangup.send(setup.call);
+            CallOutcome::Completed
+        }
+        Ended::BySip(EndReason::Bye) => CallOutcome::CallerHungUp,
+        Ended::BySip(EndReason::Cancelled) => CallOutcome::Cancelled,
+        Ended::BySip(EndReason::NoAck) => CallOutcome::NoAck,
+    };
+    calls.report(|t| t.call_ended(outcome, true));
 }
 
 #[derive(Debug, PartialEq, Eq)]
 enum Ended {
-    BySip,
+    BySip(EndReason),
     ByFlow,
 }
 
@@ -223,7 +302,8 @@ async fn drive(calls: &Calls, setup: &mut CallSetup) -> Ended {
     loop {
         tokio::select! {
             event = setup.events.recv() => match event {
-                None | Some(CallEvent::Ended(_)) => return Ended::BySip,
+                None => return Ended::BySip(EndReason::Bye),
+                Some(CallEvent::Ended(reason)) => return Ended::BySip(reason),
                 Some(CallEvent::Confirmed(answer)) => {
                     if media.is_none() {
                         let negotiated = answer.as_deref().map(|a| sdp::parse(a).and_then(|a| sdp::accept_answer(&a)));
@@ -279,7 +359,7 @@ async fn drive(calls: &Calls, setup: &mut CallSetup) -> Ended {
             () = &mut deadline => return Ended::ByFlow,
         }
         for DigitEvent { digit, source } in digits.drain(..) {
-            calls.stats.digit(source);
+            calls.report(|t| t.digit(source));
             if started {
                 flow.digit(digit.as_char(), &mut actions);
             }

@@ -11,5 +11,5 @@ pub mod media;
 pub mod server;
 pub mod sip;
 
-pub use call::Calls;
+pub use call::{CallOutcome, CallTelemetry, Calls};
 pub use server::{Settings, Telephony, TelephonyError};

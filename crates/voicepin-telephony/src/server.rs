@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
-use crate::call::{self, CallEvent, CallSetup, Calls};
+use crate::call::{self, CallEvent, CallOutcome, CallSetup, Calls};
 use crate::media::sdp::{self, SdpError};
 use crate::sip::framing::{Frame, StreamFramer};
 use crate::sip::{CallId, Config, Endpoint, Event, IncomingCall, Remote, Transport};
@@ -337,7 +337,9 @@ impl Driver {
             Event::Confirmed { call, sdp } => self.forward(call, CallEvent::Confirmed(sdp)),
             Event::Info { call, content_type, body } => self.forward(call, CallEvent::Info { content_type, body }),
             Event::Ended { call, reason } => {
-                self.ringing.remove(&call);
+                if self.ringing.remove(&call).is_some() {
+                    self.calls.unanswered(CallOutcome::Cancelled);
+                }
                 self.forward(call, CallEvent::Ended(reason));
                 self.call_events.remove(&call);
             }
@@ -355,19 +357,19 @@ impl Driver {
         let negotiated = match incoming.offer.as_deref().map(|offer| sdp::parse(offer).and_then(|o| o.negotiate())) {
             None => None,
             Some(Ok(negotiated)) => Some(negotiated),
-            Some(Err(SdpError::NoCommonCodec)) => {
-                let _ = self.endpoint.reject(now, incoming.call, 488);
-                return;
-            }
             Some(Err(error)) => {
-                tracing::debug!(%error, "unreadable SDP offer");
+                if error != SdpError::NoCommonCodec {
+                    tracing::debug!(%error, "unreadable SDP offer");
+                }
                 let _ = self.endpoint.reject(now, incoming.call, 488);
+                self.calls.unanswered(CallOutcome::Refused);
                 return;
             }
         };
         let Some(socket) = self.rtp.bind() else {
             tracing::warn!("no free RTP port in sip.rtp_ports; call refused with 503");
             let _ = self.endpoint.reject(now, incoming.call, 503);
+            self.calls.unanswered(CallOutcome::Refused);
             return;
         };
         let port = socket.local_addr().map(|a| a.port()).unwrap_or_default();

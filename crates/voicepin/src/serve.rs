@@ -4,6 +4,7 @@
 //! requests in flight finish, calls get their BYE, and due mail goes out, before the process
 //! ends.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -13,7 +14,9 @@ use voicepin_core::VoicePin;
 use voicepin_core::access::Role;
 use voicepin_core::accounts::AdminAccount;
 use voicepin_core::audit::RequestContext;
-use voicepin_telephony::{Calls, Settings, Telephony};
+use voicepin_telephony::media::dtmf::DtmfSource;
+use voicepin_telephony::{CallOutcome, CallTelemetry, Calls, Settings, Telephony};
+use voicepin_web::Metrics;
 
 use crate::app::App;
 use crate::config::{HttpConfig, SipConfig};
@@ -23,7 +26,7 @@ use crate::http;
 pub async fn serve(app: &App, settings: &HttpConfig, sip: &SipConfig, poll: Duration) -> Result<()> {
     let listener = http::bind(&settings.listen).await?;
     let address = listener.local_addr().context("reading the listening address")?;
-    let telephony = bind_telephony(sip).await?;
+    let telephony = bind_telephony(sip, app.metrics.clone()).await?;
     first_start_admin(&app.voicepin).await?;
     first_start_token(&app.voicepin).await?;
 
@@ -73,7 +76,7 @@ pub async fn serve(app: &App, settings: &HttpConfig, sip: &SipConfig, poll: Dura
 }
 
 /// Binds SIP (UDP and TCP) when `sip.enabled`.
-async fn bind_telephony(sip: &SipConfig) -> Result<Option<Telephony>> {
+async fn bind_telephony(sip: &SipConfig, metrics: Arc<Metrics>) -> Result<Option<Telephony>> {
     if !sip.enabled {
         return Ok(None);
     }
@@ -86,8 +89,27 @@ async fn bind_telephony(sip: &SipConfig) -> Result<Option<Telephony>> {
         rtp_ports,
         answer_after: Duration::from_millis(sip.answer_after_ms.into()),
     };
-    let telephony = Telephony::bind(&settings, Calls::new()).await.context("starting SIP (sip.listen)")?;
+    let calls = Calls::new().with_telemetry(Arc::new(CallMetrics(metrics)));
+    let telephony = Telephony::bind(&settings, calls).await.context("starting SIP (sip.listen)")?;
     Ok(Some(telephony))
+}
+
+/// The telephone front end's reports, into `/metrics`.
+#[derive(Debug)]
+struct CallMetrics(Arc<Metrics>);
+
+impl CallTelemetry for CallMetrics {
+    fn call_started(&self) {
+        self.0.call_started();
+    }
+
+    fn call_ended(&self, outcome: CallOutcome, answered: bool) {
+        self.0.call_ended(outcome.as_str(), answered);
+    }
+
+    fn digit(&self, source: DtmfSource) {
+        self.0.dtmf_digit(source.as_str());
+    }
 }
 
 async fn deliver_once(app: &App) {

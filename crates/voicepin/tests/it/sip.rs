@@ -11,20 +11,21 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::harness::{Voicepin, free_port};
+use super::harness::{Voicepin, free_port, http};
 
 /// A running `voicepin serve` with SIP on its own port.
 struct Server {
     child: Child,
     sip_port: u16,
+    http_port: u16,
     _voicepin: Voicepin,
 }
 
 impl Server {
     fn start(env: &[(&str, &str)]) -> Self {
         let voicepin = Voicepin::with_dial_plan();
-        let sip_port = free_port();
-        let mut command = voicepin.command(&["serve", "--listen", &format!("127.0.0.1:{}", free_port())]);
+        let (sip_port, http_port) = (free_port(), free_port());
+        let mut command = voicepin.command(&["serve", "--listen", &format!("127.0.0.1:{http_port}")]);
         command.env("VOICEPIN_SIP__LISTEN", format!("127.0.0.1:{sip_port}"));
         for (key, value) in env {
             command.env(key, value);
@@ -49,7 +50,15 @@ impl Server {
                 sink.clear();
             }
         });
-        Self { child, sip_port, _voicepin: voicepin }
+        Self { child, sip_port, http_port, _voicepin: voicepin }
+    }
+
+    /// The value of one sample of `/metrics`, e.g. `voicepin_calls_total{outcome="completed"}`.
+    fn metric(&self, sample: &str) -> f64 {
+        let reply = http(self.http_port, "GET", "/metrics", &[], None);
+        let line =
+            reply.body.lines().find(|l| l.starts_with(sample)).unwrap_or_else(|| panic!("{sample}: {}", reply.body));
+        line[sample.len()..].trim().parse().unwrap()
     }
 
     fn stop(mut self) {
@@ -317,6 +326,13 @@ fn calls_over_udp_and_tcp_are_answered_and_hear_digits() {
         sipp(&server, transport, &late_offer());
         sipp(&server, transport, &no_common_codec());
     }
+    // Per transport: 1234# by RFC 4733 and by INFO, # by INFO; no PIN in the metrics, only counts.
+    assert_eq!(server.metric("voicepin_dtmf_digits_total{source=\"rfc4733\"}"), 10.0);
+    assert_eq!(server.metric("voicepin_dtmf_digits_total{source=\"sip-info\"}"), 12.0);
+    assert_eq!(server.metric("voicepin_calls_total{outcome=\"completed\"}"), 6.0);
+    assert_eq!(server.metric("voicepin_calls_total{outcome=\"caller_hung_up\"}"), 2.0);
+    assert_eq!(server.metric("voicepin_calls_total{outcome=\"refused\"}"), 2.0);
+    assert_eq!(server.metric("voicepin_calls_active"), 0.0);
     server.stop();
 }
 
@@ -325,5 +341,6 @@ fn cancel_before_the_answer_gets_487() {
     let server = Server::start(&[("VOICEPIN_SIP__ANSWER_AFTER_MS", "3000")]);
     sipp(&server, Transport::Udp, &cancel_before_answer());
     sipp(&server, Transport::Tcp, &cancel_before_answer());
+    assert_eq!(server.metric("voicepin_calls_total{outcome=\"cancelled\"}"), 2.0);
     server.stop();
 }
