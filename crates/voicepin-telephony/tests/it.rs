@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure should stop the test loudly
 
 mod it {
+    mod inband;
     pub mod phone;
     pub mod robustness;
 }

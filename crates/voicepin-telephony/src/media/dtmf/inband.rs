@@ -19,9 +19,11 @@
 //!   is at least 13 dB below it (voiced speech has harmonics, a keypad's sines do not).
 //!
 //! # Timing (ITU-T Q.24)
-//! A key is reported once, when [`ON_SUB_BLOCKS`] consecutive sub-blocks were filled by it
-//! and the window tests pass: a tone of 40 ms or more always fills 5 aligned sub-blocks; a
-//! tone must last about 29 ms to fill 5, so tones under 23 ms never count. The key is then
+//! A key is reported once, when 5 consecutive sub-blocks were filled by it and the window
+//! tests passed on the last two windows with the measured frequencies steady between them
+//! (within [`MAX_DRIFT_HZ`]; a glissando through a key's frequencies is not a key): a tone of
+//! 40 ms or more always fills 5 aligned sub-blocks; a tone must last about 29 ms to fill 5,
+//! so tones under 23 ms never count. The key is then
 //! held until [`OFF_SUB_BLOCKS`] sub-blocks in a row are not filled by it: a 40 ms pause
 //! always ends it, a 10 ms drop-out never does (no double digits).
 
@@ -50,8 +52,9 @@ pub const ZERO_DBM0_AMPLITUDE: f32 = 22_300.0;
 pub const MIN_LEVEL_DBM0: f32 = -36.0;
 /// The least share of a sub-block's energy in its row and column bins.
 pub const FILL: f32 = 0.75;
-/// Sub-blocks a key must fill in a row before it is reported.
-pub const ON_SUB_BLOCKS: u32 = 5;
+/// Sub-blocks a key must fill in a row before the window tests run (the window is then all
+/// tone); they must pass on two successive sub-blocks, so a key fills 5 before it is reported.
+pub const ON_SUB_BLOCKS: u32 = 4;
 /// Sub-blocks without the key that end it.
 pub const OFF_SUB_BLOCKS: u32 = 4;
 /// Relative peak: the winner's power over each other bin of its group (8 dB).
@@ -64,6 +67,9 @@ const REVERSE_TWIST: f32 = 2.51;
 const FREQUENCY_TOLERANCE: f32 = 0.025;
 /// A second harmonic over its fundamental at most (-13 dB).
 const HARMONIC: f32 = 0.05;
+/// How far (Hz) a tone's measured frequency may move between two successive windows: a
+/// keypad's sines hold still, a glissando or a siren does not.
+pub const MAX_DRIFT_HZ: f32 = 7.0;
 
 /// cos and -sin of each bin's frequency at each sample offset of a sub-block.
 struct Tables {
@@ -122,6 +128,8 @@ pub struct InBandDetector {
     run: u32,
     held: Option<(usize, usize)>,
     off_run: u32,
+    /// The key and its measured offsets (Hz) if the previous window passed.
+    last_pass: Option<((usize, usize), f32, f32)>,
     min_power: f32,
 }
 
@@ -145,6 +153,7 @@ impl InBandDetector {
             run: 0,
             held: None,
             off_run: 0,
+            last_pass: None,
             min_power: level_power(MIN_LEVEL_DBM0),
         }
     }
@@ -207,10 +216,22 @@ impl InBandDetector {
                 }
             }
         }
+        let previous = self.last_pass.take();
         let key = self.candidate?;
-        if self.held.is_none() && self.run >= ON_SUB_BLOCKS && self.window_passes(key) {
+        if self.held.is_some() || self.run < ON_SUB_BLOCKS {
+            return None;
+        }
+        let (row_offset, column_offset) = self.window_passes(key)?;
+        self.last_pass = Some((key, row_offset, column_offset));
+        let steady = previous.is_some_and(|(before, row_before, column_before)| {
+            before == key
+                && (row_offset - row_before).abs() <= MAX_DRIFT_HZ
+                && (column_offset - column_before).abs() <= MAX_DRIFT_HZ
+        });
+        if steady {
             self.held = Some(key);
             self.off_run = 0;
+            self.last_pass = None;
             return Digit::from_char(KEYS[key.0][key.1]);
         }
         None
@@ -234,8 +255,9 @@ impl InBandDetector {
         (share >= FILL).then_some((row, column - 4))
     }
 
-    /// The window tests for a key whose tones filled the last sub-blocks.
-    fn window_passes(&self, (row, column): (usize, usize)) -> bool {
+    /// The window tests for a key whose tones filled the last sub-blocks: the measured
+    /// frequency offsets (Hz) of the row and column tones when all pass.
+    fn window_passes(&self, (row, column): (usize, usize)) -> Option<(f32, f32)> {
         let tables = &*TABLES;
         let order: [usize; WINDOW] = std::array::from_fn(|i| (self.head + i) % WINDOW);
         // Coherent power per bin over the whole window.
@@ -259,13 +281,13 @@ impl InBandDetector {
             group.filter(|&bin| bin != winner).all(|bin| coherent[winner] >= RELATIVE_PEAK * coherent[bin])
         };
         if !peaks(row, 0..4) || !peaks(column_bin, 4..8) {
-            return false;
+            return None;
         }
         let (row_power, column_power) = (incoherent[row], incoherent[column_bin]);
         if row_power > NORMAL_TWIST * column_power || column_power > REVERSE_TWIST * row_power {
-            return false;
+            return None;
         }
-        let frequency_ok = |bin: usize, nominal: f32| {
+        let offset = |bin: usize| {
             let (mut re, mut im) = (0f32, 0f32);
             for pair in order.windows(2) {
                 let (a, b) = (&self.blocks[pair[0]], &self.blocks[pair[1]]);
@@ -273,22 +295,24 @@ impl InBandDetector {
                 re += b.re[bin] * a.re[bin] + b.im[bin] * a.im[bin];
                 im += b.im[bin] * a.re[bin] - b.re[bin] * a.im[bin];
             }
-            // Remove the nominal turn (multiply by conj(e^{-jωM}) = e^{jωM}... i.e. by the
-            // conjugate of the stored e^{-jωM} twice reversed): the stored turn is e^{-jωM},
-            // and a tone at the nominal frequency turns by e^{+jωM}.
+            // A tone at the nominal frequency turns by e^{+jωM} a sub-block: multiplying by
+            // the stored e^{-jωM} leaves the turn of the offset alone.
             let (t_re, t_im) = tables.turn[bin];
             let (d_re, d_im) = (re * t_re - im * t_im, re * t_im + im * t_re);
-            let offset = d_im.atan2(d_re) * SAMPLE_RATE / (2.0 * PI * SUB_BLOCK as f32);
-            offset.abs() <= FREQUENCY_TOLERANCE * nominal
+            d_im.atan2(d_re) * SAMPLE_RATE / (2.0 * PI * SUB_BLOCK as f32)
         };
-        if !frequency_ok(row, ROWS[row]) || !frequency_ok(column_bin, COLUMNS[column]) {
-            return false;
+        let (row_offset, column_offset) = (offset(row), offset(column_bin));
+        if row_offset.abs() > FREQUENCY_TOLERANCE * ROWS[row]
+            || column_offset.abs() > FREQUENCY_TOLERANCE * COLUMNS[column]
+        {
+            return None;
         }
         let harmonic_ok = |nominal: f32, fundamental: f32| {
             let power = self.goertzel(2.0 * nominal, &order);
             power <= HARMONIC * fundamental
         };
-        harmonic_ok(ROWS[row], coherent[row]) && harmonic_ok(COLUMNS[column], coherent[column_bin])
+        (harmonic_ok(ROWS[row], coherent[row]) && harmonic_ok(COLUMNS[column], coherent[column_bin]))
+            .then_some((row_offset, column_offset))
     }
 
     /// Power at one frequency over the window's samples (Goertzel).
