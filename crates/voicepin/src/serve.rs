@@ -15,6 +15,7 @@ use voicepin_core::access::Role;
 use voicepin_core::accounts::AdminAccount;
 use voicepin_core::audit::RequestContext;
 use voicepin_telephony::media::dtmf::DtmfSource;
+use voicepin_telephony::media::prompts::PromptSet;
 use voicepin_telephony::{CallOutcome, CallTelemetry, Calls, Settings, Telephony};
 use voicepin_web::Metrics;
 
@@ -26,7 +27,7 @@ use crate::http;
 pub async fn serve(app: &App, settings: &HttpConfig, sip: &SipConfig, poll: Duration) -> Result<()> {
     let listener = http::bind(&settings.listen).await?;
     let address = listener.local_addr().context("reading the listening address")?;
-    let telephony = bind_telephony(sip, app.metrics.clone()).await?;
+    let telephony = bind_telephony(sip, app).await?;
     first_start_admin(&app.voicepin).await?;
     first_start_token(&app.voicepin).await?;
 
@@ -76,7 +77,7 @@ pub async fn serve(app: &App, settings: &HttpConfig, sip: &SipConfig, poll: Dura
 }
 
 /// Binds SIP (UDP and TCP) when `sip.enabled`.
-async fn bind_telephony(sip: &SipConfig, metrics: Arc<Metrics>) -> Result<Option<Telephony>> {
+async fn bind_telephony(sip: &SipConfig, app: &App) -> Result<Option<Telephony>> {
     if !sip.enabled {
         return Ok(None);
     }
@@ -89,7 +90,10 @@ async fn bind_telephony(sip: &SipConfig, metrics: Arc<Metrics>) -> Result<Option
         rtp_ports,
         answer_after: Duration::from_millis(sip.answer_after_ms.into()),
     };
-    let calls = Calls::new().with_telemetry(Arc::new(CallMetrics(metrics)));
+    let prompts = PromptSet::embedded().context("loading the telephone prompts")?;
+    let calls = Calls::new()
+        .with_telemetry(Arc::new(CallMetrics(app.metrics.clone())))
+        .with_flow(app.voicepin.clone(), prompts);
     let telephony = Telephony::bind(&settings, calls).await.context("starting SIP (sip.listen)")?;
     Ok(Some(telephony))
 }

@@ -18,9 +18,13 @@ use tokio::time::{Duration, Instant, MissedTickBehavior};
 
 use crate::media::dtmf::{DigitEvent, DtmfReceiver, DtmfSource};
 use crate::media::g711::Law;
+use crate::media::prompts::PromptSet;
 use crate::media::sdp::{self, Negotiated};
 use crate::media::session::{FRAME, FRAME_SAMPLES, Inbound, MediaSession, Player};
 use crate::sip::{CallId, EndReason};
+use voicepin_core::VoicePin;
+
+mod flow;
 
 /// What the SIP task tells a call's task.
 #[derive(Debug)]
@@ -162,12 +166,21 @@ impl CallTelemetry for CallStats {
 }
 
 /// What every call shares: the prompts and the counters.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Calls {
     prompts: Arc<HashMap<&'static str, Clip>>,
+    /// With the core: the call flow of `voicepin_core::callflow` on these prompts and use
+    /// cases; without: the minimal flow (welcome, keys up to `#`, goodbye).
+    core: Option<(VoicePin, Arc<PromptSet>)>,
     /// The counters.
     pub stats: Arc<CallStats>,
     telemetry: Option<Arc<dyn CallTelemetry>>,
+}
+
+impl std::fmt::Debug for Calls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Calls").field("core_flow", &self.core.is_some()).finish_non_exhaustive()
+    }
 }
 
 impl Default for Calls {
@@ -182,7 +195,13 @@ impl Calls {
         let mut prompts = HashMap::new();
         prompts.insert("welcome", Clip::from_pcm(&tone(&[(440.0, 300), (0.0, 100), (660.0, 300)])));
         prompts.insert("goodbye", Clip::from_pcm(&tone(&[(660.0, 200), (0.0, 50), (440.0, 200)])));
-        Self { prompts: Arc::new(prompts), stats: Arc::new(CallStats::default()), telemetry: None }
+        Self { prompts: Arc::new(prompts), core: None, stats: Arc::new(CallStats::default()), telemetry: None }
+    }
+
+    /// Calls run the core's call flow (sign-in, PIN change, menus) with these prompts.
+    pub fn with_flow(mut self, voicepin: VoicePin, prompts: PromptSet) -> Self {
+        self.core = Some((voicepin, Arc::new(prompts)));
+        self
     }
 
     /// Reports to `telemetry` as well as to [`Calls::stats`].
@@ -260,7 +279,10 @@ const MAX_CALL: Duration = Duration::from_secs(3600);
 /// Runs one call until either side ends it.
 pub async fn run(calls: Calls, mut setup: CallSetup) {
     calls.report(|t| t.call_started());
-    let ended = drive(&calls, &mut setup).await;
+    let ended = match calls.core.clone() {
+        Some((voicepin, prompts)) => flow::drive(&calls, &voicepin, &prompts, &mut setup).await,
+        None => drive(&calls, &mut setup).await,
+    };
     let outcome = match ended {
         Ended::ByFlow => {
             let _ = setup.hangup.send(setup.call);
@@ -274,7 +296,7 @@ pub async fn run(calls: Calls, mut setup: CallSetup) {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-enum Ended {
+pub(crate) enum Ended {
     BySip(EndReason),
     ByFlow,
 }
