@@ -1,6 +1,9 @@
 //! `voicepin serve`: the long-running service. The HTTP API (on `http.listen`, by default
 //! 127.0.0.1:8080) and the mail delivery worker run side by side until SIGTERM or SIGINT;
 //! requests in flight finish, and due mail goes out, before the process ends.
+//!
+//! The worker sends the mail of the whole data directory, local commands' included, while
+//! it holds the data directory's mail sender lock ([`crate::sender`]).
 
 use std::time::Duration;
 
@@ -15,6 +18,7 @@ use voicepin_core::audit::RequestContext;
 use crate::app::App;
 use crate::config::HttpConfig;
 use crate::http;
+use crate::sender::ServerLock;
 
 /// Runs the service until SIGTERM or SIGINT.
 pub async fn serve(app: &App, settings: &HttpConfig, poll: Duration) -> Result<()> {
@@ -30,6 +34,15 @@ pub async fn serve(app: &App, settings: &HttpConfig, poll: Duration) -> Result<(
         tokio::spawn(http::serve(listener, app.voicepin.clone(), app.metrics.clone(), settings.clone(), async move {
             let _ = http_stopped.wait_for(|s| *s).await;
         }));
+    // Taken before the banner: once it shows, local commands leave their mail to this server.
+    app.stop_noting_queued_mail();
+    let mut sending = ServerLock::try_acquire(app.data_dir())?;
+    if sending.is_none() {
+        tracing::info!(
+            "another process sends the mail of this data directory (a local command, or another \
+             `voicepin serve`); this server sends it once that process is done"
+        );
+    }
     eprintln!(
         "voicepin: serving http://{address} (API /api/v1, docs /api/docs); delivering mail every {}s; \
          stop with SIGTERM or Ctrl-C",
@@ -40,7 +53,14 @@ pub async fn serve(app: &App, settings: &HttpConfig, poll: Duration) -> Result<(
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = ticks.tick() => deliver_once(app).await,
+            _ = ticks.tick() => {
+                if sending.is_none() {
+                    sending = take_the_mail(app);
+                }
+                if sending.is_some() {
+                    deliver_once(app).await;
+                }
+            }
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
         }
@@ -52,8 +72,26 @@ pub async fn serve(app: &App, settings: &HttpConfig, poll: Duration) -> Result<(
         Err(error) => tracing::warn!(%error, "the HTTP server task ended abnormally"),
     }
     // Whatever is due goes out before the process ends; the rest stays queued.
-    deliver_once(app).await;
+    if sending.is_some() {
+        deliver_once(app).await;
+    }
     Ok(())
+}
+
+/// The data directory's mail sender lock ([`crate::sender`]), or `None` while a local
+/// command delivers (the next tick tries again) or another server holds it.
+fn take_the_mail(app: &App) -> Option<ServerLock> {
+    match ServerLock::try_acquire(app.data_dir()) {
+        Ok(Some(lock)) => {
+            tracing::info!("this server now sends the mail of its data directory");
+            Some(lock)
+        }
+        Ok(None) => None,
+        Err(error) => {
+            tracing::warn!(error = %format!("{error:#}"), "the mail sender lock failed; mail stays queued");
+            None
+        }
+    }
 }
 
 async fn deliver_once(app: &App) {
