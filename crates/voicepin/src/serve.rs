@@ -61,6 +61,7 @@ pub async fn serve(app: &App, settings: &HttpConfig, poll: Duration) -> Result<(
                     deliver_once(app).await;
                 }
             }
+            () = woken(sending.as_ref()) => deliver_once(app).await,
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
         }
@@ -76,6 +77,14 @@ pub async fn serve(app: &App, settings: &HttpConfig, poll: Duration) -> Result<(
         deliver_once(app).await;
     }
     Ok(())
+}
+
+/// Resolves when a local command woke this server; never while it does not send.
+async fn woken(sending: Option<&ServerLock>) {
+    match sending {
+        Some(lock) => lock.woken().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The data directory's mail sender lock ([`crate::sender`]), or `None` while a local
