@@ -8,7 +8,7 @@
 
 use time::OffsetDateTime;
 
-use crate::access::Operation;
+use crate::access::{Operation, Target};
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::Result;
 use crate::hashing::{PinHash, Verification};
@@ -27,8 +27,8 @@ use super::{VoicePin, mailbox_lookups, retry_on_conflict};
 pub struct SignIn {
     /// The identity keyed in or sent: an extension, an SMTP address, an alias or an id.
     pub identity: String,
-    /// The dial plan the call came in on, which scopes extension lookups.
-    pub dial_plan: Option<DialPlanId>,
+    /// The dial plan the call came in on (a name or an id), which scopes extension lookups.
+    pub dial_plan: Option<String>,
     /// The PIN.
     pub pin: Pin,
 }
@@ -65,9 +65,13 @@ pub struct RecognisedCaller {
 impl VoicePin {
     /// Signs in with an identity and a PIN.
     pub async fn sign_in(&self, context: &RequestContext, request: &SignIn) -> Result<SignInResult> {
-        context.authorize(Operation::VoiceSignIn)?;
+        context.authorize(Operation::VoiceSignIn, Target::Any)?;
+        let dial_plan = match &request.dial_plan {
+            Some(identity) => Some(self.resolve_dial_plan(identity).await?.id),
+            None => None,
+        };
         let mut verified: Option<(PinHash, Verification)> = None;
-        retry_on_conflict!(self.try_sign_in(context, request, &mut verified).await)
+        retry_on_conflict!(self.try_sign_in(context, request, dial_plan, &mut verified).await)
             .inspect(|result| self.telemetry.sign_in(result.outcome))
     }
 
@@ -75,9 +79,10 @@ impl VoicePin {
         &self,
         context: &RequestContext,
         request: &SignIn,
+        dial_plan: Option<DialPlanId>,
         verified: &mut Option<(PinHash, Verification)>,
     ) -> Result<SignInResult> {
-        let Some(mut mailbox) = self.find_for_sign_in(request).await? else {
+        let Some(mut mailbox) = self.find_for_sign_in(&request.identity, dial_plan).await? else {
             self.hasher.verify_decoy(&request.pin).await;
             let event = AuditEvent::new(
                 context,
@@ -179,13 +184,11 @@ impl VoicePin {
     }
 
     /// The mailbox an identity names, or `None` when it names none or several.
-    async fn find_for_sign_in(&self, request: &SignIn) -> Result<Option<Mailbox>> {
-        let identity = request.identity.trim();
+    async fn find_for_sign_in(&self, identity: &str, dial_plan: Option<DialPlanId>) -> Result<Option<Mailbox>> {
+        let identity = identity.trim();
         for lookup in mailbox_lookups(identity) {
             let lookup = match lookup {
-                MailboxLookup::Extension { extension, .. } => {
-                    MailboxLookup::Extension { dial_plan: request.dial_plan, extension }
-                }
+                MailboxLookup::Extension { extension, .. } => MailboxLookup::Extension { dial_plan, extension },
                 other => other,
             };
             let mut found = self.store.find_mailboxes(&lookup).await?;
@@ -272,5 +275,5 @@ fn unknown_target(identity: &str) -> String {
 
 /// Consequences of failures are voicepin's own acts, on the channel the attempt came in on.
 fn system(context: &RequestContext) -> RequestContext {
-    RequestContext { actor: "system".into(), role: None, channel: context.channel, source: context.source.clone() }
+    context.as_system()
 }
