@@ -44,6 +44,8 @@ enum UseCase {
     ResetOwnPin,
     AuditEvents,
     SignIn,
+    RecogniseCaller,
+    DialPlansForCalls,
     NewAccount,
     ListAccounts,
     GetAccount,
@@ -64,7 +66,7 @@ enum UseCase {
 const AUTHENTICATION: [&str; 2] = ["authenticate_token", "authenticate_session"];
 
 impl UseCase {
-    const ALL: [UseCase; 38] = [
+    const ALL: [UseCase; 40] = [
         Self::NewDialPlan,
         Self::GetDialPlan,
         Self::ListDialPlans,
@@ -90,6 +92,8 @@ impl UseCase {
         Self::ResetOwnPin,
         Self::AuditEvents,
         Self::SignIn,
+        Self::RecogniseCaller,
+        Self::DialPlansForCalls,
         Self::NewAccount,
         Self::ListAccounts,
         Self::GetAccount,
@@ -126,7 +130,7 @@ impl UseCase {
             Self::ChangePin => ChangeOwnPin,
             Self::ResetOwnPin => Operation::ResetOwnPin,
             Self::AuditEvents => ViewAudit,
-            Self::SignIn => VoiceSignIn,
+            Self::SignIn | Self::RecogniseCaller | Self::DialPlansForCalls => VoiceSignIn,
             Self::ListAccounts | Self::GetAccount | Self::ListTokens => ViewAccounts,
             Self::NewAccount
             | Self::SetAccount
@@ -240,6 +244,8 @@ async fn call(use_case: UseCase, context: &RequestContext, s: &Seeded) -> Result
             let request = SignIn { identity: "12345".into(), dial_plan: None, pin: Pin::new(ALICE_PIN) };
             vp.sign_in(context, &request).await.map(drop)
         }
+        UseCase::RecogniseCaller => vp.recognise_caller(context, None, "12345").await.map(drop),
+        UseCase::DialPlansForCalls => vp.dial_plans_for_calls(context).await.map(drop),
         UseCase::NewAccount => vp.new_account(context, "carol", Role::ViewOnly).await.map(drop),
         UseCase::ListAccounts => vp.list_accounts(context).await.map(drop),
         UseCase::GetAccount => vp.get_account(context, "bob").await.map(drop),

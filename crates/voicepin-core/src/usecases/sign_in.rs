@@ -9,7 +9,8 @@
 use time::OffsetDateTime;
 
 use crate::access::{Operation, Target};
-use crate::audit::{AuditAction, AuditEvent, RequestContext};
+use crate::audit::{AuditAction, AuditEvent};
+use crate::context::{Actor, Proof, RequestContext};
 use crate::error::Result;
 use crate::hashing::{PinHash, Verification};
 use crate::ids::{DialPlanId, MailboxId};
@@ -40,6 +41,8 @@ pub struct SignInResult {
     pub outcome: SignInOutcome,
     /// The mailbox signed in to; `None` when failed.
     pub mailbox: Option<MailboxId>,
+    /// Its primary SMTP address; `None` when failed.
+    pub address: Option<String>,
     /// Whether the mailbox was a first-time user before this sign-in (a full success clears
     /// the flag), so that the phone can run the first-time setup.
     pub first_time_user: bool,
@@ -47,7 +50,18 @@ pub struct SignInResult {
 
 impl SignInResult {
     fn failed() -> Self {
-        Self { outcome: SignInOutcome::Failed, mailbox: None, first_time_user: false }
+        Self { outcome: SignInOutcome::Failed, mailbox: None, address: None, first_time_user: false }
+    }
+
+    /// The caller once their PIN was accepted: the owner of the mailbox, on the channel and
+    /// from the source of `context`. `None` when the sign-in failed.
+    pub fn owner(&self, context: &RequestContext) -> Option<RequestContext> {
+        if !matches!(self.outcome, SignInOutcome::Success | SignInOutcome::PinChangeRequired) {
+            return None;
+        }
+        let (mailbox, address) = (self.mailbox?, self.address.clone()?);
+        let actor = Actor::MailboxOwner { mailbox, address, proof: Proof::Pin };
+        Some(RequestContext::new(actor, context.channel).from_source(context.source.clone()))
     }
 }
 
@@ -142,10 +156,17 @@ impl VoicePin {
                     .for_mailbox(mailbox.id),
             );
         }
-        let id = mailbox.id;
+        let (id, address) = (mailbox.id, mailbox.smtp_address.to_string());
         change.writes.push(Write::UpdateMailbox(mailbox));
         self.commit(change).await?;
-        Ok(SignInResult { outcome, mailbox: Some(id), first_time_user })
+        Ok(SignInResult { outcome, mailbox: Some(id), address: Some(address), first_time_user })
+    }
+
+    /// The dial plans a call may have come in on, for routing it by the number called: what
+    /// an anonymous caller or a calling system may read before anyone has signed in.
+    pub async fn dial_plans_for_calls(&self, context: &RequestContext) -> Result<Vec<DialPlan>> {
+        context.authorize(Operation::VoiceSignIn, Target::Any)?;
+        Ok(self.store.dial_plans().await?)
     }
 
     /// The mailbox a caller ID names within a dial plan: one of its extensions (digits) or
@@ -156,7 +177,7 @@ impl VoicePin {
         dial_plan: Option<DialPlanId>,
         caller_id: &str,
     ) -> Result<Option<RecognisedCaller>> {
-        context.authorize(Operation::VoiceSignIn)?;
+        context.authorize(Operation::VoiceSignIn, Target::Any)?;
         let caller_id = caller_id.trim();
         let digits = caller_id.strip_prefix('+').unwrap_or(caller_id);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
