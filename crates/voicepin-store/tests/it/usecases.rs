@@ -21,8 +21,8 @@ use voicepin_core::signin::SignInOutcome;
 use voicepin_core::telemetry::Telemetry;
 use voicepin_core::tokens::TokenSecret;
 use voicepin_core::usecases::{
-    DialPlanSettings, EnableMailbox, MailboxSettings, NewDialPlan, NewPolicy, PinInfo, PolicySettings, SetPin, SignIn,
-    SignInResult,
+    DialPlanSettings, EnableMailbox, MailboxSettings, NewDialPlan, NewPolicy, PinInfo, PolicySettings,
+    RecognisedCaller, SetPin, SignIn, SignInResult,
 };
 
 use super::support::{admin, deliver, voicepin};
@@ -46,6 +46,7 @@ macro_rules! usecase_stories {
             concurrent_right_and_wrong_sign_ins,
             api_tokens_authenticate_expire_and_revoke,
             roles_are_enforced_by_the_use_cases,
+            callers_are_recognised_by_extension_or_phone_number,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {
@@ -749,4 +750,43 @@ pub async fn roles_are_enforced_by_the_use_cases(store: Arc<dyn Store>) {
     let events =
         store.audit_events(&AuditQuery { action: Some(AuditAction::PinSet), ..AuditQuery::default() }).await.unwrap();
     assert_eq!(events[0].role.as_deref(), Some("helpDesk"));
+}
+
+/// The phone's caller-ID shortcut (exchange-um.md §5.2, §5.4): an extension in the call's
+/// dial plan or a phone number names the mailbox; PIN-less only when policy and mailbox
+/// both allow it; the first sign-in says it was a first-time user.
+pub async fn callers_are_recognised_by_extension_or_phone_number(store: Arc<dyn Store>) {
+    let vp = voicepin(store.clone());
+    let (plan, _) = contoso(&vp).await;
+    let tony = enable(&vp, TONY, "36697", "1985848", false).await;
+    let settings = MailboxSettings { phone_numbers: Some(vec!["+14255550177".into()]), ..MailboxSettings::default() };
+    vp.set_mailbox(&admin(), TONY, settings).await.unwrap();
+    let context = phone("caller");
+    let recognised = Some(RecognisedCaller { mailbox: tony.id, pinless: false });
+    assert_eq!(vp.recognise_caller(&context, Some(plan.id), "36697").await.unwrap(), recognised);
+    assert_eq!(vp.recognise_caller(&context, Some(plan.id), "+14255550177").await.unwrap(), recognised);
+    assert_eq!(vp.recognise_caller(&context, Some(plan.id), "14255550177").await.unwrap(), recognised);
+    assert_eq!(vp.recognise_caller(&context, Some(plan.id), "36698").await.unwrap(), None);
+    assert_eq!(vp.recognise_caller(&context, Some(plan.id), "anonymous").await.unwrap(), None);
+    assert_eq!(vp.recognise_caller(&context, Some(plan.id), "").await.unwrap(), None);
+
+    // PIN-less needs both switches.
+    let pinless = MailboxSettings { pinless_access_to_voice_mail_enabled: Some(true), ..MailboxSettings::default() };
+    vp.set_mailbox(&admin(), TONY, pinless).await.unwrap();
+    let found = vp.recognise_caller(&context, Some(plan.id), "36697").await.unwrap();
+    assert_eq!(found.map(|c| c.pinless), Some(false));
+    let allow = PolicySettings { allow_pinless_voice_mail_access: Some(true), ..PolicySettings::default() };
+    vp.set_policy(&admin(), "Contoso Default Policy", allow).await.unwrap();
+    let found = vp.recognise_caller(&context, Some(plan.id), "36697").await.unwrap();
+    assert_eq!(found.map(|c| c.pinless), Some(true));
+    // A locked mailbox is still recognised (the call sounds the same) but never PIN-less.
+    vp.lock(&admin(), TONY).await.unwrap();
+    let found = vp.recognise_caller(&context, Some(plan.id), "36697").await.unwrap();
+    assert_eq!(found, Some(RecognisedCaller { mailbox: tony.id, pinless: false }));
+    vp.unlock(&admin(), TONY).await.unwrap();
+
+    // The first sign-in reports the first-time user, the next one not.
+    let first = sign_in(&vp, TONY, "1985848").await;
+    assert_eq!((first.outcome, first.first_time_user), (SignInOutcome::Success, true));
+    assert!(!sign_in(&vp, TONY, "1985848").await.first_time_user);
 }
