@@ -57,7 +57,7 @@ pub async fn run(cli: Cli, config: &Config) -> Result<Completion> {
         }
         Command::Serve { .. } => {
             // `--listen` and `--mail-poll-seconds` are already in the configuration.
-            crate::serve::serve(&app, &config.http, config.mail_poll()).await?;
+            crate::serve::serve(&app, &config.http, &config.sip, config.mail_poll()).await?;
             return Ok(Completion::Done);
         }
         Command::Key(_) => Completion::Done,

@@ -30,7 +30,7 @@ pub use mailboxes::{EnableMailbox, MailboxDetails, MailboxSettings};
 pub use pins::{PinInfo, SetPin};
 pub use policies::{ExtendedSettings, NewPolicy, PolicySettings};
 pub use sessions::{SessionAuth, SignedIn};
-pub use sign_in::{SignIn, SignInResult};
+pub use sign_in::{RecognisedCaller, SignIn, SignInResult};
 pub use tokens::{MAX_TOKEN_DAYS, Principal};
 
 use crate::audit::AuditEvent;
