@@ -263,7 +263,7 @@ fn lost(error: io::Error) -> SendError {
     SendError::Transient(format!("the SMTP server closed the connection: {error}"))
 }
 
-/// One reply, all its lines; a 2xx code or an error. Reads only up to the end of the reply:
+/// One reply, all its lines; a 2xx code or a transient error. Reads only up to the end of the reply:
 /// the server says nothing more until the client's next command.
 async fn read_reply(tcp: &mut TcpStream, after: &str) -> Result<String, SendError> {
     let mut reply = Vec::new();
@@ -285,12 +285,8 @@ async fn read_reply(tcp: &mut TcpStream, after: &str) -> Result<String, SendErro
         }
         if !text.starts_with('2') {
             let status = text.lines().last().unwrap_or_default().trim();
-            let error = format!("the SMTP server refused {after}: {status}");
-            return Err(if text.starts_with('5') && after != "STARTTLS" {
-                SendError::Permanent(error)
-            } else {
-                SendError::Transient(error)
-            });
+            // About the connection, not the message: it waits for the relay to be fixed.
+            return Err(SendError::Transient(format!("the SMTP server refused {after}: {status}")));
         }
         return Ok(text.into_owned());
     }

@@ -88,9 +88,7 @@ impl App {
         let queued = self.observer.queued.lock().unwrap_or_else(PoisonError::into_inner).replace(Vec::new());
         let queued = queued.unwrap_or_default();
         let MailSender::Local(_turn) = sender::who_sends(&self.data_dir)? else {
-            if !queued.is_empty() {
-                sender::wake_server(&self.data_dir);
-            }
+            sender::wake_server(&self.data_dir);
             for mail in &queued {
                 eprintln!("voicepin: mail {} to {}: queued for the running server", mail.kind, mail.to);
             }
