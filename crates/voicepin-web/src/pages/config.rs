@@ -205,7 +205,7 @@ pub async fn policy_page(
 
 /// `GET /admin/policies/new`.
 pub async fn policy_new_page(admin: Admin, State(state): State<ApiState>) -> PageResult {
-    admin.context.authorize(Operation::ViewConfiguration)?;
+    admin.context.authorize(Operation::ManagePolicies)?;
     let plans: Vec<String> = plan_names(&state).await?.iter().map(|d| d.name.to_string()).collect();
     let mut defaults = MailboxPolicy::with_defaults(
         voicepin_core::policy::ObjectName::parse("Name", "new").map_err(CoreError::from)?,
@@ -520,7 +520,7 @@ pub async fn dial_plan_page(
 
 /// `GET /admin/dial-plans/new`.
 pub async fn dial_plan_new_page(admin: Admin) -> PageResult {
-    admin.context.authorize(Operation::ViewConfiguration)?;
+    admin.context.authorize(Operation::ManageDialPlans)?;
     let form = DialPlanForm {
         csrf: String::new(),
         name: String::new(),
