@@ -72,12 +72,35 @@ fn chart(title: &'static str, events: &[AuditEvent], now: OffsetDateTime) -> Cha
 struct DashboardPage {
     l: Layout,
     charts: Vec<Chart>,
+    /// Locked-out mailboxes now, counted up to [`COUNT_CAP`] ("1000+" beyond).
+    locked_out: Option<String>,
+    /// Messages waiting and given up.
+    mail_queued: u64,
+    mail_failed: u64,
+    first_day: String,
 }
+
+/// The most locked-out mailboxes the dashboard counts one by one.
+const COUNT_CAP: u32 = 1000;
 
 /// `GET /admin`: the dashboard (charts of the last 30 days from the audit log). Roles that
 /// may not read the audit log see the links only.
 pub async fn dashboard(admin: Admin, State(state): State<ApiState>) -> PageResult {
     let mut charts = Vec::new();
+    let locked_out = if admin.context.authorize(Operation::ViewMailboxes).is_ok() {
+        let query = voicepin_core::ports::MailboxQuery {
+            locked_out: Some(true),
+            um_enabled: Some(true),
+            limit: COUNT_CAP,
+            ..voicepin_core::ports::MailboxQuery::default()
+        };
+        let n = state.voicepin.list_mailboxes(&query).await?.len();
+        Some(if n as u32 >= COUNT_CAP { format!("{COUNT_CAP}+") } else { n.to_string() })
+    } else {
+        None
+    };
+    // The queue's metadata only (the metrics endpoint shows the same numbers).
+    let mail = state.voicepin.store().mail_queue_stats().await.map_err(voicepin_core::Error::from)?;
     if admin.context.authorize(Operation::ViewAudit).is_ok() {
         let now = OffsetDateTime::now_utc();
         let since = Some(now - Duration::days(CHART_DAYS));
@@ -100,7 +123,15 @@ pub async fn dashboard(admin: Admin, State(state): State<ApiState>) -> PageResul
             charts.push(chart(title, &events, now));
         }
     }
-    page(&DashboardPage { l: admin.layout("Dashboard", "dashboard"), charts })
+    let first = OffsetDateTime::now_utc().date() - Duration::days(CHART_DAYS - 1);
+    page(&DashboardPage {
+        l: admin.layout("Dashboard", "dashboard"),
+        charts,
+        locked_out,
+        mail_queued: mail.queued,
+        mail_failed: mail.failed,
+        first_day: format!("{:04}-{:02}-{:02}", first.year(), u8::from(first.month()), first.day()),
+    })
 }
 
 /// A row of the audit log.
