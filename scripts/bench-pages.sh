@@ -6,6 +6,7 @@
 #
 #   scripts/bench-pages.sh                       # 100,000 mailboxes, 10 s per scenario
 #   MAILBOXES=10000 SECONDS_EACH=3 scripts/bench-pages.sh
+#   PROFILE=dev scripts/bench-pages.sh           # the debug build (dependencies at opt-level 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,16 +16,17 @@ seconds="${SECONDS_EACH:-10}"
 connections="${CONNECTIONS:-$(($(nproc) * 2))}"
 password='bench password 12345'
 
-cargo bench --locked -p voicepin --bench http --no-run
-binary="$CARGO_TARGET_DIR/release/voicepin"
-bench() { cargo bench --locked -q -p voicepin --bench http -- "$@" 2>/dev/null; }
+profile="${PROFILE:-bench}"
+cargo bench --locked --profile "$profile" -p voicepin --bench http --no-run
+binary="$CARGO_TARGET_DIR/$([ "$profile" = dev ] && echo debug || echo release)/voicepin"
+bench() { cargo bench --locked -q --profile "$profile" -p voicepin --bench http -- "$@" 2>/dev/null; }
 
 # shellcheck source=lib/server.sh
 source scripts/lib/server.sh
 unset VOICEPIN_MAIL__SMTP_URL
 export VOICEPIN_DATA_DIR="$work/data"
 
-echo "# machine: $(uname -m), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# machine: $(uname -m), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), profile $profile"
 "$binary" dialplan new --name Bench --number-of-digits-in-extension 7 >/dev/null
 echo 73915824 | "$binary" mailbox enable template@bench.example --policy "Bench Default Policy" \
   --extensions 1999999 --pin - --pin-expired false >/dev/null

@@ -153,3 +153,44 @@ pub(crate) const PROBLEM_TYPES: &[(&str, &str, &str)] = &[
 pub(crate) fn explanation(code: &str) -> Option<(&'static str, &'static str)> {
     PROBLEM_TYPES.iter().find(|(c, _, _)| *c == code).map(|(_, title, why)| (*title, *why))
 }
+
+#[cfg(test)]
+mod tests {
+    use voicepin_core::access::{Operation, Role};
+
+    use super::*;
+    use crate::auth::AuthError;
+
+    #[test]
+    fn every_problem_the_api_answers_has_a_page() {
+        let errors = [
+            ApiError::Core(voicepin_core::Error::Conflict),
+            ApiError::Core(voicepin_core::Error::AuthenticationFailed),
+            ApiError::Core(voicepin_core::Error::PasswordChangeRequired),
+            ApiError::Core(voicepin_core::Error::GenerationFailed),
+            ApiError::Core(voicepin_core::Error::Random),
+            ApiError::Core(voicepin_core::Error::PinRejected(Vec::new())),
+            ApiError::Core(voicepin_core::Error::Forbidden {
+                role: Role::HelpDesk,
+                operation: Operation::ManagePolicies,
+            }),
+            ApiError::Unauthenticated(AuthError::Missing),
+            ApiError::Unauthenticated(AuthError::Backend(String::new())),
+            ApiError::MalformedJson(String::new()),
+            ApiError::InvalidBody { field: None, detail: String::new() },
+            ApiError::UnknownField { field: String::new() },
+            ApiError::InvalidQuery { detail: String::new() },
+            ApiError::UnsupportedMediaType,
+            ApiError::PayloadTooLarge { limit: 1 },
+            ApiError::BodyUnreadable,
+            ApiError::NoSuchRoute,
+            ApiError::CsrfTokenInvalid,
+            ApiError::RateLimited { retry_after_seconds: 1 },
+            ApiError::SignInFailed,
+        ];
+        for error in errors {
+            let code = error.problem().code;
+            assert!(explanation(&code).is_some(), "no page for {code}");
+        }
+    }
+}
