@@ -8,13 +8,16 @@ cd "$(dirname "$0")/.."
 # Debian packages the tests drive: aiosmtpd is the real SMTP server of the end-to-end mail
 # tests (run with Debian's /usr/bin/python3); python3-venv and curl serve the schemathesis run
 # (a venv from PyPI, and the readiness probe); sip-tester is SIPp, the SIP client of the
-# telephone end-to-end tests (run as root: its play_dtmf sends through a raw socket). The
-# browser issue adds chromium here.
-packages=(python3-aiosmtpd python3-venv curl sip-tester)
+# telephone end-to-end tests (run as root: its play_dtmf sends through a raw socket);
+# chromium and npm run the admin center's end-to-end tests (e2e/browser, driven by npm's
+# playwright-core; no browser download).
+packages=(python3-aiosmtpd python3-venv curl sip-tester chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
+# Node and npm may come from elsewhere (NodeSource); Debian's only when there is none.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "scripts/test.sh: needs root to install: ${missing[*]}" >&2
@@ -39,6 +42,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/voicepin-target}"
 
 cargo fmt --all -- --check
 cargo test --workspace --locked
+
+# The admin center in headless Chromium against the binary the tests above built, with a real
+# SMTP server on loopback; screenshots of every page go to e2e/browser/screenshots/.
+(cd e2e/browser && npm ci --no-audit --no-fund && VOICEPIN_BIN="$CARGO_TARGET_DIR/debug/voicepin" npm test)
 
 # The live API against its own OpenAPI document, with the binary the tests above built.
 scripts/schemathesis.sh "$CARGO_TARGET_DIR/debug/voicepin"

@@ -69,6 +69,24 @@ impl<T> SecretVisitor<T> {
     }
 }
 
+/// An optional PIN from a form field: an absent or empty field is none. Never echoed.
+#[derive(Debug, Default)]
+pub struct PinTextOption(Option<Pin>);
+
+impl<'de> Deserialize<'de> for PinTextOption {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let PinText(pin) = PinText::deserialize(deserializer)?;
+        Ok(Self((!pin.is_empty()).then_some(pin)))
+    }
+}
+
+impl PinTextOption {
+    /// The secret PIN, if one was typed.
+    pub fn into_pin(self) -> Option<Pin> {
+        self.0
+    }
+}
+
 impl PinText {
     /// The secret PIN.
     pub fn into_pin(self) -> Pin {

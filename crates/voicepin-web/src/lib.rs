@@ -19,6 +19,7 @@ pub mod extract;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod problem;
 pub mod request_log;
 pub mod routes;
@@ -122,7 +123,9 @@ pub fn router(state: ApiState) -> Router {
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
         .with_state(state.clone());
     let docs: Router = SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()).into();
+    let pages = pages::router().with_state(state.clone());
     api.merge(docs)
+        .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
         .layer(axum::middleware::from_fn(request_log::log))
 }

@@ -17,8 +17,9 @@ use crate::auth::AuthError;
 /// The media type of problem details.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// Where the problem types are documented: `type` is this prefix and the stable code.
-pub const PROBLEM_TYPE_PREFIX: &str = "https://voicepin.dev/problems/";
+/// Where the problem types are documented: `type` is this prefix and the stable code, a
+/// relative reference (RFC 9457 §3.1.1) that resolves to a page of this server explaining it.
+pub const PROBLEM_TYPE_PREFIX: &str = "/problems/";
 
 /// An RFC 9457 problem details object, with voicepin's extension members.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]

@@ -9,7 +9,8 @@
 //! - [`sessions`]: password sign-in, sessions, CSRF, rate limits, accounts and tokens;
 //! - [`secrets`]: no response ever carries a PIN that was sent;
 //! - [`docs`]: the OpenAPI document, Swagger UI, health and metrics;
-//! - [`metrics`]: resets, lockouts and the mail queue in `/metrics`, and request ids.
+//! - [`metrics`]: resets, lockouts and the mail queue in `/metrics`, and request ids;
+//! - [`pages`]: the admin center's headers, redirects, CSRF, rule lists and 403 pages.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "it/docs.rs"]
@@ -20,6 +21,8 @@ mod errors;
 mod mailboxes;
 #[path = "it/metrics.rs"]
 mod metrics;
+#[path = "it/pages.rs"]
+mod pages;
 #[path = "it/roles.rs"]
 mod roles;
 #[path = "it/secrets.rs"]

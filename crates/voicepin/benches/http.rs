@@ -160,8 +160,12 @@ impl Load {
         let mut request = hyper::Request::builder()
             .method(self.method.clone())
             .uri(format!("{}{}", self.url, fill(&self.path)))
-            .header("host", "127.0.0.1")
-            .header("authorization", format!("Bearer {}", self.token));
+            .header("host", "127.0.0.1");
+        // `cookie:VALUE` stands for a browser session (the admin center's pages).
+        request = match self.token.strip_prefix("cookie:") {
+            Some(session) => request.header("cookie", format!("voicepin_session={session}")),
+            None => request.header("authorization", format!("Bearer {}", self.token)),
+        };
         if self.body.is_some() {
             request = request.header("content-type", "application/json");
         }

@@ -7,7 +7,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::access::{Operation, Target};
 use crate::audit::{AuditAction, AuditEvent};
-use crate::context::RequestContext;
+use crate::context::{Channel, RequestContext};
 use crate::error::{InvalidValue, Result};
 use crate::ports::{AuditQuery, MailboxQuery};
 
@@ -65,6 +65,8 @@ pub struct AuditFilter {
     pub action: Option<String>,
     /// Only by this actor.
     pub actor: Option<String>,
+    /// Only through this channel (`cli`, `api`, `web`, `phone`, `system`).
+    pub channel: Option<String>,
     /// Only at or after this time (RFC 3339).
     pub since: Option<String>,
     /// Only before this time (RFC 3339).
@@ -86,6 +88,13 @@ fn parse_time(field: &'static str, text: Option<&str>) -> Result<Option<OffsetDa
         _ => Err(InvalidValue::new(field, TIME_ALLOWED, text.to_owned()).into()),
     }
 }
+
+fn parse_channel(text: Option<&str>) -> Result<Option<Channel>> {
+    let Some(text) = text else { return Ok(None) };
+    Channel::parse(text).map(Some).ok_or_else(|| InvalidValue::new("channel", CHANNELS, text.to_owned()).into())
+}
+
+const CHANNELS: &str = "cli, api, web, phone, system";
 
 fn parse_action(text: Option<&str>) -> Result<Option<AuditAction>> {
     let Some(text) = text else { return Ok(None) };
@@ -168,11 +177,12 @@ impl VoicePin {
         let action = parse_action(filter.action.as_deref())?;
         let since = parse_time("since", filter.since.as_deref())?;
         let until = parse_time("until", filter.until.as_deref())?;
+        let channel = parse_channel(filter.channel.as_deref())?;
         let mailbox = match &filter.mailbox {
             Some(identity) => Some(self.resolve_mailbox(identity).await?.id),
             None => None,
         };
-        let query = AuditQuery { mailbox, action, actor: filter.actor.clone(), channel: None, since, until, limit };
+        let query = AuditQuery { mailbox, action, actor: filter.actor.clone(), channel, since, until, limit };
         Ok(self.store.audit_events(&query).await?)
     }
 }

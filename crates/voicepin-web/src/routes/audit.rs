@@ -53,6 +53,7 @@ pub async fn list(
         mailbox: query.mailbox,
         action: query.action,
         actor: query.actor,
+        channel: None,
         since: query.since,
         until: query.until,
         limit: query.limit,

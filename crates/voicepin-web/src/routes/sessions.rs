@@ -16,7 +16,7 @@ use crate::problem::{ApiError, Problem};
 
 /// The `Set-Cookie` value of a session: HttpOnly, SameSite=Strict, and Secure when the
 /// server is reached over https. `Max-Age=0` (with an empty value) clears it.
-fn session_cookie(value: &str, secure: bool, clear: bool) -> Result<HeaderValue, ApiError> {
+pub(crate) fn session_cookie(value: &str, secure: bool, clear: bool) -> Result<HeaderValue, ApiError> {
     let secure = if secure { "; Secure" } else { "" };
     let clear = if clear { "; Max-Age=0" } else { "" };
     HeaderValue::from_str(&format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/{clear}{secure}"))

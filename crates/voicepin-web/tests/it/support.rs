@@ -70,7 +70,7 @@ impl Reply {
         assert_eq!(self.content_type(), "application/problem+json", "{}", self.text);
         assert_eq!(self.json["code"], code, "{}", self.text);
         assert_eq!(self.json["status"], status.as_u16(), "{}", self.text);
-        assert_eq!(self.json["type"], format!("https://voicepin.dev/problems/{code}"));
+        assert_eq!(self.json["type"], format!("/problems/{code}"));
         assert!(self.json["title"].is_string() && self.json["detail"].is_string(), "{}", self.text);
     }
 }
