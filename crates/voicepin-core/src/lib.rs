@@ -9,7 +9,7 @@
 //! - [`signin`]: the sign-in state machine (counting, automatic reset, lockout);
 //! - [`callflow`]: the telephone call flow, a sans-IO state machine over digits and timers;
 //! - [`ports`]: the [`ports::Store`] and [`ports::Clock`] the use cases need;
-//! - [`telemetry`]: the observer the use cases report sign-ins, resets and lockouts to;
+//! - [`telemetry`]: the observer the use cases report sign-ins, resets, lockouts and queued mail to;
 //! - [`usecases`]: every operation, shared by the CLI, the HTTP API, the web pages and the phone.
 
 pub mod access;

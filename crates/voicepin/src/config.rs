@@ -164,7 +164,8 @@ pub struct MailConfig {
     pub smtp_ca_file: Option<PathBuf>,
     /// A file holding the SMTP password.
     pub smtp_password_file: Option<PathBuf>,
-    /// Seconds between two delivery runs of `voicepin serve`.
+    /// Seconds between two delivery runs of `voicepin serve`: how long a message queued by
+    /// a local command or the API may wait for it (default 1).
     pub poll_seconds: f64,
 }
 
@@ -178,7 +179,7 @@ impl Default for MailConfig {
             helo_name: None,
             smtp_ca_file: None,
             smtp_password_file: None,
-            poll_seconds: 5.0,
+            poll_seconds: 1.0,
         }
     }
 }
@@ -762,7 +763,7 @@ mod tests {
         assert_eq!(config.http.listen, "127.0.0.1:8080");
         assert_eq!(config.pepper_file(), Path::new("./voicepin-data/keys/pin-pepper.key"));
         assert_eq!(config.argon2_cost(), Argon2Cost::default());
-        assert_eq!(config.mail_poll(), Duration::from_secs(5));
+        assert_eq!(config.mail_poll(), Duration::from_secs(1));
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! UDP and TCP) and the mail delivery worker run side by side until SIGTERM or SIGINT;
 //! requests in flight finish, calls get their BYE, and due mail goes out, before the process
 //! ends.
+//!
+//! The worker sends the mail of the whole data directory, local commands' included, while
+//! it holds the data directory's mail sender lock ([`crate::sender`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +25,7 @@ use voicepin_web::Metrics;
 use crate::app::App;
 use crate::config::{HttpConfig, SipConfig};
 use crate::http;
+use crate::sender::ServerLock;
 
 /// Runs the service until SIGTERM or SIGINT.
 pub async fn serve(app: &App, settings: &HttpConfig, sip: &SipConfig, poll: Duration) -> Result<()> {
@@ -45,6 +49,15 @@ pub async fn serve(app: &App, settings: &HttpConfig, sip: &SipConfig, poll: Dura
             let _ = sip_stopped.wait_for(|s| *s).await;
         }))
     });
+    // Taken before the banner: once it shows, local commands leave their mail to this server.
+    app.stop_noting_queued_mail();
+    let mut sending = ServerLock::try_acquire(app.data_dir())?;
+    if sending.is_none() {
+        tracing::info!(
+            "another process sends the mail of this data directory (a local command, or another \
+             `voicepin serve`); this server sends it once that process is done"
+        );
+    }
     eprintln!(
         "voicepin: serving http://{address} (API /api/v1, docs /api/docs); delivering mail every {}s; \
          stop with SIGTERM or Ctrl-C",
@@ -55,7 +68,15 @@ pub async fn serve(app: &App, settings: &HttpConfig, sip: &SipConfig, poll: Dura
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = ticks.tick() => deliver_once(app).await,
+            _ = ticks.tick() => {
+                if sending.is_none() {
+                    sending = take_the_mail(app);
+                }
+                if sending.is_some() {
+                    deliver_once(app).await;
+                }
+            }
+            () = woken(sending.as_ref()) => deliver_once(app).await,
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
         }
@@ -72,7 +93,9 @@ pub async fn serve(app: &App, settings: &HttpConfig, sip: &SipConfig, poll: Dura
         Err(error) => tracing::warn!(%error, "the HTTP server task ended abnormally"),
     }
     // Whatever is due goes out before the process ends; the rest stays queued.
-    deliver_once(app).await;
+    if sending.is_some() {
+        deliver_once(app).await;
+    }
     Ok(())
 }
 
@@ -113,6 +136,30 @@ impl CallTelemetry for CallMetrics {
 
     fn digit(&self, source: DtmfSource) {
         self.0.dtmf_digit(source.as_str());
+    }
+}
+
+/// Resolves when a local command woke this server; never while it does not send.
+async fn woken(sending: Option<&ServerLock>) {
+    match sending {
+        Some(lock) => lock.woken().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The data directory's mail sender lock ([`crate::sender`]), or `None` while a local
+/// command delivers (the next tick tries again) or another server holds it.
+fn take_the_mail(app: &App) -> Option<ServerLock> {
+    match ServerLock::try_acquire(app.data_dir()) {
+        Ok(Some(lock)) => {
+            tracing::info!("this server now sends the mail of its data directory");
+            Some(lock)
+        }
+        Ok(None) => None,
+        Err(error) => {
+            tracing::warn!(error = %format!("{error:#}"), "the mail sender lock failed; mail stays queued");
+            None
+        }
     }
 }
 
