@@ -8,7 +8,7 @@
 
 use subtle::ConstantTimeEq;
 
-use crate::access::{Operation, Role};
+use crate::access::{Operation, Role, Target};
 use crate::accounts::{AdminAccount, Password};
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, ObjectKind, Result};
@@ -36,7 +36,7 @@ impl VoicePin {
         name: &str,
         role: Role,
     ) -> Result<(AdminAccount, Password)> {
-        context.authorize(Operation::ManageAccounts)?;
+        context.authorize(Operation::ManageAccounts, Target::Any)?;
         let name = AdminAccount::check_name(name)?;
         let password = Password::generate_one_time()?;
         let hash = self.hash_password(&password).await?;
@@ -80,13 +80,13 @@ impl VoicePin {
 
     /// Every administrator account (never a password hash leaves the core's types).
     pub async fn list_accounts(&self, context: &RequestContext) -> Result<Vec<AdminAccount>> {
-        context.authorize(Operation::ViewAccounts)?;
+        context.authorize(Operation::ViewAccounts, Target::Any)?;
         Ok(self.store.accounts().await?)
     }
 
     /// One administrator account, by name or id.
     pub async fn get_account(&self, context: &RequestContext, identity: &str) -> Result<AdminAccount> {
-        context.authorize(Operation::ViewAccounts)?;
+        context.authorize(Operation::ViewAccounts, Target::Any)?;
         self.resolve_account(identity).await
     }
 
@@ -106,7 +106,7 @@ impl VoicePin {
         identity: &str,
         settings: AccountSettings,
     ) -> Result<AdminAccount> {
-        context.authorize(Operation::ManageAccounts)?;
+        context.authorize(Operation::ManageAccounts, Target::Any)?;
         retry_on_conflict!(self.try_set_account(context, identity, &settings).await)
     }
 
@@ -142,7 +142,7 @@ impl VoicePin {
 
     /// Removes an account; its sessions end with it.
     pub async fn remove_account(&self, context: &RequestContext, identity: &str) -> Result<()> {
-        context.authorize(Operation::ManageAccounts)?;
+        context.authorize(Operation::ManageAccounts, Target::Any)?;
         retry_on_conflict!(self.try_remove_account(context, identity).await)
     }
 
@@ -178,7 +178,7 @@ impl VoicePin {
         context: &RequestContext,
         identity: &str,
     ) -> Result<(AdminAccount, Password)> {
-        context.authorize(Operation::ManageAccounts)?;
+        context.authorize(Operation::ManageAccounts, Target::Any)?;
         let password = Password::generate_one_time()?;
         let hash = self.hash_password(&password).await?;
         let account = retry_on_conflict!(
@@ -224,9 +224,7 @@ impl VoicePin {
         context: &RequestContext,
         name: Option<&str>,
     ) -> Result<(AdminAccount, Password)> {
-        if let Some(role) = context.role {
-            return Err(Error::Forbidden { role, operation: Operation::ManageAccounts });
-        }
+        context.authorize(Operation::RecoverAccount, Target::Any)?;
         let name = AdminAccount::check_name(name.unwrap_or(AdminAccount::DEFAULT_NAME))?;
         let password = Password::generate_one_time()?;
         let hash = self.hash_password(&password).await?;
@@ -251,6 +249,7 @@ impl VoicePin {
         current: &Password,
         new: &Password,
     ) -> Result<()> {
+        context.authorize(Operation::ManageOwnAccount, Target::Any)?;
         let mut verified: Option<(PinHash, Verification)> = None;
         let mut new_hash: Option<PinHash> = None;
         retry_on_conflict!(
@@ -319,7 +318,7 @@ impl VoicePin {
                 ),
         ];
         if let Some(until) = account.locked_until.filter(|_| locked) {
-            let system = RequestContext { actor: "system".into(), role: None, ..context.clone() };
+            let system = context.as_system();
             audit.push(
                 AuditEvent::new(&system, now, AuditAction::AccountLocked, &account.name).with("lockedUntil", until),
             );

@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use voicepin_core::InvalidValue;
-use voicepin_core::access::Operation;
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::usecases::SignIn;
 
@@ -28,8 +27,6 @@ pub async fn sign_in(
     State(state): State<ApiState>,
     Json(body): Json<SignInRequest>,
 ) -> Result<axum::Json<SignInResponse>, ApiError> {
-    // Only the Voice Service role may try PINs; refuse before resolving anything.
-    caller.may(Operation::VoiceSignIn)?;
     let identity = match (body.extension, body.identity) {
         (Some(extension), None) => extension,
         (None, Some(identity)) => identity,
@@ -43,10 +40,6 @@ pub async fn sign_in(
             .into());
         }
     };
-    let dial_plan = match &body.dial_plan {
-        Some(plan) => Some(state.voicepin.get_dial_plan(plan).await?.id),
-        None => None,
-    };
     let mut context = caller.context;
     // The audit log records where the call came from as well as which PBX asked.
     let mut source = context.source.take().unwrap_or_default();
@@ -57,7 +50,7 @@ pub async fn sign_in(
         source = format!("{source} callerId={caller_id}").trim().to_owned();
     }
     context.source = (!source.is_empty()).then_some(source);
-    let request = SignIn { identity, dial_plan, pin: body.pin.into_pin() };
+    let request = SignIn { identity, dial_plan: body.dial_plan, pin: body.pin.into_pin() };
     let result = state.voicepin.sign_in(&context, &request).await?;
     let outcome = match result.outcome {
         SignInOutcome::Success => SignInOutcomeView::Success,
