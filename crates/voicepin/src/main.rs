@@ -13,6 +13,7 @@ mod keys;
 mod output;
 mod remote;
 mod run;
+mod sender;
 mod serve;
 
 use std::process::ExitCode;

@@ -61,6 +61,7 @@ enum UseCase {
     MailQueueStats,
     MailQueue,
     RequeueMail,
+    RecogniseCaller,
 }
 
 /// Not use cases: they prove who an actor is (a bearer token, a session cookie) before any
@@ -68,7 +69,7 @@ enum UseCase {
 const AUTHENTICATION: [&str; 2] = ["authenticate_token", "authenticate_session"];
 
 impl UseCase {
-    const ALL: [UseCase; 42] = [
+    const ALL: [UseCase; 43] = [
         Self::NewDialPlan,
         Self::GetDialPlan,
         Self::ListDialPlans,
@@ -111,6 +112,7 @@ impl UseCase {
         Self::MailQueueStats,
         Self::MailQueue,
         Self::RequeueMail,
+        Self::RecogniseCaller,
     ];
 
     /// The method's name: the variant's name in snake case.
@@ -134,7 +136,7 @@ impl UseCase {
             Self::ChangePin => ChangeOwnPin,
             Self::ResetOwnPin => Operation::ResetOwnPin,
             Self::AuditEvents => ViewAudit,
-            Self::SignIn => VoiceSignIn,
+            Self::SignIn | Self::RecogniseCaller => VoiceSignIn,
             Self::ListAccounts | Self::GetAccount | Self::ListTokens => ViewAccounts,
             Self::NewAccount
             | Self::SetAccount
@@ -269,6 +271,7 @@ async fn call(use_case: UseCase, context: &RequestContext, s: &Seeded) -> Result
         UseCase::CreateToken => vp.create_token(context, "script", Role::HelpDesk, Some(30)).await.map(drop),
         UseCase::ListTokens => vp.list_tokens(context).await.map(drop),
         UseCase::RevokeToken => vp.revoke_token(context, "pbx1").await.map(drop),
+        UseCase::RecogniseCaller => vp.recognise_caller(context, None, "12345").await.map(drop),
         UseCase::CheckReady => vp.check_ready(context).await,
         UseCase::MailQueueStats => vp.mail_queue_stats(context).await.map(drop),
         UseCase::MailQueue => vp.mail_queue(context, true, 10).await.map(drop),
