@@ -237,7 +237,8 @@ pub fn permits(actor: &Actor, operation: Operation) -> bool {
         // Whoever holds the data directory can read its keys and database anyway: every
         // operation but those that need a password session or an own mailbox.
         Actor::LocalOperator { .. } => !matches!(operation, PasswordSignIn | ManageOwnAccount | ViewOwnMailbox),
-        Actor::System => matches!(operation, ViewMailQueue | ManageMailQueue),
+        // Routing calls by dial plan, readiness and mail delivery.
+        Actor::System => matches!(operation, ViewConfiguration | ViewMailQueue | ManageMailQueue),
         Actor::Anonymous => matches!(operation, VoiceSignIn | PasswordSignIn),
     }
 }

@@ -34,6 +34,7 @@ use axum::routing::{get, post};
 use utoipa::OpenApi as _;
 use utoipa_swagger_ui::SwaggerUi;
 use voicepin_core::VoicePin;
+use voicepin_core::audit::RequestContext;
 
 pub use auth::{AuthError, Authenticator, Caller, Principal, SessionCaller};
 pub use metrics::Metrics;
@@ -150,8 +151,7 @@ async fn healthz() -> &'static str {
 
 /// `GET /readyz`: the store answers a cheap read.
 async fn readyz(State(state): State<ApiState>) -> Response {
-    // One indexed lookup of a name no dial plan can have (names are trimmed).
-    match state.voicepin.store().dial_plan_by_name(" readiness probe ").await {
+    match state.voicepin.check_ready(&RequestContext::system()).await {
         Ok(_) => "ready".into_response(),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
@@ -163,7 +163,7 @@ async fn readyz(State(state): State<ApiState>) -> Response {
 /// `GET /metrics`: the Prometheus text format. The mail queue gauges are read from the store
 /// at each scrape, so they are right whichever process queued or delivered.
 async fn render_metrics(State(state): State<ApiState>) -> Response {
-    match state.voicepin.store().mail_queue_stats().await {
+    match state.voicepin.mail_queue_stats(&RequestContext::system()).await {
         Ok(stats) => state.metrics.observe_mail_queue(&stats, time::OffsetDateTime::now_utc()),
         Err(error) => tracing::warn!(%error, "reading the mail queue for the metrics failed"),
     }

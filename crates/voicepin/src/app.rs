@@ -31,8 +31,9 @@ use crate::sender::{self, MailSender};
 pub struct App {
     /// The use cases.
     pub voicepin: VoicePin,
-    /// The store, for mail delivery.
-    pub store: Arc<dyn Store>,
+    /// The store, given by the wiring to mail delivery only (every front end goes through
+    /// the use cases).
+    store: Arc<dyn Store>,
     /// The metrics of `/metrics`: the use cases report to them (sign-ins, resets, lockouts)
     /// and so does mail delivery.
     pub metrics: Arc<Metrics>,

@@ -5,7 +5,6 @@ use std::io::BufRead as _;
 use anyhow::{Context, Result};
 use voicepin_core::access::Role;
 use voicepin_core::audit::RequestContext;
-use voicepin_core::ids::MailId;
 use voicepin_core::policy::{PinLifetime, PinResetThreshold};
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::usecases::{
@@ -47,7 +46,7 @@ pub async fn run(cli: Cli, config: &Config) -> Result<Completion> {
         Command::Policy(command) => run_policy(&app.voicepin, &context, json, command).await?,
         Command::Mailbox(command) => run_mailbox(&app.voicepin, &context, json, command).await?,
         Command::Pin(command) => run_pin(&app.voicepin, &context, json, command).await?,
-        Command::Mail(command) => return run_mail(&app, json, command).await,
+        Command::Mail(command) => return run_mail(&app, &context, json, command).await,
         Command::Audit(args) => run_audit(&app.voicepin, &context, json, args).await?,
         Command::Token(command) => run_token(&app.voicepin, &context, json, command).await?,
         Command::Admin(command) => {
@@ -382,7 +381,7 @@ async fn run_pin(app: &VoicePin, context: &RequestContext, json: bool, command: 
     Ok(Completion::Done)
 }
 
-async fn run_mail(app: &App, json: bool, command: MailCommand) -> Result<Completion> {
+async fn run_mail(app: &App, context: &RequestContext, json: bool, command: MailCommand) -> Result<Completion> {
     match command {
         MailCommand::Deliver => {
             let Some(report) = app.deliver_or_leave_to_server().await? else {
@@ -402,20 +401,11 @@ async fn run_mail(app: &App, json: bool, command: MailCommand) -> Result<Complet
             output::print_value(json, &serde_json::json!({ "sent": to }), &format!("test message sent to {to}"));
         }
         MailCommand::Queue { all } => {
-            let records = app.store.mail_records(all, 1000).await?;
+            let records = app.voicepin.mail_queue(context, all, 1000).await?;
             print_many(json, records.iter().map(output::mail_record).collect());
         }
         MailCommand::Retry { id } => {
-            let mail_id: MailId = id
-                .parse()
-                .map_err(|_| InvalidValue::new("Id", "a message id from `voicepin mail queue`", id.clone()))?;
-            if !app.store.requeue_mail(mail_id, time::OffsetDateTime::now_utc()).await? {
-                return Err(voicepin_core::Error::NotFound {
-                    kind: voicepin_core::error::ObjectKind::Mail,
-                    identity: id,
-                }
-                .into());
-            }
+            app.voicepin.requeue_mail(context, &id).await?;
             app.deliver_or_leave_to_server().await?;
         }
     }

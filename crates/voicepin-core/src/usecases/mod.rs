@@ -11,6 +11,7 @@ mod memory_store;
 mod pins;
 mod policies;
 mod queries;
+mod service;
 mod sessions;
 mod sign_in;
 mod tokens;
@@ -64,11 +65,6 @@ impl VoicePin {
     pub fn with_telemetry(mut self, telemetry: Arc<dyn Telemetry>) -> Self {
         self.telemetry = telemetry;
         self
-    }
-
-    /// The store, for adapters that work on it directly (mail delivery).
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
     }
 
     async fn commit(&self, change: Change) -> Result<()> {

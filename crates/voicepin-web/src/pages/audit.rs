@@ -76,6 +76,8 @@ struct DashboardPage {
     /// Locked-out mailboxes now, counted up to [`COUNT_CAP`] ("1000+" beyond).
     locked_out: Option<String>,
     /// Messages waiting and given up.
+    /// Whether the administrator may see the mail queue's figures.
+    show_mail: bool,
     mail_queued: u64,
     mail_failed: u64,
     first_day: String,
@@ -96,7 +98,11 @@ pub async fn dashboard(admin: Admin, State(state): State<ApiState>) -> PageResul
         None
     };
     // The queue's metadata only (the metrics endpoint shows the same numbers).
-    let mail = state.voicepin.store().mail_queue_stats().await.map_err(voicepin_core::Error::from)?;
+    let mail = if admin.context.may(Operation::ViewMailQueue) {
+        Some(state.voicepin.mail_queue_stats(&admin.context).await?)
+    } else {
+        None
+    };
     if admin.context.may(Operation::ViewAudit) {
         let now = OffsetDateTime::now_utc();
         let since = Some(now - Duration::days(CHART_DAYS));
@@ -121,8 +127,9 @@ pub async fn dashboard(admin: Admin, State(state): State<ApiState>) -> PageResul
         l: admin.layout("Dashboard", "dashboard"),
         charts,
         locked_out,
-        mail_queued: mail.queued,
-        mail_failed: mail.failed,
+        show_mail: mail.is_some(),
+        mail_queued: mail.as_ref().map_or(0, |m| m.queued),
+        mail_failed: mail.as_ref().map_or(0, |m| m.failed),
         first_day: format!("{:04}-{:02}-{:02}", first.year(), u8::from(first.month()), first.day()),
     })
 }
