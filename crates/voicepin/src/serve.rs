@@ -19,6 +19,14 @@ use crate::http;
 /// Runs the service until SIGTERM or SIGINT.
 pub async fn serve(app: &App, settings: &HttpConfig, poll: Duration) -> Result<()> {
     let listener = http::bind(&settings.listen).await?;
+    let metrics_listener = match &settings.metrics_listen {
+        Some(address) => Some(
+            tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("listening on {address} (http.metrics_listen)"))?,
+        ),
+        None => None,
+    };
     let address = listener.local_addr().context("reading the listening address")?;
     first_start_admin(&app.voicepin).await?;
     first_start_token(&app.voicepin).await?;
@@ -26,10 +34,16 @@ pub async fn serve(app: &App, settings: &HttpConfig, poll: Duration) -> Result<(
     let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
     let (stop, mut http_stopped) = watch::channel(false);
-    let http_task =
-        tokio::spawn(http::serve(listener, app.voicepin.clone(), app.metrics.clone(), settings.clone(), async move {
+    let http_task = tokio::spawn(http::serve(
+        listener,
+        metrics_listener,
+        app.voicepin.clone(),
+        app.metrics.clone(),
+        settings.clone(),
+        async move {
             let _ = http_stopped.wait_for(|s| *s).await;
-        }));
+        },
+    ));
     eprintln!(
         "voicepin: serving http://{address} (API /api/v1, docs /api/docs); delivering mail every {}s; \
          stop with SIGTERM or Ctrl-C",
