@@ -172,3 +172,38 @@ fn a_closed_output_ends_quietly() {
     assert_ne!(output.status.code(), Some(101), "{stderr}");
     assert!(stderr.trim().is_empty(), "quiet: {stderr}");
 }
+
+/// Finding 10: addresses are checked as deliverable before anything is written, display
+/// names may not reorder text, and a mailbox's extensions are bounded.
+#[test]
+fn identities_are_checked_before_anything_is_written() {
+    let vp = Voicepin::with_dial_plan();
+    let policy = "CONTOSO Default Policy";
+    for address in ["../../etc@contoso.com", "/", "tony\u{202e}@contoso.com", "jürgen@contoso.com"] {
+        let run = vp.run(&["mailbox", "enable", address, "--policy", policy, "--extension", "36697"]).exit(2);
+        assert!(run.stderr.contains("deliverable email address"), "{address:?}: {}", run.stderr);
+    }
+    let run = vp
+        .run(&[
+            "mailbox",
+            "enable",
+            "tonysmith@contoso.com",
+            "--policy",
+            policy,
+            "--extension",
+            "36697",
+            "--display-name",
+            "Tony \u{202e}htimS",
+        ])
+        .exit(2);
+    assert!(run.stderr.contains("text-direction"), "{}", run.stderr);
+    let many: Vec<String> = (0..40).map(|n| format!("{}", 40_000 + n)).collect();
+    let mut args = vec!["mailbox", "enable", "tonysmith@contoso.com", "--policy", policy];
+    for extension in &many {
+        args.extend(["--extension", extension.as_str()]);
+    }
+    let run = vp.run(&args).exit(2);
+    assert!(run.stderr.contains("at most 32"), "{}", run.stderr);
+    assert!(vp.mail().is_empty(), "nothing was written, nothing was sent");
+    assert_eq!(vp.run(&["--json", "mailbox", "get"]).ok().json(), serde_json::json!([]));
+}
