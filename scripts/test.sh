@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests drive: aiosmtpd is the real SMTP server of the end-to-end mail
 # tests (run with Debian's /usr/bin/python3); python3-venv and curl serve the schemathesis run
-# (a venv from PyPI, and the readiness probe). The SIP and browser issues add sip-tester and
-# chromium here.
-packages=(python3-aiosmtpd python3-venv curl)
+# (a venv from PyPI, and the readiness probe); sip-tester is SIPp, the SIP client of the
+# telephone end-to-end tests (run as root: its play_dtmf sends through a raw socket). The
+# browser issue adds chromium here.
+packages=(python3-aiosmtpd python3-venv curl sip-tester)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -7,13 +7,15 @@
 //! - [`rules`], [`generate`]: which PINs are acceptable, and how new ones are drawn;
 //! - [`hashing`]: keyed Argon2id and the [`hashing::PinHasher`] port;
 //! - [`signin`]: the sign-in state machine (counting, automatic reset, lockout);
+//! - [`callflow`]: the telephone call flow, a sans-IO state machine over digits and timers;
 //! - [`ports`]: the [`ports::Store`] and [`ports::Clock`] the use cases need;
-//! - [`telemetry`]: the observer the use cases report sign-ins, resets and lockouts to;
+//! - [`telemetry`]: the observer the use cases report sign-ins, resets, lockouts and queued mail to;
 //! - [`usecases`]: every operation, shared by the CLI, the HTTP API, the web pages and the phone.
 
 pub mod access;
 pub mod accounts;
 pub mod audit;
+pub mod callflow;
 pub mod common_pins;
 pub mod error;
 pub mod generate;

@@ -6,6 +6,7 @@
 //! [`VoicePin`](crate::VoicePin) starts with [`NoTelemetry`]. Calls are made after the change
 //! is committed, never for an attempt that was rolled back and retried.
 
+use crate::ids::MailId;
 use crate::signin::SignInOutcome;
 
 /// An observer of the use cases. Called on the request's task: keep it cheap (counters).
@@ -21,6 +22,23 @@ pub trait Telemetry: Send + Sync {
 
     /// Too many wrong PINs in all (MaxLogonAttempts): the mailbox was locked out.
     fn locked_out(&self) {}
+
+    /// A message was committed to the outbox, for delivery by whichever sender runs
+    /// (the local CLI reports each one it caused on standard error). Never the body.
+    fn mail_queued(&self, mail: &QueuedNotice<'_>) {
+        let _ = mail;
+    }
+}
+
+/// What [`Telemetry::mail_queued`] is told about a message: who it is for, never its body.
+#[derive(Clone, Copy, Debug)]
+pub struct QueuedNotice<'a> {
+    /// The outbox id.
+    pub id: MailId,
+    /// The kind of notification (`welcome`, `pin-reset`, ...).
+    pub kind: &'static str,
+    /// The recipient's address.
+    pub to: &'a str,
 }
 
 /// The observer that ignores everything.

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 use voicepin_core::audit::{AuditAction, AuditEvent, RequestContext};
+use voicepin_core::ids::MailId;
 use voicepin_core::notify::OutboundMail;
 use voicepin_core::ports::{Change, QueuedMail, Store};
 
@@ -123,6 +124,52 @@ pub async fn deliver_due(
     settings: &MailSettings,
     now: OffsetDateTime,
 ) -> Result<DeliveryReport, MailError> {
+    deliver_due_observed(store, transport, settings, now, &|_| {}).await
+}
+
+/// What became of one message in a delivery run, for a person watching (the CLI prints a
+/// line per message). Never the body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attempted<'a> {
+    /// The outbox id.
+    pub id: MailId,
+    /// The kind of notification (`welcome`, `pin-reset`, ...).
+    pub kind: &'static str,
+    /// The recipient's address.
+    pub to: &'a str,
+    /// What happened.
+    pub outcome: AttemptOutcome,
+}
+
+/// The outcome of one message's attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// Delivered; where to, as the transport says it ([`Transport::destination`]).
+    Sent(String),
+    /// Not delivered for now; tried again at this time.
+    Retry(String, OffsetDateTime),
+    /// Given up, with the reason.
+    GivenUp(String),
+}
+
+impl std::fmt::Display for AttemptOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sent(destination) => f.write_str(destination),
+            Self::Retry(error, _) => write!(f, "not sent yet, will retry: {error}"),
+            Self::GivenUp(reason) => write!(f, "given up: {reason}"),
+        }
+    }
+}
+
+/// [`deliver_due`], telling `observe` what became of each message attempted.
+pub async fn deliver_due_observed(
+    store: &dyn Store,
+    transport: &dyn Transport,
+    settings: &MailSettings,
+    now: OffsetDateTime,
+    observe: &(dyn Fn(&Attempted<'_>) + Sync),
+) -> Result<DeliveryReport, MailError> {
     let mut report = DeliveryReport::default();
     let mut seen = HashSet::new();
     let mut transient_in_a_row = 0;
@@ -140,7 +187,7 @@ pub async fn deliver_due(
                 continue;
             }
             progressed = true;
-            match deliver_one(store, transport, settings, now, &queued).await? {
+            match deliver_one(store, transport, settings, now, &queued, observe).await? {
                 Outcome::Sent => {
                     report.sent += 1;
                     transient_in_a_row = 0;
@@ -186,10 +233,12 @@ async fn deliver_one(
     settings: &MailSettings,
     now: OffsetDateTime,
     queued: &QueuedMail,
+    observe: &(dyn Fn(&Attempted<'_>) + Sync),
 ) -> Result<Outcome, MailError> {
     let mail = &queued.mail;
     let id = mail.id;
     let kind = mail.notification.kind();
+    let tell = |outcome| observe(&Attempted { id, kind, to: mail.to.as_str(), outcome });
     let message = match render(mail, settings) {
         Ok(message) => message,
         Err(e) => {
@@ -198,6 +247,7 @@ async fn deliver_one(
             let reason = format!("{}: {e}", e.code());
             store.mark_mail_attempt_failed(id, &reason, None).await?;
             audit_given_up(store, mail, &reason, queued.attempts, now).await?;
+            tell(AttemptOutcome::GivenUp(reason));
             return Ok(Outcome::Failed { transient: false });
         }
     };
@@ -207,6 +257,7 @@ async fn deliver_one(
         Ok(()) => {
             store.mark_mail_sent(id, now).await?;
             tracing::info!(mail_id = %id, kind, attempts = attempts_made, "mail sent");
+            tell(AttemptOutcome::Sent(transport.destination(&info)));
             Ok(Outcome::Sent)
         }
         Err(e @ SendError::Transient(_)) => {
@@ -216,12 +267,14 @@ async fn deliver_one(
                 Some(at) => {
                     tracing::warn!(mail_id = %id, kind, attempts = attempts_made, error = %e,
                         retry_at = %at, "mail not sent; will retry");
+                    tell(AttemptOutcome::Retry(e.to_string(), at));
                     Ok(Outcome::Retried)
                 }
                 None => {
                     tracing::error!(mail_id = %id, kind, attempts = attempts_made, error = %e,
                         "mail not sent; too many attempts, given up");
                     audit_given_up(store, mail, &e.to_string(), attempts_made, now).await?;
+                    tell(AttemptOutcome::GivenUp(e.to_string()));
                     Ok(Outcome::Failed { transient: true })
                 }
             }
@@ -231,6 +284,7 @@ async fn deliver_one(
             tracing::error!(mail_id = %id, kind, attempts = attempts_made, error = %e,
                 "mail refused; given up");
             audit_given_up(store, mail, &e.to_string(), attempts_made, now).await?;
+            tell(AttemptOutcome::GivenUp(e.to_string()));
             Ok(Outcome::Failed { transient: false })
         }
     }

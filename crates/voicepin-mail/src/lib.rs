@@ -7,7 +7,8 @@
 //!   and an HTML part, with the administrator's policy texts made safe ([`policy_text`]);
 //! - [`MailSettings`]: the sender and how the organisation presents itself;
 //! - [`Transport`]: where messages go; [`PickupFolder`] writes `.eml` files,
-//!   [`SmtpTransport`] talks to a mail server configured by one URL ([`SmtpConfig`]);
+//!   [`SmtpTransport`] talks to a mail server configured by one URL ([`SmtpConfig`]), over
+//!   TLS that trusts what [`tls`] says;
 //! - [`deliver_due`]: one delivery run over the outbox, with retries and backoff
 //!   ([`RetryPolicy`]), reported as a [`DeliveryReport`] and summed up by [`Counters`].
 //!
@@ -22,9 +23,13 @@ pub mod policy_text;
 pub mod settings;
 pub mod smtp;
 pub mod templates;
+pub mod tls;
 pub mod transport;
 
-pub use deliver::{CLAIM_LEASE, Counters, CountersSnapshot, DeliveryReport, RetryPolicy, deliver_due};
+pub use deliver::{
+    AttemptOutcome, Attempted, CLAIM_LEASE, Counters, CountersSnapshot, DeliveryReport, RetryPolicy, deliver_due,
+    deliver_due_observed,
+};
 pub use error::{MailError, SendError};
 pub use settings::MailSettings;
 pub use smtp::{SmtpConfig, SmtpSecurity, SmtpTransport, SmtpUrl};

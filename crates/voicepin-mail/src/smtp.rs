@@ -8,9 +8,10 @@
 //! | `smtps://host` | implicit TLS, port 465 |
 //!
 //! User and password are percent-decoded; the password may come from a file instead
-//! ([`SmtpConfig::password_file`]). A private CA (PEM) can be trusted besides the public
-//! roots. Connections are pooled, reused between messages and opened without Nagle's
-//! algorithm (see [`SmtpTransport`]).
+//! ([`SmtpConfig::password_file`]). A PEM file can add to the public roots a private CA, or
+//! the relay's own self-signed certificate, trusted as exactly that certificate
+//! ([`crate::tls`]). Connections are pooled, reused between messages and opened without
+//! Nagle's algorithm (see [`SmtpTransport`]).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -20,12 +21,13 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use lettre::Message;
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::ClientId;
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
 use crate::error::{MailError, SendError};
+use crate::tls::{RelayStream, RelayTls, start_tls};
 use crate::transport::{MessageInfo, Transport};
 
 /// How long to wait for the server, by default (see [`SmtpConfig::timeout`]).
@@ -241,7 +243,8 @@ pub struct SmtpConfig {
     pub url: SmtpUrl,
     /// The name to introduce ourselves with in EHLO; by default the host name.
     pub helo_name: Option<String>,
-    /// A PEM file of CA certificates to trust besides the public roots.
+    /// A PEM file of certificates to trust besides the public roots: CAs that issue the
+    /// relay's certificate, or the relay's own certificate, trusted as exactly itself.
     pub ca_file: Option<PathBuf>,
     /// A file holding the password (trailing line break ignored), instead of the URL.
     pub password_file: Option<PathBuf>,
@@ -268,13 +271,13 @@ impl SmtpConfig {
 
 /// Sends messages to an SMTP server, reusing connections.
 ///
-/// lettre speaks SMTP, but the sockets are opened here, for one reason: lettre leaves
-/// Nagle's algorithm on, and it writes a message's body and the final `.` separately, so
-/// the `.` waits for the server's delayed ACK (40 ms on Linux, up to 200 ms elsewhere):
-/// some 22 messages a second per connection instead of hundreds. Plain and STARTTLS
-/// connections are therefore opened with `TCP_NODELAY`; implicit TLS (`smtps`) still
-/// goes through lettre's own socket, Nagle included, until lettre sets the option itself
-/// (lettre/lettre#1159).
+/// lettre speaks SMTP, but the sockets and the TLS are set up here, for two reasons:
+/// lettre leaves Nagle's algorithm on, and it writes a message's body and the final `.`
+/// separately, so the `.` waits for the server's delayed ACK (40 ms on Linux, up to 200 ms
+/// elsewhere): some 22 messages a second per connection instead of hundreds, so every
+/// connection is opened with `TCP_NODELAY` (lettre/lettre#1159); and lettre takes no
+/// certificate verifier of ours, which trusting a relay's self-signed certificate needs
+/// ([`crate::tls`]).
 ///
 /// At most [`SmtpConfig::max_connections`] connections are open at once. After each
 /// message a connection waits for the next one, which checks it with NOOP first, or closes
@@ -296,8 +299,8 @@ pub struct SmtpTransport {
 /// The TLS of a connection, with its parameters.
 enum Protection {
     None,
-    StartTls { parameters: TlsParameters, required: bool },
-    Implicit(TlsParameters),
+    StartTls { tls: RelayTls, required: bool },
+    Implicit(RelayTls),
 }
 
 struct IdleConnection {
@@ -322,12 +325,12 @@ impl SmtpTransport {
             }
             SmtpSecurity::None => Protection::None,
             SmtpSecurity::StartTlsOpportunistic => {
-                Protection::StartTls { parameters: tls_parameters(&url.host, config)?, required: false }
+                Protection::StartTls { tls: RelayTls::new(&url.host, config.ca_file.as_deref())?, required: false }
             }
             SmtpSecurity::StartTlsRequired => {
-                Protection::StartTls { parameters: tls_parameters(&url.host, config)?, required: true }
+                Protection::StartTls { tls: RelayTls::new(&url.host, config.ca_file.as_deref())?, required: true }
             }
-            SmtpSecurity::ImplicitTls => Protection::Implicit(tls_parameters(&url.host, config)?),
+            SmtpSecurity::ImplicitTls => Protection::Implicit(RelayTls::new(&url.host, config.ca_file.as_deref())?),
         };
         let credentials = credentials(config)?;
         if credentials.is_some() && url.security == SmtpSecurity::None {
@@ -390,31 +393,28 @@ impl SmtpTransport {
     /// Opens a connection: TCP (and TLS for smtps), greeting, EHLO, STARTTLS, AUTH.
     async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
         let server = (self.url.host.as_str(), self.url.port);
-        let mut connection = match &self.protection {
-            Protection::Implicit(parameters) => AsyncSmtpConnection::connect_tokio1(
-                server,
-                Some(self.timeout),
-                &self.hello,
-                Some(parameters.clone()),
-                None,
-            )
-            .await
-            .map_err(|e| classify(&e))?,
-            Protection::None | Protection::StartTls { .. } => {
-                let unreachable =
-                    |e: std::io::Error| SendError::Transient(format!("cannot connect to {}: {e}", self.url));
-                let tcp = TcpStream::connect(server).await.map_err(unreachable)?;
-                tcp.set_nodelay(true).map_err(unreachable)?;
-                AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello)
-                    .await
-                    .map_err(|e| classify(&e))?
+        let unreachable = |e: std::io::Error| SendError::Transient(format!("cannot connect to {}: {e}", self.url));
+        let mut tcp = TcpStream::connect(server).await.map_err(unreachable)?;
+        tcp.set_nodelay(true).map_err(unreachable)?;
+        let stream = match &self.protection {
+            Protection::None => RelayStream::plain(tcp),
+            Protection::Implicit(tls) => RelayStream::tls(tls.handshake(tcp).await?),
+            Protection::StartTls { tls, required } => {
+                if start_tls(&mut tcp, &self.hello.to_string()).await? {
+                    RelayStream::tls_greeted(tls.handshake(tcp).await?)
+                } else if *required {
+                    return Err(SendError::Transient(format!(
+                        "{} does not offer STARTTLS, which the SMTP URL requires (tls=required)",
+                        self.url
+                    )));
+                } else {
+                    RelayStream::plain_greeted(tcp)
+                }
             }
         };
-        if let Protection::StartTls { parameters, required } = &self.protection
-            && (*required || connection.can_starttls())
-        {
-            connection.starttls(parameters.clone(), &self.hello).await.map_err(|e| classify(&e))?;
-        }
+        let mut connection = AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.hello)
+            .await
+            .map_err(|e| classify(&e))?;
         if let Some(credentials) = &self.credentials {
             connection.auth(DEFAULT_MECHANISMS, credentials).await.map_err(|e| classify(&e))?;
         }
@@ -433,23 +433,6 @@ impl SmtpTransport {
     fn timed_out(&self, step: &str) -> SendError {
         SendError::Transient(format!("no answer from {} within {:?} while {step}", self.url, self.timeout))
     }
-}
-
-fn tls_parameters(host: &str, config: &SmtpConfig) -> Result<TlsParameters, MailError> {
-    let mut builder = TlsParameters::builder(host.to_owned());
-    if let Some(path) = &config.ca_file {
-        let pem =
-            std::fs::read(path).map_err(|e| MailError::io(format!("cannot read CA file {}", path.display()), e))?;
-        let invalid = |why: String| MailError::Config(format!("CA file {}: {why}", path.display()));
-        // lettre accepts a file without any certificate; trusting nothing is surely a mistake.
-        let text = String::from_utf8_lossy(&pem);
-        if !(text.contains("-----BEGIN CERTIFICATE-----") && text.contains("-----END CERTIFICATE-----")) {
-            return Err(invalid("no PEM certificate in it".to_owned()));
-        }
-        let certificate = Certificate::from_pem(&pem).map_err(|e| invalid(e.to_string()))?;
-        builder = builder.add_root_certificate(certificate);
-    }
-    builder.build_rustls().map_err(|e| MailError::Config(format!("TLS for {host}: {e}")))
 }
 
 fn credentials(config: &SmtpConfig) -> Result<Option<Credentials>, MailError> {
@@ -505,6 +488,10 @@ impl Transport for SmtpTransport {
             // Somewhere mid-exchange: the connection cannot be used again.
             Err(_) => Err(self.timed_out("sending")),
         }
+    }
+
+    fn destination(&self, _info: &MessageInfo) -> String {
+        format!("sent to {}", self.url.host)
     }
 }
 

@@ -29,6 +29,12 @@ pub struct MessageInfo {
 pub trait Transport: Send + Sync {
     /// Sends `message` to the recipients of its envelope.
     async fn send(&self, message: &Message, info: &MessageInfo) -> Result<(), SendError>;
+
+    /// Where a message went once sent, for a person: "written to <file>", "sent to <host>".
+    fn destination(&self, info: &MessageInfo) -> String {
+        let _ = info;
+        "delivered".to_owned()
+    }
 }
 
 /// Writes each message as an `.eml` file into a directory, for a mail server's pickup
@@ -86,6 +92,10 @@ impl Transport for PickupFolder {
             }
             Err(e) => Err(SendError::Transient(format!("pickup folder {}: {e}", self.dir.display()))),
         }
+    }
+
+    fn destination(&self, info: &MessageInfo) -> String {
+        format!("written to {}", self.path_for(info).display())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Prometheus metrics: HTTP requests by route, method and status, their latency, sign-in
 //! outcomes, automatic PIN resets and lockouts (reported by the core through its
-//! [`Telemetry`] port, whatever the front end), mail delivery and the mail queue. One
+//! [`Telemetry`] port, whatever the front end), mail delivery and the mail queue, and the
+//! telephone front end's calls (active, by outcome) and digits by DTMF source. One
 //! registry per router, so tests (and two routers) never share counts.
 
 use std::sync::Arc;
@@ -53,6 +54,12 @@ struct QueueLabels {
     status: String,
 }
 
+/// Labels of the DTMF digit counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabels {
+    source: String,
+}
+
 /// What one delivery run did, for [`Metrics::mail_delivered`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MailDelivery {
@@ -82,6 +89,9 @@ pub struct Metrics {
     mail_deliveries: Family<DeliveryLabels, Counter>,
     mail_queue: Family<QueueLabels, Gauge>,
     mail_oldest_age: Gauge<f64, std::sync::atomic::AtomicU64>,
+    calls_active: Gauge,
+    calls: Family<OutcomeLabels, Counter>,
+    dtmf_digits: Family<SourceLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -142,6 +152,30 @@ impl Metrics {
             "Age of the oldest message waiting to be sent (0 when none waits)",
             mail_oldest_age.clone(),
         );
+        let calls_active = Gauge::default();
+        registry.register(
+            "calls_active",
+            "Telephone calls in progress (answered, not yet ended)",
+            calls_active.clone(),
+        );
+        let calls = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "calls",
+            "Telephone calls by outcome: completed, caller_hung_up, cancelled, refused, no_ack",
+            calls.clone(),
+        );
+        for outcome in ["completed", "caller_hung_up", "cancelled", "refused", "no_ack"] {
+            calls.get_or_create(&OutcomeLabels { outcome: outcome.to_owned() }).inc_by(0);
+        }
+        let dtmf_digits = Family::<SourceLabels, Counter>::default();
+        registry.register(
+            "dtmf_digits",
+            "Keypad digits received by source: rfc4733, sip-info, inband",
+            dtmf_digits.clone(),
+        );
+        for source in ["rfc4733", "sip-info", "inband"] {
+            dtmf_digits.get_or_create(&SourceLabels { source: source.to_owned() }).inc_by(0);
+        }
         Self {
             registry,
             requests,
@@ -152,7 +186,28 @@ impl Metrics {
             mail_deliveries,
             mail_queue,
             mail_oldest_age,
+            calls_active,
+            calls,
+            dtmf_digits,
         }
+    }
+
+    /// A telephone call was answered.
+    pub fn call_started(&self) {
+        self.calls_active.inc();
+    }
+
+    /// A telephone call ended with `outcome` (a stable label); `answered` if it had started.
+    pub fn call_ended(&self, outcome: &str, answered: bool) {
+        if answered {
+            self.calls_active.dec();
+        }
+        self.calls.get_or_create(&OutcomeLabels { outcome: outcome.to_owned() }).inc();
+    }
+
+    /// A keypad digit arrived by `source` (a stable label; never the digit itself).
+    pub fn dtmf_digit(&self, source: &str) {
+        self.dtmf_digits.get_or_create(&SourceLabels { source: source.to_owned() }).inc();
     }
 
     /// Adds a mail delivery run's outcome.

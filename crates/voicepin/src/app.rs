@@ -10,10 +10,13 @@ use async_trait::async_trait;
 use tokio::sync::oneshot;
 use voicepin_core::VoicePin;
 use voicepin_core::hashing::{Argon2Hasher, HashError, PepperKey, PinHash, PinHasher, Verification};
+use voicepin_core::ids::MailId;
 use voicepin_core::ports::{Store, SystemClock};
+use voicepin_core::signin::SignInOutcome;
+use voicepin_core::telemetry::{QueuedNotice, Telemetry};
 use voicepin_mail::{
-    DeliveryReport, MailSettings, MessageInfo, PickupFolder, SmtpConfig, SmtpTransport, Transport, deliver_due,
-    render_test,
+    Attempted, DeliveryReport, MailSettings, MessageInfo, PickupFolder, SmtpConfig, SmtpTransport, Transport,
+    deliver_due_observed, render_test,
 };
 use voicepin_store::{Backend, KeyFingerprint, MailSealer, PgStore, SqlStore, SqliteStore};
 use voicepin_web::Metrics;
@@ -21,6 +24,7 @@ use voicepin_web::metrics::MailDelivery;
 use zeroize::Zeroizing;
 
 use crate::config::{Config, MailConfig};
+use crate::sender::{self, MailSender};
 use crate::{datadir, keys};
 
 /// The assembled application.
@@ -34,6 +38,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     mail_settings: MailSettings,
     transport: Box<dyn Transport>,
+    data_dir: std::path::PathBuf,
+    observer: Arc<Observer>,
 }
 
 impl App {
@@ -47,23 +53,73 @@ impl App {
         let (store, peppers) = open_keyed_store(config).await?;
         let hasher = Argon2Hasher::new(peppers, config.argon2_cost()).context("configuring Argon2id")?;
         let metrics = Arc::new(Metrics::new());
+        let observer = Arc::new(Observer { metrics: metrics.clone(), queued: Mutex::new(Some(Vec::new())) });
         let voicepin = VoicePin::new(store.clone(), Arc::new(HashPool::start(hasher)?), Arc::new(SystemClock))
-            .with_telemetry(metrics.clone());
+            .with_telemetry(observer.clone());
         let mut mail_settings = mail_settings(&config.mail)?;
         if config.store.url.is_some() {
             // PostgreSQL is for several nodes: each sender leases what it claims.
             mail_settings.claim_lease = voicepin_mail::CLAIM_LEASE;
         }
         let transport = transport(config)?;
-        Ok(Self { voicepin, store, metrics, mail_settings, transport })
+        let data_dir = root.to_path_buf();
+        Ok(Self { voicepin, store, metrics, mail_settings, transport, data_dir, observer })
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
+    /// Stops noting the messages the use cases queue: a server reports none of them.
+    pub fn stop_noting_queued_mail(&self) {
+        *self.observer.queued.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     /// Delivers the queued messages that are due, through the configured transport.
     pub async fn deliver_mail(&self) -> Result<DeliveryReport> {
+        self.deliver_observed(&|_| {}).await
+    }
+
+    /// A local command's mail: left to `voicepin serve` when it runs on this data directory
+    /// (see [`crate::sender`]), delivered here with this process's configuration otherwise.
+    /// Says on standard error, in one line per message, what became of each message the
+    /// command queued or sent; never a body. `None` when the server sends.
+    pub async fn deliver_or_leave_to_server(&self) -> Result<Option<DeliveryReport>> {
+        let queued = self.observer.queued.lock().unwrap_or_else(PoisonError::into_inner).replace(Vec::new());
+        let queued = queued.unwrap_or_default();
+        let MailSender::Local(_turn) = sender::who_sends(&self.data_dir)? else {
+            if !queued.is_empty() {
+                sender::wake_server(&self.data_dir);
+            }
+            for mail in &queued {
+                eprintln!("voicepin: mail {} to {}: queued for the running server", mail.kind, mail.to);
+            }
+            return Ok(None);
+        };
+        let attempted = Mutex::new(Vec::new());
+        let result = self
+            .deliver_observed(&|a| {
+                eprintln!("voicepin: mail {} to {}: {}", a.kind, a.to, a.outcome);
+                attempted.lock().unwrap_or_else(PoisonError::into_inner).push(a.id);
+            })
+            .await;
+        let attempted = attempted.into_inner().unwrap_or_else(PoisonError::into_inner);
+        for mail in queued.iter().filter(|m| !attempted.contains(&m.id)) {
+            eprintln!(
+                "voicepin: mail {} to {}: queued, not sent yet (`voicepin mail queue` shows it)",
+                mail.kind, mail.to
+            );
+        }
+        result.map(Some)
+    }
+
+    async fn deliver_observed(&self, observe: &(dyn Fn(&Attempted<'_>) + Sync)) -> Result<DeliveryReport> {
         let now = time::OffsetDateTime::now_utc();
-        let report = deliver_due(self.store.as_ref(), self.transport.as_ref(), &self.mail_settings, now)
-            .await
-            .context("delivering mail")?;
+        let report =
+            deliver_due_observed(self.store.as_ref(), self.transport.as_ref(), &self.mail_settings, now, observe)
+                .await
+                .context("delivering mail")?;
         self.metrics.mail_delivered(MailDelivery {
             sent: report.sent.into(),
             retried: report.retried.into(),
@@ -83,6 +139,41 @@ impl App {
             .await
             .context("sending the test message")?;
         Ok(())
+    }
+}
+
+/// A message a use case queued, as a local command reports it.
+struct Noted {
+    id: MailId,
+    kind: &'static str,
+    to: String,
+}
+
+/// The use cases' observer: the metrics, and the messages queued, noted for a local
+/// command's report (until [`App::stop_noting_queued_mail`]).
+struct Observer {
+    metrics: Arc<Metrics>,
+    queued: Mutex<Option<Vec<Noted>>>,
+}
+
+impl Telemetry for Observer {
+    fn sign_in(&self, outcome: SignInOutcome) {
+        self.metrics.sign_in(outcome);
+    }
+
+    fn pin_auto_reset(&self) {
+        self.metrics.pin_auto_reset();
+    }
+
+    fn locked_out(&self) {
+        self.metrics.locked_out();
+    }
+
+    fn mail_queued(&self, mail: &QueuedNotice<'_>) {
+        self.metrics.mail_queued(mail);
+        if let Some(noted) = self.queued.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+            noted.push(Noted { id: mail.id, kind: mail.kind, to: mail.to.to_owned() });
+        }
     }
 }
 

@@ -67,7 +67,7 @@ pub enum Command {
         /// config: http.listen].
         #[arg(long, value_name = "ADDRESS:PORT")]
         listen: Option<String>,
-        /// Seconds between two delivery runs of the mail outbox [default: 5;
+        /// Seconds between two delivery runs of the mail outbox [default: 1;
         /// env: VOICEPIN_MAIL__POLL_SECONDS; config: mail.poll_seconds].
         #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
         mail_poll_seconds: Option<std::time::Duration>,

@@ -14,6 +14,8 @@
 //! in `voicepin.example.toml` at the repository root; a test keeps the two in step.
 
 use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -85,6 +87,8 @@ pub struct Config {
     pub security: SecurityConfig,
     /// `[log]`: diagnostics on standard error.
     pub log: LogConfig,
+    /// `[sip]`: the telephone front end of `voicepin serve`.
+    pub sip: SipConfig,
 }
 
 /// `[data]`.
@@ -180,7 +184,8 @@ pub struct MailConfig {
     pub smtp_ca_file: Option<PathBuf>,
     /// A file holding the SMTP password.
     pub smtp_password_file: Option<PathBuf>,
-    /// Seconds between two delivery runs of `voicepin serve`.
+    /// Seconds between two delivery runs of `voicepin serve`: how long a message queued by
+    /// a local command or the API may wait for it (default 1).
     pub poll_seconds: f64,
 }
 
@@ -194,7 +199,7 @@ impl Default for MailConfig {
             helo_name: None,
             smtp_ca_file: None,
             smtp_password_file: None,
-            poll_seconds: 5.0,
+            poll_seconds: 1.0,
         }
     }
 }
@@ -225,6 +230,54 @@ impl Default for SecurityConfig {
             argon2_iterations: cost.iterations,
             argon2_parallelism: cost.parallelism,
         }
+    }
+}
+
+/// `[sip]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SipConfig {
+    /// Whether `voicepin serve` answers calls at all.
+    pub enabled: bool,
+    /// `ADDRESS:PORT` for SIP over UDP and TCP.
+    pub listen: String,
+    /// The IP address put in Contact and SDP; by default the listening address (required
+    /// when that is 0.0.0.0 or ::).
+    pub advertise: Option<String>,
+    /// `FIRST-LAST`: the UDP ports for RTP, one even port per call.
+    pub rtp_ports: String,
+    /// Milliseconds of ringing (180) before a call is answered; 0 answers at once.
+    pub answer_after_ms: u32,
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: "127.0.0.1:5060".into(),
+            advertise: None,
+            rtp_ports: "20000-29999".into(),
+            answer_after_ms: 0,
+        }
+    }
+}
+
+impl SipConfig {
+    /// The listening address.
+    pub fn listen_addr(&self) -> Option<SocketAddr> {
+        self.listen.parse().ok()
+    }
+
+    /// The advertised address, if set.
+    pub fn advertise_ip(&self) -> Option<IpAddr> {
+        self.advertise.as_deref().and_then(|a| a.trim().parse().ok())
+    }
+
+    /// The RTP port range.
+    pub fn rtp_range(&self) -> Option<RangeInclusive<u16>> {
+        let (first, last) = self.rtp_ports.split_once('-')?;
+        let (first, last): (u16, u16) = (first.trim().parse().ok()?, last.trim().parse().ok()?);
+        (first >= 1024 && first < last).then_some(first..=last)
     }
 }
 
@@ -396,6 +449,7 @@ impl Config {
                 ),
             ));
         }
+        self.validate_sip()?;
         if let Some(url) = &self.store.url {
             let scheme = url.expose().split_once("://").map(|(s, _)| s.to_ascii_lowercase());
             if !matches!(scheme.as_deref(), Some("postgres" | "postgresql")) {
@@ -412,6 +466,46 @@ impl Config {
                 "log.level",
                 format!(
                     "{level:?} is not allowed ({error}); allowed: a level (error, warn, info, debug, trace) or filter directives such as \"info,sqlx=warn\""
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_sip(&self) -> Result<(), ConfigError> {
+        let sip = &self.sip;
+        let Some(listen) = sip.listen_addr() else {
+            return Err(value_error(
+                "sip.listen",
+                format!("{:?} is not allowed; allowed: IP:PORT, e.g. 127.0.0.1:5060", sip.listen),
+            ));
+        };
+        if let Some(advertise) = &sip.advertise
+            && sip.advertise_ip().is_none()
+        {
+            return Err(value_error(
+                "sip.advertise",
+                format!("{advertise:?} is not allowed; allowed: an IP address, e.g. 192.0.2.10"),
+            ));
+        }
+        if sip.enabled && listen.ip().is_unspecified() && sip.advertise.is_none() {
+            return Err(value_error(
+                "sip.advertise",
+                format!("required when sip.listen is {listen}; allowed: the IP address PBXs send calls to"),
+            ));
+        }
+        if sip.answer_after_ms > 60_000 {
+            return Err(value_error(
+                "sip.answer_after_ms",
+                format!("{} is not allowed; allowed: 0 to 60000", sip.answer_after_ms),
+            ));
+        }
+        if sip.rtp_range().is_none() {
+            return Err(value_error(
+                "sip.rtp_ports",
+                format!(
+                    "{:?} is not allowed; allowed: FIRST-LAST with 1024 <= FIRST < LAST <= 65535, e.g. 20000-29999",
+                    sip.rtp_ports
                 ),
             ));
         }
@@ -634,6 +728,13 @@ fn every_key_set() -> Config {
             argon2_parallelism: 0,
         },
         log: LogConfig { level: Some(String::new()), format: LogFormat::Text },
+        sip: SipConfig {
+            enabled: true,
+            listen: String::new(),
+            advertise: Some(String::new()),
+            rtp_ports: String::new(),
+            answer_after_ms: 0,
+        },
     }
 }
 
@@ -716,7 +817,7 @@ mod tests {
         assert_eq!(config.http.listen, "127.0.0.1:8080");
         assert_eq!(config.pepper_file(), Path::new("./voicepin-data/keys/pin-pepper.key"));
         assert_eq!(config.argon2_cost(), Argon2Cost::default());
-        assert_eq!(config.mail_poll(), Duration::from_secs(5));
+        assert_eq!(config.mail_poll(), Duration::from_secs(1));
     }
 
     #[test]
@@ -804,6 +905,26 @@ mod tests {
         assert!(error.starts_with("store.url") && !error.contains("mysql://x"), "{error}");
         let error = load(None, &[("VOICEPIN_SECURITY__ARGON2_MEMORY_KIB", "4")]).unwrap_err().to_string();
         assert!(error.contains("at least 8 KiB per lane"), "{error}");
+    }
+
+    #[test]
+    fn sip_settings_are_checked() {
+        let config =
+            load(None, &[("VOICEPIN_SIP__LISTEN", "127.0.0.1:5070"), ("VOICEPIN_SIP__ENABLED", "false")]).unwrap();
+        assert_eq!(config.sip.listen_addr(), Some("127.0.0.1:5070".parse().unwrap()));
+        assert!(!config.sip.enabled);
+        assert_eq!(config.sip.rtp_range(), Some(20000..=29999));
+        let error = load(None, &[("VOICEPIN_SIP__LISTEN", "5060")]).unwrap_err().to_string();
+        assert!(error.starts_with("sip.listen (VOICEPIN_SIP__LISTEN)"), "{error}");
+        let error = load(None, &[("VOICEPIN_SIP__LISTEN", "0.0.0.0:5060")]).unwrap_err().to_string();
+        assert!(error.starts_with("sip.advertise"), "{error}");
+        let config =
+            load(None, &[("VOICEPIN_SIP__LISTEN", "0.0.0.0:5060"), ("VOICEPIN_SIP__ADVERTISE", "192.0.2.1")]).unwrap();
+        assert_eq!(config.sip.advertise_ip(), Some("192.0.2.1".parse().unwrap()));
+        for ports in ["30000-20000", "100-200", "x", "20000-70000"] {
+            let error = load(None, &[("VOICEPIN_SIP__RTP_PORTS", ports)]).unwrap_err().to_string();
+            assert!(error.starts_with("sip.rtp_ports"), "{ports}: {error}");
+        }
     }
 
     #[test]

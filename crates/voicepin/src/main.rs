@@ -14,6 +14,7 @@ mod keys;
 mod output;
 mod remote;
 mod run;
+mod sender;
 mod serve;
 
 use std::process::ExitCode;

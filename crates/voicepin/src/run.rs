@@ -57,13 +57,14 @@ pub async fn run(cli: Cli, config: &Config) -> Result<Completion> {
         }
         Command::Serve { .. } => {
             // `--listen` and `--mail-poll-seconds` are already in the configuration.
-            crate::serve::serve(&app, &config.http, config.mail_poll()).await?;
+            crate::serve::serve(&app, &config.http, &config.sip, config.mail_poll()).await?;
             return Ok(Completion::Done);
         }
         Command::Key(_) => Completion::Done,
     };
-    // Messages queued by the command go out now; one left behind goes with the next run.
-    if let Err(error) = app.deliver_mail().await {
+    // Messages queued by the command go out now, from here or from the running server; one
+    // left behind goes with the next run.
+    if let Err(error) = app.deliver_or_leave_to_server().await {
         eprintln!("voicepin: warning: mail stays queued: {error:#}");
     }
     Ok(completion)
@@ -380,7 +381,11 @@ async fn run_pin(app: &VoicePin, context: &RequestContext, json: bool, command: 
 async fn run_mail(app: &App, json: bool, command: MailCommand) -> Result<Completion> {
     match command {
         MailCommand::Deliver => {
-            let report = app.deliver_mail().await?;
+            let Some(report) = app.deliver_or_leave_to_server().await? else {
+                let plain = "voicepin serve runs on this data directory and delivers the mail";
+                output::print_value(json, &serde_json::json!({ "sentBy": "server" }), plain);
+                return Ok(Completion::Done);
+            };
             let plain = format!("sent {}, retried {}, failed {}", report.sent, report.retried, report.failed);
             output::print_value(
                 json,
@@ -407,7 +412,7 @@ async fn run_mail(app: &App, json: bool, command: MailCommand) -> Result<Complet
                 }
                 .into());
             }
-            app.deliver_mail().await?;
+            app.deliver_or_leave_to_server().await?;
         }
     }
     Ok(Completion::Done)

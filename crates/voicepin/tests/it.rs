@@ -14,4 +14,5 @@ mod it {
     pub mod mail;
     pub mod remote;
     pub mod serve;
+    pub mod sip;
 }

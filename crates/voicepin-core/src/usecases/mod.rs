@@ -22,7 +22,7 @@ use crate::pin::Pin;
 use crate::policy::{DialPlan, MailboxPolicy};
 use crate::ports::{AuditQuery, Change, Clock, MailboxLookup, Store};
 use crate::rules::{PinHistory, RuleContext, check_pin};
-use crate::telemetry::{NoTelemetry, Telemetry};
+use crate::telemetry::{NoTelemetry, QueuedNotice, Telemetry};
 
 pub use accounts::AccountSettings;
 pub use dial_plans::{DialPlanSettings, NewDialPlan};
@@ -30,7 +30,7 @@ pub use mailboxes::{EnableMailbox, MailboxDetails, MailboxSettings};
 pub use pins::{PinInfo, SetPin};
 pub use policies::{ExtendedSettings, NewPolicy, PolicySettings};
 pub use sessions::{SessionAuth, SignedIn};
-pub use sign_in::{SignIn, SignInResult};
+pub use sign_in::{RecognisedCaller, SignIn, SignInResult};
 pub use tokens::{MAX_TOKEN_DAYS, Principal};
 
 use crate::audit::AuditEvent;
@@ -73,7 +73,12 @@ impl VoicePin {
     }
 
     async fn commit(&self, change: Change) -> Result<()> {
-        self.store.commit(change).await.map_err(Error::from)
+        let queued: Vec<_> = change.mail.iter().map(|m| (m.id, m.notification.kind(), m.to.clone())).collect();
+        self.store.commit(change).await.map_err(Error::from)?;
+        for (id, kind, to) in &queued {
+            self.telemetry.mail_queued(&QueuedNotice { id: *id, kind, to: to.as_str() });
+        }
+        Ok(())
     }
 
     /// Resolves a mailbox identity: an id, a primary SMTP address, an extension or an alias.

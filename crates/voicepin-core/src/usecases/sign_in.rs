@@ -40,12 +40,26 @@ pub struct SignInResult {
     pub outcome: SignInOutcome,
     /// The mailbox signed in to; `None` when failed.
     pub mailbox: Option<MailboxId>,
+    /// Whether the mailbox was a first-time user before this sign-in (a full success clears
+    /// the flag), so that the phone can run the first-time setup.
+    pub first_time_user: bool,
 }
 
 impl SignInResult {
     fn failed() -> Self {
-        Self { outcome: SignInOutcome::Failed, mailbox: None }
+        Self { outcome: SignInOutcome::Failed, mailbox: None, first_time_user: false }
     }
+}
+
+/// A caller recognised by caller ID (exchange-um.md §5.2): the call may skip the extension
+/// prompt. Recognition never replaces the PIN unless `pinless` says so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecognisedCaller {
+    /// The mailbox whose extension or phone number the caller ID matches.
+    pub mailbox: MailboxId,
+    /// PIN-less voice mail access: the policy and the mailbox both allow it, and the mailbox
+    /// may be signed in to at all (§5.4).
+    pub pinless: bool,
 }
 
 impl VoicePin {
@@ -103,6 +117,7 @@ impl VoicePin {
             return Ok(SignInResult::failed());
         }
 
+        let first_time_user = mailbox.pin.first_time_user;
         let (outcome, reason) = signin::succeed(&mut mailbox.pin, &policy.pin, request.pin.len(), now);
         let mut change = Change::default();
         change.audit.push(
@@ -125,7 +140,42 @@ impl VoicePin {
         let id = mailbox.id;
         change.writes.push(Write::UpdateMailbox(mailbox));
         self.commit(change).await?;
-        Ok(SignInResult { outcome, mailbox: Some(id) })
+        Ok(SignInResult { outcome, mailbox: Some(id), first_time_user })
+    }
+
+    /// The mailbox a caller ID names within a dial plan: one of its extensions (digits) or
+    /// phone numbers (E.164, with or without the `+`). `None` when it names none or several.
+    pub async fn recognise_caller(
+        &self,
+        context: &RequestContext,
+        dial_plan: Option<DialPlanId>,
+        caller_id: &str,
+    ) -> Result<Option<RecognisedCaller>> {
+        context.authorize(Operation::VoiceSignIn)?;
+        let caller_id = caller_id.trim();
+        let digits = caller_id.strip_prefix('+').unwrap_or(caller_id);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(None);
+        }
+        let mut lookups = Vec::with_capacity(2);
+        if !caller_id.starts_with('+') {
+            lookups.push(MailboxLookup::Extension { dial_plan, extension: digits.to_owned() });
+        }
+        lookups.push(MailboxLookup::PhoneNumber(format!("+{digits}")));
+        for lookup in lookups {
+            let mut found = self.store.find_mailboxes(&lookup).await?;
+            if found.len() > 1 {
+                return Ok(None);
+            }
+            if let Some(mailbox) = found.pop() {
+                let (policy, _) = self.policy_and_plan(&mailbox).await?;
+                let pinless = policy.allow_pinless_voice_mail_access
+                    && mailbox.pinless_access_to_voice_mail_enabled
+                    && signin::refusal(&mailbox, &policy).is_none();
+                return Ok(Some(RecognisedCaller { mailbox: mailbox.id, pinless }));
+            }
+        }
+        Ok(None)
     }
 
     /// The mailbox an identity names, or `None` when it names none or several.

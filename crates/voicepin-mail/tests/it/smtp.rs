@@ -7,7 +7,7 @@ use voicepin_core::notify::Notification;
 use voicepin_core::ports::{AuditQuery, MailStatus, Store};
 use voicepin_mail::{MailSettings, MessageInfo, SendError, SmtpConfig, SmtpTransport, Transport, deliver_due, render};
 
-use super::smtp_server::{Behaviour, ServerTls, SmtpServer, ca_file, unused_addr};
+use super::smtp_server::{Behaviour, ServerTls, SmtpServer, ca_file, self_signed_file, unused_addr};
 use super::support::{CREATED, PIN, capture_logs, every_kind, mail, parse, queue, record, store};
 
 fn secs(n: i64) -> time::Duration {
@@ -296,6 +296,61 @@ async fn an_untrusted_certificate_is_a_transient_failure() {
     let error = send_one(&smtp).await.unwrap_err();
     assert!(matches!(error, SendError::Transient(_)), "{error:?}");
     assert!(error.to_string().contains("certificate"), "{error}");
+    assert!(server.received().is_empty());
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_names_the_setting_to_set() {
+    let server = SmtpServer::start(Behaviour { tls: ServerTls::StartTls, ..Behaviour::default() }).await;
+    let smtp = tls_transport(&format!("smtp://{}?tls=required", server.addr), false);
+    let error = send_one(&smtp).await.unwrap_err().to_string();
+    assert!(error.contains("mail.smtp_ca_file (VOICEPIN_MAIL__SMTP_CA_FILE)"), "{error}");
+}
+
+/// The relay's own certificate, made by `openssl req -x509`: `CA:TRUE`, no subjectAltName.
+fn self_signed_transport(server: &SmtpServer, trusted: bool) -> SmtpTransport {
+    let mut config = SmtpConfig::new(&format!("smtp://relay:s3cret@{}?tls=required", server.addr)).unwrap();
+    config.timeout = Duration::from_secs(5);
+    config.ca_file = trusted.then(self_signed_file);
+    SmtpTransport::new(&config).unwrap()
+}
+
+#[tokio::test]
+async fn starttls_with_the_relays_own_self_signed_certificate() {
+    let server = SmtpServer::start(Behaviour {
+        tls: ServerTls::StartTlsSelfSigned,
+        credentials: Some(("relay".to_owned(), "s3cret".to_owned())),
+        ..Behaviour::default()
+    })
+    .await;
+    send_one(&self_signed_transport(&server, true)).await.unwrap();
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    assert!(received[0].tls, "sent after STARTTLS");
+    assert_eq!(received[0].auth_user.as_deref(), Some("relay"));
+    assert!(parse(received[0].data.as_bytes()).bodies[0].1.contains(PIN));
+}
+
+#[tokio::test]
+async fn a_self_signed_certificate_not_in_the_ca_file_is_refused() {
+    let server = SmtpServer::start(Behaviour {
+        tls: ServerTls::StartTlsSelfSigned,
+        credentials: Some(("relay".to_owned(), "s3cret".to_owned())),
+        ..Behaviour::default()
+    })
+    .await;
+    let error = send_one(&self_signed_transport(&server, false)).await.unwrap_err();
+    assert!(matches!(error, SendError::Transient(_)), "{error:?}");
+    let text = error.to_string();
+    assert!(text.contains("certificate is not trusted"), "{text}");
+    assert!(text.contains("mail.smtp_ca_file (VOICEPIN_MAIL__SMTP_CA_FILE)"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+
+    // The private CA of the other tests does not vouch for it either.
+    let mut config = SmtpConfig::new(&format!("smtp://{}?tls=required", server.addr)).unwrap();
+    config.ca_file = Some(ca_file());
+    let error = send_one(&SmtpTransport::new(&config).unwrap()).await.unwrap_err().to_string();
+    assert!(error.contains(&ca_file().display().to_string()), "{error}");
     assert!(server.received().is_empty());
 }
 

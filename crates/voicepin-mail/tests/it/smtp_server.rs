@@ -35,6 +35,8 @@ pub enum ServerTls {
     None,
     /// STARTTLS offered after EHLO.
     StartTls,
+    /// STARTTLS, with the relay's own self-signed certificate ([`self_signed_file`]).
+    StartTlsSelfSigned,
     /// TLS from the first byte (smtps).
     Implicit,
 }
@@ -44,14 +46,19 @@ pub fn ca_file() -> std::path::PathBuf {
     fixture("test-ca.pem")
 }
 
+/// The self-signed (`CA:TRUE`) certificate of a [`ServerTls::StartTlsSelfSigned`] server.
+pub fn self_signed_file() -> std::path::PathBuf {
+    fixture("self-signed.pem")
+}
+
 fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
-fn acceptor() -> TlsAcceptor {
+fn acceptor(name: &str) -> TlsAcceptor {
     let certificates =
-        CertificateDer::pem_file_iter(fixture("test-server.pem")).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
-    let key = PrivateKeyDer::from_pem_file(fixture("test-server.key")).unwrap();
+        CertificateDer::pem_file_iter(fixture(&format!("{name}.pem"))).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+    let key = PrivateKeyDer::from_pem_file(fixture(&format!("{name}.key"))).unwrap();
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -176,14 +183,15 @@ async fn serve(tcp: TcpStream, shared: Arc<Mutex<Shared>>, tls: ServerTls) -> st
             session(&mut BufReader::new(tcp), &shared, Mode::Plain).await?;
         }
         ServerTls::Implicit => {
-            let secure = acceptor().accept(tcp).await?;
+            let secure = acceptor("test-server").accept(tcp).await?;
             session(&mut BufReader::new(secure), &shared, Mode::Secure { greet: true }).await?;
         }
-        ServerTls::StartTls => {
+        ServerTls::StartTls | ServerTls::StartTlsSelfSigned => {
+            let name = if tls == ServerTls::StartTls { "test-server" } else { "self-signed" };
             let mut plain = BufReader::new(tcp);
             if let End::StartTls = session(&mut plain, &shared, Mode::OfferStartTls).await? {
                 // The client waits for the 220 before its handshake: nothing is buffered.
-                let secure = acceptor().accept(plain.into_inner()).await?;
+                let secure = acceptor(name).accept(plain.into_inner()).await?;
                 session(&mut BufReader::new(secure), &shared, Mode::Secure { greet: false }).await?;
             }
         }

@@ -54,6 +54,8 @@ impl Voicepin {
             // Cheap Argon2 keeps the suite fast; one test runs the real defaults.
             .env("VOICEPIN_SECURITY__ARGON2_MEMORY_KIB", "256")
             .env("VOICEPIN_SECURITY__ARGON2_ITERATIONS", "1")
+            // Servers run side by side: SIP on any free port unless a test picks one.
+            .env("VOICEPIN_SIP__LISTEN", "127.0.0.1:0")
             .env_remove("VOICEPIN_SECURITY__PEPPER_FILE")
             .env_remove("VOICEPIN_SECURITY__MAIL_KEY_FILE");
         command

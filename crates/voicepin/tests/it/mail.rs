@@ -48,6 +48,17 @@ impl SmtpServer {
         wait_until(Duration::from_secs(30), || self.messages().len() >= count);
         self.messages()
     }
+
+    /// How long until the `count`th message arrives, looking every millisecond (a measure for
+    /// the report, not a timed test).
+    fn time_until(&self, count: usize) -> Duration {
+        let start = Instant::now();
+        while self.messages().len() < count {
+            assert!(start.elapsed() < Duration::from_secs(30), "gave up waiting");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        start.elapsed()
+    }
 }
 
 impl Drop for SmtpServer {
@@ -191,4 +202,93 @@ fn a_server_down_keeps_the_message_queued_for_a_retry() {
 
 fn terminate(child: &mut Child) {
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+}
+
+/// `voicepin serve` with SMTP in its environment only, waiting until it serves (it holds the
+/// data directory's mail sender lock by then).
+fn serve_with_smtp(vp: &Voicepin, url: &str) -> Child {
+    use std::io::BufRead as _;
+    let mut command = vp.command(&["serve", "--listen", "127.0.0.1:0"]);
+    smtp(&mut command, url);
+    let mut serve = command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut lines = std::io::BufReader::new(serve.stderr.take().unwrap()).lines();
+    loop {
+        let line = lines.next().expect("serve printed its banner").unwrap();
+        if line.contains("serving http://") {
+            break;
+        }
+    }
+    // Keep reading, so that the log never fills the pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    serve
+}
+
+#[test]
+fn a_local_command_leaves_its_mail_to_the_running_server() {
+    let vp = Voicepin::with_dial_plan();
+    let server = SmtpServer::start();
+    let mut serve = serve_with_smtp(&vp, &server.url());
+
+    // The local CLI has no SMTP configuration: alone, it would write to the pickup folder.
+    let run = vp.run(&["Set-UMMailboxPIN", "-Identity", "tonysmith@contoso.com"]).exit(1);
+    assert!(run.stderr.contains("not found"), "{}", run.stderr);
+    let run = vp.run(&enable_args()).ok();
+    let latency = server.time_until(1);
+    assert!(
+        run.stderr.contains("voicepin: mail welcome to tonysmith@contoso.com: queued for the running server"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("1985848"), "{}", run.stderr);
+    let messages = server.wait_for(1);
+    eprintln!("welcome picked up by serve and delivered over SMTP {latency:?} after the CLI exited");
+    assert!(messages[0].contains("1985848"));
+
+    // A PIN reset from the local CLI, cmdlet syntax: the new PIN is mailed by the server.
+    let run = vp.run(&["Set-UMMailboxPIN", "-Identity", "tonysmith@contoso.com"]).ok();
+    let latency = server.time_until(2);
+    let lines: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("voicepin: mail ")).collect();
+    assert_eq!(lines, ["voicepin: mail pinReset to tonysmith@contoso.com: queued for the running server"]);
+    let messages = server.wait_for(2);
+    eprintln!("PIN reset picked up by serve and delivered over SMTP {latency:?} after the CLI exited");
+    assert!(messages.iter().any(|m| !m.contains("1985848") && header(m, "To").contains("tonysmith@contoso.com")));
+    assert!(vp.mail().is_empty(), "nothing in the pickup folder: the server sent both");
+
+    // A server killed outright leaves its lock file, unlocked: the CLI sends by itself again.
+    // (Killed once it marked both sent: a message sent but not yet marked would go out again.)
+    wait_until(Duration::from_secs(30), || {
+        queued(&vp).as_array().unwrap().iter().filter(|m| m["status"] == "sent").count() == 2
+    });
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+    assert!(vp.data_dir().join("mail-sender.lock").exists());
+    let run = vp.run(&["Set-UMMailboxPIN", "-Identity", "tonysmith@contoso.com"]).ok();
+    let folder = vp.data_dir().join("mail");
+    let expected = format!("voicepin: mail pinReset to tonysmith@contoso.com: written to {}/", folder.display());
+    let line = run.stderr.lines().find(|l| l.starts_with("voicepin: mail ")).unwrap_or_default();
+    assert!(line.starts_with(&expected) && line.ends_with(".eml"), "{}", run.stderr);
+    assert_eq!(vp.mail().len(), 1);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(server.messages().len(), 2);
+}
+
+#[test]
+fn without_a_server_the_command_says_where_its_mail_went() {
+    let vp = Voicepin::with_dial_plan();
+    let run = vp.run(&enable_args()).ok();
+    let folder = vp.data_dir().join("mail");
+    let line = run.stderr.lines().find(|l| l.starts_with("voicepin: mail ")).unwrap_or_default();
+    let expected = format!("voicepin: mail welcome to tonysmith@contoso.com: written to {}/", folder.display());
+    assert!(line.starts_with(&expected) && line.ends_with(".eml"), "{}", run.stderr);
+    let file = line.rsplit('/').next().unwrap();
+    assert!(folder.join(file).exists(), "{line}");
+    assert!(!run.stderr.contains("1985848"));
+
+    let server = SmtpServer::start();
+    let run = run_with_smtp(&vp, &server.url(), &["Set-UMMailboxPIN", "-Identity", "tonysmith@contoso.com"]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("voicepin: mail ")).collect();
+    assert_eq!(lines, ["voicepin: mail pinReset to tonysmith@contoso.com: sent to 127.0.0.1"], "{stderr}");
+    server.wait_for(1);
 }

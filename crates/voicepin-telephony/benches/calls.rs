@@ -1,0 +1,183 @@
+//! Concurrent calls held with prompts playing: the telephone front end (its own 2-worker
+//! runtime, as in `voicepin serve`) answers `CALLS` calls from phones simulated on another
+//! thread (one current-thread runtime: a SIP socket and an RTP socket per call), which keep
+//! every call up for `SECONDS` and record when each RTP packet arrives.
+//!
+//!     cargo bench -p voicepin-telephony --bench calls -- [CALLS] [SECONDS] [SETUP_PER_SECOND]
+//!
+//! Prints call setup (INVITE to 200) latency and rate, the RTP packet intervals seen by the
+//! phones (p50, p99, p99.9, max, share within 20 ± 5 ms), packets lost, and the server's
+//! resident memory per call.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a failure should stop it loudly
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::net::UdpSocket;
+use voicepin_telephony::{Calls, Settings, Telephony};
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let calls: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let seconds: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10);
+    let rate: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(200);
+
+    let server_runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let settings = Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        advertise: None,
+        rtp_ports: 30000..=39999,
+        answer_after: Duration::ZERO,
+    };
+    let telephony = server_runtime.block_on(Telephony::bind(&settings, Calls::new())).unwrap();
+    let server = telephony.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = server_runtime.spawn(telephony.run(async move {
+        let _ = stopped.await;
+    }));
+    let rss_before = rss_kib();
+
+    let phones = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(run_phones(server, calls, seconds, rate))
+    });
+    // Memory once every call is up (setup takes CALLS / RATE seconds).
+    std::thread::sleep(Duration::from_millis(calls as u64 * 1000 / rate + 2000));
+    let rss_up = rss_kib();
+    let report = phones.join().unwrap();
+    let _ = stop.send(());
+    server_runtime.block_on(serving).unwrap();
+
+    let mut setups = report.setups.clone();
+    setups.sort_unstable();
+    let mut gaps = report.gaps.clone();
+    gaps.sort_unstable();
+    let pct = |v: &[u64], p: f64| v.get(((v.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0);
+    let within = gaps.iter().filter(|g| (15_000..=25_000).contains(*g)).count() as f64 / gaps.len().max(1) as f64;
+    println!("calls answered: {} of {calls}, held {seconds} s, offered at {rate}/s", report.setups.len());
+    println!(
+        "setup (INVITE to 200): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {:.0} calls/s",
+        pct(&setups, 0.5) as f64 / 1000.0,
+        pct(&setups, 0.99) as f64 / 1000.0,
+        setups.last().copied().unwrap_or(0) as f64 / 1000.0,
+        report.setups.len() as f64 / report.setup_wall.as_secs_f64()
+    );
+    println!(
+        "RTP intervals ({} packets): p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms; {:.3}% within 20 ± 5 ms",
+        gaps.len() + report.setups.len(),
+        pct(&gaps, 0.5) as f64 / 1000.0,
+        pct(&gaps, 0.99) as f64 / 1000.0,
+        pct(&gaps, 0.999) as f64 / 1000.0,
+        gaps.last().copied().unwrap_or(0) as f64 / 1000.0,
+        within * 100.0
+    );
+    println!("RTP sequence gaps (packets lost or skipped): {}", report.lost);
+    println!(
+        "server + phones RSS: {} MiB before, {} MiB with the calls up: {:.1} KiB per call (both sides)",
+        rss_before / 1024,
+        rss_up / 1024,
+        (rss_up.saturating_sub(rss_before)) as f64 / calls.max(1) as f64
+    );
+}
+
+struct Report {
+    setups: Vec<u64>,
+    setup_wall: Duration,
+    gaps: Vec<u64>,
+    lost: u64,
+}
+
+struct Stream {
+    gaps: Vec<u64>,
+    lost: u64,
+}
+
+async fn run_phones(server: SocketAddr, calls: usize, seconds: u64, rate: u64) -> Report {
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(calls);
+    for index in 0..calls {
+        let due = started + Duration::from_micros(index as u64 * 1_000_000 / rate);
+        tokio::time::sleep_until(due.into()).await;
+        tasks.push(tokio::spawn(phone(server, index, seconds)));
+    }
+    let mut report = Report { setups: Vec::new(), setup_wall: Duration::ZERO, gaps: Vec::new(), lost: 0 };
+    let mut last_setup = started;
+    for task in tasks {
+        if let Ok(Some((setup, answered_at, stream))) = task.await {
+            report.setups.push(setup);
+            last_setup = last_setup.max(answered_at);
+            report.gaps.extend(stream.gaps);
+            report.lost += stream.lost;
+        }
+    }
+    report.setup_wall = last_setup - started;
+    report
+}
+
+async fn phone(server: SocketAddr, index: usize, seconds: u64) -> Option<(u64, Instant, Stream)> {
+    let sip = UdpSocket::bind("127.0.0.1:0").await.ok()?;
+    let media = UdpSocket::bind("127.0.0.1:0").await.ok()?;
+    let local = sip.local_addr().ok()?;
+    let media_port = media.local_addr().ok()?.port();
+    let call_id = format!("bench-{index}");
+    let sdp = format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {media_port} RTP/AVP 0 101\r\n\
+         a=rtpmap:101 telephone-event/8000\r\n"
+    );
+    let message = |method: &str, cseq: u32, tag: &str, body: &str| {
+        let tag = if tag.is_empty() { String::new() } else { format!(";tag={tag}") };
+        let content = if body.is_empty() { "" } else { "Content-Type: application/sdp\r\n" };
+        format!(
+            "{method} sip:100@{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK{method}{index};rport\r\n\
+             From: <sip:{index}@127.0.0.1>;tag=b{index}\r\nTo: <sip:100@{server}>{tag}\r\nCall-ID: {call_id}\r\n\
+             CSeq: {cseq} {method}\r\nContact: <sip:p@{local}>\r\nMax-Forwards: 70\r\n{content}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let sent = Instant::now();
+    sip.send_to(message("INVITE", 1, "", &sdp).as_bytes(), server).await.ok()?;
+    let mut buffer = vec![0u8; 4096];
+    let tag = loop {
+        let (length, _) = tokio::time::timeout(Duration::from_secs(10), sip.recv_from(&mut buffer)).await.ok()?.ok()?;
+        let text = String::from_utf8_lossy(&buffer[..length]);
+        if text.starts_with("SIP/2.0 200") {
+            let to = text.lines().find(|l| l.starts_with("To:"))?;
+            break to.split(";tag=").nth(1)?.trim().to_owned();
+        }
+    };
+    let answered_at = Instant::now();
+    let setup = (answered_at - sent).as_micros() as u64;
+    sip.send_to(message("ACK", 1, &tag, "").as_bytes(), server).await.ok()?;
+
+    let mut stream = Stream { gaps: Vec::with_capacity(seconds as usize * 50), lost: 0 };
+    let end = Instant::now() + Duration::from_secs(seconds);
+    let mut last: Option<(Instant, u16)> = None;
+    while let Ok(Ok((length, _))) = tokio::time::timeout_at(end.into(), media.recv_from(&mut buffer)).await {
+        let now = Instant::now();
+        if length < 12 {
+            continue;
+        }
+        let seq = u16::from_be_bytes([buffer[2], buffer[3]]);
+        if let Some((at, previous)) = last {
+            let step = seq.wrapping_sub(previous);
+            if step == 1 {
+                stream.gaps.push((now - at).as_micros() as u64);
+            } else {
+                stream.lost += u64::from(step.saturating_sub(1));
+            }
+        }
+        last = Some((now, seq));
+    }
+    sip.send_to(message("BYE", 2, &tag, "").as_bytes(), server).await.ok()?;
+    Some((setup, answered_at, stream))
+}

@@ -1,0 +1,246 @@
+//! A call driven by the core's call flow ([`voicepin_core::callflow`]): its actions are
+//! carried out here (prompts played, use cases called on their own tasks so that the 20 ms
+//! pacing never waits for a PIN hash), and their answers, the digits, the end of each
+//! prompt sequence and the flow's timer are fed back to it.
+//!
+//! The caller acts as the phone channel, with the caller ID and the source address in the
+//! audit trail. Recording is not built yet: a recording ends at once, and saving it, the
+//! out-of-office switch and the end of the first-time setup are logged and skipped.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+use voicepin_core::VoicePin;
+use voicepin_core::audit::{Channel, RequestContext};
+use voicepin_core::callflow::{Action, CallFlow, FlowSettings, Input, MailboxSummary, PinChangeAnswer, SignInAnswer};
+use voicepin_core::ids::MailboxId;
+use voicepin_core::signin::SignInOutcome;
+use voicepin_core::usecases::SignIn;
+
+use super::{CallEvent, CallSetup, Calls, Ended, MAX_CALL};
+use crate::media::dtmf::{DigitEvent, DtmfReceiver};
+use crate::media::g711::Law;
+use crate::media::prompts::PromptSet;
+use crate::media::sdp;
+use crate::media::session::{FRAME, FRAME_SAMPLES, Inbound, MediaSession, Player};
+
+fn context(setup: &CallSetup) -> RequestContext {
+    let caller = setup.caller.clone().unwrap_or_else(|| "anonymous".into());
+    RequestContext {
+        actor: format!("caller {caller}"),
+        role: None,
+        channel: Channel::Phone,
+        source: Some(format!("{caller} via {}", setup.source.ip())),
+    }
+}
+
+fn summary(mailbox: MailboxId, first_time_user: bool) -> MailboxSummary {
+    MailboxSummary { mailbox, first_time_user, new_voice_messages: 0, out_of_office: false }
+}
+
+/// Runs one call through the core's flow until either side ends it.
+pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSet, setup: &mut CallSetup) -> Ended {
+    let random = getrandom::u64().unwrap_or(setup.call.0.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let mut media = setup.negotiated.as_ref().map(|n| MediaSession::new(n, random));
+    let mut dtmf = DtmfReceiver::new();
+    dtmf.set_telephone_event_negotiated(media.as_ref().is_some_and(|m| m.telephone_event().is_some()));
+    let mut player = Player::new(media.as_ref().map_or(Law::MuLaw, MediaSession::law));
+    let mut flow = CallFlow::new(FlowSettings::default());
+    let (answers_tx, mut answers_rx) = mpsc::unbounded_channel::<Input>();
+    let mut inputs: Vec<Input> = Vec::new();
+    let mut digits = Vec::new();
+    let mut started = false;
+    let context = context(setup);
+
+    let start = Instant::now();
+    let mut ticks = tokio::time::interval_at(start, FRAME);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let deadline = tokio::time::sleep(MAX_CALL);
+    tokio::pin!(deadline);
+    let timer = tokio::time::sleep(MAX_CALL);
+    tokio::pin!(timer);
+    let mut frame = [0u8; FRAME_SAMPLES];
+    let mut packet = Vec::with_capacity(12 + FRAME_SAMPLES);
+    let mut buffer = vec![0u8; 2048];
+
+    loop {
+        tokio::select! {
+            event = setup.events.recv() => match event {
+                None => return Ended::BySip(crate::sip::EndReason::Bye),
+                Some(CallEvent::Ended(reason)) => return Ended::BySip(reason),
+                Some(CallEvent::Confirmed(answer)) => {
+                    if media.is_none() {
+                        match answer.as_deref().map(|a| sdp::parse(a).and_then(|a| sdp::accept_answer(&a))) {
+                            Some(Ok(negotiated)) => {
+                                let session = MediaSession::new(&negotiated, random);
+                                dtmf.set_telephone_event_negotiated(session.telephone_event().is_some());
+                                player = Player::new(session.law());
+                                media = Some(session);
+                            }
+                            _ => return Ended::ByFlow,
+                        }
+                    }
+                    if !started {
+                        started = true;
+                        let dial_plans = match voicepin.list_dial_plans().await {
+                            Ok(plans) => plans,
+                            Err(error) => {
+                                tracing::warn!(%error, "reading the dial plans for a call failed");
+                                Vec::new()
+                            }
+                        };
+                        inputs.push(Input::CallStarted {
+                            called: setup.called.clone().unwrap_or_default(),
+                            caller_id: setup.caller.clone(),
+                            dial_plans,
+                        });
+                    }
+                }
+                Some(CallEvent::Info { content_type, body }) => {
+                    if let Ok(Some(event)) = dtmf.on_info(&content_type, &body) {
+                        digits.push(event);
+                    }
+                }
+            },
+            tick = ticks.tick() => {
+                if let Some(media) = media.as_mut().filter(|_| started) {
+                    let ended = player.next_frame(&mut frame);
+                    let index = ((tick - start).as_micros() / FRAME.as_micros()) as u64;
+                    media.write_frame(index, &frame, &mut packet);
+                    let destination = media.destination();
+                    if destination.port() != 0 && !destination.ip().is_unspecified() {
+                        let _ = setup.socket.send_to(&packet, destination).await;
+                    }
+                    if ended {
+                        inputs.push(Input::PlaybackFinished);
+                    }
+                }
+            },
+            received = setup.socket.recv_from(&mut buffer) => {
+                if let (Ok((length, from)), Some(media)) = (received, media.as_mut()) {
+                    match media.receive(from, &buffer[..length]) {
+                        Inbound::Audio(payload) => dtmf.on_audio(media.law(), payload, &mut digits),
+                        Inbound::TelephoneEvent { ssrc, timestamp, payload } => {
+                            digits.extend(dtmf.on_telephone_event(ssrc, timestamp, payload));
+                        }
+                        Inbound::Ignored => {}
+                    }
+                }
+            },
+            Some(answer) = answers_rx.recv() => inputs.push(answer),
+            () = &mut timer, if started => inputs.push(Input::Timer),
+            () = &mut deadline => return Ended::ByFlow,
+        }
+        for DigitEvent { digit, source } in digits.drain(..) {
+            calls.report(|t| t.digit(source));
+            if started {
+                inputs.push(Input::Digit(digit.as_char()));
+            }
+        }
+        let law = media.as_ref().map_or(Law::MuLaw, MediaSession::law);
+        while !inputs.is_empty() {
+            let now = start.elapsed();
+            for input in std::mem::take(&mut inputs) {
+                for action in flow.handle(now, input) {
+                    if let Some(follow) = carry_out(action, voicepin, prompts, law, &mut player, &context, &answers_tx)
+                    {
+                        match follow {
+                            Follow::HangUp => return Ended::ByFlow,
+                            Follow::Input(input) => inputs.push(input),
+                        }
+                    }
+                }
+            }
+        }
+        let next = flow.deadline().map_or(start + MAX_CALL, |at| start + at);
+        timer.as_mut().reset(next);
+    }
+}
+
+enum Follow {
+    HangUp,
+    Input(Input),
+}
+
+/// Carries out one action; use cases run on their own tasks and answer on `answers`.
+fn carry_out(
+    action: Action,
+    voicepin: &VoicePin,
+    prompts: &PromptSet,
+    law: Law,
+    player: &mut Player,
+    context: &RequestContext,
+    answers: &mpsc::UnboundedSender<Input>,
+) -> Option<Follow> {
+    match action {
+        Action::Play(list) => {
+            player.clear();
+            player.enqueue(Arc::from(prompts.sequence(&list, law)));
+        }
+        Action::StopPlayback => player.clear(),
+        // Digits go to the flow as they arrive; none are held here.
+        Action::FlushDigits => {}
+        Action::IdentifyCaller { dial_plan, caller_id } => {
+            let (voicepin, context, answers) = (voicepin.clone(), context.clone(), answers.clone());
+            tokio::spawn(async move {
+                let found = voicepin.recognise_caller(&context, Some(dial_plan), &caller_id).await.ok().flatten();
+                let _ = answers.send(Input::CallerIdentified(found));
+            });
+        }
+        Action::SignIn { dial_plan, identity, pin } => {
+            let (voicepin, context, answers) = (voicepin.clone(), context.clone(), answers.clone());
+            tokio::spawn(async move {
+                let request = SignIn { identity, dial_plan: Some(dial_plan), pin };
+                let answer = match voicepin.sign_in(&context, &request).await {
+                    Ok(result) => match (result.outcome, result.mailbox) {
+                        (SignInOutcome::Success, Some(mailbox)) => {
+                            SignInAnswer::SignedIn(summary(mailbox, result.first_time_user))
+                        }
+                        (SignInOutcome::PinChangeRequired, Some(mailbox)) => {
+                            SignInAnswer::PinChangeRequired(summary(mailbox, result.first_time_user))
+                        }
+                        _ => SignInAnswer::Failed,
+                    },
+                    Err(error) => {
+                        tracing::warn!(code = error.code(), "phone sign-in could not be answered");
+                        SignInAnswer::Unavailable
+                    }
+                };
+                let _ = answers.send(Input::SignInResult(answer));
+            });
+        }
+        Action::LoadMailbox(mailbox) => {
+            return Some(Follow::Input(Input::MailboxLoaded(Some(summary(mailbox, false)))));
+        }
+        Action::ChangePin { mailbox, current, new } => {
+            let (voicepin, context, answers) = (voicepin.clone(), context.clone(), answers.clone());
+            tokio::spawn(async move {
+                let answer = match voicepin.change_pin(&context, &mailbox.to_string(), &current, &new).await {
+                    Ok(()) => PinChangeAnswer::Changed,
+                    Err(voicepin_core::Error::PinRejected(violations)) => PinChangeAnswer::Rejected(violations),
+                    Err(error) => {
+                        tracing::info!(code = error.code(), "phone PIN change failed");
+                        PinChangeAnswer::Failed
+                    }
+                };
+                let _ = answers.send(Input::PinChangeResult(answer));
+            });
+        }
+        Action::StartRecording { kind, .. } => {
+            tracing::debug!(kind = kind.as_str(), "recording is not built yet; it ends at once");
+            return Some(Follow::Input(Input::RecordingFinished));
+        }
+        Action::StopRecording
+        | Action::SaveRecording { .. }
+        | Action::SetOutOfOffice { .. }
+        | Action::FirstTimeSetupDone(_) => {
+            tracing::debug!(?action, "not built yet; skipped");
+        }
+        Action::HangUp(reason) => {
+            tracing::info!(reason = reason.as_str(), "the call flow hangs up");
+            return Some(Follow::HangUp);
+        }
+    }
+    None
+}
