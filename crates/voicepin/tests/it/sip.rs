@@ -60,7 +60,9 @@ impl Server {
 
     /// The value of one sample of `/metrics`, e.g. `voicepin_calls_total{outcome="completed"}`.
     fn metric(&self, sample: &str) -> f64 {
-        let reply = http(self.http_port, "GET", "/metrics", &[], None);
+        // `/metrics` answers a credential only (issue 11, finding 5).
+        let bearer = format!("Bearer {}", self.token);
+        let reply = http(self.http_port, "GET", "/metrics", &[("Authorization", &bearer)], None);
         let line =
             reply.body.lines().find(|l| l.starts_with(sample)).unwrap_or_else(|| panic!("{sample}: {}", reply.body));
         line[sample.len()..].trim().parse().unwrap()
