@@ -1,13 +1,17 @@
-//! Who may do what: Exchange's role-based access control, in small.
+//! Who may do what: Exchange's role-based access control, in small, and the one table
+//! ([`permits`]) of what each [`Actor`] may do.
 //!
-//! Every use case names the [`Operation`] it performs and asks the request's [`Role`]
-//! through [`crate::audit::RequestContext::authorize`], so the HTTP API, the web pages and
-//! the CLI over the API all get the same answer from this one table.
+//! Every use case names the [`Operation`] it performs and asks
+//! [`crate::context::RequestContext::authorize`], so the HTTP API, the web pages, the
+//! telephone and the CLI all get the same answer from this one table.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+use crate::context::Actor;
+use crate::ids::MailboxId;
 
 /// An administrator's or a service's role (Exchange's role groups, plus one for PBXs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -52,14 +56,35 @@ impl Role {
         }
     }
 
-    /// Whether the role may perform `operation`.
+    /// Whether the role may perform `operation`: the administrators' part of the table
+    /// ([`permits`]). Every role may change its own password and sign out; no role acts
+    /// as a mailbox owner or as the holder of the data directory.
     pub fn allows(self, operation: Operation) -> bool {
         use Operation::*;
+        if operation == ManageOwnAccount {
+            return true;
+        }
         match self {
-            Self::OrganizationManagement => true,
-            Self::UmManagement => !matches!(operation, ManageAccounts | ViewAccounts | VoiceSignIn),
+            Self::OrganizationManagement => !matches!(
+                operation,
+                PasswordSignIn | RecoverAccount | ViewOwnMailbox | ChangeOwnPin | ResetOwnPin | ManageGreetings
+            ),
+            Self::UmManagement => matches!(
+                operation,
+                ViewConfiguration
+                    | ManageDialPlans
+                    | ManagePolicies
+                    | ViewMailboxes
+                    | ManageMailboxes
+                    | ResetPins
+                    | LockMailboxes
+                    | UnlockMailboxes
+                    | ViewAudit
+            ),
             Self::HelpDesk => matches!(operation, ViewMailboxes | ResetPins | UnlockMailboxes),
-            Self::ViewOnly => matches!(operation, ViewConfiguration | ViewMailboxes | ViewAudit | ViewAccounts),
+            Self::ViewOnly => {
+                matches!(operation, ViewConfiguration | ViewMailboxes | ViewAudit | ViewAccounts | ViewMailQueue)
+            }
             Self::VoiceService => matches!(operation, VoiceSignIn),
         }
     }
@@ -113,11 +138,54 @@ pub enum Operation {
     ViewAccounts,
     /// Create, change and remove administrator accounts and API tokens.
     ManageAccounts,
-    /// Sign in to a mailbox on behalf of a caller (the PBX sign-in endpoint).
+    /// Sign in to a mailbox with a PIN on behalf of a caller (a PBX, the telephone).
     VoiceSignIn,
+    /// Sign in as an administrator with a name and password (opens a session).
+    PasswordSignIn,
+    /// Change one's own administrator password, sign one's own session out.
+    ManageOwnAccount,
+    /// Break-glass: a one-time password for any account, by whoever holds the data directory.
+    RecoverAccount,
+    /// A mailbox owner reads their own mailbox and PIN state.
+    ViewOwnMailbox,
+    /// Change a mailbox's PIN by proving the current one (the owner; the local operator).
+    ChangeOwnPin,
+    /// Reset a mailbox's PIN to a generated one mailed to it (the owner's self-service).
+    ResetOwnPin,
+    /// A mailbox owner records, chooses and removes their greetings.
+    ManageGreetings,
+    /// Read the mail queue (its messages and figures) and whether the service is ready.
+    ViewMailQueue,
+    /// Deliver the due mail and put a failed message back in the queue.
+    ManageMailQueue,
 }
 
 impl Operation {
+    /// Every operation, in the order of the table.
+    pub const ALL: [Operation; 21] = [
+        Self::ViewConfiguration,
+        Self::ManageDialPlans,
+        Self::ManagePolicies,
+        Self::ViewMailboxes,
+        Self::ManageMailboxes,
+        Self::ResetPins,
+        Self::LockMailboxes,
+        Self::UnlockMailboxes,
+        Self::ViewAudit,
+        Self::ViewAccounts,
+        Self::ManageAccounts,
+        Self::VoiceSignIn,
+        Self::PasswordSignIn,
+        Self::ManageOwnAccount,
+        Self::RecoverAccount,
+        Self::ViewOwnMailbox,
+        Self::ChangeOwnPin,
+        Self::ResetOwnPin,
+        Self::ManageGreetings,
+        Self::ViewMailQueue,
+        Self::ManageMailQueue,
+    ];
+
     /// A stable name for messages and the audit log.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -133,7 +201,44 @@ impl Operation {
             Self::ViewAccounts => "viewAccounts",
             Self::ManageAccounts => "manageAccounts",
             Self::VoiceSignIn => "voiceSignIn",
+            Self::PasswordSignIn => "passwordSignIn",
+            Self::ManageOwnAccount => "manageOwnAccount",
+            Self::RecoverAccount => "recoverAccount",
+            Self::ViewOwnMailbox => "viewOwnMailbox",
+            Self::ChangeOwnPin => "changeOwnPin",
+            Self::ResetOwnPin => "resetOwnPin",
+            Self::ManageGreetings => "manageGreetings",
+            Self::ViewMailQueue => "viewMailQueue",
+            Self::ManageMailQueue => "manageMailQueue",
         }
+    }
+}
+
+/// What an operation acts on, for the checks that depend on it: a mailbox owner acts on
+/// their own mailbox only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Not one mailbox: configuration, lists, accounts, the audit log, the mail queue.
+    Any,
+    /// One mailbox, once resolved.
+    Mailbox(MailboxId),
+}
+
+/// The one table: whether `actor` may perform `operation` (on its own mailbox, for a
+/// mailbox owner; [`crate::context::RequestContext::authorize`] checks the target).
+pub fn permits(actor: &Actor, operation: Operation) -> bool {
+    use Operation::*;
+    match actor {
+        Actor::Administrator { role, .. } => role.allows(operation),
+        Actor::CallingSystem { .. } => Role::VoiceService.allows(operation),
+        Actor::MailboxOwner { .. } => {
+            matches!(operation, ViewOwnMailbox | ChangeOwnPin | ResetOwnPin | ManageGreetings)
+        }
+        // Whoever holds the data directory can read its keys and database anyway: every
+        // operation but those that need a password session or an own mailbox.
+        Actor::LocalOperator { .. } => !matches!(operation, PasswordSignIn | ManageOwnAccount | ViewOwnMailbox),
+        Actor::System => matches!(operation, ViewMailQueue | ManageMailQueue),
+        Actor::Anonymous => matches!(operation, VoiceSignIn | PasswordSignIn),
     }
 }
 

@@ -1,88 +1,13 @@
 //! Audit events: who did what, through which channel, when. Never a PIN.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::access::{Operation, Role};
-use crate::error::Error;
+use crate::context::ActorKind;
+pub use crate::context::{Channel, RequestContext};
 use crate::ids::{AuditId, MailboxId};
-
-/// The front end a request came through.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Channel {
-    /// The `voicepin` command line on the server's data directory.
-    Cli,
-    /// The HTTP API.
-    Api,
-    /// The web admin center or self-service pages.
-    Web,
-    /// The telephone front end.
-    Phone,
-    /// voicepin itself (automatic resets, mail delivery).
-    System,
-}
-
-impl Channel {
-    /// The channel as stored and printed.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Cli => "cli",
-            Self::Api => "api",
-            Self::Web => "web",
-            Self::Phone => "phone",
-            Self::System => "system",
-        }
-    }
-
-    /// Parses a stored channel.
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Cli, Self::Api, Self::Web, Self::Phone, Self::System].into_iter().find(|c| c.as_str() == text)
-    }
-}
-
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Who is asking, and from where: passed to every use case.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequestContext {
-    /// The actor: an administrator's name, a user's address, or `system`.
-    pub actor: String,
-    /// The actor's role; `None` for whoever holds the data directory (the local CLI, the
-    /// phone front end, voicepin itself), who may do everything.
-    pub role: Option<Role>,
-    /// The front end.
-    pub channel: Channel,
-    /// The source: an IP address, a caller ID, or a host name.
-    pub source: Option<String>,
-}
-
-impl RequestContext {
-    /// A request from the local command line.
-    pub fn cli(actor: impl Into<String>) -> Self {
-        Self { actor: actor.into(), role: None, channel: Channel::Cli, source: None }
-    }
-
-    /// voicepin itself, acting on its own (mail delivery, timers).
-    pub fn system() -> Self {
-        Self { actor: "system".into(), role: None, channel: Channel::System, source: None }
-    }
-
-    /// Refuses the operation unless the role allows it.
-    pub fn authorize(&self, operation: Operation) -> Result<(), Error> {
-        match self.role {
-            Some(role) if !role.allows(operation) => Err(Error::Forbidden { role, operation }),
-            _ => Ok(()),
-        }
-    }
-}
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -237,9 +162,12 @@ pub struct AuditEvent {
     pub id: AuditId,
     /// When.
     pub at: OffsetDateTime,
-    /// Who.
+    /// Who: an account's or token's name, a mailbox's address, the operating-system user,
+    /// `system` or `anonymous`.
     pub actor: String,
-    /// The actor's role, if any.
+    /// What kind of actor (administrator, calling system, mailbox owner, local operator ...).
+    pub actor_kind: ActorKind,
+    /// The actor's role: an administrator's, or Voice Service for a calling system.
     pub role: Option<String>,
     /// Through which front end.
     pub channel: Channel,
@@ -261,8 +189,9 @@ impl AuditEvent {
         Self {
             id: AuditId::new_random(),
             at,
-            actor: context.actor.clone(),
-            role: context.role.map(|r| r.as_str().to_owned()),
+            actor: context.actor.name().to_owned(),
+            actor_kind: context.actor.kind(),
+            role: context.actor.role().map(|r| r.as_str().to_owned()),
             channel: context.channel,
             source: context.source.clone(),
             action,

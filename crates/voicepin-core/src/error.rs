@@ -150,11 +150,13 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed")]
     Random,
-    /// The request's role does not allow the operation.
-    #[error("the role {role} does not allow {}", .operation.as_str())]
+    /// The request's actor may not perform the operation (on this target).
+    #[error("{}", forbidden_text(*.actor, *.role, *.operation))]
     Forbidden {
-        /// The role asking.
-        role: crate::access::Role,
+        /// The kind of actor asking.
+        actor: crate::context::ActorKind,
+        /// Its role, when it holds one (administrators, calling systems).
+        role: Option<crate::access::Role>,
         /// What it asked to do.
         operation: crate::access::Operation,
     },
@@ -206,6 +208,17 @@ impl From<StoreError> for Error {
             StoreError::Duplicate { field, value } => Self::AlreadyExists { field, value },
             other => Self::Store(other),
         }
+    }
+}
+
+fn forbidden_text(
+    actor: crate::context::ActorKind,
+    role: Option<crate::access::Role>,
+    operation: crate::access::Operation,
+) -> String {
+    match role {
+        Some(role) => format!("the role {role} does not allow {}", operation.as_str()),
+        None => format!("a {} may not {}", actor.as_str(), operation.as_str()),
     }
 }
 

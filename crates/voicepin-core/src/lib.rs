@@ -3,6 +3,7 @@
 //!
 //! No I/O lives here. The modules, from the inside out:
 //! - [`pin`]: the secret PIN type;
+//! - [`context`], [`access`]: who is asking ([`context::Actor`]) and the one table of what each may do;
 //! - [`policy`], [`mailbox`]: dial plans, UM mailbox policies, UM mailboxes and PIN state;
 //! - [`rules`], [`generate`]: which PINs are acceptable, and how new ones are drawn;
 //! - [`hashing`]: keyed Argon2id and the [`hashing::PinHasher`] port;
@@ -17,6 +18,7 @@ pub mod accounts;
 pub mod audit;
 pub mod callflow;
 pub mod common_pins;
+pub mod context;
 pub mod error;
 pub mod generate;
 pub mod hashing;
@@ -34,6 +36,7 @@ pub mod telemetry;
 pub mod tokens;
 pub mod usecases;
 
+pub use context::{Actor, RequestContext};
 pub use error::{Error, InvalidValue, Result, StoreError};
 pub use pin::Pin;
 pub use usecases::VoicePin;

@@ -154,7 +154,7 @@ fn outbox_cost(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let cheap = Argon2Cost { memory_kib: 64, iterations: 1, parallelism: 1 };
     let hasher = Argon2Hasher::new(vec![PepperKey::new("k1", [7; 32]).unwrap()], cheap).unwrap();
-    let context = RequestContext::cli("bench");
+    let context = RequestContext::local("bench");
     let app = runtime.block_on(async {
         let store = open_store(dir.path()).await;
         let app = VoicePin::new(Arc::new(store), Arc::new(hasher), Arc::new(SystemClock));

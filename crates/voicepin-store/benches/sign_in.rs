@@ -43,7 +43,7 @@ fn bench(c: &mut Criterion) {
     let hash = raw.hash_blocking(&pin).unwrap();
     group.bench_function("raw_argon2id_verify", |b| b.iter(|| black_box(raw.verify_blocking(&pin, &hash).unwrap())));
 
-    let context = RequestContext::cli("bench");
+    let context = RequestContext::local("bench");
     let request = SignIn { identity: "36697".into(), dial_plan: None, pin: Pin::new("1985848") };
     group.bench_function("use_case_success", |b| {
         b.iter(|| black_box(runtime.block_on(app.sign_in(&context, &request)).unwrap()))
@@ -67,7 +67,7 @@ async fn setup(path: &std::path::Path, hasher: Argon2Hasher) -> VoicePin {
     {
         let store = SqliteStore::open(path, MailSealer::new([9; 32])).await.unwrap();
         let app = VoicePin::new(Arc::new(store), Arc::new(hasher), Arc::new(SystemClock));
-        let context = RequestContext::cli("bench");
+        let context = RequestContext::local("bench");
         let settings = DialPlanSettings { number_of_digits_in_extension: Some(5), ..DialPlanSettings::default() };
         app.new_dial_plan(&context, NewDialPlan { name: "DP".into(), settings, generate_policy: true }).await.unwrap();
         let enable = EnableMailbox {

@@ -11,9 +11,9 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use thiserror::Error;
-use voicepin_core::access::Operation;
 use voicepin_core::accounts::SessionSecret;
 use voicepin_core::audit::{Channel, RequestContext};
+use voicepin_core::context::Actor;
 use voicepin_core::usecases::SessionAuth;
 
 use crate::ApiState;
@@ -59,18 +59,12 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// password is refused here (see [`SessionCaller`] for the endpoints it may use).
 #[derive(Clone, Debug)]
 pub struct Caller {
-    /// The request context handed to the use cases: the principal's name and role, the
-    /// channel (`api` for a token, `web` for a session) and the peer address.
+    /// The request context handed to the use cases: the principal as an administrator (or a
+    /// calling system, for the Voice Service role), the channel (`api` for a token, `web` for
+    /// a session) and the peer address. The use cases decide what it may do.
     pub context: RequestContext,
     /// The session, when the caller came with a cookie.
     pub session: Option<SessionAuth>,
-}
-
-impl Caller {
-    /// Refuses reads the role may not make (the core checks the writes itself).
-    pub fn may(&self, operation: Operation) -> Result<(), ApiError> {
-        Ok(self.context.authorize(operation)?)
-    }
 }
 
 /// A caller with a session cookie (no token), whose account may still have to change its
@@ -141,12 +135,8 @@ async fn authenticate(parts: &mut Parts, state: &ApiState) -> Result<Caller, Api
     if let Some(token) = bearer_token(parts) {
         let principal = state.authenticator.authenticate(token).await?;
         note_actor(parts, &principal.name);
-        let context = RequestContext {
-            actor: principal.name,
-            role: Some(principal.role),
-            channel: Channel::Api,
-            source: source(parts, state).await,
-        };
+        let context = RequestContext::new(Actor::from_role(principal.name, principal.role), Channel::Api)
+            .from_source(source(parts, state).await);
         return Ok(Caller { context, session: None });
     }
     let cookie = session_cookie(&parts.headers).ok_or(AuthError::Missing)?;
@@ -163,12 +153,8 @@ async fn authenticate(parts: &mut Parts, state: &ApiState) -> Result<Caller, Api
             return Err(ApiError::CsrfTokenInvalid);
         }
     }
-    let context = RequestContext {
-        actor: session.principal.name.clone(),
-        role: Some(session.principal.role),
-        channel: Channel::Web,
-        source: source(parts, state).await,
-    };
+    let actor = Actor::from_role(session.principal.name.clone(), session.principal.role);
+    let context = RequestContext::new(actor, Channel::Web).from_source(source(parts, state).await);
     Ok(Caller { context, session: Some(session) })
 }
 

@@ -652,8 +652,11 @@ pub struct AuditEventView {
     pub id: Uuid,
     /// When, RFC 3339.
     pub time: Option<String>,
-    /// Who.
+    /// Who: an account's or token's name, a mailbox's address, the operating-system user of
+    /// the command line, `system` or `anonymous`.
     pub actor: String,
+    /// administrator, callingSystem, mailboxOwner, localOperator, system or anonymous.
+    pub actor_kind: String,
     /// The actor's role, if any.
     pub role: Option<String>,
     /// Through which front end: cli, api, web, phone, system.
@@ -676,6 +679,7 @@ impl From<&AuditEvent> for AuditEventView {
             id: event.id.0,
             time: time_text(Some(event.at)),
             actor: event.actor.clone(),
+            actor_kind: event.actor_kind.as_str().to_owned(),
             role: event.role.clone(),
             channel: event.channel.as_str().to_owned(),
             source: event.source.clone(),

@@ -302,14 +302,18 @@ fn core_problem(error: &CoreError) -> Problem {
         CoreError::GenerationFailed => {
             Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, "No PIN could be generated", error.to_string())
         }
-        CoreError::Forbidden { role, operation } => {
-            let mut problem = Problem::new(
-                StatusCode::FORBIDDEN,
-                code,
-                "Forbidden",
-                format!("the role {} ({}) does not allow {}", role.display_name(), role.as_str(), operation.as_str()),
-            );
-            problem.role = Some(role.as_str().to_owned());
+        CoreError::Forbidden { actor, role, operation } => {
+            let detail = match role {
+                Some(role) => format!(
+                    "the role {} ({}) does not allow {}",
+                    role.display_name(),
+                    role.as_str(),
+                    operation.as_str()
+                ),
+                None => format!("a {} may not {}", actor.as_str(), operation.as_str()),
+            };
+            let mut problem = Problem::new(StatusCode::FORBIDDEN, code, "Forbidden", detail);
+            problem.role = role.map(|r| r.as_str().to_owned());
             problem.operation = Some(operation.as_str().to_owned());
             problem
         }

@@ -4,14 +4,13 @@ use std::io::BufRead as _;
 
 use anyhow::{Context, Result};
 use voicepin_core::access::Role;
-use voicepin_core::audit::{AuditAction, RequestContext};
+use voicepin_core::audit::RequestContext;
 use voicepin_core::ids::MailId;
 use voicepin_core::policy::{PinLifetime, PinResetThreshold};
-use voicepin_core::ports::{AuditQuery, MailboxQuery};
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::usecases::{
-    DialPlanSettings, EnableMailbox, ExtendedSettings, MailboxSettings, NewDialPlan, NewPolicy, PolicySettings, SetPin,
-    SignIn,
+    AuditFilter, DialPlanSettings, EnableMailbox, ExtendedSettings, MAX_PAGE_SIZE, MailboxDetails, MailboxFilter,
+    MailboxSettings, NewDialPlan, NewPolicy, Page, PolicySettings, SetPin, SignIn,
 };
 use voicepin_core::{InvalidValue, Pin, VoicePin};
 
@@ -41,7 +40,7 @@ pub async fn run(cli: Cli, config: &Config) -> Result<Completion> {
         return run_key(&cli, config, command);
     }
     let app = App::open(config).await?;
-    let context = RequestContext::cli(local_user());
+    let context = RequestContext::local(local_user());
     let json = cli.json;
     let completion = match cli.command {
         Command::DialPlan(command) => run_dial_plan(&app.voicepin, &context, json, command).await?,
@@ -49,7 +48,7 @@ pub async fn run(cli: Cli, config: &Config) -> Result<Completion> {
         Command::Mailbox(command) => run_mailbox(&app.voicepin, &context, json, command).await?,
         Command::Pin(command) => run_pin(&app.voicepin, &context, json, command).await?,
         Command::Mail(command) => return run_mail(&app, json, command).await,
-        Command::Audit(args) => run_audit(&app.voicepin, json, args).await?,
+        Command::Audit(args) => run_audit(&app.voicepin, &context, json, args).await?,
         Command::Token(command) => run_token(&app.voicepin, &context, json, command).await?,
         Command::Admin(command) => {
             crate::admin::run(&app.voicepin, &context, json, command).await?;
@@ -71,14 +70,13 @@ pub async fn run(cli: Cli, config: &Config) -> Result<Completion> {
 }
 
 /// Who runs the command, for the audit log: the login name, or the numeric user id.
-fn local_user() -> String {
+pub(crate) fn local_user() -> String {
     let named =
         ["SUDO_USER", "USER", "LOGNAME"].iter().find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
-    let user = named.unwrap_or_else(|| {
+    named.unwrap_or_else(|| {
         use std::os::unix::fs::MetadataExt as _;
         std::fs::metadata("/proc/self").map_or_else(|_| "unknown".into(), |m| format!("uid{}", m.uid()))
-    });
-    format!("cli:{user}")
+    })
 }
 
 fn dial_plan_settings(options: DialPlanOptions, name: Option<String>) -> DialPlanSettings {
@@ -111,8 +109,8 @@ async fn run_dial_plan(
             print_one(json, output::dial_plan(&plan));
         }
         DialPlanCommand::Get { identity } => match identity.get() {
-            Some(identity) => print_one(json, output::dial_plan(&app.get_dial_plan(&identity).await?)),
-            None => print_many(json, app.list_dial_plans().await?.iter().map(output::dial_plan).collect()),
+            Some(identity) => print_one(json, output::dial_plan(&app.get_dial_plan(context, &identity).await?)),
+            None => print_many(json, app.list_dial_plans(context).await?.iter().map(output::dial_plan).collect()),
         },
         DialPlanCommand::Set { identity, name, settings } => {
             let plan = app.set_dial_plan(context, &identity.get(), dial_plan_settings(settings, name)).await?;
@@ -151,8 +149,13 @@ fn policy_settings(options: PolicyOptions, name: Option<String>) -> Result<Polic
     })
 }
 
-async fn print_policies(app: &VoicePin, json: bool, policies: &[voicepin_core::policy::MailboxPolicy]) -> Result<()> {
-    let plans = app.list_dial_plans().await?;
+async fn print_policies(
+    app: &VoicePin,
+    context: &RequestContext,
+    json: bool,
+    policies: &[voicepin_core::policy::MailboxPolicy],
+) -> Result<()> {
+    let plans = app.list_dial_plans(context).await?;
     let name_of = |id| plans.iter().find(|p| p.id == id).map_or("", |p| p.name.as_str());
     let printed: Vec<_> = policies.iter().map(|p| output::policy(p, name_of(p.dial_plan_id))).collect();
     if printed.len() == 1 && !json {
@@ -177,26 +180,31 @@ async fn run_policy(
                     NewPolicy { name: name.get(), dial_plan, settings: policy_settings(settings, None)? },
                 )
                 .await?;
-            print_one_policy(app, json, &policy).await?;
+            print_one_policy(app, context, json, &policy).await?;
         }
         PolicyCommand::Get { identity, dial_plan } => match identity.get() {
-            Some(identity) => print_one_policy(app, json, &app.get_policy(&identity).await?).await?,
+            Some(identity) => print_one_policy(app, context, json, &app.get_policy(context, &identity).await?).await?,
             None => {
-                let policies = app.list_policies(dial_plan.as_deref()).await?;
-                print_policies(app, json, &policies).await?;
+                let policies = app.list_policies(context, dial_plan.as_deref()).await?;
+                print_policies(app, context, json, &policies).await?;
             }
         },
         PolicyCommand::Set { identity, name, settings } => {
             let policy = app.set_policy(context, &identity.get(), policy_settings(settings, name)?).await?;
-            print_one_policy(app, json, &policy).await?;
+            print_one_policy(app, context, json, &policy).await?;
         }
         PolicyCommand::Remove { identity } => app.remove_policy(context, &identity.get()).await?,
     }
     Ok(Completion::Done)
 }
 
-async fn print_one_policy(app: &VoicePin, json: bool, policy: &voicepin_core::policy::MailboxPolicy) -> Result<()> {
-    let plan = app.get_dial_plan(&policy.dial_plan_id.to_string()).await?;
+async fn print_one_policy(
+    app: &VoicePin,
+    context: &RequestContext,
+    json: bool,
+    policy: &voicepin_core::policy::MailboxPolicy,
+) -> Result<()> {
+    let plan = app.get_dial_plan(context, &policy.dial_plan_id.to_string()).await?;
     print_one(json, output::policy(policy, plan.name.as_str()));
     Ok(())
 }
@@ -231,39 +239,44 @@ pub(crate) fn read_pin_line() -> Result<Pin> {
     Ok(Pin::new(line.trim()))
 }
 
-async fn list_query(app: &VoicePin, filter: &ListOptions) -> Result<MailboxQuery> {
-    let policy = match &filter.policy {
-        Some(identity) => Some(app.get_policy(identity).await?.id),
-        None => None,
-    };
-    let dial_plan = match &filter.dial_plan {
-        Some(identity) => Some(app.get_dial_plan(identity).await?.id),
-        None => None,
-    };
-    Ok(MailboxQuery {
-        policy,
-        dial_plan,
-        search: filter.search.clone(),
-        um_enabled: None,
-        locked_out: filter.locked_out,
-        after: None,
-        limit: filter.result_size,
-    })
+/// The core's filter for a list's options.
+fn list_filter(options: &ListOptions) -> MailboxFilter {
+    MailboxFilter {
+        policy: options.policy.clone(),
+        dial_plan: options.dial_plan.clone(),
+        search: options.search.clone(),
+        locked_out: options.locked_out,
+        ..MailboxFilter::default()
+    }
 }
 
-async fn print_mailboxes(app: &VoicePin, json: bool, mailboxes: &[voicepin_core::mailbox::Mailbox]) -> Result<()> {
-    let plans = app.list_dial_plans().await?;
-    let policies = app.list_policies(None).await?;
-    let printed = mailboxes
-        .iter()
-        .map(|m| {
-            let policy = policies.iter().find(|p| p.id == m.policy_id).map_or("", |p| p.name.as_str());
-            let plan = plans.iter().find(|p| p.id == m.dial_plan_id).map_or("", |p| p.name.as_str());
-            output::mailbox(m, policy, plan)
-        })
-        .collect();
-    print_many(json, printed);
-    Ok(())
+/// Up to ResultSize items, read a page at a time.
+async fn read_pages<T, F>(
+    result_size: u32,
+    mut filter: MailboxFilter,
+    mut page: impl FnMut(MailboxFilter) -> F,
+) -> Result<Vec<T>>
+where
+    F: std::future::Future<Output = voicepin_core::Result<Page<T>>>,
+{
+    let mut items = Vec::new();
+    loop {
+        let wanted = result_size.saturating_sub(u32::try_from(items.len()).unwrap_or(u32::MAX));
+        if wanted == 0 {
+            return Ok(items);
+        }
+        filter.limit = Some(wanted.min(MAX_PAGE_SIZE));
+        let next = page(filter.clone()).await?;
+        items.extend(next.items);
+        match next.next {
+            Some(cursor) => filter.after = Some(cursor),
+            None => return Ok(items),
+        }
+    }
+}
+
+fn print_details(json: bool, details: &MailboxDetails) {
+    print_one(json, output::mailbox(&details.mailbox, details.policy.name.as_str(), details.dial_plan.name.as_str()));
 }
 
 async fn run_mailbox(
@@ -292,36 +305,29 @@ async fn run_mailbox(
                 }
                 return Ok(Completion::Done);
             }
-            let details = app.get_mailbox(&mailbox.id.to_string()).await?;
-            print_one(
-                json,
-                output::mailbox(&details.mailbox, details.policy.name.as_str(), details.dial_plan.name.as_str()),
-            );
+            print_details(json, &app.get_mailbox(context, &mailbox.id.to_string()).await?);
         }
         MailboxCommand::Disable { identity, keep_properties } => {
             let identity = identity.get();
             app.disable_mailbox(context, &identity, keep_properties).await?
         }
         MailboxCommand::Get { identity, filter } => match identity.get() {
-            Some(identity) => {
-                let details = app.get_mailbox(&identity).await?;
-                print_one(
-                    json,
-                    output::mailbox(&details.mailbox, details.policy.name.as_str(), details.dial_plan.name.as_str()),
-                );
-            }
+            Some(identity) => print_details(json, &app.get_mailbox(context, &identity).await?),
             None => {
-                let mailboxes = app.list_mailboxes(&list_query(app, &filter).await?).await?;
-                print_mailboxes(app, json, &mailboxes).await?;
+                let mailboxes = read_pages(filter.result_size, list_filter(&filter), |page| async move {
+                    app.list_mailboxes(context, &page).await
+                })
+                .await?;
+                let printed = mailboxes
+                    .iter()
+                    .map(|d| output::mailbox(&d.mailbox, d.policy.name.as_str(), d.dial_plan.name.as_str()))
+                    .collect();
+                print_many(json, printed);
             }
         },
         MailboxCommand::Set { identity, policy, properties } => {
             let mailbox = app.set_mailbox(context, &identity.get(), mailbox_settings(properties, policy)).await?;
-            let details = app.get_mailbox(&mailbox.id.to_string()).await?;
-            print_one(
-                json,
-                output::mailbox(&details.mailbox, details.policy.name.as_str(), details.dial_plan.name.as_str()),
-            );
+            print_details(json, &app.get_mailbox(context, &mailbox.id.to_string()).await?);
         }
     }
     Ok(Completion::Done)
@@ -330,35 +336,33 @@ async fn run_mailbox(
 async fn run_pin(app: &VoicePin, context: &RequestContext, json: bool, command: PinCommand) -> Result<Completion> {
     match command {
         PinCommand::Get { identity, filter } => match identity.get() {
-            Some(identity) => print_one(json, output::pin_info(&app.get_pin_info(&identity).await?)),
+            Some(identity) => print_one(json, output::pin_info(&app.get_pin_info(context, &identity).await?)),
             None => {
-                let mut query = list_query(app, &filter).await?;
-                query.um_enabled = Some(true);
-                print_many(json, app.list_pin_info(&query).await?.iter().map(output::pin_info).collect());
+                let infos = read_pages(filter.result_size, list_filter(&filter), |page| async move {
+                    app.list_pin_info(context, &page).await
+                })
+                .await?;
+                print_many(json, infos.iter().map(output::pin_info).collect());
             }
         },
         PinCommand::Set { identity, pin, pin_expired, locked_out, send_email, notify_email } => {
             let identity = identity.get();
             let request = SetPin { pin: pin_argument(pin)?, pin_expired, locked_out, send_email, notify_email };
             app.set_pin(context, &identity, request).await?;
-            print_one(json, output::pin_info(&app.get_pin_info(&identity).await?));
+            print_one(json, output::pin_info(&app.get_pin_info(context, &identity).await?));
         }
         PinCommand::Lock { identity } => {
             let identity = identity.get();
             app.lock(context, &identity).await?;
-            print_one(json, output::pin_info(&app.get_pin_info(&identity).await?));
+            print_one(json, output::pin_info(&app.get_pin_info(context, &identity).await?));
         }
         PinCommand::Unlock { identity } => {
             let identity = identity.get();
             app.unlock(context, &identity).await?;
-            print_one(json, output::pin_info(&app.get_pin_info(&identity).await?));
+            print_one(json, output::pin_info(&app.get_pin_info(context, &identity).await?));
         }
         PinCommand::Test { identity, dial_plan } => {
             let identity = identity.get();
-            let dial_plan = match dial_plan {
-                Some(identity) => Some(app.get_dial_plan(&identity).await?.id),
-                None => None,
-            };
             let pin = read_pin_line()?;
             let result = app.sign_in(context, &SignIn { identity, dial_plan, pin }).await?;
             let outcome = result.outcome.as_str();
@@ -372,7 +376,7 @@ async fn run_pin(app: &VoicePin, context: &RequestContext, json: bool, command: 
             let current = read_pin_line()?;
             let new = read_pin_line()?;
             app.change_pin(context, &identity, &current, &new).await?;
-            print_one(json, output::pin_info(&app.get_pin_info(&identity).await?));
+            print_one(json, output::pin_info(&app.get_pin_info(context, &identity).await?));
         }
     }
     Ok(Completion::Done)
@@ -418,20 +422,15 @@ async fn run_mail(app: &App, json: bool, command: MailCommand) -> Result<Complet
     Ok(Completion::Done)
 }
 
-async fn run_audit(app: &VoicePin, json: bool, args: AuditArgs) -> Result<Completion> {
-    let mailbox = match &args.mailbox {
-        Some(identity) => Some(app.get_mailbox(identity).await?.mailbox.id),
-        None => None,
+async fn run_audit(app: &VoicePin, context: &RequestContext, json: bool, args: AuditArgs) -> Result<Completion> {
+    let filter = AuditFilter {
+        mailbox: args.mailbox,
+        action: args.action,
+        actor: args.actor,
+        limit: Some(args.limit),
+        ..AuditFilter::default()
     };
-    let action = match &args.action {
-        Some(text) => Some(AuditAction::parse(text).ok_or_else(|| {
-            let allowed: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
-            InvalidValue::new("Action", &allowed.join(", "), text.clone())
-        })?),
-        None => None,
-    };
-    let query = AuditQuery { mailbox, action, actor: args.actor, limit: args.limit, ..AuditQuery::default() };
-    print_many(json, app.audit_events(&query).await?.iter().map(output::audit_event).collect());
+    print_many(json, app.audit_events(context, &filter).await?.iter().map(output::audit_event).collect());
     Ok(Completion::Done)
 }
 

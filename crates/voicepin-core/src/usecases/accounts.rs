@@ -8,7 +8,7 @@
 
 use subtle::ConstantTimeEq;
 
-use crate::access::{Operation, Role};
+use crate::access::{Operation, Role, Target};
 use crate::accounts::{AdminAccount, Password, Session, SessionSecret};
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, ObjectKind, Result};
@@ -37,7 +37,7 @@ impl VoicePin {
         name: &str,
         role: Role,
     ) -> Result<(AdminAccount, Password)> {
-        context.authorize(Operation::ManageAccounts)?;
+        context.authorize(Operation::ManageAccounts, Target::Any)?;
         let name = AdminAccount::check_name(name)?;
         let password = Password::generate_one_time()?;
         let hash = self.hash_password(&password).await?;
@@ -81,13 +81,13 @@ impl VoicePin {
 
     /// Every administrator account (never a password hash leaves the core's types).
     pub async fn list_accounts(&self, context: &RequestContext) -> Result<Vec<AdminAccount>> {
-        context.authorize(Operation::ViewAccounts)?;
+        context.authorize(Operation::ViewAccounts, Target::Any)?;
         Ok(self.store.accounts().await?)
     }
 
     /// One administrator account, by name or id.
     pub async fn get_account(&self, context: &RequestContext, identity: &str) -> Result<AdminAccount> {
-        context.authorize(Operation::ViewAccounts)?;
+        context.authorize(Operation::ViewAccounts, Target::Any)?;
         self.resolve_account(identity).await
     }
 
@@ -107,7 +107,7 @@ impl VoicePin {
         identity: &str,
         settings: AccountSettings,
     ) -> Result<AdminAccount> {
-        context.authorize(Operation::ManageAccounts)?;
+        context.authorize(Operation::ManageAccounts, Target::Any)?;
         retry_on_conflict!(self.try_set_account(context, identity, &settings).await)
     }
 
@@ -143,7 +143,7 @@ impl VoicePin {
 
     /// Removes an account; its sessions end with it.
     pub async fn remove_account(&self, context: &RequestContext, identity: &str) -> Result<()> {
-        context.authorize(Operation::ManageAccounts)?;
+        context.authorize(Operation::ManageAccounts, Target::Any)?;
         retry_on_conflict!(self.try_remove_account(context, identity).await)
     }
 
@@ -179,7 +179,7 @@ impl VoicePin {
         context: &RequestContext,
         identity: &str,
     ) -> Result<(AdminAccount, Password)> {
-        context.authorize(Operation::ManageAccounts)?;
+        context.authorize(Operation::ManageAccounts, Target::Any)?;
         let password = Password::generate_one_time()?;
         let hash = self.hash_password(&password).await?;
         let account = retry_on_conflict!(
@@ -225,9 +225,7 @@ impl VoicePin {
         context: &RequestContext,
         name: Option<&str>,
     ) -> Result<(AdminAccount, Password)> {
-        if let Some(role) = context.role {
-            return Err(Error::Forbidden { role, operation: Operation::ManageAccounts });
-        }
+        context.authorize(Operation::RecoverAccount, Target::Any)?;
         let name = AdminAccount::check_name(name.unwrap_or(AdminAccount::DEFAULT_NAME))?;
         let password = Password::generate_one_time()?;
         let hash = self.hash_password(&password).await?;
@@ -254,6 +252,7 @@ impl VoicePin {
         current: &Password,
         new: &Password,
     ) -> Result<SignedIn> {
+        context.authorize(Operation::ManageOwnAccount, Target::Any)?;
         let mut verified: Option<(PinHash, Verification)> = None;
         let mut new_hash: Option<PinHash> = None;
         retry_on_conflict!(
@@ -334,7 +333,7 @@ impl VoicePin {
                 ),
         ];
         if let Some(until) = account.locked_until.filter(|_| locked) {
-            let system = RequestContext { actor: "system".into(), role: None, ..context.clone() };
+            let system = context.as_system();
             audit.push(
                 AuditEvent::new(&system, now, AuditAction::AccountLocked, &account.name).with("lockedUntil", until),
             );

@@ -1,6 +1,6 @@
 //! New-, Get-, Set- and Remove-UMDialPlan.
 
-use crate::access::Operation;
+use crate::access::{Operation, Target};
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, ObjectKind, Result};
 use crate::ids::{DialPlanId, Revision};
@@ -70,7 +70,7 @@ impl VoicePin {
         context: &RequestContext,
         request: NewDialPlan,
     ) -> Result<(DialPlan, Option<MailboxPolicy>)> {
-        context.authorize(Operation::ManageDialPlans)?;
+        context.authorize(Operation::ManageDialPlans, Target::Any)?;
         let digits = request.settings.number_of_digits_in_extension.ok_or_else(|| {
             crate::error::InvalidValue::new(ExtensionLength::FIELD, "1 to 20 (required)", "nothing".to_owned())
         })?;
@@ -109,12 +109,14 @@ impl VoicePin {
     }
 
     /// Get-UMDialPlan for one dial plan.
-    pub async fn get_dial_plan(&self, identity: &str) -> Result<DialPlan> {
+    pub async fn get_dial_plan(&self, context: &RequestContext, identity: &str) -> Result<DialPlan> {
+        context.authorize(Operation::ViewConfiguration, Target::Any)?;
         self.resolve_dial_plan(identity).await
     }
 
     /// Get-UMDialPlan without an identity: every dial plan.
-    pub async fn list_dial_plans(&self) -> Result<Vec<DialPlan>> {
+    pub async fn list_dial_plans(&self, context: &RequestContext) -> Result<Vec<DialPlan>> {
+        context.authorize(Operation::ViewConfiguration, Target::Any)?;
         Ok(self.store.dial_plans().await?)
     }
 
@@ -125,7 +127,7 @@ impl VoicePin {
         identity: &str,
         settings: DialPlanSettings,
     ) -> Result<DialPlan> {
-        context.authorize(Operation::ManageDialPlans)?;
+        context.authorize(Operation::ManageDialPlans, Target::Any)?;
         retry_on_conflict!(self.try_set_dial_plan(context, identity, &settings).await)
     }
 
@@ -175,7 +177,7 @@ impl VoicePin {
 
     /// Remove-UMDialPlan: refused while mailboxes are in it; its unused policies go with it.
     pub async fn remove_dial_plan(&self, context: &RequestContext, identity: &str) -> Result<()> {
-        context.authorize(Operation::ManageDialPlans)?;
+        context.authorize(Operation::ManageDialPlans, Target::Any)?;
         retry_on_conflict!(self.try_remove_dial_plan(context, identity).await)
     }
 

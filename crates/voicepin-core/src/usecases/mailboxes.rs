@@ -1,6 +1,6 @@
 //! Enable-, Disable-, Get- and Set-UMMailbox.
 
-use crate::access::Operation;
+use crate::access::{Operation, Target};
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, InvalidValue, Result};
 use crate::ids::{MailboxId, Revision};
@@ -8,9 +8,10 @@ use crate::mailbox::{E164Number, Extension, Mailbox, PinState, SmtpAddress};
 use crate::notify::{Notification, OutboundMail};
 use crate::pin::Pin;
 use crate::policy::{DialPlan, MailboxPolicy};
-use crate::ports::{Change, MailboxLookup, MailboxQuery, Write};
+use crate::ports::{Change, MailboxLookup, Write};
 
-use super::{VoicePin, retry_on_conflict};
+use super::pins::pin_info;
+use super::{PinInfo, VoicePin, retry_on_conflict};
 
 /// Enable-UMMailbox.
 #[derive(Clone, Debug, Default)]
@@ -57,7 +58,8 @@ pub struct MailboxSettings {
     pub pinless_access_to_voice_mail_enabled: Option<bool>,
 }
 
-/// A mailbox with its policy and dial plan (Get-UMMailbox).
+/// A mailbox as a screen shows it (Get-UMMailbox): with its policy and dial plan (and so
+/// their names) and its PIN state under that policy now.
 #[derive(Clone, Debug)]
 pub struct MailboxDetails {
     /// The mailbox.
@@ -66,6 +68,22 @@ pub struct MailboxDetails {
     pub policy: MailboxPolicy,
     /// Its dial plan.
     pub dial_plan: DialPlan,
+    /// Its PIN state: set, expiry and last sign-in dates, counters, lock state.
+    pub pin: PinInfo,
+}
+
+/// The details of a mailbox read in a list, with the policies and plans read once for the
+/// page; `None` when its policy or plan vanished in between.
+pub(super) fn details_of(
+    mailbox: Mailbox,
+    policies: &[MailboxPolicy],
+    plans: &[DialPlan],
+    now: time::OffsetDateTime,
+) -> Option<MailboxDetails> {
+    let policy = policies.iter().find(|p| p.id == mailbox.policy_id)?.clone();
+    let dial_plan = plans.iter().find(|p| p.id == mailbox.dial_plan_id)?.clone();
+    let pin = pin_info(&mailbox, &policy.pin, now);
+    Some(MailboxDetails { mailbox, policy, dial_plan, pin })
 }
 
 const MAX_NAME: usize = 256;
@@ -177,7 +195,7 @@ impl VoicePin {
     /// Enable-UMMailbox: enables a mailbox for voice access with an initial PIN (generated
     /// unless given) and queues the welcome message with it. Returns the mailbox.
     pub async fn enable_mailbox(&self, context: &RequestContext, request: EnableMailbox) -> Result<Mailbox> {
-        context.authorize(Operation::ManageMailboxes)?;
+        context.authorize(Operation::ManageMailboxes, Target::Any)?;
         retry_on_conflict!(self.try_enable_mailbox(context, &request).await)
     }
 
@@ -281,7 +299,7 @@ impl VoicePin {
     /// Disable-UMMailbox. With `keep_properties` (Exchange's default) the mailbox keeps its
     /// settings and PIN history for a later Enable-UMMailbox; without, it is removed entirely.
     pub async fn disable_mailbox(&self, context: &RequestContext, identity: &str, keep_properties: bool) -> Result<()> {
-        context.authorize(Operation::ManageMailboxes)?;
+        context.authorize(Operation::ManageMailboxes, Target::Any)?;
         retry_on_conflict!(self.try_disable_mailbox(context, identity, keep_properties).await)
     }
 
@@ -304,15 +322,26 @@ impl VoicePin {
     }
 
     /// Get-UMMailbox for one mailbox.
-    pub async fn get_mailbox(&self, identity: &str) -> Result<MailboxDetails> {
-        let mailbox = self.resolve_mailbox(identity).await?;
-        let (policy, dial_plan) = self.policy_and_plan(&mailbox).await?;
-        Ok(MailboxDetails { mailbox, policy, dial_plan })
+    pub async fn get_mailbox(&self, context: &RequestContext, identity: &str) -> Result<MailboxDetails> {
+        context.authorize(Operation::ViewMailboxes, Target::Any)?;
+        self.mailbox_details(identity).await
     }
 
-    /// Get-UMMailbox without an identity: a page of mailboxes.
-    pub async fn list_mailboxes(&self, query: &MailboxQuery) -> Result<Vec<Mailbox>> {
-        Ok(self.store.mailboxes(query).await?)
+    /// The signed-in mailbox owner's own mailbox, with its policy and dial plan.
+    pub async fn own_mailbox(&self, context: &RequestContext) -> Result<MailboxDetails> {
+        context.authorize_any(Operation::ViewOwnMailbox)?;
+        let crate::context::Actor::MailboxOwner { mailbox, .. } = &context.actor else {
+            return Err(Error::NotFound { kind: crate::error::ObjectKind::Mailbox, identity: "(own)".into() });
+        };
+        context.authorize(Operation::ViewOwnMailbox, Target::Mailbox(*mailbox))?;
+        self.mailbox_details(&mailbox.to_string()).await
+    }
+
+    pub(super) async fn mailbox_details(&self, identity: &str) -> Result<MailboxDetails> {
+        let mailbox = self.resolve_mailbox(identity).await?;
+        let (policy, dial_plan) = self.policy_and_plan(&mailbox).await?;
+        let pin = pin_info(&mailbox, &policy.pin, self.clock.now());
+        Ok(MailboxDetails { mailbox, policy, dial_plan, pin })
     }
 
     /// Set-UMMailbox.
@@ -322,7 +351,7 @@ impl VoicePin {
         identity: &str,
         settings: MailboxSettings,
     ) -> Result<Mailbox> {
-        context.authorize(Operation::ManageMailboxes)?;
+        context.authorize(Operation::ManageMailboxes, Target::Any)?;
         retry_on_conflict!(self.try_set_mailbox(context, identity, &settings).await)
     }
 

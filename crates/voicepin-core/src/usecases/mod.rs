@@ -2,10 +2,15 @@
 //! web pages, telephone). A rule lives here or in the modules they call, never in a front end.
 
 mod accounts;
+#[cfg(test)]
+mod authorization_tests;
 mod dial_plans;
 mod mailboxes;
+#[cfg(test)]
+mod memory_store;
 mod pins;
 mod policies;
+mod queries;
 mod sessions;
 mod sign_in;
 mod tokens;
@@ -20,7 +25,7 @@ use crate::ids::{DialPlanId, MailboxId, PolicyId};
 use crate::mailbox::Mailbox;
 use crate::pin::Pin;
 use crate::policy::{DialPlan, MailboxPolicy};
-use crate::ports::{AuditQuery, Change, Clock, MailboxLookup, Store};
+use crate::ports::{Change, Clock, MailboxLookup, Store};
 use crate::rules::{PinHistory, RuleContext, check_pin};
 use crate::telemetry::{NoTelemetry, QueuedNotice, Telemetry};
 
@@ -29,11 +34,10 @@ pub use dial_plans::{DialPlanSettings, NewDialPlan};
 pub use mailboxes::{EnableMailbox, MailboxDetails, MailboxSettings};
 pub use pins::{PinInfo, SetPin};
 pub use policies::{ExtendedSettings, NewPolicy, PolicySettings};
+pub use queries::{AuditFilter, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MailboxFilter, Page, page_size};
 pub use sessions::{SessionAuth, SignedIn};
 pub use sign_in::{RecognisedCaller, SignIn, SignInResult};
 pub use tokens::{MAX_TOKEN_DAYS, Principal};
-
-use crate::audit::AuditEvent;
 
 /// How often a use case re-reads and retries after a concurrent write to the same object.
 /// Each retry is one read and one write (a PIN verification is reused), so many are cheap.
@@ -65,11 +69,6 @@ impl VoicePin {
     /// The store, for adapters that work on it directly (mail delivery).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
-    }
-
-    /// Audit events, newest first.
-    pub async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>> {
-        Ok(self.store.audit_events(query).await?)
     }
 
     async fn commit(&self, change: Change) -> Result<()> {

@@ -2,14 +2,14 @@
 
 use time::OffsetDateTime;
 
-use crate::access::Operation;
+use crate::access::{Operation, Target};
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, Result};
 use crate::hashing::Verification;
 use crate::mailbox::{Mailbox, SmtpAddress};
 use crate::notify::{Notification, OutboundMail, ResetReason};
 use crate::pin::Pin;
-use crate::ports::{Change, MailboxQuery, Write};
+use crate::ports::{Change, Write};
 use crate::signin;
 
 use super::{VoicePin, retry_on_conflict};
@@ -71,26 +71,14 @@ impl SetPin {
 
 impl VoicePin {
     /// Get-UMMailboxPIN for one mailbox.
-    pub async fn get_pin_info(&self, identity: &str) -> Result<PinInfo> {
+    pub async fn get_pin_info(&self, context: &RequestContext, identity: &str) -> Result<PinInfo> {
+        context.authorize(Operation::ViewMailboxes, Target::Any)?;
         let mailbox = self.resolve_mailbox(identity).await?;
         let (policy, _) = self.policy_and_plan(&mailbox).await?;
         Ok(pin_info(&mailbox, &policy.pin, self.clock.now()))
     }
 
     /// Get-UMMailboxPIN without an identity: the UM-enabled mailboxes of a page.
-    pub async fn list_pin_info(&self, query: &MailboxQuery) -> Result<Vec<PinInfo>> {
-        let mailboxes = self.store.mailboxes(query).await?;
-        let policies = self.store.policies(None).await?;
-        let now = self.clock.now();
-        Ok(mailboxes
-            .iter()
-            .filter_map(|mailbox| {
-                let policy = policies.iter().find(|p| p.id == mailbox.policy_id)?;
-                Some(pin_info(mailbox, &policy.pin, now))
-            })
-            .collect())
-    }
-
     /// Set-UMMailboxPIN: sets the given PIN or a generated one, marks it expired unless told
     /// otherwise, clears the failure counters and (unless LockedOut is true) the lockout, and
     /// emails the PIN to the user or NotifyEmail unless SendEmail is false.
@@ -99,9 +87,9 @@ impl VoicePin {
         if let Some(locked) = request.lock_state_only() {
             return if locked { self.lock(context, identity).await } else { self.unlock(context, identity).await };
         }
-        context.authorize(Operation::ResetPins)?;
+        context.authorize(Operation::ResetPins, Target::Any)?;
         if request.locked_out == Some(true) {
-            context.authorize(Operation::LockMailboxes)?;
+            context.authorize(Operation::LockMailboxes, Target::Any)?;
         }
         retry_on_conflict!(self.try_set_pin(context, identity, &request).await)
     }
@@ -163,13 +151,13 @@ impl VoicePin {
 
     /// Locks the mailbox out of voice access (Set-UMMailboxPIN -LockedOut $true).
     pub async fn lock(&self, context: &RequestContext, identity: &str) -> Result<()> {
-        context.authorize(Operation::LockMailboxes)?;
+        context.authorize(Operation::LockMailboxes, Target::Any)?;
         retry_on_conflict!(self.try_set_lock(context, identity, true).await)
     }
 
     /// Unlocks the mailbox and clears its failure counters (Set-UMMailboxPIN -LockedOut $false).
     pub async fn unlock(&self, context: &RequestContext, identity: &str) -> Result<()> {
-        context.authorize(Operation::UnlockMailboxes)?;
+        context.authorize(Operation::UnlockMailboxes, Target::Any)?;
         retry_on_conflict!(self.try_set_lock(context, identity, false).await)
     }
 
@@ -194,6 +182,7 @@ impl VoicePin {
     /// and a new one, which must pass every rule. Clears PinExpired and FirstTimeUser and
     /// queues a "PIN changed" notice (without the PIN).
     pub async fn change_pin(&self, context: &RequestContext, identity: &str, current: &Pin, new: &Pin) -> Result<()> {
+        context.authorize_any(Operation::ChangeOwnPin)?;
         retry_on_conflict!(self.try_change_pin(context, identity, current, new).await)
     }
 
@@ -206,6 +195,10 @@ impl VoicePin {
             }
             Err(other) => return Err(other),
         };
+        if let Err(refused) = context.authorize(Operation::ChangeOwnPin, Target::Mailbox(mailbox.id)) {
+            self.hasher.verify_decoy(current).await;
+            return Err(refused);
+        }
         let (policy, plan) = self.policy_and_plan(&mailbox).await?;
         let now = self.clock.now();
         if let Some(reason) = signin::refusal(&mailbox, &policy) {
@@ -240,11 +233,13 @@ impl VoicePin {
     /// expired, emailed to the mailbox. The counters are cleared; a lockout stays, since only
     /// an administrator unlocks (exchange-um.md §10 #7).
     pub async fn reset_own_pin(&self, context: &RequestContext, identity: &str) -> Result<()> {
+        context.authorize_any(Operation::ResetOwnPin)?;
         retry_on_conflict!(self.try_reset_own_pin(context, identity).await)
     }
 
     async fn try_reset_own_pin(&self, context: &RequestContext, identity: &str) -> Result<()> {
         let mut mailbox = self.resolve_mailbox(identity).await?;
+        context.authorize(Operation::ResetOwnPin, Target::Mailbox(mailbox.id))?;
         if !mailbox.um_enabled {
             return Err(Error::NotUmEnabled(mailbox.smtp_address.to_string()));
         }
@@ -266,7 +261,7 @@ impl VoicePin {
     }
 }
 
-fn pin_info(mailbox: &Mailbox, policy: &crate::policy::PinPolicy, now: OffsetDateTime) -> PinInfo {
+pub(super) fn pin_info(mailbox: &Mailbox, policy: &crate::policy::PinPolicy, now: OffsetDateTime) -> PinInfo {
     let state = &mailbox.pin;
     PinInfo {
         user_id: mailbox.smtp_address.to_string(),

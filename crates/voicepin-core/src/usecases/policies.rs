@@ -1,6 +1,6 @@
 //! New-, Get-, Set- and Remove-UMMailboxPolicy.
 
-use crate::access::Operation;
+use crate::access::{Operation, Target};
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, ObjectKind, Result};
 use crate::policy::{
@@ -138,7 +138,7 @@ pub struct NewPolicy {
 impl VoicePin {
     /// New-UMMailboxPolicy: a policy with Exchange's defaults, then any settings given.
     pub async fn new_policy(&self, context: &RequestContext, request: NewPolicy) -> Result<MailboxPolicy> {
-        context.authorize(Operation::ManagePolicies)?;
+        context.authorize(Operation::ManagePolicies, Target::Any)?;
         let plan = self.resolve_dial_plan(&request.dial_plan).await?;
         let mut policy = MailboxPolicy::with_defaults(ObjectName::parse("Name", &request.name)?, plan.id);
         request.settings.apply(&mut policy)?;
@@ -152,12 +152,14 @@ impl VoicePin {
     }
 
     /// Get-UMMailboxPolicy for one policy.
-    pub async fn get_policy(&self, identity: &str) -> Result<MailboxPolicy> {
+    pub async fn get_policy(&self, context: &RequestContext, identity: &str) -> Result<MailboxPolicy> {
+        context.authorize(Operation::ViewConfiguration, Target::Any)?;
         self.resolve_policy(identity).await
     }
 
     /// Get-UMMailboxPolicy without an identity: every policy, or those of one dial plan.
-    pub async fn list_policies(&self, dial_plan: Option<&str>) -> Result<Vec<MailboxPolicy>> {
+    pub async fn list_policies(&self, context: &RequestContext, dial_plan: Option<&str>) -> Result<Vec<MailboxPolicy>> {
+        context.authorize(Operation::ViewConfiguration, Target::Any)?;
         let plan = match dial_plan {
             Some(identity) => Some(self.resolve_dial_plan(identity).await?.id),
             None => None,
@@ -172,7 +174,7 @@ impl VoicePin {
         identity: &str,
         settings: PolicySettings,
     ) -> Result<MailboxPolicy> {
-        context.authorize(Operation::ManagePolicies)?;
+        context.authorize(Operation::ManagePolicies, Target::Any)?;
         retry_on_conflict!(self.try_set_policy(context, identity, &settings).await)
     }
 
@@ -198,7 +200,7 @@ impl VoicePin {
 
     /// Remove-UMMailboxPolicy: refused while a mailbox uses the policy.
     pub async fn remove_policy(&self, context: &RequestContext, identity: &str) -> Result<()> {
-        context.authorize(Operation::ManagePolicies)?;
+        context.authorize(Operation::ManagePolicies, Target::Any)?;
         retry_on_conflict!(self.try_remove_policy(context, identity).await)
     }
 

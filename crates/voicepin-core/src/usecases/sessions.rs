@@ -8,8 +8,10 @@
 
 use time::OffsetDateTime;
 
+use crate::access::{Operation, Target};
 use crate::accounts::{AdminAccount, Password, SESSION_IDLE_TIMEOUT, Session, SessionSecret};
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
+use crate::context::Actor;
 use crate::error::{Error, Result};
 use crate::hashing::{PinHash, Verification};
 use crate::ids::{AccountId, SessionId};
@@ -75,6 +77,7 @@ impl VoicePin {
         name: &str,
         password: &Password,
     ) -> Result<SignedIn> {
+        context.authorize(Operation::PasswordSignIn, Target::Any)?;
         let mut verified: Option<(PinHash, Verification)> = None;
         retry_on_conflict!(self.try_sign_in_with_password(context, name, password, &mut verified).await)
     }
@@ -98,7 +101,7 @@ impl VoicePin {
             self.commit(Change { audit: vec![event], ..Change::default() }).await?;
             return Err(Error::AuthenticationFailed);
         };
-        let context = RequestContext { actor: account.name.clone(), role: Some(account.role), ..context.clone() };
+        let context = RequestContext { actor: Actor::from_role(account.name.clone(), account.role), ..context.clone() };
         let verification = self.verify_cached(password.expose().as_bytes(), &account.password_hash, verified).await?;
         let refusal = if account.disabled {
             Some("disabled")
@@ -171,6 +174,7 @@ impl VoicePin {
 
     /// Ends a session.
     pub async fn sign_out(&self, context: &RequestContext, session: &SessionAuth) -> Result<()> {
+        context.authorize(Operation::ManageOwnAccount, Target::Any)?;
         let event = AuditEvent::new(context, self.clock.now(), AuditAction::AccountSignedOut, &session.principal.name);
         self.commit(Change {
             writes: vec![Write::DeleteSession(session.session_id)],

@@ -8,8 +8,9 @@
 
 use time::OffsetDateTime;
 
-use crate::access::Operation;
-use crate::audit::{AuditAction, AuditEvent, RequestContext};
+use crate::access::{Operation, Target};
+use crate::audit::{AuditAction, AuditEvent};
+use crate::context::{Actor, Proof, RequestContext};
 use crate::error::Result;
 use crate::hashing::{PinHash, Verification};
 use crate::ids::{DialPlanId, MailboxId};
@@ -27,8 +28,8 @@ use super::{VoicePin, mailbox_lookups, retry_on_conflict};
 pub struct SignIn {
     /// The identity keyed in or sent: an extension, an SMTP address, an alias or an id.
     pub identity: String,
-    /// The dial plan the call came in on, which scopes extension lookups.
-    pub dial_plan: Option<DialPlanId>,
+    /// The dial plan the call came in on (a name or an id), which scopes extension lookups.
+    pub dial_plan: Option<String>,
     /// The PIN.
     pub pin: Pin,
 }
@@ -40,6 +41,8 @@ pub struct SignInResult {
     pub outcome: SignInOutcome,
     /// The mailbox signed in to; `None` when failed.
     pub mailbox: Option<MailboxId>,
+    /// Its primary SMTP address; `None` when failed.
+    pub address: Option<String>,
     /// Whether the mailbox was a first-time user before this sign-in (a full success clears
     /// the flag), so that the phone can run the first-time setup.
     pub first_time_user: bool,
@@ -47,7 +50,18 @@ pub struct SignInResult {
 
 impl SignInResult {
     fn failed() -> Self {
-        Self { outcome: SignInOutcome::Failed, mailbox: None, first_time_user: false }
+        Self { outcome: SignInOutcome::Failed, mailbox: None, address: None, first_time_user: false }
+    }
+
+    /// The caller once their PIN was accepted: the owner of the mailbox, on the channel and
+    /// from the source of `context`. `None` when the sign-in failed.
+    pub fn owner(&self, context: &RequestContext) -> Option<RequestContext> {
+        if !matches!(self.outcome, SignInOutcome::Success | SignInOutcome::PinChangeRequired) {
+            return None;
+        }
+        let (mailbox, address) = (self.mailbox?, self.address.clone()?);
+        let actor = Actor::MailboxOwner { mailbox, address, proof: Proof::Pin };
+        Some(RequestContext::new(actor, context.channel).from_source(context.source.clone()))
     }
 }
 
@@ -65,9 +79,13 @@ pub struct RecognisedCaller {
 impl VoicePin {
     /// Signs in with an identity and a PIN.
     pub async fn sign_in(&self, context: &RequestContext, request: &SignIn) -> Result<SignInResult> {
-        context.authorize(Operation::VoiceSignIn)?;
+        context.authorize(Operation::VoiceSignIn, Target::Any)?;
+        let dial_plan = match &request.dial_plan {
+            Some(identity) => Some(self.resolve_dial_plan(identity).await?.id),
+            None => None,
+        };
         let mut verified: Option<(PinHash, Verification)> = None;
-        retry_on_conflict!(self.try_sign_in(context, request, &mut verified).await)
+        retry_on_conflict!(self.try_sign_in(context, request, dial_plan, &mut verified).await)
             .inspect(|result| self.telemetry.sign_in(result.outcome))
     }
 
@@ -75,9 +93,10 @@ impl VoicePin {
         &self,
         context: &RequestContext,
         request: &SignIn,
+        dial_plan: Option<DialPlanId>,
         verified: &mut Option<(PinHash, Verification)>,
     ) -> Result<SignInResult> {
-        let Some(mut mailbox) = self.find_for_sign_in(request).await? else {
+        let Some(mut mailbox) = self.find_for_sign_in(&request.identity, dial_plan).await? else {
             self.hasher.verify_decoy(&request.pin).await;
             let event = AuditEvent::new(
                 context,
@@ -137,10 +156,17 @@ impl VoicePin {
                     .for_mailbox(mailbox.id),
             );
         }
-        let id = mailbox.id;
+        let (id, address) = (mailbox.id, mailbox.smtp_address.to_string());
         change.writes.push(Write::UpdateMailbox(mailbox));
         self.commit(change).await?;
-        Ok(SignInResult { outcome, mailbox: Some(id), first_time_user })
+        Ok(SignInResult { outcome, mailbox: Some(id), address: Some(address), first_time_user })
+    }
+
+    /// The dial plans a call may have come in on, for routing it by the number called: what
+    /// an anonymous caller or a calling system may read before anyone has signed in.
+    pub async fn dial_plans_for_calls(&self, context: &RequestContext) -> Result<Vec<DialPlan>> {
+        context.authorize(Operation::VoiceSignIn, Target::Any)?;
+        Ok(self.store.dial_plans().await?)
     }
 
     /// The mailbox a caller ID names within a dial plan: one of its extensions (digits) or
@@ -151,7 +177,7 @@ impl VoicePin {
         dial_plan: Option<DialPlanId>,
         caller_id: &str,
     ) -> Result<Option<RecognisedCaller>> {
-        context.authorize(Operation::VoiceSignIn)?;
+        context.authorize(Operation::VoiceSignIn, Target::Any)?;
         let caller_id = caller_id.trim();
         let digits = caller_id.strip_prefix('+').unwrap_or(caller_id);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -179,13 +205,11 @@ impl VoicePin {
     }
 
     /// The mailbox an identity names, or `None` when it names none or several.
-    async fn find_for_sign_in(&self, request: &SignIn) -> Result<Option<Mailbox>> {
-        let identity = request.identity.trim();
+    async fn find_for_sign_in(&self, identity: &str, dial_plan: Option<DialPlanId>) -> Result<Option<Mailbox>> {
+        let identity = identity.trim();
         for lookup in mailbox_lookups(identity) {
             let lookup = match lookup {
-                MailboxLookup::Extension { extension, .. } => {
-                    MailboxLookup::Extension { dial_plan: request.dial_plan, extension }
-                }
+                MailboxLookup::Extension { extension, .. } => MailboxLookup::Extension { dial_plan, extension },
                 other => other,
             };
             let mut found = self.store.find_mailboxes(&lookup).await?;
@@ -272,5 +296,5 @@ fn unknown_target(identity: &str) -> String {
 
 /// Consequences of failures are voicepin's own acts, on the channel the attempt came in on.
 fn system(context: &RequestContext) -> RequestContext {
-    RequestContext { actor: "system".into(), role: None, channel: context.channel, source: context.source.clone() }
+    context.as_system()
 }

@@ -2,7 +2,7 @@
 
 use time::{Duration, OffsetDateTime};
 
-use crate::access::{Operation, Role};
+use crate::access::{Operation, Role, Target};
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, InvalidValue, ObjectKind, Result};
 use crate::ids::{Revision, TokenId};
@@ -33,7 +33,7 @@ impl VoicePin {
         role: Role,
         expires_in_days: Option<u32>,
     ) -> Result<(ApiToken, TokenSecret)> {
-        context.authorize(Operation::ManageAccounts)?;
+        context.authorize(Operation::ManageAccounts, Target::Any)?;
         let name = ApiToken::check_name(name)?;
         if let Some(days) = expires_in_days
             && !(1..=MAX_TOKEN_DAYS).contains(&days)
@@ -49,7 +49,7 @@ impl VoicePin {
             name,
             role,
             secret_digest: secret.digest(),
-            created_by: context.actor.clone(),
+            created_by: context.actor.name().to_owned(),
             created_at: now,
             expires_at: expires_in_days.map(|days| now + Duration::days(i64::from(days))),
             revoked_at: None,
@@ -71,13 +71,13 @@ impl VoicePin {
 
     /// Every API token (never their secrets).
     pub async fn list_tokens(&self, context: &RequestContext) -> Result<Vec<ApiToken>> {
-        context.authorize(Operation::ViewAccounts)?;
+        context.authorize(Operation::ViewAccounts, Target::Any)?;
         Ok(self.store.tokens().await?)
     }
 
     /// Revokes a token, by name or id: it stops working at once.
     pub async fn revoke_token(&self, context: &RequestContext, identity: &str) -> Result<ApiToken> {
-        context.authorize(Operation::ManageAccounts)?;
+        context.authorize(Operation::ManageAccounts, Target::Any)?;
         retry_on_conflict!(self.try_revoke_token(context, identity).await)
     }
 

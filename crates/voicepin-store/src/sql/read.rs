@@ -8,6 +8,7 @@ use voicepin_core::StoreError;
 use voicepin_core::access::Role;
 use voicepin_core::accounts::{AdminAccount, Session};
 use voicepin_core::audit::{AuditAction, AuditEvent, Channel};
+use voicepin_core::context::ActorKind;
 use voicepin_core::hashing::PinHash;
 use voicepin_core::ids::{AccountId, DialPlanId, MailboxId, PolicyId, Revision, SessionId, TokenId};
 use voicepin_core::mailbox::{E164Number, Extension, Mailbox, PinState, SmtpAddress};
@@ -372,10 +373,12 @@ pub(super) async fn mailboxes<B: Backend>(pool: &Pool<B>, filter: &MailboxQuery)
 fn audit_from_row(row: &impl Values) -> Result<AuditEvent, StoreError> {
     let action: String = get(row, "action")?;
     let channel: String = get(row, "channel")?;
+    let actor_kind: String = get(row, "actor_kind")?;
     Ok(AuditEvent {
         id: codec::id(&get::<String>(row, "id")?)?,
         at: codec::time(get(row, "at")?)?,
         actor: get(row, "actor")?,
+        actor_kind: ActorKind::parse(&actor_kind).ok_or_else(|| corrupt("audit actor kind", &actor_kind))?,
         role: get(row, "role")?,
         channel: Channel::parse(&channel).ok_or_else(|| corrupt("audit channel", &channel))?,
         source: get(row, "source")?,
@@ -391,7 +394,7 @@ pub(super) async fn audit_events<B: Backend>(
     filter: &AuditQuery,
 ) -> Result<Vec<AuditEvent>, StoreError> {
     let mut query = Sql::new(
-        "SELECT id, at, actor, role, channel, source, action, mailbox_id, target, details \
+        "SELECT id, at, actor, actor_kind, role, channel, source, action, mailbox_id, target, details \
          FROM audit_events WHERE 1 = 1",
     );
     if let Some(mailbox) = filter.mailbox {

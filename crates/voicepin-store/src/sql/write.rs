@@ -600,12 +600,13 @@ async fn queue_mail(conn: &mut impl Exec, mail: &OutboundMail, body: Vec<u8>) ->
 
 async fn append_audit(conn: &mut impl Exec, event: &AuditEvent) -> Result<(), StoreError> {
     Sql::new(
-        "INSERT INTO audit_events (id, at, actor, role, channel, source, action, mailbox_id, \
-         target, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_events (id, at, actor, actor_kind, role, channel, source, action, mailbox_id, \
+         target, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(event.id.to_string())
     .bind(codec::nanos(event.at)?)
     .bind(event.actor.clone())
+    .bind(event.actor_kind.as_str())
     .bind(event.role.clone())
     .bind(event.channel.as_str())
     .bind(event.source.clone())

@@ -10,6 +10,7 @@ use voicepin_core::StoreError;
 use voicepin_core::access::Role;
 use voicepin_core::accounts::{AdminAccount, Password, Session, SessionSecret};
 use voicepin_core::audit::{AuditAction, Channel, RequestContext};
+use voicepin_core::context::Actor;
 use voicepin_core::error::Error;
 use voicepin_core::hashing::PinHash;
 use voicepin_core::ids::{AccountId, Revision, SessionId};
@@ -61,15 +62,15 @@ fn account(name: &str) -> AdminAccount {
 }
 
 fn web(source: &str) -> RequestContext {
-    RequestContext { actor: "anonymous".into(), role: None, channel: Channel::Web, source: Some(source.into()) }
+    RequestContext::anonymous(Channel::Web).from_source(Some(source.into()))
 }
 
 fn as_role(role: Role) -> RequestContext {
-    RequestContext { actor: format!("{}-user", role.as_str()), role: Some(role), channel: Channel::Api, source: None }
+    RequestContext::new(Actor::from_role(format!("{}-user", role.as_str()), role), Channel::Api)
 }
 
 fn cli() -> RequestContext {
-    RequestContext::cli("cli:root")
+    RequestContext::local("root")
 }
 
 async fn events(store: &Arc<dyn Store>, action: AuditAction) -> Vec<voicepin_core::audit::AuditEvent> {
@@ -142,8 +143,11 @@ pub async fn one_time_password_then_own_password(store: Arc<dyn Store>) {
     assert!(matches!(auth.require_password_changed(), Err(Error::PasswordChangeRequired)));
     assert_eq!(auth.csrf_token, signed_in.secret.csrf_token());
 
-    let context =
-        RequestContext { actor: "admin".into(), role: Some(Role::OrganizationManagement), ..web("192.0.2.1") };
+    let context = RequestContext::new(
+        Actor::Administrator { name: "admin".into(), role: Role::OrganizationManagement },
+        Channel::Web,
+    )
+    .from_source(Some("192.0.2.1".into()));
     let new = Password::new("a long new passphrase");
     let wrong = vp
         .change_own_password(&context, auth.account_id, auth.session_id, &Password::new("not the one-time"), &new)
@@ -314,7 +318,7 @@ pub async fn sessions_expire_slide_and_end(store: Arc<dyn Store>) {
     let forged = SessionSecret::new(format!("vps_{}_AAAA", live.auth.session_id.0.simple()));
     assert!(failed(vp.authenticate_session(&forged).await));
     assert!(failed(vp.authenticate_session(&SessionSecret::new("garbage")).await));
-    vp.sign_out(&web("192.0.2.1"), &live.auth).await.unwrap();
+    vp.sign_out(&as_role(Role::OrganizationManagement), &live.auth).await.unwrap();
     assert!(failed(vp.authenticate_session(&live.secret).await));
     assert_eq!(events(&store, AuditAction::AccountSignedOut).await.len(), 1);
 }

@@ -642,7 +642,7 @@ pub async fn search(store: Arc<dyn Store>) {
 }
 
 fn event(actor: &str, action: AuditAction, at: time::OffsetDateTime) -> AuditEvent {
-    AuditEvent::new(&RequestContext::cli(actor), at, action, "target")
+    AuditEvent::new(&RequestContext::local(actor), at, action, "target")
 }
 
 pub async fn audit_events_and_filters(store: Arc<dyn Store>) {
@@ -651,6 +651,7 @@ pub async fn audit_events_and_filters(store: Arc<dyn Store>) {
         id: AuditId::new_random(),
         at: t0(),
         actor: "tony@contoso.com".into(),
+        actor_kind: voicepin_core::context::ActorKind::MailboxOwner,
         role: Some("user".into()),
         channel: Channel::Phone,
         source: Some("+14255550123".into()),

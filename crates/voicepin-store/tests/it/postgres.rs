@@ -85,7 +85,7 @@ async fn wrong_sign_ins_on_two_nodes_are_all_counted() {
     }
     let outcomes = tasks.join_all().await;
     assert!(outcomes.iter().all(|o| *o == SignInOutcome::Failed));
-    let info = first.get_pin_info(super::usecases::TONY).await.unwrap();
+    let info = first.get_pin_info(&super::support::admin(), super::usecases::TONY).await.unwrap();
     assert_eq!((info.consecutive_failures, info.total_failures), (40, 40));
     let failures = fixture
         .store

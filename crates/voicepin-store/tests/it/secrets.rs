@@ -272,7 +272,7 @@ pub async fn no_password_or_session_secret_is_stored(database: impl RawDatabase)
 
     let store = database.store();
     let vp = voicepin(store.clone());
-    let web = RequestContext { actor: "anonymous".into(), role: None, channel: Channel::Web, source: None };
+    let web = RequestContext::anonymous(Channel::Web);
     let (_, one_time) = vp.new_account(&admin(), "jane.admin", Role::OrganizationManagement).await.unwrap();
     let wrong = Password::new("Wrong-Password-Typed-4711");
     assert!(vp.sign_in_with_password(&web, "jane.admin", &wrong).await.is_err());
@@ -280,7 +280,10 @@ pub async fn no_password_or_session_secret_is_stored(database: impl RawDatabase)
     assert!(vp.sign_in_with_password(&web, typed_as_name, &wrong).await.is_err());
     let first = vp.sign_in_with_password(&web, "jane.admin", &one_time).await.unwrap();
     let chosen = Password::new("Chosen-Passphrase-1234");
-    let context = RequestContext { actor: "jane.admin".into(), ..web.clone() };
+    let context = RequestContext::new(
+        voicepin_core::context::Actor::Administrator { name: "jane.admin".into(), role: Role::OrganizationManagement },
+        Channel::Web,
+    );
     vp.change_own_password(&context, first.auth.account_id, first.auth.session_id, &one_time, &chosen).await.unwrap();
     let second = vp.sign_in_with_password(&web, "jane.admin", &chosen).await.unwrap();
     let (_, recovered) = vp.recover_account(&admin(), Some("jane.admin")).await.unwrap();

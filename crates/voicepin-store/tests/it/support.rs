@@ -178,7 +178,7 @@ pub fn voicepin(store: Arc<dyn Store>) -> VoicePin {
 }
 
 pub fn admin() -> RequestContext {
-    RequestContext::cli("admin")
+    RequestContext::local("admin")
 }
 
 /// A fixed instant with nanoseconds, to prove times round-trip exactly.

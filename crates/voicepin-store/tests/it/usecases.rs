@@ -9,6 +9,7 @@ use tokio::task::JoinSet;
 use voicepin_core::VoicePin;
 use voicepin_core::access::Role;
 use voicepin_core::audit::{AuditAction, Channel, RequestContext};
+use voicepin_core::context::{Actor, Proof};
 use voicepin_core::error::{Error, ObjectKind};
 use voicepin_core::mailbox::Mailbox;
 use voicepin_core::notify::{Notification, OutboundMail, ResetReason};
@@ -100,7 +101,8 @@ async fn enable(vp: &VoicePin, address: &str, extension: &str, pin: &str, expire
 }
 
 fn phone(caller: &str) -> RequestContext {
-    RequestContext { actor: caller.into(), role: None, channel: Channel::Phone, source: Some("+14255550123".into()) }
+    let _ = caller;
+    RequestContext::anonymous(Channel::Phone).from_source(Some("+14255550123".into()))
 }
 
 async fn sign_in(vp: &VoicePin, identity: &str, pin: &str) -> SignInResult {
@@ -118,7 +120,7 @@ async fn wrong(vp: &VoicePin, times: usize) {
 }
 
 async fn info(vp: &VoicePin) -> PinInfo {
-    vp.get_pin_info(TONY).await.unwrap()
+    vp.get_pin_info(&admin(), TONY).await.unwrap()
 }
 
 fn counters(info: &PinInfo) -> (u32, u32) {
@@ -364,7 +366,10 @@ pub async fn change_pin(store: Arc<dyn Store>) {
     enable(&vp, TONY, "36697", "1985848", true).await;
     deliver(&store).await;
     assert_eq!(sign_in(&vp, TONY, "1985848").await.outcome, SignInOutcome::PinChangeRequired);
-    let user = phone(TONY);
+    // Signed in by PIN on the phone: the owner of Tony's mailbox.
+    let mailbox = vp.get_mailbox(&admin(), TONY).await.unwrap().mailbox.id;
+    let owner = Actor::MailboxOwner { mailbox, address: TONY.into(), proof: Proof::Pin };
+    let user = RequestContext::new(owner, Channel::Phone);
 
     // The wrong current PIN is counted like a failed sign-in.
     let err = vp.change_pin(&user, TONY, &Pin::new(WRONG), &Pin::new("5927461")).await.unwrap_err();
@@ -472,8 +477,8 @@ pub async fn policies_in_use_and_ranges(store: Arc<dyn Store>) {
         .await
         .unwrap_err();
     assert!(matches!(&err, Error::InvalidValue(v) if v.field == "MaxLogonAttempts"));
-    assert!(vp.get_policy("Strict").await.is_err());
-    let policy = vp.get_policy("Contoso Default Policy").await.unwrap();
+    assert!(vp.get_policy(&admin(), "Strict").await.is_err());
+    let policy = vp.get_policy(&admin(), "Contoso Default Policy").await.unwrap();
     assert_eq!(policy.pin, Default::default());
     assert_eq!(policy.revision.0, 1);
 
@@ -490,7 +495,7 @@ pub async fn policies_in_use_and_ranges(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
-    assert_eq!(vp.get_policy("Contoso Default Policy").await.unwrap(), changed);
+    assert_eq!(vp.get_policy(&admin(), "Contoso Default Policy").await.unwrap(), changed);
     vp.new_policy(
         &admin(),
         NewPolicy { name: "Strict".into(), dial_plan: "contoso".into(), settings: PolicySettings::default() },
@@ -507,7 +512,7 @@ pub async fn policies_in_use_and_ranges(store: Arc<dyn Store>) {
     assert!(matches!(&err, Error::AlreadyExists { field: "Name", .. }), "{err:?}");
     // An unused policy goes.
     vp.remove_policy(&admin(), "strict").await.unwrap();
-    assert_eq!(vp.list_policies(None).await.unwrap().len(), 1);
+    assert_eq!(vp.list_policies(&admin(), None).await.unwrap().len(), 1);
 }
 
 pub async fn dial_plans_and_mailbox_settings(store: Arc<dyn Store>) {
@@ -531,9 +536,9 @@ pub async fn dial_plans_and_mailbox_settings(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(changed.revision, david.revision.next());
-    assert_eq!(vp.get_mailbox("40002").await.unwrap().mailbox, changed);
-    assert_eq!(vp.get_mailbox("+14255550177").await.unwrap().mailbox.id, david.id);
-    assert!(vp.get_mailbox("36698").await.is_err());
+    assert_eq!(vp.get_mailbox(&admin(), "40002").await.unwrap().mailbox, changed);
+    assert_eq!(vp.get_mailbox(&admin(), "+14255550177").await.unwrap().mailbox.id, david.id);
+    assert!(vp.get_mailbox(&admin(), "36698").await.is_err());
     let err = vp
         .set_mailbox(
             &admin(),
@@ -552,8 +557,8 @@ pub async fn dial_plans_and_mailbox_settings(store: Arc<dyn Store>) {
     vp.disable_mailbox(&admin(), TONY, false).await.unwrap();
     vp.disable_mailbox(&admin(), "david@contoso.com", false).await.unwrap();
     vp.remove_dial_plan(&admin(), "contoso").await.unwrap();
-    assert!(vp.list_dial_plans().await.unwrap().is_empty());
-    assert!(vp.list_policies(None).await.unwrap().is_empty());
+    assert!(vp.list_dial_plans(&admin()).await.unwrap().is_empty());
+    assert!(vp.list_policies(&admin(), None).await.unwrap().is_empty());
     assert_eq!(events(&store, AuditAction::DialPlanRemoved).await, 1);
 }
 
@@ -619,7 +624,7 @@ pub async fn concurrent_sign_ins_and_admin_writes(store: Arc<dyn Store>) {
     assert!(outcomes.iter().all(|o| *o == SignInOutcome::Failed));
     assert!(names.iter().all(Result::is_ok), "{names:?}");
     assert_eq!(counters(&info(&vp).await), (40, 40));
-    let tony = vp.get_mailbox(TONY).await.unwrap().mailbox;
+    let tony = vp.get_mailbox(&admin(), TONY).await.unwrap().mailbox;
     assert!(tony.display_name.starts_with("Tony "));
     // The insert, then one revision per failure and per change.
     assert_eq!(tony.revision.0, 1 + 40 + 10);
@@ -674,7 +679,7 @@ pub async fn concurrent_right_and_wrong_sign_ins(store: Arc<dyn Store>) {
 }
 
 fn as_role(role: Role) -> RequestContext {
-    RequestContext { actor: format!("{}-user", role.as_str()), role: Some(role), channel: Channel::Api, source: None }
+    RequestContext::new(Actor::from_role(format!("{}-user", role.as_str()), role), Channel::Api)
 }
 
 pub async fn api_tokens_authenticate_expire_and_revoke(store: Arc<dyn Store>) {

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 use voicepin_core::VoicePin;
-use voicepin_core::audit::{Channel, RequestContext};
 use voicepin_core::callflow::{Action, CallFlow, FlowSettings, Input, MailboxSummary, PinChangeAnswer, SignInAnswer};
+use voicepin_core::context::{Channel, RequestContext};
 use voicepin_core::ids::MailboxId;
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::usecases::SignIn;
@@ -25,13 +25,39 @@ use crate::media::prompts::PromptSet;
 use crate::media::sdp;
 use crate::media::session::{FRAME, FRAME_SAMPLES, Inbound, MediaSession, Player};
 
+/// The caller before their PIN is accepted: nobody yet, on the phone channel, from the
+/// caller ID and the SIP source address (which the audit trail records).
 fn context(setup: &CallSetup) -> RequestContext {
-    let caller = setup.caller.clone().unwrap_or_else(|| "anonymous".into());
-    RequestContext {
-        actor: format!("caller {caller}"),
-        role: None,
-        channel: Channel::Phone,
-        source: Some(format!("{caller} via {}", setup.source.ip())),
+    let caller = setup.caller.as_deref().unwrap_or("anonymous");
+    RequestContext::anonymous(Channel::Phone).from_source(Some(format!("{caller} via {}", setup.source.ip())))
+}
+
+/// Who the caller is: nobody until the sign-in use case accepts their PIN, then the owner of
+/// that mailbox, as the core's [`voicepin_core::usecases::SignInResult::owner`] names them.
+/// Everything after sign-in (a PIN change) acts as the owner, so the core's table decides.
+#[derive(Debug)]
+struct Caller {
+    anonymous: RequestContext,
+    owner: std::sync::Mutex<Option<RequestContext>>,
+}
+
+impl Caller {
+    fn new(anonymous: RequestContext) -> Arc<Self> {
+        Arc::new(Self { anonymous, owner: std::sync::Mutex::new(None) })
+    }
+
+    /// The owner once signed in, else nobody.
+    fn current(&self) -> RequestContext {
+        match self.owner.lock() {
+            Ok(owner) => owner.clone().unwrap_or_else(|| self.anonymous.clone()),
+            Err(_) => self.anonymous.clone(),
+        }
+    }
+
+    fn signed_in(&self, owner: Option<RequestContext>) {
+        if let (Some(owner), Ok(mut slot)) = (owner, self.owner.lock()) {
+            *slot = Some(owner);
+        }
     }
 }
 
@@ -52,6 +78,7 @@ pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSe
     let mut digits = Vec::new();
     let mut started = false;
     let context = context(setup);
+    let caller = Caller::new(context.clone());
 
     let start = Instant::now();
     let mut ticks = tokio::time::interval_at(start, FRAME);
@@ -83,7 +110,7 @@ pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSe
                     }
                     if !started {
                         started = true;
-                        let dial_plans = match voicepin.list_dial_plans().await {
+                        let dial_plans = match voicepin.dial_plans_for_calls(&context).await {
                             Ok(plans) => plans,
                             Err(error) => {
                                 tracing::warn!(%error, "reading the dial plans for a call failed");
@@ -143,8 +170,7 @@ pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSe
             let now = start.elapsed();
             for input in std::mem::take(&mut inputs) {
                 for action in flow.handle(now, input) {
-                    if let Some(follow) = carry_out(action, voicepin, prompts, law, &mut player, &context, &answers_tx)
-                    {
+                    if let Some(follow) = carry_out(action, voicepin, prompts, law, &mut player, &caller, &answers_tx) {
                         match follow {
                             Follow::HangUp => return Ended::ByFlow,
                             Follow::Input(input) => inputs.push(input),
@@ -170,7 +196,7 @@ fn carry_out(
     prompts: &PromptSet,
     law: Law,
     player: &mut Player,
-    context: &RequestContext,
+    caller: &Arc<Caller>,
     answers: &mpsc::UnboundedSender<Input>,
 ) -> Option<Follow> {
     match action {
@@ -182,26 +208,30 @@ fn carry_out(
         // Digits go to the flow as they arrive; none are held here.
         Action::FlushDigits => {}
         Action::IdentifyCaller { dial_plan, caller_id } => {
-            let (voicepin, context, answers) = (voicepin.clone(), context.clone(), answers.clone());
+            let (voicepin, context, answers) = (voicepin.clone(), caller.anonymous.clone(), answers.clone());
             tokio::spawn(async move {
                 let found = voicepin.recognise_caller(&context, Some(dial_plan), &caller_id).await.ok().flatten();
                 let _ = answers.send(Input::CallerIdentified(found));
             });
         }
         Action::SignIn { dial_plan, identity, pin } => {
-            let (voicepin, context, answers) = (voicepin.clone(), context.clone(), answers.clone());
+            let (voicepin, caller, answers) = (voicepin.clone(), caller.clone(), answers.clone());
             tokio::spawn(async move {
-                let request = SignIn { identity, dial_plan: Some(dial_plan), pin };
-                let answer = match voicepin.sign_in(&context, &request).await {
-                    Ok(result) => match (result.outcome, result.mailbox) {
-                        (SignInOutcome::Success, Some(mailbox)) => {
-                            SignInAnswer::SignedIn(summary(mailbox, result.first_time_user))
+                let context = &caller.anonymous;
+                let request = SignIn { identity, dial_plan: Some(dial_plan.to_string()), pin };
+                let answer = match voicepin.sign_in(context, &request).await {
+                    Ok(result) => {
+                        caller.signed_in(result.owner(context));
+                        match (result.outcome, result.mailbox) {
+                            (SignInOutcome::Success, Some(mailbox)) => {
+                                SignInAnswer::SignedIn(summary(mailbox, result.first_time_user))
+                            }
+                            (SignInOutcome::PinChangeRequired, Some(mailbox)) => {
+                                SignInAnswer::PinChangeRequired(summary(mailbox, result.first_time_user))
+                            }
+                            _ => SignInAnswer::Failed,
                         }
-                        (SignInOutcome::PinChangeRequired, Some(mailbox)) => {
-                            SignInAnswer::PinChangeRequired(summary(mailbox, result.first_time_user))
-                        }
-                        _ => SignInAnswer::Failed,
-                    },
+                    }
                     Err(error) => {
                         tracing::warn!(code = error.code(), "phone sign-in could not be answered");
                         SignInAnswer::Unavailable
@@ -214,7 +244,7 @@ fn carry_out(
             return Some(Follow::Input(Input::MailboxLoaded(Some(summary(mailbox, false)))));
         }
         Action::ChangePin { mailbox, current, new } => {
-            let (voicepin, context, answers) = (voicepin.clone(), context.clone(), answers.clone());
+            let (voicepin, context, answers) = (voicepin.clone(), caller.current(), answers.clone());
             tokio::spawn(async move {
                 let answer = match voicepin.change_pin(&context, &mailbox.to_string(), &current, &new).await {
                     Ok(()) => PinChangeAnswer::Changed,

@@ -2,20 +2,14 @@
 
 use axum::extract::State;
 use serde::Deserialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::IntoParams;
-use voicepin_core::InvalidValue;
-use voicepin_core::access::Operation;
-use voicepin_core::audit::AuditAction;
-use voicepin_core::ports::AuditQuery;
+use voicepin_core::usecases::AuditFilter;
 
 use crate::ApiState;
 use crate::auth::Caller;
 use crate::dto::AuditEventView;
 use crate::extract::Query;
 use crate::problem::{ApiError, Problem};
-use crate::routes::mailboxes::page_limit;
 
 /// Filters of the audit log.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -40,20 +34,6 @@ pub struct AuditListQuery {
     pub limit: Option<u32>,
 }
 
-/// The times the audit log can be asked about. The stores keep nanoseconds since 1970 in
-/// 64 bits (up to 2262); a bound outside this range would be a storage error, not an answer.
-const EARLIEST_YEAR: i32 = 1970;
-const LATEST_YEAR: i32 = 2200;
-const TIME_ALLOWED: &str = "an RFC 3339 time from 1970 to 2199, like 2026-01-31T12:00:00Z";
-
-fn parse_time(field: &'static str, text: Option<&str>) -> Result<Option<OffsetDateTime>, ApiError> {
-    let Some(text) = text else { return Ok(None) };
-    match OffsetDateTime::parse(text, &Rfc3339) {
-        Ok(at) if (EARLIEST_YEAR..LATEST_YEAR).contains(&at.year()) => Ok(Some(at)),
-        _ => Err(voicepin_core::Error::from(InvalidValue::new(field, TIME_ALLOWED, text.to_owned())).into()),
-    }
-}
-
 /// Audit events, newest first.
 #[utoipa::path(
     get, path = "/api/v1/audit-events", tag = "audit",
@@ -69,28 +49,14 @@ pub async fn list(
     State(state): State<ApiState>,
     Query(query): Query<AuditListQuery>,
 ) -> Result<axum::Json<Vec<AuditEventView>>, ApiError> {
-    caller.may(Operation::ViewAudit)?;
-    let limit = page_limit(query.limit)?;
-    let action = match &query.action {
-        Some(text) => Some(AuditAction::parse(text).ok_or_else(|| {
-            let allowed: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
-            voicepin_core::Error::from(InvalidValue::new("action", &allowed.join(", "), text.clone()))
-        })?),
-        None => None,
+    let filter = AuditFilter {
+        mailbox: query.mailbox,
+        action: query.action,
+        actor: query.actor,
+        since: query.since,
+        until: query.until,
+        limit: query.limit,
     };
-    let mailbox = match &query.mailbox {
-        Some(identity) => Some(state.voicepin.get_mailbox(identity).await?.mailbox.id),
-        None => None,
-    };
-    let audit_query = AuditQuery {
-        mailbox,
-        action,
-        actor: query.actor.clone(),
-        channel: None,
-        since: parse_time("since", query.since.as_deref())?,
-        until: parse_time("until", query.until.as_deref())?,
-        limit,
-    };
-    let events = state.voicepin.audit_events(&audit_query).await?;
+    let events = state.voicepin.audit_events(&caller.context, &filter).await?;
     Ok(axum::Json(events.iter().map(AuditEventView::from).collect()))
 }

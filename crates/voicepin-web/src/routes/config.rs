@@ -4,7 +4,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use voicepin_core::access::Operation;
 use voicepin_core::policy::MailboxPolicy;
 use voicepin_core::usecases::{DialPlanSettings, NewDialPlan, NewPolicy};
 
@@ -16,8 +15,8 @@ use crate::dto::{
 use crate::extract::{Json, Path, Query};
 use crate::problem::{ApiError, Problem};
 
-async fn policy_view(state: &ApiState, policy: &MailboxPolicy) -> Result<PolicyView, ApiError> {
-    let plan = state.voicepin.get_dial_plan(&policy.dial_plan_id.to_string()).await?;
+async fn policy_view(state: &ApiState, caller: &Caller, policy: &MailboxPolicy) -> Result<PolicyView, ApiError> {
+    let plan = state.voicepin.get_dial_plan(&caller.context, &policy.dial_plan_id.to_string()).await?;
     Ok(PolicyView::new(policy, plan.name.as_str()))
 }
 
@@ -45,9 +44,8 @@ pub async fn list_policies(
     State(state): State<ApiState>,
     Query(query): Query<PolicyListQuery>,
 ) -> Result<axum::Json<Vec<PolicyView>>, ApiError> {
-    caller.may(Operation::ViewConfiguration)?;
-    let policies = state.voicepin.list_policies(query.dial_plan.as_deref()).await?;
-    let plans = state.voicepin.list_dial_plans().await?;
+    let policies = state.voicepin.list_policies(&caller.context, query.dial_plan.as_deref()).await?;
+    let plans = state.voicepin.list_dial_plans(&caller.context).await?;
     let views = policies
         .iter()
         .map(|p| PolicyView::new(p, plans.iter().find(|d| d.id == p.dial_plan_id).map_or("", |d| d.name.as_str())))
@@ -73,7 +71,7 @@ pub async fn create_policy(
     let settings = body.settings(None).map_err(voicepin_core::Error::from)?;
     let request = NewPolicy { name: body.name.clone(), dial_plan: body.um_dial_plan.clone(), settings };
     let policy = state.voicepin.new_policy(&caller.context, request).await?;
-    Ok((StatusCode::CREATED, axum::Json(policy_view(&state, &policy).await?)))
+    Ok((StatusCode::CREATED, axum::Json(policy_view(&state, &caller, &policy).await?)))
 }
 
 /// Get-UMMailboxPolicy for one policy.
@@ -91,9 +89,8 @@ pub async fn get_policy(
     State(state): State<ApiState>,
     Path(identity): Path<String>,
 ) -> Result<axum::Json<PolicyView>, ApiError> {
-    caller.may(Operation::ViewConfiguration)?;
-    let policy = state.voicepin.get_policy(&identity).await?;
-    Ok(axum::Json(policy_view(&state, &policy).await?))
+    let policy = state.voicepin.get_policy(&caller.context, &identity).await?;
+    Ok(axum::Json(policy_view(&state, &caller, &policy).await?))
 }
 
 /// Set-UMMailboxPolicy.
@@ -115,7 +112,7 @@ pub async fn update_policy(
 ) -> Result<axum::Json<PolicyView>, ApiError> {
     let settings = body.settings(body.name.clone()).map_err(voicepin_core::Error::from)?;
     let policy = state.voicepin.set_policy(&caller.context, &identity, settings).await?;
-    Ok(axum::Json(policy_view(&state, &policy).await?))
+    Ok(axum::Json(policy_view(&state, &caller, &policy).await?))
 }
 
 /// Remove-UMMailboxPolicy: refused while mailboxes use it.
@@ -150,8 +147,7 @@ pub async fn list_dial_plans(
     caller: Caller,
     State(state): State<ApiState>,
 ) -> Result<axum::Json<Vec<DialPlanView>>, ApiError> {
-    caller.may(Operation::ViewConfiguration)?;
-    let plans = state.voicepin.list_dial_plans().await?;
+    let plans = state.voicepin.list_dial_plans(&caller.context).await?;
     Ok(axum::Json(plans.iter().map(DialPlanView::from).collect()))
 }
 
@@ -200,8 +196,7 @@ pub async fn get_dial_plan(
     State(state): State<ApiState>,
     Path(identity): Path<String>,
 ) -> Result<axum::Json<DialPlanView>, ApiError> {
-    caller.may(Operation::ViewConfiguration)?;
-    let plan = state.voicepin.get_dial_plan(&identity).await?;
+    let plan = state.voicepin.get_dial_plan(&caller.context, &identity).await?;
     Ok(axum::Json(DialPlanView::from(&plan)))
 }
 

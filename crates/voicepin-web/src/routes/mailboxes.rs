@@ -5,11 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
-use voicepin_core::InvalidValue;
-use voicepin_core::access::Operation;
-use voicepin_core::mailbox::Mailbox;
-use voicepin_core::ports::MailboxQuery;
-use voicepin_core::usecases::{EnableMailbox, MailboxSettings, SetPin};
+use voicepin_core::usecases::{EnableMailbox, MailboxDetails, MailboxFilter, MailboxSettings, SetPin};
 
 use crate::ApiState;
 use crate::auth::Caller;
@@ -19,36 +15,17 @@ use crate::dto::{
 use crate::extract::{Json, Path, Query};
 use crate::problem::{ApiError, Problem};
 
-/// The default and the largest page of a mailbox list.
-pub const DEFAULT_LIMIT: u32 = 100;
-/// The largest page of a list.
-pub const MAX_LIMIT: u32 = 1000;
-
-/// A page size from a query, 1 to [`MAX_LIMIT`].
-pub(crate) fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
-    match limit {
-        None => Ok(DEFAULT_LIMIT),
-        Some(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
-        Some(limit) => {
-            Err(voicepin_core::Error::from(InvalidValue::new("limit", "1 to 1000", limit.to_string())).into())
-        }
-    }
-}
-
 /// A mailbox as the API shows it, with its policy's and dial plan's names.
-async fn view(state: &ApiState, mailbox: &Mailbox) -> Result<MailboxView, ApiError> {
-    let policy = state.voicepin.get_policy(&mailbox.policy_id.to_string()).await?;
-    let plan = state.voicepin.get_dial_plan(&mailbox.dial_plan_id.to_string()).await?;
-    Ok(MailboxView::new(mailbox, policy.name.as_str(), plan.name.as_str()))
+fn view(details: &MailboxDetails) -> MailboxView {
+    MailboxView::new(&details.mailbox, details.policy.name.as_str(), details.dial_plan.name.as_str())
 }
 
-async fn view_of(state: &ApiState, identity: &str) -> Result<MailboxView, ApiError> {
-    let details = state.voicepin.get_mailbox(identity).await?;
-    Ok(MailboxView::new(&details.mailbox, details.policy.name.as_str(), details.dial_plan.name.as_str()))
+async fn view_of(state: &ApiState, caller: &Caller, identity: &str) -> Result<MailboxView, ApiError> {
+    Ok(view(&state.voicepin.get_mailbox(&caller.context, identity).await?))
 }
 
-async fn pin_view(state: &ApiState, identity: &str) -> Result<axum::Json<PinInfoView>, ApiError> {
-    let info = state.voicepin.get_pin_info(identity).await?;
+async fn pin_view(state: &ApiState, caller: &Caller, identity: &str) -> Result<axum::Json<PinInfoView>, ApiError> {
+    let info = state.voicepin.get_pin_info(&caller.context, identity).await?;
     Ok(axum::Json(PinInfoView::from(&info)))
 }
 
@@ -92,9 +69,12 @@ pub async fn enable(
     };
     let mailbox = state.voicepin.enable_mailbox(&caller.context, request).await?;
     if validate_only {
-        return Ok((StatusCode::OK, axum::Json(view(&state, &mailbox).await?)).into_response());
+        let policy = state.voicepin.get_policy(&caller.context, &mailbox.policy_id.to_string()).await?;
+        let plan = state.voicepin.get_dial_plan(&caller.context, &mailbox.dial_plan_id.to_string()).await?;
+        let view = MailboxView::new(&mailbox, policy.name.as_str(), plan.name.as_str());
+        return Ok((StatusCode::OK, axum::Json(view)).into_response());
     }
-    let created = view_of(&state, &mailbox.id.to_string()).await?;
+    let created = view_of(&state, &caller, &mailbox.id.to_string()).await?;
     Ok((StatusCode::CREATED, axum::Json(created)).into_response())
 }
 
@@ -111,6 +91,8 @@ pub struct MailboxListQuery {
     pub search: Option<String>,
     /// Only locked-out (true) or only not locked-out (false) mailboxes.
     pub locked_out: Option<bool>,
+    /// Only mailboxes whose PIN must be changed (true) or only the others (false).
+    pub pin_expired: Option<bool>,
     /// The cursor: the primarySmtpAddress of the last mailbox of the previous page.
     pub after: Option<String>,
     /// Page size, 1-1000 (default 100).
@@ -118,26 +100,18 @@ pub struct MailboxListQuery {
     pub limit: Option<u32>,
 }
 
-/// The store's query for a list's filters and paging (policy and dial plan by any identity).
-async fn mailbox_query(state: &ApiState, query: &MailboxListQuery) -> Result<MailboxQuery, ApiError> {
-    let limit = page_limit(query.limit)?;
-    let policy = match &query.policy {
-        Some(identity) => Some(state.voicepin.get_policy(identity).await?.id),
-        None => None,
-    };
-    let dial_plan = match &query.dial_plan {
-        Some(identity) => Some(state.voicepin.get_dial_plan(identity).await?.id),
-        None => None,
-    };
-    Ok(MailboxQuery {
-        policy,
-        dial_plan,
-        search: query.search.clone(),
-        um_enabled: None,
-        locked_out: query.locked_out,
-        after: query.after.clone(),
-        limit,
-    })
+impl MailboxListQuery {
+    fn filter(self) -> MailboxFilter {
+        MailboxFilter {
+            policy: self.policy,
+            dial_plan: self.dial_plan,
+            search: self.search,
+            locked_out: self.locked_out,
+            pin_expired: self.pin_expired,
+            after: self.after,
+            limit: self.limit,
+        }
+    }
 }
 
 /// Get-UMMailbox without an identity: a page of mailboxes in address order.
@@ -155,23 +129,8 @@ pub async fn list(
     State(state): State<ApiState>,
     Query(query): Query<MailboxListQuery>,
 ) -> Result<axum::Json<MailboxPage>, ApiError> {
-    caller.may(Operation::ViewMailboxes)?;
-    let filter = mailbox_query(&state, &query).await?;
-    let limit = filter.limit;
-    let mailboxes = state.voicepin.list_mailboxes(&filter).await?;
-    let plans = state.voicepin.list_dial_plans().await?;
-    let policies = state.voicepin.list_policies(None).await?;
-    let items: Vec<MailboxView> = mailboxes
-        .iter()
-        .map(|m| {
-            let policy = policies.iter().find(|p| p.id == m.policy_id).map_or("", |p| p.name.as_str());
-            let plan = plans.iter().find(|p| p.id == m.dial_plan_id).map_or("", |p| p.name.as_str());
-            MailboxView::new(m, policy, plan)
-        })
-        .collect();
-    let full = u32::try_from(items.len()).is_ok_and(|n| n == limit);
-    let next = if full { items.last().map(|m| m.primary_smtp_address.clone()) } else { None };
-    Ok(axum::Json(MailboxPage { items, next }))
+    let page = state.voicepin.list_mailboxes(&caller.context, &query.filter()).await?;
+    Ok(axum::Json(MailboxPage { items: page.items.iter().map(view).collect(), next: page.next }))
 }
 
 /// Get-UMMailbox for one mailbox.
@@ -189,8 +148,7 @@ pub async fn get(
     State(state): State<ApiState>,
     Path(identity): Path<String>,
 ) -> Result<axum::Json<MailboxView>, ApiError> {
-    caller.may(Operation::ViewMailboxes)?;
-    Ok(axum::Json(view_of(&state, &identity).await?))
+    Ok(axum::Json(view_of(&state, &caller, &identity).await?))
 }
 
 /// Set-UMMailbox: changes the properties given.
@@ -222,7 +180,7 @@ pub async fn update(
         pinless_access_to_voice_mail_enabled: body.pinless_access_to_voice_mail_enabled,
     };
     let mailbox = state.voicepin.set_mailbox(&caller.context, &identity, settings).await?;
-    Ok(axum::Json(view_of(&state, &mailbox.id.to_string()).await?))
+    Ok(axum::Json(view_of(&state, &caller, &mailbox.id.to_string()).await?))
 }
 
 /// Options of Disable-UMMailbox.
@@ -271,12 +229,8 @@ pub async fn list_pins(
     State(state): State<ApiState>,
     Query(query): Query<MailboxListQuery>,
 ) -> Result<axum::Json<PinInfoPage>, ApiError> {
-    caller.may(Operation::ViewMailboxes)?;
-    let filter = MailboxQuery { um_enabled: Some(true), ..mailbox_query(&state, &query).await? };
-    let items: Vec<PinInfoView> = state.voicepin.list_pin_info(&filter).await?.iter().map(PinInfoView::from).collect();
-    let full = u32::try_from(items.len()).is_ok_and(|n| n == filter.limit);
-    let next = if full { items.last().map(|p| p.identity.clone()) } else { None };
-    Ok(axum::Json(PinInfoPage { items, next }))
+    let page = state.voicepin.list_pin_info(&caller.context, &query.filter()).await?;
+    Ok(axum::Json(PinInfoPage { items: page.items.iter().map(PinInfoView::from).collect(), next: page.next }))
 }
 
 /// Get-UMMailboxPIN: the PIN state (never the PIN).
@@ -294,8 +248,7 @@ pub async fn get_pin(
     State(state): State<ApiState>,
     Path(identity): Path<String>,
 ) -> Result<axum::Json<PinInfoView>, ApiError> {
-    caller.may(Operation::ViewMailboxes)?;
-    pin_view(&state, &identity).await
+    pin_view(&state, &caller, &identity).await
 }
 
 /// Set-UMMailboxPIN: sets or resets the PIN (generated unless given) and emails it; with
@@ -324,7 +277,7 @@ pub async fn set_pin(
         notify_email: body.notify_email,
     };
     state.voicepin.set_pin(&caller.context, &identity, request).await?;
-    pin_view(&state, &identity).await
+    pin_view(&state, &caller, &identity).await
 }
 
 /// Locks a mailbox out of sign-in by phone.
@@ -343,7 +296,7 @@ pub async fn lock(
     Path(identity): Path<String>,
 ) -> Result<axum::Json<PinInfoView>, ApiError> {
     state.voicepin.lock(&caller.context, &identity).await?;
-    pin_view(&state, &identity).await
+    pin_view(&state, &caller, &identity).await
 }
 
 /// Unlocks a mailbox.
@@ -362,5 +315,5 @@ pub async fn unlock(
     Path(identity): Path<String>,
 ) -> Result<axum::Json<PinInfoView>, ApiError> {
     state.voicepin.unlock(&caller.context, &identity).await?;
-    pin_view(&state, &identity).await
+    pin_view(&state, &caller, &identity).await
 }

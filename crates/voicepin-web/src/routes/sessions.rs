@@ -48,7 +48,7 @@ pub async fn sign_in(
     if let Err(wait) = state.sign_in_limiter.attempt(source.as_deref(), &body.name, Instant::now()) {
         return Err(ApiError::RateLimited { retry_after_seconds: wait.as_secs().max(1) });
     }
-    let context = RequestContext { actor: "anonymous".into(), role: None, channel: Channel::Web, source };
+    let context = RequestContext::anonymous(Channel::Web).from_source(source);
     let signed_in = match state.voicepin.sign_in_with_password(&context, &body.name, &body.password.0).await {
         Ok(signed_in) => signed_in,
         Err(voicepin_core::Error::AuthenticationFailed) => return Err(ApiError::SignInFailed),

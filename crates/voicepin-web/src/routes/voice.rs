@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use voicepin_core::InvalidValue;
-use voicepin_core::access::Operation;
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::usecases::SignIn;
 
@@ -29,8 +28,6 @@ pub async fn sign_in(
     Json(body): Json<SignInRequest>,
 ) -> Result<axum::Json<SignInResponse>, ApiError> {
     let started = tokio::time::Instant::now();
-    // Only the Voice Service role may try PINs; refuse before resolving anything.
-    caller.may(Operation::VoiceSignIn)?;
     check_source("callerId", body.caller_id.as_deref(), is_caller_id, CALLER_ID_ALLOWED)?;
     check_source("callingSystem", body.calling_system.as_deref(), is_system_name, SYSTEM_NAME_ALLOWED)?;
     let identity = match (body.extension, body.identity) {
@@ -46,10 +43,6 @@ pub async fn sign_in(
             .into());
         }
     };
-    let dial_plan = match &body.dial_plan {
-        Some(plan) => Some(state.voicepin.get_dial_plan(plan).await?.id),
-        None => None,
-    };
     let mut context = caller.context;
     // The audit log records where the call came from as well as which PBX asked.
     let mut source = context.source.take().unwrap_or_default();
@@ -60,7 +53,7 @@ pub async fn sign_in(
         source = format!("{source} callerId={caller_id}").trim().to_owned();
     }
     context.source = (!source.is_empty()).then_some(source);
-    let request = SignIn { identity, dial_plan, pin: body.pin.into_pin() };
+    let request = SignIn { identity, dial_plan: body.dial_plan, pin: body.pin.into_pin() };
     let result = state.voicepin.sign_in(&context, &request).await;
     if !matches!(&result, Ok(r) if r.outcome != SignInOutcome::Failed) {
         // Every failed answer leaves at the same time after the request came in.

@@ -83,7 +83,7 @@ async fn the_openapi_document_lists_every_path() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(query, ["policy", "dialPlan", "search", "lockedOut", "after", "limit"]);
+    assert_eq!(query, ["policy", "dialPlan", "search", "lockedOut", "pinExpired", "after", "limit"]);
 }
 
 /// The bounds the core enforces are in the document too, so a client (and schemathesis)

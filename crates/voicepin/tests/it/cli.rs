@@ -200,7 +200,9 @@ fn the_audit_log_records_changes_without_pins() {
     let actions: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["pinSet", "mailboxEnabled"]);
     assert_eq!(events[0]["channel"], "cli");
-    assert!(events[0]["actor"].as_str().unwrap().starts_with("cli:"));
+    // The local operator, audited as such with the operating-system user name.
+    assert_eq!(events[0]["actorKind"], "localOperator");
+    assert!(!events[0]["actor"].as_str().unwrap().is_empty());
 }
 
 #[test]
