@@ -13,7 +13,9 @@ rm -rf "$VOICEPIN_DATA_DIR"
 voicepin dialplan new CONTOSO --number-of-digits-in-extension 5 --access-telephone-numbers +14255550100
 voicepin policy set "CONTOSO Default Policy" --min-pin-length 6 --block-common-pins true
 voicepin Enable-UMMailbox -Identity tonysmith@contoso.com -UMMailboxPolicy "CONTOSO Default Policy" -Extensions 36697 -DisplayName "Tony Smith"
-voicepin Set-UMMailboxPIN -Identity tonysmith@contoso.com -PIN 1985848 -PinExpired '$true'
+# The PIN on standard input (-PIN -): a command line is visible to other users.
+echo; echo "\$ echo 1985848 | voicepin Set-UMMailboxPIN -Identity tonysmith@contoso.com -PIN - -PinExpired '\$true'"
+echo 1985848 | ./target/debug/voicepin Set-UMMailboxPIN -Identity tonysmith@contoso.com -PIN - -PinExpired '$true'
 voicepin pin get tonysmith@contoso.com
 echo; echo '$ echo 1985848 | voicepin pin test tonysmith@contoso.com'
 echo 1985848 | ./target/debug/voicepin pin test tonysmith@contoso.com

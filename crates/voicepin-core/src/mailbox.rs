@@ -19,8 +19,25 @@ pub const MAX_HISTORY: usize = 20;
 pub struct SmtpAddress(String);
 
 impl SmtpAddress {
-    /// Checks an address for the parameter `field`: `local@domain`, no spaces, at most 320.
+    /// Checks a new address for the parameter `field`: one that mail can be delivered to,
+    /// `local@domain` in ASCII. The local part is 1 to 64 letters, digits and
+    /// ``.!#$%&'*+-=?^_~`` (no `/`, no leading, trailing or doubled dot); the domain is at
+    /// least two labels of letters, digits and inner hyphens (at most 63 each, 253 in all).
     pub fn parse(field: &'static str, text: &str) -> Result<Self, InvalidValue> {
+        let text = text.trim();
+        let valid = text.split_once('@').is_some_and(|(local, domain)| valid_local(local) && valid_domain(domain));
+        if valid {
+            Ok(Self(text.to_lowercase()))
+        } else {
+            let shown: String = text.chars().take(80).flat_map(char::escape_default).collect();
+            Err(InvalidValue::new(field, "a deliverable email address such as tonysmith@contoso.com", shown))
+        }
+    }
+
+    /// An address read back from storage, written before [`Self::parse`] was as strict: only
+    /// the old shape is checked (`local@domain`, no spaces or controls), so such a row stays
+    /// readable and can be corrected.
+    pub fn from_stored(field: &'static str, text: &str) -> Result<Self, InvalidValue> {
         let text = text.trim();
         let valid = text.len() <= 320
             && text.split_once('@').is_some_and(|(local, domain)| {
@@ -47,6 +64,29 @@ impl SmtpAddress {
     pub fn local_part(&self) -> &str {
         self.0.split_once('@').map_or(self.0.as_str(), |(local, _)| local)
     }
+}
+
+/// RFC 5321's dot-atom local part, less `/`, `` ` ``, `{`, `|` and `}` (path and shell
+/// characters no mailbox needs).
+fn valid_local(local: &str) -> bool {
+    (1..=64).contains(&local.len())
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local.bytes().all(|b| b.is_ascii_alphanumeric() || b".!#$%&'*+-=?^_~".contains(&b))
+}
+
+/// A host name of at least two labels (IDNs in their `xn--` form).
+fn valid_domain(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    domain.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 impl fmt::Display for SmtpAddress {
@@ -241,6 +281,33 @@ mod tests {
         for bad in ["", "tony", "@contoso.com", "tony@", "tony smith@contoso.com", "a@b@c", "tony@.com"] {
             assert!(SmtpAddress::parse("Identity", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn only_deliverable_addresses_are_taken() {
+        for good in ["tonysmith@contoso.com", "Tony.Smith+um@mail.contoso.co.uk", "a@xn--bcher-kva.example"] {
+            assert!(SmtpAddress::parse("Identity", good).is_ok(), "{good}");
+        }
+        let long_local = format!("{}@contoso.com", "a".repeat(65));
+        for bad in [
+            "../../etc@contoso.com",
+            "/",
+            "a/b@contoso.com",
+            "tony\u{202e}@contoso.com",
+            "tony@contoso\u{202e}.com",
+            "jürgen@contoso.com",
+            ".tony@contoso.com",
+            "to..ny@contoso.com",
+            "tony@contoso",
+            "tony@-contoso.com",
+            "tony@contoso..com",
+            "tony@@contoso.com",
+            long_local.as_str(),
+        ] {
+            assert!(SmtpAddress::parse("Identity", bad).is_err(), "{bad:?}");
+        }
+        // What was stored before stays readable.
+        assert!(SmtpAddress::from_stored("Identity", "../../etc@contoso.com").is_ok());
     }
 
     #[test]

@@ -21,5 +21,5 @@ mod sqlite;
 
 pub use postgres::PgStore;
 pub use sealer::{KEY_LENGTH, MailSealer};
-pub use sql::{Backend, SqlStore};
+pub use sql::{Backend, KeyFingerprint, SqlStore};
 pub use sqlite::SqliteStore;

@@ -209,9 +209,9 @@ impl<'a> SealedBody<'a> {
             NotificationBody::PinChanged => Notification::PinChanged,
         };
         Some(OpenedBody {
-            to: SmtpAddress::parse("To", &self.to).ok()?,
+            to: SmtpAddress::from_stored("To", &self.to).ok()?,
             recipient: Recipient {
-                smtp_address: SmtpAddress::parse("Identity", &self.recipient.smtp_address).ok()?,
+                smtp_address: SmtpAddress::from_stored("Identity", &self.recipient.smtp_address).ok()?,
                 display_name: self.recipient.display_name.into_owned(),
                 extension: self.recipient.extension.map(Cow::into_owned),
                 access_numbers: self.recipient.access_numbers.into_iter().map(Cow::into_owned).collect(),

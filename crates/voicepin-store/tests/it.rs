@@ -10,13 +10,16 @@
 //! - [`sqlite`]: the suites on SQLite files, and what is particular to SQLite;
 //! - [`postgres`]: the suites on PostgreSQL, a schema per test, and several nodes over one
 //!   database (`VOICEPIN_TEST_POSTGRES_URL`, see the module);
-//! - [`schema`]: the two backends' migrations describe the same schema.
+//! - [`schema`]: the two backends' migrations describe the same schema;
+//! - [`keyring`]: the record of the keys a database was written with, on both backends.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "it/accounts.rs"]
 mod accounts;
 #[path = "it/contract.rs"]
 mod contract;
+#[path = "it/keyring.rs"]
+mod keyring;
 #[path = "it/postgres.rs"]
 mod postgres;
 #[path = "it/schema.rs"]

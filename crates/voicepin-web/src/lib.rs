@@ -58,6 +58,10 @@ pub struct ApiState {
     pub sign_in_limiter: Arc<SignInLimiter>,
     /// Mark the session cookie `Secure` (the server is reached over https).
     pub secure_cookies: bool,
+    /// The least time a failed voice sign-in takes to answer, whatever made it fail: an
+    /// automatic PIN reset does more work than an unknown extension, and the difference
+    /// must not tell a prober which extensions exist. Zero (the default here) adds nothing.
+    pub failed_sign_in_answer: std::time::Duration,
 }
 
 impl ApiState {
@@ -76,6 +80,7 @@ impl ApiState {
             metrics,
             sign_in_limiter: Arc::new(SignInLimiter::new()),
             secure_cookies: false,
+            failed_sign_in_answer: std::time::Duration::ZERO,
         }
     }
 
@@ -87,7 +92,8 @@ impl ApiState {
 }
 
 /// The whole HTTP surface: `/api/v1/...`, `/api/openapi.json`, `/api/docs`, `/healthz`,
-/// `/readyz` and `/metrics`.
+/// `/readyz` and `/metrics` (to an authenticated caller only: its counters move with
+/// sign-in outcomes, which must not be public; see [`metrics_router`] for a scraper).
 pub fn router(state: ApiState) -> Router {
     let api = Router::new()
         .route("/api/v1/mailboxes", post(mailboxes::enable).get(mailboxes::list))
@@ -118,7 +124,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/account/password", axum::routing::put(sessions::change_password))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(render_metrics))
+        .route("/metrics", get(authenticated_metrics))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
@@ -158,6 +164,18 @@ async fn readyz(State(state): State<ApiState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "the store is not reachable").into_response()
         }
     }
+}
+
+/// `/metrics` alone and without authentication, for a listener of its own
+/// (`http.metrics_listen`, on loopback or a monitoring network).
+pub fn metrics_router(state: ApiState) -> Router {
+    Router::new().route("/metrics", get(render_metrics)).fallback(not_found).with_state(state)
+}
+
+/// `GET /metrics` on the API's address: any API token or session (a View-Only token for
+/// Prometheus), never anonymous.
+async fn authenticated_metrics(_caller: auth::Caller, state: State<ApiState>) -> Response {
+    render_metrics(state).await
 }
 
 /// `GET /metrics`: the Prometheus text format. The mail queue gauges are read from the store

@@ -5,11 +5,11 @@ use std::num::NonZeroUsize;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use async_trait::async_trait;
 use tokio::sync::oneshot;
 use voicepin_core::VoicePin;
-use voicepin_core::hashing::{Argon2Hasher, HashError, PinHash, PinHasher, Verification};
+use voicepin_core::hashing::{Argon2Hasher, HashError, PepperKey, PinHash, PinHasher, Verification};
 use voicepin_core::ids::MailId;
 use voicepin_core::ports::{Store, SystemClock};
 use voicepin_core::signin::SignInOutcome;
@@ -18,14 +18,14 @@ use voicepin_mail::{
     Attempted, DeliveryReport, MailSettings, MessageInfo, PickupFolder, SmtpConfig, SmtpTransport, Transport,
     deliver_due_observed, render_test,
 };
-use voicepin_store::{MailSealer, PgStore, SqliteStore};
+use voicepin_store::{Backend, KeyFingerprint, MailSealer, PgStore, SqlStore, SqliteStore};
 use voicepin_web::Metrics;
 use voicepin_web::metrics::MailDelivery;
 use zeroize::Zeroizing;
 
 use crate::config::{Config, MailConfig};
-use crate::keys;
 use crate::sender::{self, MailSender};
+use crate::{datadir, keys};
 
 /// The assembled application.
 pub struct App {
@@ -45,13 +45,14 @@ pub struct App {
 
 impl App {
     /// Opens (and on first use creates) the data directory with its keys and database.
+    ///
+    /// Keys are made only for a new database, and a database that holds data opens only
+    /// with the keys it was written with (see [`check_keys`]).
     pub async fn open(config: &Config) -> Result<Self> {
         let root = config.data_dir();
-        std::fs::create_dir_all(root).with_context(|| format!("creating the data directory {}", root.display()))?;
-        let peppers = keys::load_or_create_peppers(&config.pepper_file())?;
-        let mail_key = keys::load_or_create_mail_key(&config.mail_key_file())?;
+        datadir::prepare(root, &[config.pepper_file(), config.mail_key_file()])?;
+        let (store, peppers) = open_keyed_store(config).await?;
         let hasher = Argon2Hasher::new(peppers, config.argon2_cost()).context("configuring Argon2id")?;
-        let store = open_store(config, MailSealer::new(*mail_key)).await?;
         let metrics = Arc::new(Metrics::new());
         let observer = Arc::new(Observer { metrics: metrics.clone(), queued: Mutex::new(Some(Vec::new())) });
         let voicepin = VoicePin::new(store.clone(), Arc::new(HashPool::start(hasher)?), Arc::new(SystemClock))
@@ -175,16 +176,106 @@ impl Telemetry for Observer {
     }
 }
 
-/// SQLite in the data directory, or PostgreSQL when `store.url` is set.
-async fn open_store(config: &Config, sealer: MailSealer) -> Result<Arc<dyn Store>> {
+/// SQLite in the data directory, or PostgreSQL when `store.url` is set, opened with the
+/// key files that go with it.
+async fn open_keyed_store(config: &Config) -> Result<(Arc<dyn Store>, Vec<PepperKey>)> {
+    // Bodies are opened only once the mail key is known to be the database's own.
+    let unchecked = MailSealer::new([0; voicepin_store::KEY_LENGTH]);
     if let Some(url) = &config.store.url {
-        let store = PgStore::connect(url.expose(), sealer).await.context("connecting to PostgreSQL (store.url)")?;
-        return Ok(Arc::new(store));
+        let store = PgStore::connect(url.expose(), unchecked).await.context("connecting to PostgreSQL (store.url)")?;
+        let (peppers, mail_key) = check_keys(&store, config, "the PostgreSQL database (store.url)").await?;
+        return Ok((Arc::new(store.with_sealer(MailSealer::new(*mail_key))), peppers));
     }
     let path = config.data_dir().join("voicepin.db");
+    let database = path.display().to_string();
+    match std::fs::metadata(&path) {
+        Ok(metadata) if metadata.len() == 0 => bail!(
+            "the database {database} is empty (0 bytes): this is not a first start. Restore it from its backup, \
+             or remove it and the key files to start afresh"
+        ),
+        Ok(_) => {}
+        Err(_) => datadir::create_private_file(&path)?,
+    }
     let store =
-        SqliteStore::open(&path, sealer).await.with_context(|| format!("opening the database {}", path.display()))?;
-    Ok(Arc::new(store))
+        SqliteStore::open(&path, unchecked).await.with_context(|| format!("opening the database {database}"))?;
+    let (peppers, mail_key) = check_keys(&store, config, &database).await?;
+    Ok((Arc::new(store.with_sealer(MailSealer::new(*mail_key))), peppers))
+}
+
+/// The pepper keys and the mail key for `store`.
+///
+/// A new database (no key recorded, no data) gets new key files, and their fingerprints
+/// are recorded; key files already there without their database are refused. A database
+/// that holds data needs every key it recorded, each with the same fingerprint; keys it
+/// has not recorded yet (a rotation, a database from before the record) are recorded.
+async fn check_keys<B: Backend>(
+    store: &SqlStore<B>,
+    config: &Config,
+    database: &str,
+) -> Result<(Vec<PepperKey>, Zeroizing<[u8; 32]>)> {
+    let (pepper_file, mail_file) = (config.pepper_file(), config.mail_key_file());
+    let recorded = store.key_fingerprints().await?;
+    let new = recorded.is_empty() && !store.holds_data().await?;
+    let (peppers, (mail_id, mail_key)) = if new {
+        for file in [&pepper_file, &mail_file] {
+            if file.exists() {
+                bail!(
+                    "the key file {} exists but the database {database} is new: keys without their database are \
+                     not a first start. Restore the database written with these keys, or move the key files away \
+                     to start afresh",
+                    file.display()
+                );
+            }
+        }
+        (keys::create_peppers(&pepper_file)?, keys::create_mail_key(&mail_file)?)
+    } else {
+        for file in [&pepper_file, &mail_file] {
+            if !file.exists() {
+                bail!(
+                    "the key file {} is missing, and the database {database} holds data written with it: restore \
+                     the key file from its backup (a new key would make every PIN fail)",
+                    file.display()
+                );
+            }
+        }
+        (keys::load_peppers(&pepper_file)?, keys::load_mail_key(&mail_file)?)
+    };
+    let mut present: Vec<KeyFingerprint> = peppers
+        .iter()
+        .map(|key| KeyFingerprint {
+            purpose: keys::PEPPER_PURPOSE.to_owned(),
+            key_id: key.id().to_owned(),
+            fingerprint: keys::fingerprint(keys::PEPPER_PURPOSE, key.id(), key.secret()),
+        })
+        .collect();
+    present.push(KeyFingerprint {
+        purpose: keys::MAIL_PURPOSE.to_owned(),
+        fingerprint: keys::fingerprint(keys::MAIL_PURPOSE, &mail_id, mail_key.as_slice()),
+        key_id: mail_id,
+    });
+    for wanted in &recorded {
+        let file = if wanted.purpose == keys::MAIL_PURPOSE { &mail_file } else { &pepper_file };
+        match present.iter().find(|k| k.purpose == wanted.purpose && k.key_id == wanted.key_id) {
+            None => bail!(
+                "the key file {} has no key {:?}, which the database {database} was written with: restore the key \
+                 file from its backup",
+                file.display(),
+                wanted.key_id
+            ),
+            Some(key) if key.fingerprint != wanted.fingerprint => bail!(
+                "the key file {} holds another key {:?} than the one the database {database} was written with \
+                 (the fingerprints differ): restore the right key file from its backup",
+                file.display(),
+                wanted.key_id
+            ),
+            Some(_) => {}
+        }
+    }
+    let now = time::OffsetDateTime::now_utc();
+    for key in present.iter().filter(|k| !recorded.contains(k)) {
+        store.record_key(key, now).await.context("recording the key fingerprints in the database")?;
+    }
+    Ok((peppers, mail_key))
 }
 
 /// `mail.from`, `mail.organisation` and `mail.help_desk`.

@@ -260,7 +260,8 @@ pub enum MailboxCommand {
         /// The UM mailbox policy (UMMailboxPolicy), by name or id.
         #[arg(long, value_name = "POLICY", alias = "um-mailbox-policy")]
         policy: Option<String>,
-        /// The initial PIN; generated when omitted. `-` reads it from standard input.
+        /// The initial PIN; generated when omitted. Prefer `--pin -`, which reads it from
+        /// standard input: a command line is visible to other users of the machine.
         #[arg(long, value_name = "DIGITS")]
         pin: Option<String>,
         /// Whether the PIN must be changed at the first sign-in (default true).
@@ -362,7 +363,8 @@ pub enum PinCommand {
     Set {
         #[command(flatten)]
         identity: Identity,
-        /// The new PIN; generated when omitted. `-` reads it from standard input.
+        /// The new PIN; generated when omitted. Prefer `--pin -`, which reads it from
+        /// standard input: a command line is visible to other users of the machine.
         #[arg(long, value_name = "DIGITS")]
         pin: Option<String>,
         /// Whether the PIN must be changed at the next sign-in (default true).

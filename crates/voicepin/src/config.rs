@@ -118,6 +118,20 @@ pub struct HttpConfig {
     pub sign_in_attempts_per_source: u32,
     /// Password sign-in attempts a minute for one account name.
     pub sign_in_attempts_per_account: u32,
+    /// Seconds for a request's headers to arrive, and for a kept-alive connection to send
+    /// its next request (1 to 3600).
+    pub header_read_timeout_secs: u32,
+    /// Seconds for a request's body to arrive and its answer to leave (1 to 3600).
+    pub request_timeout_secs: u32,
+    /// Connections at once, from everyone (1 to 1000000).
+    pub max_connections: u32,
+    /// Connections at once from one address (1 to 1000000).
+    pub max_connections_per_source: u32,
+    /// Milliseconds every failed voice sign-in answer takes at least (0 to 10000).
+    pub failed_sign_in_answer_ms: u32,
+    /// `ADDRESS:PORT` serving `/metrics` without authentication; unset means none (the
+    /// API's `/metrics` always needs a token).
+    pub metrics_listen: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -127,6 +141,12 @@ impl Default for HttpConfig {
             public_url: None,
             sign_in_attempts_per_source: voicepin_web::limits::PER_SOURCE,
             sign_in_attempts_per_account: voicepin_web::limits::PER_ACCOUNT,
+            header_read_timeout_secs: 10,
+            request_timeout_secs: 30,
+            max_connections: 4096,
+            max_connections_per_source: 128,
+            failed_sign_in_answer_ms: 250,
+            metrics_listen: None,
         }
     }
 }
@@ -373,6 +393,34 @@ impl Config {
             if !(1..=10_000).contains(&limit) {
                 return Err(value_error(key, format!("{limit} is not allowed; allowed: 1 to 10000")));
             }
+        }
+        for (key, value, low, high) in [
+            ("http.header_read_timeout_secs", self.http.header_read_timeout_secs, 1, 3_600),
+            ("http.request_timeout_secs", self.http.request_timeout_secs, 1, 3_600),
+            ("http.max_connections", self.http.max_connections, 1, 1_000_000),
+            ("http.max_connections_per_source", self.http.max_connections_per_source, 1, 1_000_000),
+            ("http.failed_sign_in_answer_ms", self.http.failed_sign_in_answer_ms, 0, 10_000),
+        ] {
+            if !(low..=high).contains(&value) {
+                return Err(value_error(key, format!("{value} is not allowed; allowed: {low} to {high}")));
+            }
+        }
+        if let Some(address) = &self.http.metrics_listen
+            && address.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err(value_error(
+                "http.metrics_listen",
+                format!("{address:?} is not allowed; allowed: IP:PORT, e.g. 127.0.0.1:9464"),
+            ));
+        }
+        if let Some(url) = &self.mail.smtp_url
+            && voicepin_mail::SmtpConfig::new(url.expose()).is_err()
+        {
+            // The value is not repeated: it may hold a password.
+            return Err(value_error(
+                "mail.smtp_url",
+                "this URL is not allowed; allowed: smtp://HOST[:PORT][?tls=required] or smtps://HOST[:PORT]".into(),
+            ));
         }
         let poll = self.mail.poll_seconds;
         if !(poll > 0.0 && poll <= 86_400.0) {
@@ -654,6 +702,12 @@ fn every_key_set() -> Config {
             public_url: Some(String::new()),
             sign_in_attempts_per_source: 0,
             sign_in_attempts_per_account: 0,
+            header_read_timeout_secs: 0,
+            request_timeout_secs: 0,
+            max_connections: 0,
+            max_connections_per_source: 0,
+            failed_sign_in_answer_ms: 0,
+            metrics_listen: Some(String::new()),
         },
         store: StoreConfig { url: Some(Url(String::new())) },
         mail: MailConfig {

@@ -16,6 +16,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest as _, Sha256};
 use voicepin_core::hashing::{PEPPER_LENGTH, PepperKey};
 use zeroize::Zeroizing;
 
@@ -24,12 +25,15 @@ const PEPPER_HEADER: &str = "# voicepin PIN pepper keys: \"<id> <base64>\" per l
 const MAIL_KEY_HEADER: &str =
     "# voicepin mail sealing key: seals queued email bodies (they carry PINs) in the database.\n";
 
-/// The pepper keys, creating the file with one new key if it does not exist.
-pub fn load_or_create_peppers(path: &Path) -> Result<Vec<PepperKey>> {
-    if !path.exists() {
-        let key = PepperKey::generate("k1").context("generating a pepper key")?;
-        create_key_file(path, PEPPER_HEADER, &[(key.id(), key.secret())])?;
-    }
+/// What the PIN pepper keys are recorded as in the database.
+pub const PEPPER_PURPOSE: &str = "pin-pepper";
+/// What the mail sealing key is recorded as in the database.
+pub const MAIL_PURPOSE: &str = "mail";
+/// The id of the one mail sealing key.
+const MAIL_KEY_ID: &str = "m1";
+
+/// The pepper keys of an existing file.
+pub fn load_peppers(path: &Path) -> Result<Vec<PepperKey>> {
     let keys = read_keys(path)?
         .into_iter()
         .map(|(id, secret)| PepperKey::new(&id, *secret).with_context(|| format!("key {id:?} in {}", path.display())))
@@ -40,9 +44,16 @@ pub fn load_or_create_peppers(path: &Path) -> Result<Vec<PepperKey>> {
     Ok(keys)
 }
 
-/// Adds a new pepper key; returns its id.
+/// Creates the pepper key file with one new key (`k1`); fails if the file exists.
+pub fn create_peppers(path: &Path) -> Result<Vec<PepperKey>> {
+    let key = PepperKey::generate("k1").context("generating a pepper key")?;
+    create_key_file(path, PEPPER_HEADER, &[(key.id(), key.secret())])?;
+    load_peppers(path)
+}
+
+/// Adds a new pepper key to an existing file; returns its id.
 pub fn rotate_pepper(path: &Path) -> Result<String> {
-    let keys = load_or_create_peppers(path)?;
+    let keys = load_peppers(path)?;
     let next = (1..).map(|n| format!("k{n}")).find(|id| keys.iter().all(|k| k.id() != id)).unwrap_or_default();
     let key = PepperKey::generate(&next).context("generating a pepper key")?;
     let mut file = OpenOptions::new().append(true).open(path).with_context(|| format!("opening {}", path.display()))?;
@@ -52,18 +63,35 @@ pub fn rotate_pepper(path: &Path) -> Result<String> {
     Ok(next)
 }
 
-/// The mail sealing key, creating the file if it does not exist.
-pub fn load_or_create_mail_key(path: &Path) -> Result<Zeroizing<[u8; 32]>> {
-    if !path.exists() {
-        let mut secret = Zeroizing::new([0u8; 32]);
-        getrandom::fill(secret.as_mut_slice()).map_err(|e| anyhow::anyhow!("system random number generator: {e}"))?;
-        create_key_file(path, MAIL_KEY_HEADER, &[("m1", &secret)])?;
-    }
+/// The mail sealing key of an existing file: its id and secret (the last key of the file).
+pub fn load_mail_key(path: &Path) -> Result<(String, Zeroizing<[u8; 32]>)> {
     let mut keys = read_keys(path)?;
     match keys.pop() {
-        Some((_, secret)) => Ok(secret),
+        Some(key) => Ok(key),
         None => bail!("{} holds no key", path.display()),
     }
+}
+
+/// Creates the mail key file with one new key; fails if the file exists.
+pub fn create_mail_key(path: &Path) -> Result<(String, Zeroizing<[u8; 32]>)> {
+    let mut secret = Zeroizing::new([0u8; 32]);
+    getrandom::fill(secret.as_mut_slice()).map_err(|e| anyhow::anyhow!("system random number generator: {e}"))?;
+    create_key_file(path, MAIL_KEY_HEADER, &[(MAIL_KEY_ID, &secret)])?;
+    load_mail_key(path)
+}
+
+/// A fingerprint of a key for the database's record of the keys it was written with: a
+/// SHA-256 of the key under a fixed label and its purpose and id. The key holds 256 random
+/// bits, so the digest tells nothing about it, yet a different key gives a different one.
+pub fn fingerprint(purpose: &str, id: &str, secret: &[u8]) -> String {
+    let mut digest = Sha256::new();
+    digest.update(b"voicepin key fingerprint v1\0");
+    digest.update(purpose.as_bytes());
+    digest.update(b"\0");
+    digest.update(id.as_bytes());
+    digest.update(b"\0");
+    digest.update(secret);
+    digest.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 fn create_key_file(path: &Path, header: &str, keys: &[(&str, &[u8; PEPPER_LENGTH])]) -> Result<()> {
@@ -117,24 +145,44 @@ mod tests {
     fn pepper_file_is_created_private_and_rotates() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys/pin-pepper.key");
-        let keys = load_or_create_peppers(&path).unwrap();
+        let keys = create_peppers(&path).unwrap();
         assert_eq!(keys.len(), 1);
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
-        let again = load_or_create_peppers(&path).unwrap();
+        let again = load_peppers(&path).unwrap();
         assert_eq!(again[0].secret(), keys[0].secret());
+        assert!(create_peppers(&path).is_err(), "an existing key file is never replaced");
         assert_eq!(rotate_pepper(&path).unwrap(), "k2");
-        let rotated = load_or_create_peppers(&path).unwrap();
+        let rotated = load_peppers(&path).unwrap();
         assert_eq!(rotated.iter().map(|k| k.id()).collect::<Vec<_>>(), ["k1", "k2"]);
+    }
+
+    #[test]
+    fn a_missing_key_file_is_an_error_not_a_new_key() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(load_peppers(&dir.path().join("pin-pepper.key")).is_err());
+        assert!(load_mail_key(&dir.path().join("mail.key")).is_err());
+        assert!(!dir.path().join("pin-pepper.key").exists());
     }
 
     #[test]
     fn mail_key_is_stable() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys/mail.key");
-        let first = load_or_create_mail_key(&path).unwrap();
-        let second = load_or_create_mail_key(&path).unwrap();
+        let (id, first) = create_mail_key(&path).unwrap();
+        let (_, second) = load_mail_key(&path).unwrap();
+        assert_eq!(id, "m1");
         assert_eq!(*first, *second);
+    }
+
+    #[test]
+    fn fingerprints_tell_keys_apart_without_showing_them() {
+        let one = fingerprint(PEPPER_PURPOSE, "k1", &[1; 32]);
+        assert_eq!(one, fingerprint(PEPPER_PURPOSE, "k1", &[1; 32]));
+        assert_ne!(one, fingerprint(PEPPER_PURPOSE, "k1", &[2; 32]));
+        assert_ne!(one, fingerprint(MAIL_PURPOSE, "k1", &[1; 32]));
+        assert_eq!(one.len(), 32);
+        assert!(!one.contains(&STANDARD.encode([1u8; 32])));
     }
 
     #[test]
@@ -142,7 +190,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.key");
         fs::write(&path, "k1 not-base64!\n").unwrap();
-        let err = load_or_create_peppers(&path).unwrap_err();
+        let err = load_peppers(&path).unwrap_err();
         assert!(err.to_string().contains("line 1"), "{err}");
     }
 }

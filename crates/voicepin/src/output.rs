@@ -181,23 +181,53 @@ fn text(value: &Value) -> String {
         Value::Null => String::new(),
         Value::Bool(true) => "True".into(),
         Value::Bool(false) => "False".into(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => inert(s),
         Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
         Value::Object(map) => map.iter().map(|(k, v)| format!("{k}={}", text(v))).collect::<Vec<_>>().join(" "),
         Value::Number(n) => n.to_string(),
     }
 }
 
+/// `text` with every control character, and every character that reorders the line
+/// (bidirectional overrides and isolates), shown as a `\u{..}` escape: stored text (an audit
+/// source, a display name) can neither move the cursor nor forge a line of output.
+pub fn inert(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+            shown.push_str(&c.escape_unicode().to_string());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
+/// Writes one line to standard output. A reader that went away (`voicepin audit | head -1`)
+/// ends the command quietly, with success: what it did is done, only the rest of its output
+/// is not wanted.
+fn out(line: impl std::fmt::Display) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = writeln!(stdout, "{line}") {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("voicepin: cannot write the output: {error}");
+        std::process::exit(1);
+    }
+}
+
 /// Prints one object.
 pub fn print_one(json: bool, object: Printable) {
     if json {
-        println!("{}", serde_json::to_string_pretty(&object.value).unwrap_or_default());
+        out(serde_json::to_string_pretty(&object.value).unwrap_or_default());
         return;
     }
     let Value::Object(map) = &object.value else { return };
     let width = map.keys().map(|k| display_name(k).len()).max().unwrap_or(0);
     for (key, value) in map {
-        println!("{:width$} : {}", display_name(key), text(value));
+        out(format_args!("{:width$} : {}", display_name(key), text(value)));
     }
 }
 
@@ -205,7 +235,7 @@ pub fn print_one(json: bool, object: Printable) {
 pub fn print_many(json: bool, objects: Vec<Printable>) {
     if json {
         let values: Vec<&Value> = objects.iter().map(|o| &o.value).collect();
-        println!("{}", serde_json::to_string_pretty(&values).unwrap_or_default());
+        out(serde_json::to_string_pretty(&values).unwrap_or_default());
         return;
     }
     let Some(first) = objects.first() else { return };
@@ -220,7 +250,7 @@ pub fn print_many(json: bool, objects: Vec<Printable>) {
         .collect();
     let line = |cells: &[String]| {
         let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:w$}")).collect();
-        println!("{}", padded.join("  ").trim_end());
+        out(padded.join("  ").trim_end());
     };
     line(&headers);
     line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>());
@@ -229,11 +259,30 @@ pub fn print_many(json: bool, objects: Vec<Printable>) {
     }
 }
 
+/// `inert` line by line: the lines a command meant stay lines.
+fn inert_lines(text: &str) -> String {
+    text.lines().map(inert).collect::<Vec<_>>().join("\n")
+}
+
 /// Prints a value that is already JSON-shaped (the sign-in outcome, reports).
 pub fn print_value<T: Serialize>(json: bool, value: &T, plain: &str) {
     if json {
-        println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+        out(serde_json::to_string_pretty(value).unwrap_or_default());
     } else {
-        println!("{plain}");
+        out(inert_lines(plain));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_text_cannot_move_the_cursor_or_forge_a_line() {
+        let forged = "+14255550100\n2026-01-01 pin.set admin\u{1b}[2J\u{202e}gnp.exe\u{7}";
+        let shown = text(&Value::String(forged.to_owned()));
+        assert!(!shown.chars().any(|c| c.is_control() || c == '\u{202e}'), "{shown}");
+        assert_eq!(shown, "+14255550100\\u{a}2026-01-01 pin.set admin\\u{1b}[2J\\u{202e}gnp.exe\\u{7}");
+        assert_eq!(inert("Tony Smith · Zürich"), "Tony Smith · Zürich");
     }
 }

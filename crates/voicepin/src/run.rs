@@ -448,7 +448,7 @@ fn run_key(cli: &Cli, config: &Config, command: &KeyCommand) -> Result<Completio
             output::print_value(cli.json, &serde_json::json!({ "keyId": id }), &id);
         }
         KeyCommand::List => {
-            let keys = crate::keys::load_or_create_peppers(&path)?;
+            let keys = crate::keys::load_peppers(&path)?;
             let ids: Vec<&str> = keys.iter().map(|k| k.id()).collect();
             output::print_value(cli.json, &ids, &ids.join("\n"));
         }

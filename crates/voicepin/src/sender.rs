@@ -69,7 +69,12 @@ fn listen(data_dir: &Path) -> Option<tokio::net::UnixDatagram> {
     let path = data_dir.join(WAKE_SOCKET);
     let _ = std::fs::remove_file(&path);
     match tokio::net::UnixDatagram::bind(&path) {
-        Ok(socket) => Some(socket),
+        Ok(socket) => {
+            // Like every file of the data directory: the owner's only, whatever the umask.
+            use std::os::unix::fs::PermissionsExt as _;
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+            Some(socket)
+        }
         Err(error) => {
             tracing::warn!(path = %path.display(), %error, "no wake-up socket: local commands' mail waits for the next poll");
             None

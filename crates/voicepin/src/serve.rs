@@ -30,6 +30,14 @@ use crate::sender::ServerLock;
 /// Runs the service until SIGTERM or SIGINT.
 pub async fn serve(app: &App, settings: &HttpConfig, sip: &SipConfig, poll: Duration) -> Result<()> {
     let listener = http::bind(&settings.listen).await?;
+    let metrics_listener = match &settings.metrics_listen {
+        Some(address) => Some(
+            tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("listening on {address} (http.metrics_listen)"))?,
+        ),
+        None => None,
+    };
     let address = listener.local_addr().context("reading the listening address")?;
     let telephony = bind_telephony(sip, app).await?;
     first_start_admin(&app.voicepin).await?;
@@ -38,10 +46,16 @@ pub async fn serve(app: &App, settings: &HttpConfig, sip: &SipConfig, poll: Dura
     let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
     let (stop, mut http_stopped) = watch::channel(false);
-    let http_task =
-        tokio::spawn(http::serve(listener, app.voicepin.clone(), app.metrics.clone(), settings.clone(), async move {
+    let http_task = tokio::spawn(http::serve(
+        listener,
+        metrics_listener,
+        app.voicepin.clone(),
+        app.metrics.clone(),
+        settings.clone(),
+        async move {
             let _ = http_stopped.wait_for(|s| *s).await;
-        }));
+        },
+    ));
     let sip_task = telephony.map(|telephony| {
         eprintln!("voicepin: answering SIP calls on {} (UDP and TCP)", telephony.local_addr());
         let mut sip_stopped = stop.subscribe();

@@ -7,6 +7,8 @@ mod it {
     pub mod cli;
     pub mod cmdlet;
     pub mod config;
+    pub mod exposure;
+    pub mod hardening;
     pub mod harness;
     pub mod lifecycle;
     pub mod mail;

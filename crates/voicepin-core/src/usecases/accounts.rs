@@ -9,13 +9,14 @@
 use subtle::ConstantTimeEq;
 
 use crate::access::{Operation, Role, Target};
-use crate::accounts::{AdminAccount, Password};
+use crate::accounts::{AdminAccount, Password, Session, SessionSecret};
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, ObjectKind, Result};
 use crate::hashing::{PinHash, Verification};
 use crate::ids::{AccountId, Revision, SessionId};
 use crate::ports::{Change, Write};
 
+use super::sessions::{SignedIn, session_auth};
 use super::{VoicePin, retry_on_conflict};
 
 /// Changes to an administrator account; `None` leaves a value as it is.
@@ -240,7 +241,9 @@ impl VoicePin {
 
     /// Changes the password of the signed-in account, which proves it knows the current one.
     /// A wrong current password counts as a failed sign-in (and may lock the account). The
-    /// account's other sessions end; `session`, where the change is made, goes on.
+    /// account's sessions all end, `session` (where the change is made) included, and a new
+    /// session takes its place: a new id and a new CSRF token, so that a session id or token
+    /// seen before the change (a fixation, a leak) is worth nothing after it.
     pub async fn change_own_password(
         &self,
         context: &RequestContext,
@@ -248,7 +251,7 @@ impl VoicePin {
         session: SessionId,
         current: &Password,
         new: &Password,
-    ) -> Result<()> {
+    ) -> Result<SignedIn> {
         context.authorize(Operation::ManageOwnAccount, Target::Any)?;
         let mut verified: Option<(PinHash, Verification)> = None;
         let mut new_hash: Option<PinHash> = None;
@@ -265,7 +268,9 @@ impl VoicePin {
         new: &Password,
         verified: &mut Option<(PinHash, Verification)>,
         new_hash: &mut Option<PinHash>,
-    ) -> Result<()> {
+    ) -> Result<SignedIn> {
+        // `session`, where the change is made, ends like the others (see the writes below).
+        let _ = session;
         let mut account = self.store.account(id).await?.ok_or(Error::AuthenticationFailed)?;
         new.check_new("NewPassword", &account.name)?;
         let now = self.clock.now();
@@ -292,9 +297,19 @@ impl VoicePin {
         };
         account.install_password(hash, false, now);
         let event = AuditEvent::new(context, now, AuditAction::AccountPasswordChanged, &account.name);
-        // Whoever else holds a session of this account (with the old password) is signed out.
-        let writes = vec![Write::DeleteOtherSessions(account.id, session), Write::UpdateAccount(account)];
-        self.commit(Change { writes, audit: vec![event], ..Change::default() }).await
+        // Every session of the account (with the old password) ends, this one included; the
+        // new one replaces it.
+        let new_id = SessionId::new_random();
+        let secret = SessionSecret::generate(new_id)?;
+        let new_session = Session::begin(new_id, account.id, &secret, now);
+        let auth = session_auth(&account, &new_session, &secret);
+        let writes = vec![
+            Write::DeleteOtherSessions(account.id, new_id),
+            Write::UpdateAccount(account),
+            Write::InsertSession(new_session),
+        ];
+        self.commit(Change { writes, audit: vec![event], ..Change::default() }).await?;
+        Ok(SignedIn { secret, auth })
     }
 
     /// Counts a failed password check on `account`: the update, the failure's audit event,

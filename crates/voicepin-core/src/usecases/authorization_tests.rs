@@ -268,7 +268,7 @@ async fn call(use_case: UseCase, context: &RequestContext, s: &Seeded) -> Result
         UseCase::RecoverAccount => vp.recover_account(context, Some("bob")).await.map(drop),
         UseCase::ChangeOwnPassword => {
             let new = Password::new("a new password, long enough");
-            vp.change_own_password(context, s.account, s.session.session_id, &s.password, &new).await
+            vp.change_own_password(context, s.account, s.session.session_id, &s.password, &new).await.map(drop)
         }
         UseCase::SignInWithPassword => vp.sign_in_with_password(context, "bob", &s.password).await.map(drop),
         UseCase::SignOut => vp.sign_out(context, &s.session).await,

@@ -90,13 +90,34 @@ const MAX_NAME: usize = 256;
 
 fn checked_name(field: &'static str, text: &str) -> Result<String> {
     let text = text.trim();
-    if text.chars().count() > MAX_NAME || text.chars().any(char::is_control) {
-        return Err(InvalidValue::new(field, "at most 256 characters, no control characters", text.to_owned()).into());
+    if text.chars().count() > MAX_NAME || text.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        let shown: String = text.chars().take(80).flat_map(char::escape_default).collect();
+        return Err(
+            InvalidValue::new(field, "at most 256 characters, no control or text-direction characters", shown).into()
+        );
     }
     Ok(text.to_owned())
 }
 
+/// The characters that reorder the text around them (U+202A-U+202E, U+2066-U+2069, the
+/// marks U+200E/U+200F, U+061C): a name with one can show as another name.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The most extensions (and phone numbers) one mailbox may have: Exchange allows several
+/// per mailbox (a desk and a mobile number, say), never thousands.
+const MAX_EXTENSIONS: usize = 32;
+
 fn checked_extensions(texts: &[String], plan: &DialPlan) -> Result<Vec<Extension>> {
+    if texts.len() > MAX_EXTENSIONS {
+        return Err(InvalidValue::new(
+            Extension::FIELD,
+            &format!("at most {MAX_EXTENSIONS} extensions"),
+            format!("{} extensions", texts.len()),
+        )
+        .into());
+    }
     let mut extensions: Vec<Extension> = Vec::with_capacity(texts.len());
     for text in texts.iter().filter(|t| !t.trim().is_empty()) {
         let extension = Extension::parse(text, plan.extension_length)?;
@@ -146,6 +167,14 @@ impl MailboxSettings {
             None => {}
         }
         if let Some(numbers) = &self.phone_numbers {
+            if numbers.len() > MAX_EXTENSIONS {
+                return Err(InvalidValue::new(
+                    "PhoneNumbers",
+                    &format!("at most {MAX_EXTENSIONS} numbers"),
+                    format!("{} numbers", numbers.len()),
+                )
+                .into());
+            }
             mailbox.phone_numbers = numbers
                 .iter()
                 .filter(|n| !n.trim().is_empty())

@@ -185,7 +185,7 @@ impl VoicePin {
     }
 }
 
-fn session_auth(account: &AdminAccount, session: &Session, secret: &SessionSecret) -> SessionAuth {
+pub(super) fn session_auth(account: &AdminAccount, session: &Session, secret: &SessionSecret) -> SessionAuth {
     SessionAuth {
         principal: Principal { name: account.name.clone(), role: account.role },
         account_id: account.id,

@@ -173,7 +173,7 @@ async fn a_message_that_cannot_be_rendered_is_given_up_without_sending() {
     let (store, _dir) = store().await;
     let mut broken = mail(Notification::PinChanged);
     // The core accepts it; no SMTP header can carry it.
-    broken.to = SmtpAddress::parse("NotifyEmail", "tony@contoso..com").unwrap();
+    broken.to = SmtpAddress::from_stored("NotifyEmail", "tony@contoso..com").unwrap();
     let good = mail(Notification::LockedOut);
     let (broken_id, good_id) = (broken.id, good.id);
     queue(&store, vec![broken, good]).await;

@@ -9,6 +9,7 @@
 
 mod dialect;
 mod errors;
+mod keyring;
 mod outbox;
 mod read;
 mod statement;
@@ -33,6 +34,7 @@ use voicepin_core::tokens::ApiToken;
 use crate::MailSealer;
 pub(crate) use dialect::Dialect;
 pub(crate) use errors::db;
+pub use keyring::KeyFingerprint;
 use statement::Exec;
 
 /// A database [`SqlStore`] runs on: [`sqlx::Sqlite`] or [`sqlx::Postgres`]. Sealed.
@@ -63,6 +65,29 @@ impl<B: Backend> SqlStore<B> {
     /// after this fail.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// The same store, sealing and opening queued message bodies with `sealer` instead.
+    #[must_use]
+    pub fn with_sealer(self, sealer: MailSealer) -> Self {
+        Self { pool: self.pool, sealer }
+    }
+
+    /// The keys the database was written with, as recorded by [`Self::record_key`].
+    pub async fn key_fingerprints(&self) -> Result<Vec<KeyFingerprint>, StoreError> {
+        keyring::fingerprints(&self.pool).await
+    }
+
+    /// Records that the database is written with `key`; a key already recorded under the
+    /// same purpose and id keeps its first fingerprint.
+    pub async fn record_key(&self, key: &KeyFingerprint, now: OffsetDateTime) -> Result<(), StoreError> {
+        keyring::record(&self.pool, key, now).await
+    }
+
+    /// Whether the database holds any data (a dial plan, a policy, a mailbox, an account,
+    /// a token, mail or an audit event): a database without is new.
+    pub async fn holds_data(&self) -> Result<bool, StoreError> {
+        keyring::holds_data(&self.pool).await
     }
 }
 

@@ -226,7 +226,7 @@ fn mailbox_from_row(row: &impl Values) -> Result<Mailbox, StoreError> {
     Ok(Mailbox {
         id: codec::id(&get::<String>(row, "id")?)?,
         revision: Revision(get(row, "revision")?),
-        smtp_address: SmtpAddress::parse("Identity", &get::<String>(row, "smtp_address")?)
+        smtp_address: SmtpAddress::from_stored("Identity", &get::<String>(row, "smtp_address")?)
             .map_err(|e| corrupt("SMTP address", e))?,
         alias: get(row, "alias")?,
         display_name: get(row, "display_name")?,

@@ -158,10 +158,14 @@ pub async fn one_time_password_then_own_password(store: Arc<dyn Store>) {
     assert!(matches!(short, Err(Error::InvalidValue(ref v)) if v.field == "NewPassword"), "{short:?}");
     let same = vp.change_own_password(&context, auth.account_id, auth.session_id, &one_time, &one_time).await;
     assert!(matches!(same, Err(Error::InvalidValue(_))), "{same:?}");
-    vp.change_own_password(&context, auth.account_id, auth.session_id, &one_time, &new).await.unwrap();
-    // The other session (signed in with the old password) has ended; this one goes on.
+    let rotated = vp.change_own_password(&context, auth.account_id, auth.session_id, &one_time, &new).await.unwrap();
+    // Every session signed in with the old password has ended, this one included: a new
+    // session (new id, new CSRF token) replaces it.
     assert!(failed(vp.authenticate_session(&elsewhere.secret).await));
-    let auth = vp.authenticate_session(&signed_in.secret).await.unwrap();
+    assert!(failed(vp.authenticate_session(&signed_in.secret).await));
+    assert_ne!(rotated.auth.session_id, auth.session_id);
+    assert_ne!(rotated.auth.csrf_token, auth.csrf_token);
+    let auth = vp.authenticate_session(&rotated.secret).await.unwrap();
     assert!(!auth.must_change_password);
     auth.require_password_changed().unwrap();
     // The one-time password is spent; the new one works.

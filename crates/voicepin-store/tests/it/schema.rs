@@ -264,6 +264,7 @@ async fn sqlite_and_postgres_schemas_are_the_same() {
             "api_tokens",
             "audit_events",
             "dial_plans",
+            "key_fingerprints",
             "mailbox_extensions",
             "mailbox_phone_numbers",
             "mailboxes",

@@ -99,7 +99,9 @@ pub async fn sign_out(caller: SessionCaller, State(state): State<ApiState>) -> R
     put, path = "/api/v1/account/password", tag = "sessions",
     request_body = ChangePasswordRequest,
     responses(
-        (status = 204, description = "Changed"),
+        (status = 200, description = "Changed; the session is replaced by a new one (a new cookie and CSRF token)",
+            body = SessionView,
+            headers(("set-cookie" = String, description = "voicepin_session=...; HttpOnly; SameSite=Strict; Path=/"))),
         (status = "4XX", description = "Refused", body = Problem, content_type = "application/problem+json"),
     ),
     security(("session" = []))
@@ -108,8 +110,8 @@ pub async fn change_password(
     caller: SessionCaller,
     State(state): State<ApiState>,
     Json(body): Json<ChangePasswordRequest>,
-) -> Result<StatusCode, ApiError> {
-    state
+) -> Result<Response, ApiError> {
+    let signed_in = state
         .voicepin
         .change_own_password(
             &caller.context,
@@ -119,5 +121,9 @@ pub async fn change_password(
             &body.new_password.0,
         )
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    let cookie = session_cookie(signed_in.secret.expose(), state.secure_cookies, false)?;
+    let mut response = axum::Json(SessionView::from(&signed_in.auth)).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }

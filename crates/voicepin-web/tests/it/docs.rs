@@ -137,7 +137,7 @@ async fn health_readiness_and_metrics() {
     assert_eq!(reply.status, StatusCode::OK);
     api.call(Method::GET, "/api/v1/mailboxes/alice@example.com", Some(&token(Role::ViewOnly)), None).await;
     api.call(Method::GET, "/api/v1/mailboxes/alice@example.com", None, None).await;
-    let reply = api.call(Method::GET, "/metrics", None, None).await;
+    let reply = api.call(Method::GET, "/metrics", Some(&token(Role::ViewOnly)), None).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.content_type().starts_with("application/openmetrics-text"));
     let text = &reply.text;

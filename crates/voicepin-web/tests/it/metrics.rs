@@ -73,7 +73,7 @@ async fn wrong_pins_show_as_resets_a_lockout_and_queued_mail() {
     let api = TestApi::seeded().await;
     let voice = token(Role::VoiceService);
     let sign_in = |pin: &str| json!({"extension": "12345", "pin": pin});
-    let before = parse_openmetrics(&api.call(Method::GET, "/metrics", None, None).await.text);
+    let before = parse_openmetrics(&api.call(Method::GET, "/metrics", Some(&token(Role::ViewOnly)), None).await.text);
     assert_eq!(before["voicepin_pin_auto_resets_total"], 0.0);
     assert_eq!(before["voicepin_lockouts_total"], 0.0);
     assert_eq!(before["voicepin_mail_deliveries_total{result=\"sent\"}"], 0.0);
@@ -87,7 +87,7 @@ async fn wrong_pins_show_as_resets_a_lockout_and_queued_mail() {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     }
 
-    let reply = api.call(Method::GET, "/metrics", None, None).await;
+    let reply = api.call(Method::GET, "/metrics", Some(&token(Role::ViewOnly)), None).await;
     assert!(reply.content_type().starts_with("application/openmetrics-text"));
     let metrics = parse_openmetrics(&reply.text);
     assert_eq!(metrics["voicepin_sign_ins_total{outcome=\"success\"}"], 1.0, "{}", reply.text);

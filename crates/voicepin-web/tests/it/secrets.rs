@@ -83,7 +83,7 @@ async fn no_response_contains_a_sent_pin() {
     for uri in ["/api/v1/mailboxes", "/api/v1/mailboxes/alice@example.com/pin", "/api/v1/audit-events?limit=1000"] {
         replies.push(api.call(Method::GET, uri, Some(&admin), None).await);
     }
-    replies.push(api.call(Method::GET, "/metrics", None, None).await);
+    replies.push(api.call(Method::GET, "/metrics", Some(&token(Role::ViewOnly)), None).await);
 
     assert!(replies.iter().any(|r| r.status == StatusCode::UNPROCESSABLE_ENTITY));
     assert!(replies.iter().any(|r| r.status == StatusCode::BAD_REQUEST));

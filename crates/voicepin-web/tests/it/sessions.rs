@@ -42,7 +42,16 @@ async fn a_one_time_password_signs_in_and_must_be_changed_first() {
     let reply = api.with_cookie(Method::PUT, "/api/v1/account/password", &cookie, Some(&csrf), Some(wrong)).await;
     reply.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "authentication-failed");
     let reply = api.with_cookie(Method::PUT, "/api/v1/account/password", &cookie, Some(&csrf), Some(change)).await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text);
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    // Issue 11, finding 13: the session id and CSRF token rotate with the password.
+    let (old_cookie, old_csrf) = (cookie, csrf);
+    let cookie = new_cookie(&reply);
+    let csrf = reply.json["csrfToken"].as_str().unwrap().to_owned();
+    assert_ne!(cookie, old_cookie);
+    assert_ne!(csrf, old_csrf);
+    assert_eq!(reply.json["mustChangePassword"], false);
+    let stale = api.with_cookie(Method::GET, "/api/v1/sessions/current", &old_cookie, None, None).await;
+    stale.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
 
     // Now everything the role allows, with the CSRF token on unsafe methods.
     let list = api.with_cookie(Method::GET, "/api/v1/mailboxes", &cookie, None, None).await;
@@ -82,7 +91,8 @@ async fn a_session_has_its_accounts_role() {
     let csrf = reply.json["csrfToken"].as_str().unwrap().to_owned();
     let change = json!({"currentPassword": one_time, "newPassword": NEW_PASSWORD});
     let reply = api.with_cookie(Method::PUT, "/api/v1/account/password", &cookie, Some(&csrf), Some(change)).await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert_eq!(reply.status, StatusCode::OK);
+    let (cookie, csrf) = (new_cookie(&reply), reply.json["csrfToken"].as_str().unwrap().to_owned());
     let plan = json!({"name": "Branch", "numberOfDigitsInExtension": 4});
     let reply = api.with_cookie(Method::POST, "/api/v1/dial-plans", &cookie, Some(&csrf), Some(plan)).await;
     reply.assert_problem(StatusCode::FORBIDDEN, "forbidden");
@@ -214,4 +224,10 @@ async fn secrets_are_only_in_the_creating_response() {
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text);
     let reply = api.call(Method::GET, "/api/v1/admin-accounts/root", Some(&admin), None).await;
     reply.assert_problem(StatusCode::NOT_FOUND, "not-found");
+}
+
+/// The session cookie a reply sets.
+fn new_cookie(reply: &crate::support::Reply) -> String {
+    let set = reply.headers[header::SET_COOKIE].to_str().unwrap();
+    set.strip_prefix("voicepin_session=").unwrap().split(';').next().unwrap().to_owned()
 }

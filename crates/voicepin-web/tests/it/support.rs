@@ -78,6 +78,11 @@ impl Reply {
 impl TestApi {
     /// An empty API.
     pub async fn empty() -> Self {
+        Self::empty_with(|_| {}).await
+    }
+
+    /// An empty API over a state `tweak` changed.
+    pub async fn empty_with(tweak: impl FnOnce(&mut ApiState)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("voicepin.db"), MailSealer::generate().unwrap()).await.unwrap();
         let cost = Argon2Cost { memory_kib: 64, iterations: 1, parallelism: 1 };
@@ -85,15 +90,21 @@ impl TestApi {
         let voicepin = VoicePin::new(Arc::new(store), Arc::new(hasher), Arc::new(SystemClock));
         let tokens = Role::ALL.into_iter().map(|role| (token(role), Principal { name: principal_name(role), role }));
         let authenticator = Arc::new(FixedTokens(tokens.collect()));
-        let router =
-            router(ApiState::new(voicepin, authenticator)).layer(MockConnectInfo(SocketAddr::from((PEER, 40_000))));
+        let mut state = ApiState::new(voicepin, authenticator);
+        tweak(&mut state);
+        let router = router(state).layer(MockConnectInfo(SocketAddr::from((PEER, 40_000))));
         Self { router, _dir: dir }
     }
 
     /// An API with dial plan "Main" (5 digits, with "Main Default Policy") and the mailbox
     /// alice@example.com at 12345 with the PIN [`ALICE_PIN`], not expired.
     pub async fn seeded() -> Self {
-        let api = Self::empty().await;
+        Self::seeded_with(|_| {}).await
+    }
+
+    /// [`Self::seeded`] over a state `tweak` changed.
+    pub async fn seeded_with(tweak: impl FnOnce(&mut ApiState)) -> Self {
+        let api = Self::empty_with(tweak).await;
         let admin = token(Role::OrganizationManagement);
         let reply = api
             .call(

@@ -79,7 +79,12 @@ fn first_start_one_time_password_csrf_lockout_and_recovery() {
     let no_csrf = request(port, "PUT", "/api/v1/account/password", Some(&cookie), None, Some(&change));
     assert_eq!((no_csrf.status, no_csrf.json()["code"].clone()), (403, "csrf-token-invalid".into()));
     let changed = request(port, "PUT", "/api/v1/account/password", Some(&cookie), Some(&csrf), Some(&change));
-    assert_eq!(changed.status, 204, "{}", changed.body);
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    // The session rotates with the password (issue 11, finding 13): the old cookie is spent.
+    let stale = request(port, "GET", "/api/v1/mailboxes", Some(&cookie), None, None);
+    assert_eq!(stale.status, 401, "{}", stale.body);
+    let cookie = cookie_of(&changed);
+    assert_ne!(changed.json()["csrfToken"].as_str().unwrap(), csrf);
     let list = request(port, "GET", "/api/v1/mailboxes", Some(&cookie), None, None);
     assert_eq!(list.status, 200, "{}", list.body);
     // The one-time password is spent.
