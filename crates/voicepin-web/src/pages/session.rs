@@ -295,8 +295,14 @@ pub async fn change_password(
         )
         .await;
     match result {
-        Ok(()) if forced => Ok(see_other("/admin")),
-        Ok(()) => Ok(see_other("/admin/password?changed=1")),
+        // The password change ended every session of the account and opened a new one: the
+        // browser carries on with its cookie (and the pages with its CSRF token).
+        Ok(signed_in) => {
+            let mut response = see_other(if forced { "/admin" } else { "/admin/password?changed=1" });
+            let cookie = cookie(signed_in.secret.expose(), state.secure_cookies, false)?;
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+            Ok(response)
+        }
         Err(voicepin_core::Error::AuthenticationFailed) => {
             again(vec![FieldError::new("current", "The current password is not right.")])
         }
