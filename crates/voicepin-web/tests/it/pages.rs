@@ -18,8 +18,9 @@ async fn session(api: &TestApi, name: &str, role: Role) -> (String, String) {
     let csrf = reply.json["csrfToken"].as_str().unwrap().to_owned();
     let body = json!({"currentPassword": one_time, "newPassword": PASSWORD});
     let changed = api.with_cookie(Method::PUT, "/api/v1/account/password", &cookie, Some(&csrf), Some(body)).await;
-    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.text);
-    (cookie, csrf)
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    // The password change rotates the session (cookie and CSRF token).
+    (crate::sessions::new_cookie(&changed), changed.json["csrfToken"].as_str().unwrap().to_owned())
 }
 
 async fn page(api: &TestApi, uri: &str, cookie: &str) -> Reply {

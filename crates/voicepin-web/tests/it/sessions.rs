@@ -227,7 +227,7 @@ async fn secrets_are_only_in_the_creating_response() {
 }
 
 /// The session cookie a reply sets.
-fn new_cookie(reply: &crate::support::Reply) -> String {
+pub(crate) fn new_cookie(reply: &crate::support::Reply) -> String {
     let set = reply.headers[header::SET_COOKIE].to_str().unwrap();
     set.strip_prefix("voicepin_session=").unwrap().split(';').next().unwrap().to_owned()
 }
