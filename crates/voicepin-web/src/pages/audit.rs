@@ -194,10 +194,7 @@ fn day(text: &str) -> Option<Result<time::Date, ()>> {
 /// `GET /admin/audit`: the audit log, newest first, filtered and paged.
 pub async fn list(admin: Admin, State(state): State<ApiState>, Query(f): Query<AuditForm>) -> PageResult {
     let mut errors = Vec::new();
-    let mailbox = match filled(Some(&f.mailbox)) {
-        Some(identity) => Some(identity),
-        None => None,
-    };
+    let mailbox = filled(Some(&f.mailbox));
     let action = filled(Some(&f.action)).and_then(|a| {
         let parsed = AuditAction::parse(&a);
         if parsed.is_none() {
