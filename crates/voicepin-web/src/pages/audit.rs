@@ -15,8 +15,9 @@ use crate::extract::Query;
 
 /// The days a chart covers.
 const CHART_DAYS: i64 = 30;
-/// The most events a chart counts (older ones in the window are left out beyond this).
-const CHART_EVENTS: u32 = 10_000;
+/// The most events of one action a chart reads: the core's largest page. Past it, the chart
+/// shows the most recent ones (a count per day in the store is the way to lift this).
+const CHART_EVENTS: u32 = voicepin_core::usecases::MAX_PAGE_SIZE;
 
 /// One bar chart of events per day, drawn on the server as SVG.
 struct Chart {
