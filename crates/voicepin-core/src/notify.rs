@@ -61,6 +61,13 @@ pub enum Notification {
     LockedOut,
     /// The user changed the PIN (no PIN).
     PinChanged,
+    /// Someone else set the PIN and it was not sent to the owner: by NotifyEmail to
+    /// another address (`sent_to`), or to nobody (SendEmail false). The owner hears of it
+    /// anyway, without the PIN, so a mailbox cannot be taken over quietly.
+    PinSetBySomeoneElse {
+        /// Where the PIN went instead; `None` when it was not emailed at all.
+        sent_to: Option<String>,
+    },
 }
 
 impl Notification {
@@ -71,6 +78,7 @@ impl Notification {
             Self::PinReset { .. } => "pinReset",
             Self::LockedOut => "lockedOut",
             Self::PinChanged => "pinChanged",
+            Self::PinSetBySomeoneElse { .. } => "pinSetBySomeoneElse",
         }
     }
 }

@@ -88,6 +88,7 @@ pub fn subject(notification: &Notification, settings: &MailSettings) -> String {
         Notification::PinReset { .. } => "Your voice mail PIN has been reset".to_owned(),
         Notification::LockedOut => "Your voice mail is locked".to_owned(),
         Notification::PinChanged => "Your voice mail PIN was changed".to_owned(),
+        Notification::PinSetBySomeoneElse { .. } => "Your voice mail PIN was set by an administrator".to_owned(),
     }
 }
 
@@ -200,6 +201,17 @@ pub(crate) fn compose(mail: &OutboundMail, settings: &MailSettings) -> Composed 
             doc.paragraph(&format!(
                 "Contact {contact} to have it unlocked. If you did not try to sign in, tell \
                  them: someone may have been trying to guess your PIN."
+            ));
+        }
+        Notification::PinSetBySomeoneElse { sent_to } => {
+            doc.paragraph(&format!("An administrator set a new PIN for your voice mail on {}.", when(mail.created_at)));
+            doc.paragraph(&match sent_to {
+                Some(to) => format!("The new PIN was sent to {to}, not to you."),
+                None => "The new PIN was not sent by email.".to_owned(),
+            });
+            doc.paragraph(&format!(
+                "If you did not ask for this, contact {contact} at once: someone else may be \
+                 able to reach your voice mail."
             ));
         }
         Notification::PinChanged => {

@@ -103,6 +103,7 @@ fn body_capacity(mail: &OutboundMail) -> usize {
     let texts = match &mail.notification {
         Notification::Welcome { pin, um_enabled_text, .. } => pin.len() + um_enabled_text.len(),
         Notification::PinReset { pin, reset_pin_text, .. } => pin.len() + reset_pin_text.len(),
+        Notification::PinSetBySomeoneElse { sent_to } => sent_to.as_ref().map_or(0, String::len),
         Notification::LockedOut | Notification::PinChanged => 0,
     };
     let strings = texts
@@ -155,6 +156,7 @@ enum NotificationBody<'a> {
     PinReset { pin: Cow<'a, str>, change_required: bool, reset_pin_text: Cow<'a, str>, reason: Cow<'a, str> },
     LockedOut,
     PinChanged,
+    PinSetBySomeoneElse { sent_to: Option<Cow<'a, str>> },
 }
 
 impl<'a> SealedBody<'a> {
@@ -174,6 +176,9 @@ impl<'a> SealedBody<'a> {
             },
             Notification::LockedOut => NotificationBody::LockedOut,
             Notification::PinChanged => NotificationBody::PinChanged,
+            Notification::PinSetBySomeoneElse { sent_to } => {
+                NotificationBody::PinSetBySomeoneElse { sent_to: sent_to.as_deref().map(Cow::Borrowed) }
+            }
         };
         Self {
             v: BODY_VERSION,
@@ -207,6 +212,9 @@ impl<'a> SealedBody<'a> {
             },
             NotificationBody::LockedOut => Notification::LockedOut,
             NotificationBody::PinChanged => Notification::PinChanged,
+            NotificationBody::PinSetBySomeoneElse { sent_to } => {
+                Notification::PinSetBySomeoneElse { sent_to: sent_to.map(Cow::into_owned) }
+            }
         };
         Some(OpenedBody {
             to: SmtpAddress::from_stored("To", &self.to).ok()?,
@@ -260,6 +268,8 @@ mod tests {
             },
             Notification::LockedOut,
             Notification::PinChanged,
+            Notification::PinSetBySomeoneElse { sent_to: None },
+            Notification::PinSetBySomeoneElse { sent_to: Some("helpdesk@contoso.com".into()) },
         ] {
             let mail = mail(notification);
             let sealed = sealer.seal(&mail).unwrap();

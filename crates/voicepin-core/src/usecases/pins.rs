@@ -130,6 +130,14 @@ impl VoicePin {
             event = event.with("notifyEmail", to);
         }
         let mut change = Change::default();
+        // The owner always hears of a PIN someone else set: with the PIN when it goes to
+        // them, else a notice without it at their own address (issue 11, finding 6).
+        let sent_to = notify.as_ref().filter(|to| *to != &mailbox.smtp_address);
+        let owner_notice = match (send_email, sent_to) {
+            (true, None) => None,
+            (true, Some(to)) => Some(Some(to.to_string())),
+            (false, _) => Some(None),
+        };
         if send_email {
             change.mail.push(OutboundMail::new(
                 &mailbox,
@@ -143,6 +151,10 @@ impl VoicePin {
                 },
                 now,
             ));
+        }
+        if let Some(sent_to) = owner_notice {
+            let notice = Notification::PinSetBySomeoneElse { sent_to };
+            change.mail.push(OutboundMail::new(&mailbox, &plan, None, notice, now));
         }
         change.writes.push(Write::UpdateMailbox(mailbox));
         change.audit.push(event);

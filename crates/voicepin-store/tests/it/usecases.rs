@@ -297,7 +297,8 @@ pub async fn set_pin_options(store: Arc<dyn Store>) {
     enable(&vp, TONY, "36697", "1985848", false).await;
     deliver(&store).await;
 
-    // SendEmail $false: nothing queued; PinExpired $false: a plain success.
+    // SendEmail $false: no PIN goes out, but Tony hears of it (issue 11, finding 6);
+    // PinExpired $false: a plain success.
     vp.set_pin(
         &admin(),
         TONY,
@@ -310,16 +311,22 @@ pub async fn set_pin_options(store: Arc<dyn Store>) {
     )
     .await
     .unwrap();
-    assert!(deliver(&store).await.is_empty());
-    assert!(store.mail_records(true, 100).await.unwrap().len() == 1);
+    let notices = deliver(&store).await;
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].to.as_str(), TONY);
+    assert_eq!(notices[0].notification, Notification::PinSetBySomeoneElse { sent_to: None });
     assert_eq!(sign_in(&vp, TONY, "5927461").await.outcome, SignInOutcome::Success);
 
     // NotifyEmail: the message goes to the help desk, about Tony.
     vp.set_pin(&admin(), TONY, SetPin { notify_email: Some("HelpDesk@Contoso.com".into()), ..SetPin::default() })
         .await
         .unwrap();
-    let mails = deliver(&store).await;
-    assert_eq!(mails.len(), 1);
+    let mut mails = deliver(&store).await;
+    mails.sort_by(|a, b| a.to.as_str().cmp(b.to.as_str()));
+    assert_eq!(mails.len(), 2, "the PIN to the help desk, a notice without it to Tony");
+    assert_eq!(mails[1].to.as_str(), TONY);
+    let sent_to = Some("helpdesk@contoso.com".to_owned());
+    assert_eq!(mails[1].notification, Notification::PinSetBySomeoneElse { sent_to });
     assert_eq!(mails[0].to.as_str(), "helpdesk@contoso.com");
     assert_eq!(mails[0].recipient.smtp_address.as_str(), TONY);
     assert_eq!(mails[0].recipient.extension.as_deref(), Some("36697"));

@@ -67,7 +67,10 @@ fn names_and_parameters_are_case_insensitive_with_quotes_and_colons() {
     .ok();
     let info = vp.run(&["--json", "GET-UMMAILBOXPIN", "tonysmith@contoso.com"]).ok().json();
     assert_eq!(info["pinExpired"], false);
-    assert_eq!(vp.mail().len(), 1, "SendEmail $false");
+    let mail = vp.mail();
+    assert_eq!(mail.len(), 2, "SendEmail $false: the welcome, then a notice without the PIN");
+    assert!(mail[1].contains("Subject: Your voice mail PIN was set by an administrator"), "{}", mail[1]);
+    assert!(!mail[1].contains("1985848"));
     // The whole line as one argument, as a script might pass it.
     vp.run(&["Set-UMMailboxPolicy -Identity MyUMMailboxPolicy -LogonFailuresBeforePINReset 8 -MaxLogonAttempts 12 -MinPINLength 8 -PINHistoryCount 10 -PINLifetime 60 -ResetPINText \"The PIN used to allow you access to your mailbox using Outlook Voice Access is reset.\""]).ok();
     let policy = vp.run(&["--json", "Get-UMMailboxPolicy", "-Identity", "MyUMMailboxPolicy"]).ok().json();

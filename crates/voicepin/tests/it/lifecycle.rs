@@ -102,7 +102,9 @@ fn five_failures_reset_and_mail_fifteen_lock_and_success_clears() {
     vp.sign_in("tonysmith@contoso.com", "5820417").exit(0);
     let info = vp.run(&["--json", "pin", "get", "tonysmith@contoso.com"]).ok().json();
     assert_eq!((info["consecutiveFailures"].as_u64(), info["totalFailures"].as_u64()), (Some(0), Some(0)));
-    assert_eq!(vp.mail().len(), 4, "SendEmail false sends nothing");
+    let mail = vp.mail();
+    assert_eq!(mail.len(), 5, "SendEmail false sends no PIN, only the owner's notice");
+    assert!(mail.iter().any(|m| header(m, "Subject").contains("set by an administrator")));
 }
 
 #[test]
@@ -117,8 +119,12 @@ fn set_pin_generates_redirects_and_unlocks() {
     assert_eq!(info["lockedOut"], false, "Set-UMMailboxPIN clears a lockout by default");
     assert_eq!(info["pinExpired"], true);
     let mail = vp.mail();
-    assert_eq!(mail.len(), 2);
-    assert!(header(&mail[1], "To").contains("helpdesk@contoso.com"), "{}", mail[1]);
+    assert_eq!(mail.len(), 3, "the welcome, the PIN to the help desk, the owner's notice");
+    let to_help_desk = mail.iter().filter(|m| header(m, "To").contains("helpdesk@contoso.com")).count();
+    assert_eq!(to_help_desk, 1);
+    let notice = mail.iter().find(|m| header(m, "Subject").contains("set by an administrator")).unwrap();
+    assert!(header(notice, "To").contains("tonysmith@contoso.com"));
+    assert!(notice.contains("The new PIN was sent to helpdesk@contoso.com, not to you."), "{notice}");
 }
 
 #[test]
