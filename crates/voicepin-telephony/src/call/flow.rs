@@ -18,12 +18,11 @@ use voicepin_core::ids::MailboxId;
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::usecases::SignIn;
 
-use super::{CallEvent, CallSetup, Calls, Ended, MAX_CALL};
-use crate::media::dtmf::{DigitEvent, DtmfReceiver};
+use super::{CallEvent, CallMedia, CallSetup, Calls, Ended, MAX_CALL};
+use crate::media::dtmf::DigitEvent;
 use crate::media::g711::Law;
 use crate::media::prompts::PromptSet;
-use crate::media::sdp;
-use crate::media::session::{FRAME, FRAME_SAMPLES, Inbound, MediaSession, Player};
+use crate::media::session::{FRAME, Player};
 
 /// The caller before their PIN is accepted: nobody yet, on the phone channel, from the
 /// caller ID and the SIP source address (which the audit trail records).
@@ -67,15 +66,10 @@ fn summary(mailbox: MailboxId, first_time_user: bool) -> MailboxSummary {
 
 /// Runs one call through the core's flow until either side ends it.
 pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSet, setup: &mut CallSetup) -> Ended {
-    let random = getrandom::u64().unwrap_or(setup.call.0.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    let mut media = setup.negotiated.as_ref().map(|n| MediaSession::new(n, random));
-    let mut dtmf = DtmfReceiver::new();
-    dtmf.set_telephone_event_negotiated(media.as_ref().is_some_and(|m| m.telephone_event().is_some()));
-    let mut player = Player::new(media.as_ref().map_or(Law::MuLaw, MediaSession::law));
+    let mut media = CallMedia::new(setup);
     let mut flow = CallFlow::new(FlowSettings::default());
     let (answers_tx, mut answers_rx) = mpsc::unbounded_channel::<Input>();
     let mut inputs: Vec<Input> = Vec::new();
-    let mut digits = Vec::new();
     let mut started = false;
     let context = context(setup);
     let caller = Caller::new(context.clone());
@@ -87,8 +81,6 @@ pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSe
     tokio::pin!(deadline);
     let timer = tokio::time::sleep(MAX_CALL);
     tokio::pin!(timer);
-    let mut frame = [0u8; FRAME_SAMPLES];
-    let mut packet = Vec::with_capacity(12 + FRAME_SAMPLES);
     let mut buffer = vec![0u8; 2048];
 
     loop {
@@ -97,16 +89,8 @@ pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSe
                 None => return Ended::BySip(crate::sip::EndReason::Bye),
                 Some(CallEvent::Ended(reason)) => return Ended::BySip(reason),
                 Some(CallEvent::Confirmed(answer)) => {
-                    if media.is_none() {
-                        match answer.as_deref().map(|a| sdp::parse(a).and_then(|a| sdp::accept_answer(&a))) {
-                            Some(Ok(negotiated)) => {
-                                let session = MediaSession::new(&negotiated, random);
-                                dtmf.set_telephone_event_negotiated(session.telephone_event().is_some());
-                                player = Player::new(session.law());
-                                media = Some(session);
-                            }
-                            _ => return Ended::ByFlow,
-                        }
+                    if !media.confirmed(answer.as_deref()) {
+                        return Ended::ByFlow;
                     }
                     if !started {
                         started = true;
@@ -124,53 +108,32 @@ pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSe
                         });
                     }
                 }
-                Some(CallEvent::Info { content_type, body }) => {
-                    if let Ok(Some(event)) = dtmf.on_info(&content_type, &body) {
-                        digits.push(event);
-                    }
-                }
+                Some(CallEvent::Info { content_type, body }) => media.info(&content_type, &body),
             },
             tick = ticks.tick() => {
-                if let Some(media) = media.as_mut().filter(|_| started) {
-                    let ended = player.next_frame(&mut frame);
-                    let index = ((tick - start).as_micros() / FRAME.as_micros()) as u64;
-                    media.write_frame(index, &frame, &mut packet);
-                    let destination = media.destination();
-                    if destination.port() != 0 && !destination.ip().is_unspecified() {
-                        let _ = setup.socket.send_to(&packet, destination).await;
-                    }
-                    if ended {
-                        inputs.push(Input::PlaybackFinished);
-                    }
+                if started && media.tick(tick, start, &setup.socket).await {
+                    inputs.push(Input::PlaybackFinished);
                 }
             },
-            received = setup.socket.recv_from(&mut buffer) => {
-                if let (Ok((length, from)), Some(media)) = (received, media.as_mut()) {
-                    match media.receive(from, &buffer[..length]) {
-                        Inbound::Audio(payload) => dtmf.on_audio(media.law(), payload, &mut digits),
-                        Inbound::TelephoneEvent { ssrc, timestamp, payload } => {
-                            digits.extend(dtmf.on_telephone_event(ssrc, timestamp, payload));
-                        }
-                        Inbound::Ignored => {}
-                    }
-                }
-            },
+            received = setup.socket.recv_from(&mut buffer) => media.received(received, &buffer),
             Some(answer) = answers_rx.recv() => inputs.push(answer),
             () = &mut timer, if started => inputs.push(Input::Timer),
             () = &mut deadline => return Ended::ByFlow,
         }
-        for DigitEvent { digit, source } in digits.drain(..) {
+        for DigitEvent { digit, source } in media.digits.drain(..) {
             calls.report(|t| t.digit(source));
             if started {
                 inputs.push(Input::Digit(digit.as_char()));
             }
         }
-        let law = media.as_ref().map_or(Law::MuLaw, MediaSession::law);
+        let law = media.law();
         while !inputs.is_empty() {
             let now = start.elapsed();
             for input in std::mem::take(&mut inputs) {
                 for action in flow.handle(now, input) {
-                    if let Some(follow) = carry_out(action, voicepin, prompts, law, &mut player, &caller, &answers_tx) {
+                    if let Some(follow) =
+                        carry_out(action, voicepin, prompts, law, &mut media.player, &caller, &answers_tx)
+                    {
                         match follow {
                             Follow::HangUp => return Ended::ByFlow,
                             Follow::Input(input) => inputs.push(input),

@@ -16,15 +16,18 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant, MissedTickBehavior};
 
-use crate::media::dtmf::{DigitEvent, DtmfReceiver, DtmfSource};
+use crate::media::dtmf::{DigitEvent, DtmfSource};
 use crate::media::g711::Law;
 use crate::media::prompts::PromptSet;
-use crate::media::sdp::{self, Negotiated};
-use crate::media::session::{FRAME, FRAME_SAMPLES, Inbound, MediaSession, Player};
+use crate::media::sdp::Negotiated;
+use crate::media::session::FRAME;
 use crate::sip::{CallId, EndReason};
 use voicepin_core::VoicePin;
 
 mod flow;
+mod media;
+
+use media::CallMedia;
 
 /// What the SIP task tells a call's task.
 #[derive(Debug)]
@@ -302,14 +305,9 @@ pub(crate) enum Ended {
 }
 
 async fn drive(calls: &Calls, setup: &mut CallSetup) -> Ended {
-    let random = getrandom::u64().unwrap_or(setup.call.0.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    let mut media = setup.negotiated.as_ref().map(|n| MediaSession::new(n, random));
-    let mut dtmf = DtmfReceiver::new();
-    dtmf.set_telephone_event_negotiated(media.as_ref().is_some_and(|m| m.telephone_event().is_some()));
-    let mut player = Player::new(media.as_ref().map_or(Law::MuLaw, MediaSession::law));
+    let mut media = CallMedia::new(setup);
     let mut flow = MinimalFlow::default();
     let mut actions = Vec::new();
-    let mut digits = Vec::new();
     let mut started = false;
 
     let start = Instant::now();
@@ -317,8 +315,6 @@ async fn drive(calls: &Calls, setup: &mut CallSetup) -> Ended {
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let deadline = tokio::time::sleep(MAX_CALL);
     tokio::pin!(deadline);
-    let mut frame = [0u8; FRAME_SAMPLES];
-    let mut packet = Vec::with_capacity(12 + FRAME_SAMPLES);
     let mut buffer = vec![0u8; 2048];
 
     loop {
@@ -327,60 +323,26 @@ async fn drive(calls: &Calls, setup: &mut CallSetup) -> Ended {
                 None => return Ended::BySip(EndReason::Bye),
                 Some(CallEvent::Ended(reason)) => return Ended::BySip(reason),
                 Some(CallEvent::Confirmed(answer)) => {
-                    if media.is_none() {
-                        let negotiated = answer.as_deref().map(|a| sdp::parse(a).and_then(|a| sdp::accept_answer(&a)));
-                        match negotiated {
-                            Some(Ok(negotiated)) => {
-                                let session = MediaSession::new(&negotiated, random);
-                                dtmf.set_telephone_event_negotiated(session.telephone_event().is_some());
-                                player = Player::new(session.law());
-                                media = Some(session);
-                            }
-                            _ => {
-                                tracing::debug!(call = setup.call.0, "no usable SDP answer in the ACK; hanging up");
-                                return Ended::ByFlow;
-                            }
-                        }
+                    if !media.confirmed(answer.as_deref()) {
+                        tracing::debug!(call = setup.call.0, "no usable SDP answer in the ACK; hanging up");
+                        return Ended::ByFlow;
                     }
                     if !started {
                         started = true;
                         flow.start(&mut actions);
                     }
                 }
-                Some(CallEvent::Info { content_type, body }) => {
-                    if let Ok(Some(event)) = dtmf.on_info(&content_type, &body) {
-                        digits.push(event);
-                    }
-                }
+                Some(CallEvent::Info { content_type, body }) => media.info(&content_type, &body),
             },
             tick = ticks.tick() => {
-                if let Some(media) = media.as_mut().filter(|_| started) {
-                    let ended = player.next_frame(&mut frame);
-                    let index = ((tick - start).as_micros() / FRAME.as_micros()) as u64;
-                    media.write_frame(index, &frame, &mut packet);
-                    let destination = media.destination();
-                    if destination.port() != 0 && !destination.ip().is_unspecified() {
-                        let _ = setup.socket.send_to(&packet, destination).await;
-                    }
-                    if ended {
-                        flow.prompts_done(&mut actions);
-                    }
+                if started && media.tick(tick, start, &setup.socket).await {
+                    flow.prompts_done(&mut actions);
                 }
             },
-            received = setup.socket.recv_from(&mut buffer) => {
-                if let (Ok((length, from)), Some(media)) = (received, media.as_mut()) {
-                    match media.receive(from, &buffer[..length]) {
-                        Inbound::Audio(payload) => dtmf.on_audio(media.law(), payload, &mut digits),
-                        Inbound::TelephoneEvent { ssrc, timestamp, payload } => {
-                            digits.extend(dtmf.on_telephone_event(ssrc, timestamp, payload));
-                        }
-                        Inbound::Ignored => {}
-                    }
-                }
-            },
+            received = setup.socket.recv_from(&mut buffer) => media.received(received, &buffer),
             () = &mut deadline => return Ended::ByFlow,
         }
-        for DigitEvent { digit, source } in digits.drain(..) {
+        for DigitEvent { digit, source } in media.digits.drain(..) {
             calls.report(|t| t.digit(source));
             if started {
                 flow.digit(digit.as_char(), &mut actions);
@@ -389,8 +351,8 @@ async fn drive(calls: &Calls, setup: &mut CallSetup) -> Ended {
         for action in actions.drain(..) {
             match action {
                 Action::Play(name) => {
-                    if let (Some(clip), Some(media)) = (calls.prompts.get(name), media.as_ref()) {
-                        player.enqueue(clip.for_law(media.law()));
+                    if let (Some(clip), true) = (calls.prompts.get(name), media.has_session()) {
+                        media.player.enqueue(clip.for_law(media.law()));
                     }
                 }
                 Action::Hangup => return Ended::ByFlow,
