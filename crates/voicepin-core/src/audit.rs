@@ -74,6 +74,9 @@ pub enum AuditAction {
     AccountLocked,
     /// An administrator signed out.
     AccountSignedOut,
+    /// A source's failed sign-ins (across mailboxes) reached a limit: its attempts are now
+    /// delayed, or refused (PIN spraying). The target is the source.
+    SourceThrottled,
 }
 
 impl AuditAction {
@@ -111,11 +114,12 @@ impl AuditAction {
             Self::AccountSignInFailed => "accountSignInFailed",
             Self::AccountLocked => "accountLocked",
             Self::AccountSignedOut => "accountSignedOut",
+            Self::SourceThrottled => "sourceThrottled",
         }
     }
 
     /// Every action, for parsing.
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 32] = [
         Self::DialPlanCreated,
         Self::DialPlanChanged,
         Self::DialPlanRemoved,
@@ -147,6 +151,7 @@ impl AuditAction {
         Self::AccountSignInFailed,
         Self::AccountLocked,
         Self::AccountSignedOut,
+        Self::SourceThrottled,
     ];
 
     /// Parses a stored action name.
@@ -193,7 +198,7 @@ impl AuditEvent {
             actor_kind: context.actor.kind(),
             role: context.actor.role().map(|r| r.as_str().to_owned()),
             channel: context.channel,
-            source: context.source.clone(),
+            source: context.source.audit_text(),
             action,
             mailbox_id: None,
             target: target.into(),

@@ -28,6 +28,24 @@ impl Clock for SystemClock {
     }
 }
 
+/// Waiting: how the use cases make an answer leave no earlier than a given time (every
+/// failed sign-in at the same time after it began; a throttled source later still). The
+/// core decides when; the adapter waits.
+#[async_trait]
+pub trait Pause: Send + Sync {
+    /// Returns at `at` ([`Clock`] time), or at once when that has passed.
+    async fn until(&self, at: OffsetDateTime);
+}
+
+/// No waiting at all: for tools and tests that measure nothing by time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoPause;
+
+#[async_trait]
+impl Pause for NoPause {
+    async fn until(&self, _at: OffsetDateTime) {}
+}
+
 /// One write of a [`Change`]. Updates and deletes name the revision they read; the store
 /// refuses them with [`StoreError::Conflict`] when the stored revision differs.
 #[derive(Clone, Debug)]
@@ -74,6 +92,17 @@ pub enum Write {
     /// Delete every session, of any account, that has ended by `now`: past its absolute
     /// expiry, or idle since `idle_since`.
     PurgeEndedSessions { now: OffsetDateTime, idle_since: OffsetDateTime },
+    /// Count one failed sign-in at `at` for each source key (`callerId:+14255550100`,
+    /// `address:192.0.2.1`), and forget their failures from before `forget_before`. Counts
+    /// add up (never read-modify-write), so concurrent failures on any node are all kept.
+    CountSignInFailure {
+        /// The sources' keys.
+        sources: Vec<String>,
+        /// When it failed.
+        at: OffsetDateTime,
+        /// Older failures of these sources no longer count.
+        forget_before: OffsetDateTime,
+    },
 }
 
 /// Everything one use case writes, committed atomically: the objects, the messages they
@@ -323,6 +352,11 @@ pub trait Store: Send + Sync {
     async fn accounts(&self) -> Result<Vec<AdminAccount>, StoreError>;
     /// A session by id.
     async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError>;
+
+    /// The failed sign-ins counted for each source key since `since` (in the order of
+    /// `sources`; 0 for a key never counted). Counts are kept per minute, so `since` is
+    /// rounded down to its minute.
+    async fn sign_in_failures(&self, sources: &[String], since: OffsetDateTime) -> Result<Vec<u64>, StoreError>;
 
     /// Puts a failed message back in the queue, due at `at`; false if there is no such
     /// failed message.

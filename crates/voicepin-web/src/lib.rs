@@ -58,10 +58,6 @@ pub struct ApiState {
     pub sign_in_limiter: Arc<SignInLimiter>,
     /// Mark the session cookie `Secure` (the server is reached over https).
     pub secure_cookies: bool,
-    /// The least time a failed voice sign-in takes to answer, whatever made it fail: an
-    /// automatic PIN reset does more work than an unknown extension, and the difference
-    /// must not tell a prober which extensions exist. Zero (the default here) adds nothing.
-    pub failed_sign_in_answer: std::time::Duration,
 }
 
 impl ApiState {
@@ -80,7 +76,6 @@ impl ApiState {
             metrics,
             sign_in_limiter: Arc::new(SignInLimiter::new()),
             secure_cookies: false,
-            failed_sign_in_answer: std::time::Duration::ZERO,
         }
     }
 

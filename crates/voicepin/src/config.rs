@@ -89,6 +89,75 @@ pub struct Config {
     pub log: LogConfig,
     /// `[sip]`: the telephone front end of `voicepin serve`.
     pub sip: SipConfig,
+    /// `[sign_in]`: failed PIN sign-ins counted per source, across mailboxes.
+    pub sign_in: SignInConfig,
+}
+
+/// `[sign_in]`: throttling of PIN spraying (failed voice sign-ins per source, on every
+/// front end). A source is a caller ID (one person: strict), a client address or a calling
+/// system's token (everyone behind a PBX: loose).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignInConfig {
+    /// Seconds back that failures count (60 to 86400).
+    pub window_secs: u32,
+    /// Failures of one caller ID in the window before its attempts are delayed.
+    pub caller_id_delay_after: u32,
+    /// Failures of one caller ID in the window before its attempts are refused.
+    pub caller_id_refuse_after: u32,
+    /// Failures from one client address before its attempts are delayed.
+    pub address_delay_after: u32,
+    /// Failures from one client address before its attempts are refused.
+    pub address_refuse_after: u32,
+    /// Failures of one calling system (its token) before its attempts are delayed.
+    pub calling_system_delay_after: u32,
+    /// Failures of one calling system (its token) before its attempts are refused.
+    pub calling_system_refuse_after: u32,
+    /// The first delay in milliseconds; it doubles with each further failure.
+    pub first_delay_ms: u32,
+    /// The longest delay in milliseconds, which every refused attempt also waits.
+    pub max_delay_ms: u32,
+}
+
+impl Default for SignInConfig {
+    fn default() -> Self {
+        let policy = voicepin_core::throttle::ThrottlePolicy::default();
+        let ms = |d: Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
+        Self {
+            window_secs: u32::try_from(policy.window.as_secs()).unwrap_or(u32::MAX),
+            caller_id_delay_after: policy.caller_id.delay_after,
+            caller_id_refuse_after: policy.caller_id.refuse_after,
+            address_delay_after: policy.address.delay_after,
+            address_refuse_after: policy.address.refuse_after,
+            calling_system_delay_after: policy.calling_system.delay_after,
+            calling_system_refuse_after: policy.calling_system.refuse_after,
+            first_delay_ms: ms(policy.first_delay),
+            max_delay_ms: ms(policy.max_delay),
+        }
+    }
+}
+
+impl Config {
+    /// The sign-in settings the core applies on every front end: the floor of a failed
+    /// answer (`http.failed_sign_in_answer_ms`) and `[sign_in]`'s throttling.
+    pub fn sign_in_settings(&self) -> voicepin_core::throttle::SignInSettings {
+        use voicepin_core::throttle::{Limit, SignInSettings, ThrottlePolicy};
+        let s = &self.sign_in;
+        SignInSettings {
+            failed_answer: Duration::from_millis(self.http.failed_sign_in_answer_ms.into()),
+            throttle: ThrottlePolicy {
+                window: Duration::from_secs(s.window_secs.into()),
+                caller_id: Limit { delay_after: s.caller_id_delay_after, refuse_after: s.caller_id_refuse_after },
+                address: Limit { delay_after: s.address_delay_after, refuse_after: s.address_refuse_after },
+                calling_system: Limit {
+                    delay_after: s.calling_system_delay_after,
+                    refuse_after: s.calling_system_refuse_after,
+                },
+                first_delay: Duration::from_millis(s.first_delay_ms.into()),
+                max_delay: Duration::from_millis(s.max_delay_ms.into()),
+            },
+        }
+    }
 }
 
 /// `[data]`.
@@ -400,6 +469,15 @@ impl Config {
             ("http.max_connections", self.http.max_connections, 1, 1_000_000),
             ("http.max_connections_per_source", self.http.max_connections_per_source, 1, 1_000_000),
             ("http.failed_sign_in_answer_ms", self.http.failed_sign_in_answer_ms, 0, 10_000),
+            ("sign_in.window_secs", self.sign_in.window_secs, 60, 86_400),
+            ("sign_in.caller_id_delay_after", self.sign_in.caller_id_delay_after, 0, 1_000_000),
+            ("sign_in.caller_id_refuse_after", self.sign_in.caller_id_refuse_after, 1, 1_000_000),
+            ("sign_in.address_delay_after", self.sign_in.address_delay_after, 0, 1_000_000),
+            ("sign_in.address_refuse_after", self.sign_in.address_refuse_after, 1, 1_000_000),
+            ("sign_in.calling_system_delay_after", self.sign_in.calling_system_delay_after, 0, 1_000_000),
+            ("sign_in.calling_system_refuse_after", self.sign_in.calling_system_refuse_after, 1, 1_000_000),
+            ("sign_in.first_delay_ms", self.sign_in.first_delay_ms, 0, 60_000),
+            ("sign_in.max_delay_ms", self.sign_in.max_delay_ms, 0, 60_000),
         ] {
             if !(low..=high).contains(&value) {
                 return Err(value_error(key, format!("{value} is not allowed; allowed: {low} to {high}")));
@@ -734,6 +812,17 @@ fn every_key_set() -> Config {
             advertise: Some(String::new()),
             rtp_ports: String::new(),
             answer_after_ms: 0,
+        },
+        sign_in: SignInConfig {
+            window_secs: 0,
+            caller_id_delay_after: 0,
+            caller_id_refuse_after: 0,
+            address_delay_after: 0,
+            address_refuse_after: 0,
+            calling_system_delay_after: 0,
+            calling_system_refuse_after: 0,
+            first_delay_ms: 0,
+            max_delay_ms: 0,
         },
     }
 }

@@ -26,6 +26,7 @@ struct Tables {
     accounts: Vec<AdminAccount>,
     sessions: Vec<Session>,
     audit: Vec<AuditEvent>,
+    sign_in_failures: Vec<(String, OffsetDateTime)>,
 }
 
 /// Every object in vectors behind one lock.
@@ -94,6 +95,10 @@ impl Store for MemoryStore {
                         t.sessions.retain(|s| s.account_id != account || s.id == keep);
                     }
                     Write::PurgeEndedSessions { .. } => {}
+                    Write::CountSignInFailure { sources, at, forget_before } => {
+                        t.sign_in_failures.retain(|(key, when)| !sources.contains(key) || *when >= forget_before);
+                        t.sign_in_failures.extend(sources.into_iter().map(|key| (key, at)));
+                    }
                 }
             }
             t.audit.extend(change.audit);
@@ -243,5 +248,12 @@ impl Store for MemoryStore {
 
     async fn requeue_mail(&self, _id: MailId, _at: OffsetDateTime) -> Result<bool, StoreError> {
         Ok(false)
+    }
+
+    async fn sign_in_failures(&self, sources: &[String], since: OffsetDateTime) -> Result<Vec<u64>, StoreError> {
+        self.with(|t| {
+            let counted = |key: &String| t.sign_in_failures.iter().filter(|(k, at)| k == key && *at >= since).count();
+            Ok(sources.iter().map(|key| u64::try_from(counted(key)).unwrap_or(u64::MAX)).collect())
+        })
     }
 }

@@ -26,9 +26,10 @@ use crate::ids::{DialPlanId, MailboxId, PolicyId};
 use crate::mailbox::Mailbox;
 use crate::pin::Pin;
 use crate::policy::{DialPlan, MailboxPolicy};
-use crate::ports::{Change, Clock, MailboxLookup, Store};
+use crate::ports::{Change, Clock, MailboxLookup, NoPause, Pause, Store};
 use crate::rules::{PinHistory, RuleContext, check_pin};
 use crate::telemetry::{NoTelemetry, QueuedNotice, Telemetry};
+use crate::throttle::SignInSettings;
 
 pub use accounts::AccountSettings;
 pub use dial_plans::{DialPlanSettings, NewDialPlan};
@@ -51,12 +52,31 @@ pub struct VoicePin {
     hasher: Arc<dyn PinHasher>,
     clock: Arc<dyn Clock>,
     telemetry: Arc<dyn Telemetry>,
+    pause: Arc<dyn Pause>,
+    sign_in: SignInSettings,
 }
 
 impl VoicePin {
     /// The application over a store, a PIN hasher and a clock, reporting to no one.
     pub fn new(store: Arc<dyn Store>, hasher: Arc<dyn PinHasher>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, hasher, clock, telemetry: Arc::new(NoTelemetry) }
+        Self {
+            store,
+            hasher,
+            clock,
+            telemetry: Arc::new(NoTelemetry),
+            pause: Arc::new(NoPause),
+            sign_in: SignInSettings::unthrottled(),
+        }
+    }
+
+    /// The same application with the sign-in settings of the service (the floor of every
+    /// failed answer, throttling per source), waiting with `pause`. Without, sign-ins answer
+    /// at once and are never throttled (tools, tests).
+    #[must_use]
+    pub fn with_sign_in(mut self, settings: SignInSettings, pause: Arc<dyn Pause>) -> Self {
+        self.sign_in = settings;
+        self.pause = pause;
+        self
     }
 
     /// The same application reporting sign-ins, automatic resets and lockouts to `telemetry`

@@ -224,4 +224,8 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn requeue_mail(&self, id: MailId, at: OffsetDateTime) -> Result<bool, StoreError> {
         outbox::requeue(&self.pool, id, at).await
     }
+
+    async fn sign_in_failures(&self, sources: &[String], since: OffsetDateTime) -> Result<Vec<u64>, StoreError> {
+        read::sign_in_failures(&self.pool, sources, since).await
+    }
 }

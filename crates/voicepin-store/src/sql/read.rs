@@ -534,3 +534,27 @@ async fn object<B: Backend, T>(
     let mut conn = acquire(pool).await?;
     query.fetch_optional(&mut *conn).await?.as_ref().map(from_row).transpose()
 }
+
+// ---------------------------------------------------------------------------------------
+// Failed sign-ins per source
+
+/// The failures counted for each source key in the minutes from `since`'s on.
+pub(super) async fn sign_in_failures<B: Backend>(
+    pool: &Pool<B>,
+    sources: &[String],
+    since: time::OffsetDateTime,
+) -> Result<Vec<u64>, StoreError> {
+    let since = codec::minute(since)?;
+    let mut conn = acquire(pool).await?;
+    let mut counts = Vec::with_capacity(sources.len());
+    for key in sources {
+        let sql = Sql::new(
+            "SELECT CAST(COALESCE(SUM(failures), 0) AS BIGINT) AS n FROM sign_in_failures \
+             WHERE source_key = ? AND minute_start >= ?",
+        )
+        .bind(key.as_str())
+        .bind(since);
+        counts.push(count(&mut *conn, sql).await?);
+    }
+    Ok(counts)
+}

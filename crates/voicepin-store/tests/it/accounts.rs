@@ -62,7 +62,7 @@ fn account(name: &str) -> AdminAccount {
 }
 
 fn web(source: &str) -> RequestContext {
-    RequestContext::anonymous(Channel::Web).from_source(Some(source.into()))
+    RequestContext::anonymous(Channel::Web).from_address(Some(source.parse().expect("an IP address")))
 }
 
 fn as_role(role: Role) -> RequestContext {
@@ -147,7 +147,7 @@ pub async fn one_time_password_then_own_password(store: Arc<dyn Store>) {
         Actor::Administrator { name: "admin".into(), role: Role::OrganizationManagement },
         Channel::Web,
     )
-    .from_source(Some("192.0.2.1".into()));
+    .from_address("192.0.2.1".parse().ok());
     let new = Password::new("a long new passphrase");
     let wrong = vp
         .change_own_password(&context, auth.account_id, auth.session_id, &Password::new("not the one-time"), &new)

@@ -103,7 +103,8 @@ async fn enable(vp: &VoicePin, address: &str, extension: &str, pin: &str, expire
 
 fn phone(caller: &str) -> RequestContext {
     let _ = caller;
-    RequestContext::anonymous(Channel::Phone).from_source(Some("+14255550123".into()))
+    let caller_id = voicepin_core::context::CallerId::parse("callerId", "+14255550123").ok();
+    RequestContext::anonymous(Channel::Phone).from_source(voicepin_core::context::Source::default().with_caller_id(caller_id))
 }
 
 async fn sign_in(vp: &VoicePin, identity: &str, pin: &str) -> SignInResult {

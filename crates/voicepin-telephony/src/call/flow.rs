@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 use voicepin_core::VoicePin;
 use voicepin_core::callflow::{Action, CallFlow, FlowSettings, Input, MailboxSummary, PinChangeAnswer, SignInAnswer};
-use voicepin_core::context::{Channel, RequestContext};
+use voicepin_core::context::{CallerId, Channel, RequestContext, Source};
 use voicepin_core::ids::MailboxId;
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::usecases::SignIn;
@@ -25,10 +25,13 @@ use crate::media::prompts::PromptSet;
 use crate::media::session::{FRAME, Player};
 
 /// The caller before their PIN is accepted: nobody yet, on the phone channel, from the
-/// caller ID and the SIP source address (which the audit trail records).
+/// caller ID and the SIP source address, which the audit trail records and the sign-in use
+/// case counts failures under. A caller ID the core's check refuses (not E.164 nor a SIP
+/// user part) is left out: the address still counts.
 fn context(setup: &CallSetup) -> RequestContext {
-    let caller = setup.caller.as_deref().unwrap_or("anonymous");
-    RequestContext::anonymous(Channel::Phone).from_source(Some(format!("{caller} via {}", setup.source.ip())))
+    let caller_id = setup.caller.as_deref().and_then(|caller| CallerId::parse("callerId", caller).ok());
+    RequestContext::anonymous(Channel::Phone)
+        .from_source(Source::address(setup.source.ip()).with_caller_id(caller_id))
 }
 
 /// Who the caller is: nobody until the sign-in use case accepts their PIN, then the owner of
