@@ -232,6 +232,28 @@ pub struct QueuedMail {
     pub last_error: Option<String>,
 }
 
+/// What a sender claimed: the messages to send, and those whose body did not open.
+#[derive(Clone, Debug, Default)]
+pub struct ClaimedMail {
+    /// Messages to send, oldest first, bodies opened.
+    pub due: Vec<QueuedMail>,
+    /// Messages whose sealed body did not open (the mail key is lost or another one), now
+    /// marked failed with the reason in [`MailRecord::last_error`]; kept for a requeue.
+    pub unopened: Vec<MailRecord>,
+}
+
+impl ClaimedMail {
+    /// How many messages were claimed, opened or not.
+    pub fn len(&self) -> usize {
+        self.due.len() + self.unopened.len()
+    }
+
+    /// Whether nothing was due.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// The outbox in numbers (the metrics' mail queue gauges).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MailQueueStats {
@@ -312,13 +334,15 @@ pub trait Store: Send + Sync {
     /// same as [`Store::due_mail`], but each message returned is no longer due for anyone
     /// else (another node, another process) until the lease ends, so two senders never send
     /// it twice. A sender that dies holding a claim loses nothing: the message is due again
-    /// once the lease ends. Marking it sent or failed ends the claim.
+    /// once the lease ends. Marking it sent or failed ends the claim. A message whose body
+    /// does not open (a lost or wrong mail key) is marked failed, its sealed body kept, and
+    /// returned among [`ClaimedMail::unopened`] so that the sender counts and reports it.
     async fn claim_due_mail(
         &self,
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
         limit: u32,
-    ) -> Result<Vec<QueuedMail>, StoreError>;
+    ) -> Result<ClaimedMail, StoreError>;
     /// Gives back the claim on a message this sender will not try after all: due again at
     /// `due_at`, no attempt counted.
     async fn release_mail_claim(&self, id: MailId, due_at: OffsetDateTime) -> Result<(), StoreError>;

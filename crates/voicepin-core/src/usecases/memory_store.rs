@@ -13,7 +13,7 @@ use crate::ids::{AccountId, DialPlanId, MailId, PolicyId, SessionId, TokenId};
 use crate::mailbox::Mailbox;
 use crate::policy::{DialPlan, MailboxPolicy};
 use crate::ports::{
-    AuditQuery, Change, MailQueueStats, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store, Write,
+    AuditQuery, Change, ClaimedMail, MailQueueStats, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store, Write,
 };
 use crate::tokens::ApiToken;
 
@@ -189,8 +189,8 @@ impl Store for MemoryStore {
         _now: OffsetDateTime,
         _lease_until: OffsetDateTime,
         _limit: u32,
-    ) -> Result<Vec<QueuedMail>, StoreError> {
-        Ok(Vec::new())
+    ) -> Result<ClaimedMail, StoreError> {
+        Ok(ClaimedMail::default())
     }
 
     async fn release_mail_claim(&self, _id: MailId, _due_at: OffsetDateTime) -> Result<(), StoreError> {

@@ -27,7 +27,7 @@ use voicepin_core::ids::{AccountId, DialPlanId, MailId, PolicyId, SessionId, Tok
 use voicepin_core::mailbox::Mailbox;
 use voicepin_core::policy::{DialPlan, MailboxPolicy};
 use voicepin_core::ports::{
-    AuditQuery, Change, MailQueueStats, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store,
+    AuditQuery, Change, ClaimedMail, MailQueueStats, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store,
 };
 use voicepin_core::tokens::ApiToken;
 
@@ -192,7 +192,7 @@ impl<B: Backend> Store for SqlStore<B> {
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
         limit: u32,
-    ) -> Result<Vec<QueuedMail>, StoreError> {
+    ) -> Result<ClaimedMail, StoreError> {
         outbox::claim_due_mail(&self.pool, &self.sealer, now, lease_until, limit).await
     }
 
