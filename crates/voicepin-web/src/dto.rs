@@ -887,9 +887,13 @@ pub struct NewApiTokenRequest {
     pub name: String,
     /// organizationManagement, umManagement, helpDesk, viewOnly or voiceService.
     pub role: String,
-    /// Days until it expires, 1-3650; it lasts until revoked when absent.
+    /// Days until it expires, 1-3650; when absent (and `neverExpires` is not true), the
+    /// server's default lifetime (90 days unless configured).
     #[serde(default)]
     pub expires_in_days: Option<u32>,
+    /// `true` for a token that lasts until revoked: "never" must be said explicitly.
+    #[serde(default)]
+    pub never_expires: bool,
 }
 
 /// A new API token and its secret, shown this once.

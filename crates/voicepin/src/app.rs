@@ -58,7 +58,8 @@ impl App {
         let observer = Arc::new(Observer { metrics: metrics.clone(), queued: Mutex::new(Some(Vec::new())) });
         let voicepin = VoicePin::new(store.clone(), Arc::new(HashPool::start(hasher)?), Arc::new(SystemClock))
             .with_telemetry(observer.clone())
-            .with_sign_in(config.sign_in_settings(), Arc::new(TokioPause));
+            .with_sign_in(config.sign_in_settings(), Arc::new(TokioPause))
+            .with_token_lifetime(config.token_lifetime()?);
         let mut mail_settings = mail_settings(&config.mail)?;
         if config.store.url.is_some() {
             // PostgreSQL is for several nodes: each sender leases what it claims.

@@ -457,9 +457,10 @@ pub enum TokenCommand {
         /// (Exchange's names work too: "Help Desk").
         #[arg(long, value_name = "ROLE")]
         role: String,
-        /// Days until it expires (1-3650); it lasts until revoked when omitted.
-        #[arg(long, value_name = "DAYS")]
-        expires: Option<u32>,
+        /// Days until it expires (1-3650), or `never` (until revoked); when omitted, the
+        /// configured default (`security.api_token_lifetime`, 90 days unless set).
+        #[arg(long, value_name = "DAYS|never", value_parser = parse_lifetime)]
+        expires: Option<voicepin_core::tokens::TokenLifetime>,
     },
     /// List the tokens (never their secrets).
     List,
@@ -579,6 +580,11 @@ pub fn parse_bool(text: &str) -> Result<bool, String> {
         "false" | "0" | "no" | "off" => Ok(false),
         _ => Err("expected true or false ($true or $false)".into()),
     }
+}
+
+fn parse_lifetime(text: &str) -> Result<voicepin_core::tokens::TokenLifetime, String> {
+    voicepin_core::tokens::TokenLifetime::parse("--expires", text)
+        .map_err(|_| format!("expected {}", voicepin_core::tokens::TokenLifetime::ALLOWED))
 }
 
 fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {

@@ -287,6 +287,9 @@ pub struct SecurityConfig {
     pub argon2_iterations: u32,
     /// Argon2id lanes.
     pub argon2_parallelism: u32,
+    /// How long an API token made without a lifetime lives: `"90d"` (1 to 3650 days), or
+    /// `"never"`, said explicitly.
+    pub api_token_lifetime: String,
 }
 
 impl Default for SecurityConfig {
@@ -298,7 +301,21 @@ impl Default for SecurityConfig {
             argon2_memory_kib: cost.memory_kib,
             argon2_iterations: cost.iterations,
             argon2_parallelism: cost.parallelism,
+            api_token_lifetime: voicepin_core::tokens::DEFAULT_TOKEN_LIFETIME.to_string(),
         }
+    }
+}
+
+impl Config {
+    /// The lifetime of API tokens made without one (`security.api_token_lifetime`).
+    pub fn token_lifetime(&self) -> Result<voicepin_core::tokens::TokenLifetime, ConfigError> {
+        voicepin_core::tokens::TokenLifetime::parse("security.api_token_lifetime", &self.security.api_token_lifetime)
+            .map_err(|e| {
+                value_error(
+                    "security.api_token_lifetime",
+                    format!("{:?} is not allowed; allowed: a number of days such as \"90d\" (1 to 3650), or \"never\"", e.given),
+                )
+            })
     }
 }
 
@@ -507,6 +524,7 @@ impl Config {
                 format!("{poll} is not allowed; allowed: more than 0 and at most 86400"),
             ));
         }
+        self.token_lifetime()?;
         let security = &self.security;
         if !(1..=0x00ff_ffff).contains(&security.argon2_parallelism) {
             return Err(value_error(
@@ -804,6 +822,7 @@ fn every_key_set() -> Config {
             argon2_memory_kib: 0,
             argon2_iterations: 0,
             argon2_parallelism: 0,
+            api_token_lifetime: String::new(),
         },
         log: LogConfig { level: Some(String::new()), format: LogFormat::Text },
         sip: SipConfig {

@@ -376,7 +376,7 @@ fn audit(client: &Client, json: bool, args: AuditArgs) -> anyhow::Result<Complet
     Ok(Completion::Done)
 }
 
-/// API tokens through `/api/v1/api-tokens`: `{name, role, expiresInDays}` in, the token
+/// API tokens through `/api/v1/api-tokens`: `{name, role, expiresInDays | neverExpires}` in, the token
 /// (with its secret, once) out.
 fn token(client: &Client, json: bool, command: TokenCommand) -> anyhow::Result<Completion> {
     let columns = output::TOKEN_COLUMNS;
@@ -384,7 +384,12 @@ fn token(client: &Client, json: bool, command: TokenCommand) -> anyhow::Result<C
         TokenCommand::Create { name, role, expires } => {
             // Checked here as locally (the core's parser), sent in the API's spelling.
             let role: Role = role.parse().map_err(voicepin_core::Error::from)?;
-            let body = Body::default().set("name", name).set("role", role.as_str()).opt("expiresInDays", expires);
+            let body = Body::default().set("name", name).set("role", role.as_str());
+            let body = match expires {
+                Some(voicepin_core::tokens::TokenLifetime::Days(days)) => body.set("expiresInDays", days),
+                Some(voicepin_core::tokens::TokenLifetime::Never) => body.set("neverExpires", true),
+                None => body,
+            };
             let (created, secret) =
                 with_secret(send(client, Method::Post, "/api-tokens", &body)?, "apiToken", ShownOnce::Token, columns)?;
             output::print_with_secret(json, created, ShownOnce::Token, secret);

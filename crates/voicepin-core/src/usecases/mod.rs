@@ -30,6 +30,7 @@ use crate::ports::{Change, Clock, MailboxLookup, NoPause, Pause, Store};
 use crate::rules::{PinHistory, RuleContext, check_pin};
 use crate::telemetry::{NoTelemetry, QueuedNotice, Telemetry};
 use crate::throttle::SignInSettings;
+use crate::tokens::{DEFAULT_TOKEN_LIFETIME, TokenLifetime};
 
 pub use accounts::AccountSettings;
 pub use dial_plans::{DialPlanSettings, NewDialPlan};
@@ -39,7 +40,8 @@ pub use policies::{ExtendedSettings, NewPolicy, PolicySettings};
 pub use queries::{AuditFilter, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MailboxFilter, Page, page_size};
 pub use sessions::{SessionAuth, SignedIn};
 pub use sign_in::{RecognisedCaller, SignIn, SignInResult};
-pub use tokens::{MAX_TOKEN_DAYS, Principal};
+pub use tokens::Principal;
+pub use crate::tokens::MAX_TOKEN_DAYS;
 
 /// How often a use case re-reads and retries after a concurrent write to the same object.
 /// Each retry is one read and one write (a PIN verification is reused), so many are cheap.
@@ -54,6 +56,7 @@ pub struct VoicePin {
     telemetry: Arc<dyn Telemetry>,
     pause: Arc<dyn Pause>,
     sign_in: SignInSettings,
+    token_lifetime: TokenLifetime,
 }
 
 impl VoicePin {
@@ -66,7 +69,16 @@ impl VoicePin {
             telemetry: Arc::new(NoTelemetry),
             pause: Arc::new(NoPause),
             sign_in: SignInSettings::unthrottled(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
         }
+    }
+
+    /// The same application giving API tokens made without a lifetime this one (by default
+    /// [`DEFAULT_TOKEN_LIFETIME`]; `never` only when configured so explicitly).
+    #[must_use]
+    pub fn with_token_lifetime(mut self, lifetime: TokenLifetime) -> Self {
+        self.token_lifetime = lifetime;
+        self
     }
 
     /// The same application with the sign-in settings of the service (the floor of every

@@ -322,7 +322,7 @@ impl VoicePin {
     pub(super) async fn record_failure(
         &self,
         context: &RequestContext,
-        mut mailbox: Mailbox,
+        mailbox: Mailbox,
         policy: &MailboxPolicy,
         plan: &DialPlan,
         now: OffsetDateTime,

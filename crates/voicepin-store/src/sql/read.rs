@@ -422,8 +422,8 @@ pub(super) async fn audit_events<B: Backend>(
 // ---------------------------------------------------------------------------------------
 // API tokens
 
-const TOKEN_COLUMNS: &str = "SELECT id, revision, name, role, secret_digest, created_by, created_at, \
-     expires_at, revoked_at FROM api_tokens";
+const TOKEN_COLUMNS: &str = "SELECT id, revision, name, role, secret_digest, created_by, created_by_kind, \
+     created_at, expires_at, revoked_at FROM api_tokens";
 
 fn token_from_row(row: &impl Values) -> Result<ApiToken, StoreError> {
     let role: String = get(row, "role")?;
@@ -434,6 +434,8 @@ fn token_from_row(row: &impl Values) -> Result<ApiToken, StoreError> {
         role: role.parse::<Role>().map_err(|e| corrupt("token role", e))?,
         secret_digest: get(row, "secret_digest")?,
         created_by: get(row, "created_by")?,
+        created_by_kind: ActorKind::parse(&get::<String>(row, "created_by_kind")?)
+            .ok_or_else(|| corrupt("token maker kind", "not an actor kind"))?,
         created_at: codec::time(get(row, "created_at")?)?,
         expires_at: codec::time_opt(get(row, "expires_at")?)?,
         revoked_at: codec::time_opt(get(row, "revoked_at")?)?,

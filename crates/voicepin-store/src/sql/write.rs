@@ -132,8 +132,8 @@ fn named_object_error(error: DbError, name: &str, id: String) -> StoreError {
 
 async fn insert_token(conn: &mut impl Exec, token: &ApiToken) -> Result<(), StoreError> {
     Sql::new(
-        "INSERT INTO api_tokens (id, revision, name, name_key, role, secret_digest, created_by, created_at, \
-         expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO api_tokens (id, revision, name, name_key, role, secret_digest, created_by, created_by_kind, \
+         created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(token.id.to_string())
     .bind(FIRST_REVISION.0)
@@ -142,6 +142,7 @@ async fn insert_token(conn: &mut impl Exec, token: &ApiToken) -> Result<(), Stor
     .bind(token.role.as_str().to_owned())
     .bind(token.secret_digest.clone())
     .bind(token.created_by.clone())
+    .bind(token.created_by_kind.as_str())
     .bind(codec::nanos(token.created_at)?)
     .bind(codec::nanos_opt(token.expires_at)?)
     .bind(codec::nanos_opt(token.revoked_at)?)
