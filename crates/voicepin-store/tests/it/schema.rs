@@ -270,7 +270,8 @@ async fn sqlite_and_postgres_schemas_are_the_same() {
             "mailboxes",
             "outbox",
             "policies",
-            "sessions"
+            "sessions",
+            "sign_in_failures"
         ]
     );
     let mailboxes = &sqlite["mailboxes"];

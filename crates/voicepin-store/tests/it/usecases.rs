@@ -19,7 +19,7 @@ use voicepin_core::ports::{AuditQuery, MailboxLookup, Store};
 use voicepin_core::rules::PinRuleViolation;
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::telemetry::Telemetry;
-use voicepin_core::tokens::TokenSecret;
+use voicepin_core::tokens::{TokenLifetime, TokenSecret};
 use voicepin_core::usecases::{
     DialPlanSettings, EnableMailbox, MailboxSettings, NewDialPlan, NewPolicy, PinInfo, PolicySettings,
     RecognisedCaller, SetPin, SignIn, SignInResult,
@@ -695,6 +695,10 @@ pub async fn api_tokens_authenticate_expire_and_revoke(store: Arc<dyn Store>) {
     let vp = voicepin(store.clone());
     let (token, secret) = vp.create_token(&admin(), "asterisk-pbx1", Role::VoiceService, None).await.unwrap();
     assert_eq!(token.revision, voicepin_core::ids::Revision(1));
+    // Issue 11, finding 7: no lifetime given is the default lifetime (90 days), not never;
+    // who made it is recorded.
+    assert_eq!(token.expires_at, Some(token.created_at + time::Duration::days(90)));
+    assert_eq!((token.created_by.as_str(), token.created_by_kind), ("admin", voicepin_core::context::ActorKind::LocalOperator));
     let principal = vp.authenticate_token(&secret).await.unwrap();
     assert_eq!((principal.name.as_str(), principal.role), ("asterisk-pbx1", Role::VoiceService));
     // Stored: only the digest, and never the secret.
@@ -707,23 +711,30 @@ pub async fn api_tokens_authenticate_expire_and_revoke(store: Arc<dyn Store>) {
     assert!(matches!(vp.authenticate_token(&forged).await, Err(Error::AuthenticationFailed)));
     assert!(matches!(vp.authenticate_token(&TokenSecret::new("nonsense")).await, Err(Error::AuthenticationFailed)));
     // Names are unique.
-    let again = vp.create_token(&admin(), "Asterisk-PBX1", Role::ViewOnly, Some(30)).await;
+    let again = vp.create_token(&admin(), "Asterisk-PBX1", Role::ViewOnly, Some(TokenLifetime::Days(30))).await;
     assert!(matches!(again, Err(Error::AlreadyExists { field: "Name", .. })), "{again:?}");
-    assert!(matches!(vp.create_token(&admin(), "x", Role::ViewOnly, Some(0)).await, Err(Error::InvalidValue(_))));
+    let zero = vp.create_token(&admin(), "x", Role::ViewOnly, Some(TokenLifetime::Days(0))).await;
+    assert!(matches!(zero, Err(Error::InvalidValue(_))));
     // Revoked: stops at once; revoking twice is harmless.
     let revoked = vp.revoke_token(&admin(), "asterisk-pbx1").await.unwrap();
     assert!(revoked.revoked_at.is_some());
     assert!(matches!(vp.authenticate_token(&secret).await, Err(Error::AuthenticationFailed)));
     vp.revoke_token(&admin(), &token.id.to_string()).await.unwrap();
     assert!(matches!(vp.revoke_token(&admin(), "nope").await, Err(Error::NotFound { kind: ObjectKind::Token, .. })));
-    let (_, expiring) = vp.create_token(&admin(), "helpdesk-script", Role::HelpDesk, Some(1)).await.unwrap();
+    let (_, expiring) =
+        vp.create_token(&admin(), "helpdesk-script", Role::HelpDesk, Some(TokenLifetime::Days(1))).await.unwrap();
     assert_eq!(vp.authenticate_token(&expiring).await.unwrap().role, Role::HelpDesk);
-    assert_eq!(vp.list_tokens(&admin()).await.unwrap().len(), 2);
+    // Never, when said explicitly.
+    let (forever, _) = vp.create_token(&admin(), "forever", Role::ViewOnly, Some(TokenLifetime::Never)).await.unwrap();
+    assert_eq!(forever.expires_at, None);
+    let never = vp.clone().with_token_lifetime(TokenLifetime::Never);
+    assert_eq!(never.create_token(&admin(), "configured", Role::ViewOnly, None).await.unwrap().0.expires_at, None);
+    assert_eq!(vp.list_tokens(&admin()).await.unwrap().len(), 4);
     let events = store
         .audit_events(&AuditQuery { action: Some(AuditAction::TokenCreated), ..AuditQuery::default() })
         .await
         .unwrap();
-    assert_eq!(events.len(), 2);
+    assert_eq!(events.len(), 4);
     assert!(events.iter().all(|e| !format!("{:?}", e.details).contains("vpt_")));
 }
 
