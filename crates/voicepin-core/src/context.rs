@@ -428,7 +428,8 @@ mod source_tests {
         for good in ["+14255550100", "36697", "alice", "pbx-01.contoso"] {
             assert_eq!(CallerId::parse("callerId", good).map(|c| c.to_string()), Ok(good.to_owned()));
         }
-        for bad in ["", "+", "+1234567890123456", "a\nb", "\u{1b}[2J", "x\u{202e}y", "a b", "<script>", &"9".repeat(65)] {
+        for bad in ["", "+", "+1234567890123456", "a\nb", "\u{1b}[2J", "x\u{202e}y", "a b", "<script>", &"9".repeat(65)]
+        {
             let refused = CallerId::parse("callerId", bad).expect_err(bad);
             assert_eq!(refused.field, "callerId");
             assert!(refused.given.chars().all(|c| c.is_ascii_graphic() || c == ' '), "{:?}", refused.given);

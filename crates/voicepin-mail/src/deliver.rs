@@ -332,7 +332,12 @@ async fn audit_given_up(
 
 /// The audit log says when a message is given up because its body does not open, as for
 /// any message given up.
-async fn audit_unopened(store: &dyn Store, record: &MailRecord, reason: &str, now: OffsetDateTime) -> Result<(), MailError> {
+async fn audit_unopened(
+    store: &dyn Store,
+    record: &MailRecord,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<(), MailError> {
     let event = AuditEvent::new(&RequestContext::system(), now, AuditAction::MailFailed, record.to.as_str())
         .for_mailbox(record.mailbox_id)
         .with("mailId", record.id)

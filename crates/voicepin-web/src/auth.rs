@@ -100,10 +100,7 @@ pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
 /// The peer address, for the audit log.
 async fn source(parts: &mut Parts, state: &ApiState) -> Option<std::net::IpAddr> {
     // The extractor, not the extension: it also finds the address tests mock.
-    ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
-        .await
-        .ok()
-        .map(|ConnectInfo(peer)| peer.ip())
+    ConnectInfo::<SocketAddr>::from_request_parts(parts, state).await.ok().map(|ConnectInfo(peer)| peer.ip())
 }
 
 /// The peer's address, when known: for requests that need no authentication.

@@ -313,7 +313,10 @@ impl Config {
             .map_err(|e| {
                 value_error(
                     "security.api_token_lifetime",
-                    format!("{:?} is not allowed; allowed: a number of days such as \"90d\" (1 to 3650), or \"never\"", e.given),
+                    format!(
+                        "{:?} is not allowed; allowed: a number of days such as \"90d\" (1 to 3650), or \"never\"",
+                        e.given
+                    ),
                 )
             })
     }

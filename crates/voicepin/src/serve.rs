@@ -214,8 +214,9 @@ async fn first_start_token(voicepin: &VoicePin) -> Result<()> {
     if !voicepin.list_tokens(&context).await?.is_empty() {
         return Ok(());
     }
-    let (token, secret) =
-        voicepin.create_token(&context, "initial-admin", Role::OrganizationManagement, Some(TokenLifetime::Days(30))).await?;
+    let (token, secret) = voicepin
+        .create_token(&context, "initial-admin", Role::OrganizationManagement, Some(TokenLifetime::Days(30)))
+        .await?;
     eprintln!(
         "voicepin: first start: API token {:?} (Organization Management, expires in 30 days), shown once:\n\n    {}\n\n\
          Use it as `Authorization: Bearer <token>`; make named tokens with `voicepin token create` and revoke \

@@ -133,7 +133,8 @@ impl VoicePin {
         let event = AuditEvent::new(context, now, AuditAction::AccountChanged, &account.name)
             .with("role", account.role.as_str())
             .with("disabled", account.disabled);
-        let mut change = Change { writes: vec![Write::UpdateAccount(account.clone())], audit: vec![event], ..Change::default() };
+        let mut change =
+            Change { writes: vec![Write::UpdateAccount(account.clone())], audit: vec![event], ..Change::default() };
         if account.disabled {
             // Its sessions and the tokens it made end with it.
             change.writes.push(Write::DeleteSessionsOf(account.id));
@@ -156,8 +157,8 @@ impl VoicePin {
             self.keep_an_organization_manager(&account).await?;
         }
         let now = self.clock.now();
-        let event =
-            AuditEvent::new(context, now, AuditAction::AccountRemoved, &account.name).with("role", account.role.as_str());
+        let event = AuditEvent::new(context, now, AuditAction::AccountRemoved, &account.name)
+            .with("role", account.role.as_str());
         let mut change = Change {
             writes: vec![Write::DeleteAccount(account.id, account.revision)],
             audit: vec![event],

@@ -272,7 +272,10 @@ async fn call(use_case: UseCase, context: &RequestContext, s: &Seeded) -> Result
         }
         UseCase::SignInWithPassword => vp.sign_in_with_password(context, "bob", &s.password).await.map(drop),
         UseCase::SignOut => vp.sign_out(context, &s.session).await,
-        UseCase::CreateToken => vp.create_token(context, "script", Role::HelpDesk, Some(crate::tokens::TokenLifetime::Days(30))).await.map(drop),
+        UseCase::CreateToken => vp
+            .create_token(context, "script", Role::HelpDesk, Some(crate::tokens::TokenLifetime::Days(30)))
+            .await
+            .map(drop),
         UseCase::ListTokens => vp.list_tokens(context).await.map(drop),
         UseCase::RevokeToken => vp.revoke_token(context, "pbx1").await.map(drop),
         UseCase::CheckReady => vp.check_ready(context).await,

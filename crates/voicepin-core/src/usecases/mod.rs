@@ -32,6 +32,7 @@ use crate::telemetry::{NoTelemetry, QueuedNotice, Telemetry};
 use crate::throttle::SignInSettings;
 use crate::tokens::{DEFAULT_TOKEN_LIFETIME, TokenLifetime};
 
+pub use crate::tokens::MAX_TOKEN_DAYS;
 pub use accounts::AccountSettings;
 pub use dial_plans::{DialPlanSettings, NewDialPlan};
 pub use mailboxes::{EnableMailbox, MailboxDetails, MailboxSettings};
@@ -41,7 +42,6 @@ pub use queries::{AuditFilter, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MailboxFilter, 
 pub use sessions::{SessionAuth, SignedIn};
 pub use sign_in::{RecognisedCaller, SignIn, SignInResult};
 pub use tokens::Principal;
-pub use crate::tokens::MAX_TOKEN_DAYS;
 
 /// How often a use case re-reads and retries after a concurrent write to the same object.
 /// Each retry is one read and one write (a PIN verification is reused), so many are cheap.

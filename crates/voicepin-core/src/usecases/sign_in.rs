@@ -546,7 +546,10 @@ mod tests {
         let ms = |ms| FLOOR + Duration::from_millis(ms);
         // Failures 0-2 at the floor; then 100, 200, 400, 400, 400 ms more; then refused,
         // after the longest delay, exactly as the failures before.
-        assert_eq!(answered_at, vec![ms(0), ms(0), ms(0), ms(100), ms(200), ms(400), ms(400), ms(400), ms(400), ms(400), ms(400), ms(400)]);
+        assert_eq!(
+            answered_at,
+            vec![ms(0), ms(0), ms(0), ms(100), ms(200), ms(400), ms(400), ms(400), ms(400), ms(400), ms(400), ms(400)]
+        );
         assert_eq!(failures_counted_on_mailboxes(&voicepin).await, 8, "refused attempts count on no mailbox");
 
         // Refused: the right PIN is not even checked.
@@ -568,7 +571,11 @@ mod tests {
         assert_eq!(throttled, vec![("address:192.0.2.50", "refused"), ("address:192.0.2.50", "delayed")]);
         let refused = events.iter().filter(|e| e.details.get("reason").map(String::as_str) == Some("sourceThrottled"));
         assert_eq!(refused.count(), MAILBOXES - 8 + 1);
-        assert!(events.iter().all(|e| e.source.as_deref().is_none_or(|s| s.chars().all(|c| c.is_ascii_graphic() || c == ' '))));
+        assert!(
+            events
+                .iter()
+                .all(|e| e.source.as_deref().is_none_or(|s| s.chars().all(|c| c.is_ascii_graphic() || c == ' ')))
+        );
     }
 
     /// A caller ID is held strictly: refused after 4 failures whatever address it calls from.
@@ -593,8 +600,8 @@ mod tests {
     #[tokio::test]
     async fn every_failed_answer_leaves_at_the_floor() {
         let (voicepin, pause, start) = seeded(ThrottlePolicy::off()).await;
-        let phone = RequestContext::anonymous(Channel::Phone)
-            .from_source(Source::address("192.0.2.1".parse().unwrap()));
+        let phone =
+            RequestContext::anonymous(Channel::Phone).from_source(Source::address("192.0.2.1".parse().unwrap()));
         let unknown = voicepin.sign_in(&phone, &attempt(99, "000000")).await.unwrap();
         assert_eq!(unknown.outcome, SignInOutcome::Failed);
         assert_eq!(pause.last(start), FLOOR);

@@ -104,7 +104,8 @@ async fn enable(vp: &VoicePin, address: &str, extension: &str, pin: &str, expire
 fn phone(caller: &str) -> RequestContext {
     let _ = caller;
     let caller_id = voicepin_core::context::CallerId::parse("callerId", "+14255550123").ok();
-    RequestContext::anonymous(Channel::Phone).from_source(voicepin_core::context::Source::default().with_caller_id(caller_id))
+    RequestContext::anonymous(Channel::Phone)
+        .from_source(voicepin_core::context::Source::default().with_caller_id(caller_id))
 }
 
 async fn sign_in(vp: &VoicePin, identity: &str, pin: &str) -> SignInResult {
@@ -698,7 +699,10 @@ pub async fn api_tokens_authenticate_expire_and_revoke(store: Arc<dyn Store>) {
     // Issue 11, finding 7: no lifetime given is the default lifetime (90 days), not never;
     // who made it is recorded.
     assert_eq!(token.expires_at, Some(token.created_at + time::Duration::days(90)));
-    assert_eq!((token.created_by.as_str(), token.created_by_kind), ("admin", voicepin_core::context::ActorKind::LocalOperator));
+    assert_eq!(
+        (token.created_by.as_str(), token.created_by_kind),
+        ("admin", voicepin_core::context::ActorKind::LocalOperator)
+    );
     let principal = vp.authenticate_token(&secret).await.unwrap();
     assert_eq!((principal.name.as_str(), principal.role), ("asterisk-pbx1", Role::VoiceService));
     // Stored: only the digest, and never the secret.

@@ -30,8 +30,7 @@ use crate::media::session::{FRAME, Player};
 /// user part) is left out: the address still counts.
 fn context(setup: &CallSetup) -> RequestContext {
     let caller_id = setup.caller.as_deref().and_then(|caller| CallerId::parse("callerId", caller).ok());
-    RequestContext::anonymous(Channel::Phone)
-        .from_source(Source::address(setup.source.ip()).with_caller_id(caller_id))
+    RequestContext::anonymous(Channel::Phone).from_source(Source::address(setup.source.ip()).with_caller_id(caller_id))
 }
 
 /// Who the caller is: nobody until the sign-in use case accepts their PIN, then the owner of

@@ -175,7 +175,9 @@ pub async fn sign_in(
             &SignInPage { l: Layout::anonymous("Sign in"), errors, name: form.name.clone(), next: next.clone() },
         ))
     };
-    if let Err(wait) = state.sign_in_limiter.attempt(source.map(|a| a.to_string()).as_deref(), &form.name, Instant::now()) {
+    if let Err(wait) =
+        state.sign_in_limiter.attempt(source.map(|a| a.to_string()).as_deref(), &form.name, Instant::now())
+    {
         let seconds = wait.as_secs().max(1);
         return again(
             StatusCode::TOO_MANY_REQUESTS,

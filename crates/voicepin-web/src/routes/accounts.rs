@@ -4,8 +4,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use voicepin_core::access::Role;
 use voicepin_core::InvalidValue;
+use voicepin_core::access::Role;
 use voicepin_core::tokens::TokenLifetime;
 use voicepin_core::usecases::AccountSettings;
 

@@ -45,7 +45,9 @@ pub async fn sign_in(
     PeerAddress(source): PeerAddress,
     Json(body): Json<PasswordSignInRequest>,
 ) -> Result<Response, ApiError> {
-    if let Err(wait) = state.sign_in_limiter.attempt(source.map(|a| a.to_string()).as_deref(), &body.name, Instant::now()) {
+    if let Err(wait) =
+        state.sign_in_limiter.attempt(source.map(|a| a.to_string()).as_deref(), &body.name, Instant::now())
+    {
         return Err(ApiError::RateLimited { retry_after_seconds: wait.as_secs().max(1) });
     }
     let context = RequestContext::anonymous(Channel::Web).from_address(source);

@@ -203,7 +203,11 @@ async fn sign_in_from(api: &TestApi, token: &str, peer: [u8; 4], body: serde_jso
 /// address still signs alice in.
 #[tokio::test]
 async fn a_pin_spray_from_one_token_is_throttled_and_another_source_is_not() {
-    let throttle = ThrottlePolicy { first_delay: std::time::Duration::ZERO, max_delay: std::time::Duration::ZERO, ..ThrottlePolicy::default() };
+    let throttle = ThrottlePolicy {
+        first_delay: std::time::Duration::ZERO,
+        max_delay: std::time::Duration::ZERO,
+        ..ThrottlePolicy::default()
+    };
     assert_eq!(throttle.address, Limit { delay_after: 50, refuse_after: 200 });
     let settings = SignInSettings { failed_answer: std::time::Duration::ZERO, throttle };
     let api = TestApi::seeded_with(|state| {
@@ -222,12 +226,15 @@ async fn a_pin_spray_from_one_token_is_throttled_and_another_source_is_not() {
 
     let admin = token(Role::OrganizationManagement);
     let metrics = api.call(Method::GET, "/metrics", Some(&admin), None).await.text;
-    let refused = metrics
-        .lines()
-        .find(|l| l.starts_with("voicepin_sign_ins_throttled_total{") && l.contains("verdict=\"refused\"") && !l.ends_with(" 0"));
+    let refused = metrics.lines().find(|l| {
+        l.starts_with("voicepin_sign_ins_throttled_total{") && l.contains("verdict=\"refused\"") && !l.ends_with(" 0")
+    });
     assert!(refused.is_some(), "{metrics}");
     let audit = api.call(Method::GET, "/api/v1/audit-events?action=sourceThrottled", Some(&admin), None).await;
     let text = audit.text;
     assert!(text.contains("address:192.0.2.66") && text.contains("refused"), "{text}");
-    assert!(text.contains(&format!("callingSystem:{}", crate::support::principal_name(Role::VoiceService).to_lowercase())), "{text}");
+    assert!(
+        text.contains(&format!("callingSystem:{}", crate::support::principal_name(Role::VoiceService).to_lowercase())),
+        "{text}"
+    );
 }
