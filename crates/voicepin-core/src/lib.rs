@@ -23,6 +23,7 @@ pub mod error;
 pub mod generate;
 pub mod hashing;
 pub mod ids;
+pub mod invalid;
 pub mod keypad;
 pub mod mailbox;
 pub mod naming;

@@ -15,8 +15,8 @@ use zeroize::Zeroizing;
 
 use crate::access::Role;
 use crate::context::ActorKind;
-use crate::error::InvalidValue;
 use crate::ids::{Revision, TokenId};
+use crate::invalid::InvalidValue;
 
 const PREFIX: &str = "vpt_";
 const SECRET_BYTES: usize = 32;
