@@ -51,7 +51,9 @@ pub struct CountedSource {
 pub fn counted_sources(context: &RequestContext) -> Vec<CountedSource> {
     let mut sources = Vec::with_capacity(3);
     let source = &context.source;
-    if let Some(caller_id) = &source.caller_id {
+    // A withheld caller ID names nobody: many callers share it, so it is not counted (their
+    // address and calling system still are).
+    if let Some(caller_id) = source.caller_id.as_ref().filter(|c| !is_withheld(c.as_str())) {
         sources.push(CountedSource { kind: SourceKind::CallerId, key: format!("callerId:{caller_id}") });
     }
     if let Some(address) = source.address {
@@ -64,6 +66,13 @@ pub fn counted_sources(context: &RequestContext) -> Vec<CountedSource> {
         });
     }
     sources
+}
+
+/// Whether a caller ID is a placeholder for a withheld number (`anonymous`, `unknown` ...).
+fn is_withheld(caller_id: &str) -> bool {
+    ["anonymous", "unknown", "restricted", "private", "unavailable", "withheld"]
+        .iter()
+        .any(|word| caller_id.eq_ignore_ascii_case(word))
 }
 
 /// The limit for one kind of source: failures in the window after which attempts are
@@ -282,5 +291,10 @@ mod tests {
         let keys: Vec<_> = counted_sources(&context).into_iter().map(|s| s.key).collect();
         assert_eq!(keys, ["callerId:+14255550100", "address:192.0.2.9", "callingSystem:pbx"]);
         assert!(counted_sources(&RequestContext::anonymous(Channel::Phone)).is_empty());
+        let withheld = CallerId::parse("callerId", "Anonymous").ok();
+        let context = RequestContext::anonymous(Channel::Phone)
+            .from_source(Source::address("192.0.2.9".parse().expect("ip")).with_caller_id(withheld));
+        let keys: Vec<_> = counted_sources(&context).into_iter().map(|s| s.key).collect();
+        assert_eq!(keys, ["address:192.0.2.9"], "a withheld caller ID is not one caller");
     }
 }
