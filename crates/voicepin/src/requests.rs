@@ -9,7 +9,8 @@ use voicepin_wire::{
     PinText, SetDialPlanRequest, SetMailboxRequest, SetPinRequest, SetPolicyRequest,
 };
 
-use crate::cli::{AuditArgs, DialPlanOptions, ListOptions, MailboxOptions, PolicyOptions};
+use crate::cli::{AuditArgs, DialPlanOptions, EnableOptions, ListOptions, MailboxOptions, PolicyOptions};
+use crate::input::pin_argument;
 
 /// New-UMDialPlan.
 pub fn new_dial_plan(name: String, options: DialPlanOptions, generate_policy: bool) -> NewDialPlanRequest {
@@ -72,40 +73,25 @@ pub fn set_policy(name: Option<String>, options: PolicyOptions) -> SetPolicyRequ
     policy_request!(SetPolicyRequest { name: name }, options)
 }
 
-/// What Enable-UMMailbox takes besides the mailbox's properties.
-pub struct Enable {
-    /// The identity.
-    pub identity: String,
-    /// The policy, by name or id.
-    pub policy: Option<String>,
-    /// The initial PIN, if given.
-    pub pin: Option<Pin>,
-    /// PINExpired.
-    pub pin_expired: Option<bool>,
-    /// NotifyEmail.
-    pub notify_email: Option<String>,
-    /// ValidateOnly.
-    pub validate_only: bool,
-}
-
-/// Enable-UMMailbox.
-pub fn enable_mailbox(enable: Enable, options: MailboxOptions) -> EnableMailboxRequest {
-    EnableMailboxRequest {
-        identity: enable.identity,
-        um_mailbox_policy: enable.policy,
-        extensions: options.extensions.unwrap_or_default(),
-        pin: enable.pin.map(PinText),
-        pin_expired: enable.pin_expired,
-        notify_email: enable.notify_email,
-        display_name: options.display_name,
-        first_name: options.first_name,
-        last_name: options.last_name,
-        alias: options.alias,
-        phone_numbers: options.phone_numbers,
-        subscriber_access_enabled: options.subscriber_access_enabled,
-        pinless_access_to_voice_mail_enabled: options.pinless_access_to_voice_mail_enabled,
-        validate_only: enable.validate_only,
-    }
+/// Enable-UMMailbox (a PIN given as `-` is read from standard input here).
+pub fn enable_mailbox(options: EnableOptions) -> anyhow::Result<EnableMailboxRequest> {
+    let EnableOptions { identity, policy, pin, pin_expired, notify_email, validate_only, properties } = options;
+    Ok(EnableMailboxRequest {
+        identity: identity.get(),
+        um_mailbox_policy: policy,
+        extensions: properties.extensions.unwrap_or_default(),
+        pin: pin_argument(pin)?.map(PinText),
+        pin_expired,
+        notify_email,
+        display_name: properties.display_name,
+        first_name: properties.first_name,
+        last_name: properties.last_name,
+        alias: properties.alias,
+        phone_numbers: properties.phone_numbers,
+        subscriber_access_enabled: properties.subscriber_access_enabled,
+        pinless_access_to_voice_mail_enabled: properties.pinless_access_to_voice_mail_enabled,
+        validate_only,
+    })
 }
 
 /// Set-UMMailbox.

@@ -41,17 +41,10 @@ pub(super) async fn run_mailbox(
     command: MailboxCommand,
 ) -> Result<Completion> {
     match command {
-        MailboxCommand::Enable { identity, policy, pin, pin_expired, notify_email, validate_only, properties } => {
-            let enable = requests::Enable {
-                identity: identity.get(),
-                policy,
-                pin: pin_argument(pin)?,
-                pin_expired,
-                notify_email,
-                validate_only,
-            };
-            let request = EnableMailbox::from(requests::enable_mailbox(enable, properties));
-            let enabled = app.enable_mailbox(context, request).await?;
+        MailboxCommand::Enable(options) => {
+            let request = requests::enable_mailbox(options)?;
+            let validate_only = request.validate_only;
+            let enabled = app.enable_mailbox(context, EnableMailbox::from(request)).await?;
             if validate_only {
                 output::validated(json);
                 return Ok(Completion::Done);

@@ -181,16 +181,9 @@ where
 
 fn mailbox(client: &Client, json: bool, command: MailboxCommand) -> anyhow::Result<Completion> {
     match command {
-        MailboxCommand::Enable { identity, policy, pin, pin_expired, notify_email, validate_only, properties } => {
-            let enable = requests::Enable {
-                identity: identity.get(),
-                policy,
-                pin: pin_argument(pin)?,
-                pin_expired,
-                notify_email,
-                validate_only,
-            };
-            let request = requests::enable_mailbox(enable, properties);
+        MailboxCommand::Enable(options) => {
+            let request = requests::enable_mailbox(options)?;
+            let validate_only = request.validate_only;
             let enabled: MailboxView = client.send(Method::Post, "/mailboxes", Some(&request))?;
             if validate_only {
                 output::validated(json);
