@@ -281,8 +281,7 @@ fn token(client: &Client, json: bool, command: TokenCommand) -> anyhow::Result<C
                 Some(voicepin_core::tokens::TokenLifetime::Never) => (None, true),
                 None => (None, false),
             };
-            let request =
-                NewApiTokenRequest { name, role: role.as_str().to_owned(), expires_in_days, never_expires };
+            let request = NewApiTokenRequest { name, role: role.as_str().to_owned(), expires_in_days, never_expires };
             let created: ApiTokenCreated = client.send(Method::Post, "/api-tokens", Some(&request))?;
             output::print_with_secret(json, shown(&created.api_token), ShownOnce::Token, created.token.into());
         }
