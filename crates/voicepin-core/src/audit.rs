@@ -74,6 +74,12 @@ pub enum AuditAction {
     AccountLocked,
     /// An administrator signed out.
     AccountSignedOut,
+    /// The owner recorded their name or a greeting (the kind is in the details).
+    RecordingSaved,
+    /// The owner turned the out-of-office greeting on or off.
+    OutOfOfficeChanged,
+    /// A first-time user finished the setup (name and greeting recorded).
+    FirstTimeSetupCompleted,
 }
 
 impl AuditAction {
@@ -111,11 +117,14 @@ impl AuditAction {
             Self::AccountSignInFailed => "accountSignInFailed",
             Self::AccountLocked => "accountLocked",
             Self::AccountSignedOut => "accountSignedOut",
+            Self::RecordingSaved => "recordingSaved",
+            Self::OutOfOfficeChanged => "outOfOfficeChanged",
+            Self::FirstTimeSetupCompleted => "firstTimeSetupCompleted",
         }
     }
 
     /// Every action, for parsing.
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 34] = [
         Self::DialPlanCreated,
         Self::DialPlanChanged,
         Self::DialPlanRemoved,
@@ -147,6 +156,9 @@ impl AuditAction {
         Self::AccountSignInFailed,
         Self::AccountLocked,
         Self::AccountSignedOut,
+        Self::RecordingSaved,
+        Self::OutOfOfficeChanged,
+        Self::FirstTimeSetupCompleted,
     ];
 
     /// Parses a stored action name.

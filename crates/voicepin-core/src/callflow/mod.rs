@@ -57,6 +57,7 @@ use std::time::Duration;
 
 pub use machine::{CallFlow, FlowSettings};
 pub use prompt::{Prompt, RulePrompt};
+pub use crate::recording::RecordingKind;
 
 use crate::ids::{DialPlanId, MailboxId};
 use crate::pin::Pin;
@@ -130,28 +131,6 @@ pub enum PinChangeAnswer {
     Rejected(Vec<PinRuleViolation>),
     /// Anything else (the current PIN no longer works, storage down): the call ends.
     Failed,
-}
-
-/// What a recording is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RecordingKind {
-    /// The recorded name (Exchange's msExchUMSpokenName).
-    Name,
-    /// The personal greeting callers hear.
-    PersonalGreeting,
-    /// The out-of-office greeting.
-    OutOfOfficeGreeting,
-}
-
-impl RecordingKind {
-    /// A stable name for storage and logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Name => "name",
-            Self::PersonalGreeting => "personal-greeting",
-            Self::OutOfOfficeGreeting => "out-of-office-greeting",
-        }
-    }
 }
 
 /// Why the flow hung up: the call's outcome for metrics.
