@@ -14,20 +14,29 @@ use crate::extract::Path;
 pub(crate) struct RecordingView {
     pub(crate) label: &'static str,
     pub(crate) kind: &'static str,
-    /// Set when there is a recording: its length ("4.2 s") and when it was made.
-    pub(crate) recorded: Option<(String, String)>,
+    /// Whether there is a recording of this kind.
+    pub(crate) present: bool,
+    /// Its length ("4.2 s").
+    pub(crate) length: String,
+    /// When it was made.
+    pub(crate) recorded_at: String,
 }
 
 /// Every kind of recording, in order, each with what was recorded.
 pub(crate) fn views(recorded: &[RecordingInfo]) -> Vec<RecordingView> {
     RecordingKind::ALL
         .into_iter()
-        .map(|kind| RecordingView {
-            label: kind.label(),
-            kind: kind.as_str(),
-            recorded: recorded.iter().find(|r| r.kind == kind).map(|r| {
-                (format!("{}.{} s", r.duration_ms / 1000, r.duration_ms % 1000 / 100), when(Some(r.recorded_at)))
-            }),
+        .map(|kind| {
+            let found = recorded.iter().find(|r| r.kind == kind);
+            RecordingView {
+                label: kind.label(),
+                kind: kind.as_str(),
+                present: found.is_some(),
+                length: found.map_or_else(String::new, |r| {
+                    format!("{}.{} s", r.duration_ms / 1000, r.duration_ms % 1000 / 100)
+                }),
+                recorded_at: when(found.map(|r| r.recorded_at)),
+            }
         })
         .collect()
 }
