@@ -14,6 +14,10 @@ pub const SILENCE_ENDS_AFTER: Duration = Duration::from_secs(5);
 /// above line noise and comfort noise, below quiet speech.
 const VOICE_LEVEL: u32 = 260;
 
+/// The silence kept before the first sound (250 ms) and after the last (500 ms), in samples.
+const LEAD_IN: usize = 2000;
+const LEAD_OUT: usize = 4000;
+
 /// Why a recording ended by itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecordingEnd {
@@ -34,6 +38,8 @@ pub struct Recorder {
     heard_sound: bool,
     /// Samples recorded up to the end of the last packet with sound.
     sound_end: usize,
+    /// Samples recorded before the first packet with sound.
+    sound_start: Option<usize>,
     scratch: Vec<i16>,
 }
 
@@ -49,6 +55,7 @@ impl Recorder {
             last_sound: now,
             heard_sound: false,
             sound_end: 0,
+            sound_start: None,
             scratch: Vec::with_capacity(160),
         }
     }
@@ -67,6 +74,7 @@ impl Recorder {
         if level >= VOICE_LEVEL {
             self.last_sound = now;
             self.heard_sound = true;
+            self.sound_start.get_or_insert(self.samples.len());
         }
         match law {
             Law::MuLaw => self.samples.extend_from_slice(payload),
@@ -88,15 +96,18 @@ impl Recorder {
         }
     }
 
-    /// The μ-law samples recorded: a trailing silence that ended it is cut to half a second,
-    /// and `trim_tail` more is cut (the tone of the `#` that stopped it).
+    /// The μ-law samples recorded: the silences before the first sound and after the last
+    /// are cut to a quarter and half a second, and `trim_tail` more is cut at the end (the
+    /// tone of the `#` that stopped it).
     pub fn finish(mut self, trim_tail: Duration) -> Vec<u8> {
         if !self.heard_sound {
             return Vec::new();
         }
         let trim = usize::try_from(trim_tail.as_millis() * 8).unwrap_or(0);
-        let keep = self.samples.len().saturating_sub(trim).min(self.sound_end + 4000);
+        let keep = self.samples.len().saturating_sub(trim).min(self.sound_end + LEAD_OUT);
         self.samples.truncate(keep);
+        let lead = self.sound_start.unwrap_or(0).saturating_sub(LEAD_IN).min(self.samples.len());
+        self.samples.drain(..lead);
         self.samples
     }
 }
@@ -163,6 +174,20 @@ mod tests {
         }
         assert_eq!(now, Duration::from_secs(3) + SILENCE_ENDS_AFTER);
         assert!(recorder.finish(Duration::ZERO).is_empty());
+    }
+
+    #[test]
+    fn a_long_silence_before_the_first_sound_is_cut() {
+        let mut recorder = Recorder::new(Duration::ZERO, Duration::from_secs(60));
+        let mut now = Duration::ZERO;
+        for _ in 0..100 {
+            recorder.audio(now, Law::MuLaw, &[0xff; 160]);
+            now += FRAME;
+        }
+        recorder.audio(now, Law::MuLaw, &tone(50));
+        let samples = recorder.finish(Duration::ZERO);
+        assert_eq!(samples.len(), LEAD_IN + 8000);
+        assert!(samples[..LEAD_IN].iter().all(|&b| b == 0xff));
     }
 
     #[test]
