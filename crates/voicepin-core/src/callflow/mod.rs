@@ -55,9 +55,9 @@ mod tests;
 
 use std::time::Duration;
 
+pub use crate::recording::RecordingKind;
 pub use machine::{CallFlow, FlowSettings};
 pub use prompt::{Prompt, RulePrompt};
-pub use crate::recording::RecordingKind;
 
 use crate::ids::{DialPlanId, MailboxId};
 use crate::pin::Pin;

@@ -302,7 +302,9 @@ async fn call(use_case: UseCase, context: &RequestContext, s: &Seeded) -> Result
         UseCase::SetOutOfOffice => vp.set_out_of_office(context, ALICE, true).await,
         UseCase::FinishFirstTimeSetup => vp.finish_first_time_setup(context, ALICE).await,
         UseCase::ListRecordings => vp.list_recordings(context, ALICE).await.map(drop),
-        UseCase::GetRecording => vp.get_recording(context, ALICE, crate::recording::RecordingKind::Name).await.map(drop),
+        UseCase::GetRecording => {
+            vp.get_recording(context, ALICE, crate::recording::RecordingKind::Name).await.map(drop)
+        }
     }
 }
 

@@ -12,10 +12,10 @@ use crate::error::StoreError;
 use crate::ids::{AccountId, DialPlanId, MailId, MailboxId, PolicyId, SessionId, TokenId};
 use crate::mailbox::Mailbox;
 use crate::policy::{DialPlan, MailboxPolicy};
-use crate::recording::{Recording, RecordingInfo, RecordingKind};
 use crate::ports::{
     AuditQuery, Change, MailQueueStats, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store, Write,
 };
+use crate::recording::{Recording, RecordingInfo, RecordingKind};
 use crate::tokens::ApiToken;
 
 #[derive(Default)]

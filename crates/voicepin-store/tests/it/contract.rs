@@ -18,8 +18,8 @@ use voicepin_core::policy::{
     AccessNumber, ExtendedChecks, MaxLogonAttempts, MinPinLength, ObjectName, PinHistoryCount, PinLifetime,
     PinResetThreshold, PolicyText,
 };
-use voicepin_core::recording::{RecordedAudio, Recording, RecordingKind};
 use voicepin_core::ports::{AuditQuery, Change, MailQueueStats, MailStatus, MailboxLookup, MailboxQuery, Store, Write};
+use voicepin_core::recording::{RecordedAudio, Recording, RecordingKind};
 
 #[allow(unused_imports)]
 pub use super::support::Fixture;

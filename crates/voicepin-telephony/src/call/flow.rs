@@ -70,7 +70,12 @@ fn summary(mailbox: MailboxId, first_time_user: bool) -> MailboxSummary {
 
 /// The signed-in caller's mailbox as the menus need it: the out-of-office switch read as
 /// its owner (no voice messages until deposit exists).
-async fn owner_summary(voicepin: &VoicePin, owner: Option<&RequestContext>, mailbox: MailboxId, first: bool) -> MailboxSummary {
+async fn owner_summary(
+    voicepin: &VoicePin,
+    owner: Option<&RequestContext>,
+    mailbox: MailboxId,
+    first: bool,
+) -> MailboxSummary {
     let mut summary = summary(mailbox, first);
     if let Some(owner) = owner {
         match voicepin.own_mailbox(owner).await {

@@ -35,7 +35,9 @@ pub enum PromptError {
     },
     /// A WAV file in the prompt folder is named after no prompt (a typo would otherwise
     /// leave the built-in prompt playing unnoticed).
-    #[error("prompt folder: {path} is named after no prompt (the names are those of the built-in set, e.g. welcome.wav)")]
+    #[error(
+        "prompt folder: {path} is named after no prompt (the names are those of the built-in set, e.g. welcome.wav)"
+    )]
     UnknownName {
         /// The file.
         path: PathBuf,

@@ -131,7 +131,10 @@ mod tests {
         let audio = tone(60);
         let mut now = Duration::ZERO;
         for frame in audio.chunks(160) {
-            assert_eq!(recorder.poll(now), if now < Duration::from_secs(1) { None } else { Some(RecordingEnd::MaxLength) });
+            assert_eq!(
+                recorder.poll(now),
+                if now < Duration::from_secs(1) { None } else { Some(RecordingEnd::MaxLength) }
+            );
             // What comes after the maximum is dropped.
             recorder.audio(now, Law::MuLaw, frame);
             now += FRAME;

@@ -32,9 +32,8 @@ pub(crate) fn views(recorded: &[RecordingInfo]) -> Vec<RecordingView> {
                 label: kind.label(),
                 kind: kind.as_str(),
                 present: found.is_some(),
-                length: found.map_or_else(String::new, |r| {
-                    format!("{}.{} s", r.duration_ms / 1000, r.duration_ms % 1000 / 100)
-                }),
+                length: found
+                    .map_or_else(String::new, |r| format!("{}.{} s", r.duration_ms / 1000, r.duration_ms % 1000 / 100)),
                 recorded_at: when(found.map(|r| r.recorded_at)),
             }
         })
@@ -42,7 +41,11 @@ pub(crate) fn views(recorded: &[RecordingInfo]) -> Vec<RecordingView> {
 }
 
 /// `GET /admin/recipients/{id}/recordings/{kind}`: the recording as 16-bit PCM WAV.
-pub async fn audio(admin: Admin, State(state): State<ApiState>, Path((id, kind)): Path<(String, String)>) -> PageResult {
+pub async fn audio(
+    admin: Admin,
+    State(state): State<ApiState>,
+    Path((id, kind)): Path<(String, String)>,
+) -> PageResult {
     let kind = match RecordingKind::parse(&kind) {
         Ok(kind) => kind,
         Err(_) => return Ok((StatusCode::NOT_FOUND, "No such recording.").into_response()),

@@ -447,7 +447,9 @@ fn prompt_ms(name: &str) -> u32 {
 
 /// An offer of PCMU only: no telephone-event, so the keys are heard in-band.
 fn offer_pcmu_only() -> String {
-    offer(101).replace("RTP/AVP 0 101", "RTP/AVP 0").replace("\n      a=rtpmap:101 telephone-event/8000\n      a=fmtp:101 0-16", "")
+    offer(101)
+        .replace("RTP/AVP 0 101", "RTP/AVP 0")
+        .replace("\n      a=rtpmap:101 telephone-event/8000\n      a=fmtp:101 0-16", "")
 }
 
 /// A call that streams `caller.ul` (its length `ms`) in-band and then hangs up.
@@ -605,19 +607,22 @@ fn in_band_sign_in_pin_change_and_first_time_setup() {
 #[test]
 fn wrong_pins_disconnect_reset_and_lock_out() {
     let smtp = super::mail::SmtpServer::start();
-    let server = Server::start_with(&[("VOICEPIN_MAIL__SMTP_URL", &smtp.url()), ("VOICEPIN_MAIL__FROM", "Voice Mail <voicemail@contoso.com>")], |vp| {
-        vp.run(&["dialplan", "set", "CONTOSO", "--logon-failures-before-disconnect", "2"]).ok();
-        vp.run(&[
-            "policy",
-            "set",
-            "CONTOSO Default Policy",
-            "--logon-failures-before-pin-reset",
-            "2",
-            "--max-logon-attempts",
-            "4",
-        ])
-        .ok();
-    });
+    let server = Server::start_with(
+        &[("VOICEPIN_MAIL__SMTP_URL", &smtp.url()), ("VOICEPIN_MAIL__FROM", "Voice Mail <voicemail@contoso.com>")],
+        |vp| {
+            vp.run(&["dialplan", "set", "CONTOSO", "--logon-failures-before-disconnect", "2"]).ok();
+            vp.run(&[
+                "policy",
+                "set",
+                "CONTOSO Default Policy",
+                "--logon-failures-before-pin-reset",
+                "2",
+                "--max-logon-attempts",
+                "4",
+            ])
+            .ok();
+        },
+    );
     let wrong = |pins: [&str; 2]| {
         CallerAudio::default()
             .silence(1000)
@@ -694,7 +699,13 @@ fn retransmitted_and_lost_packets() {
     assert_eq!(server.metric("voicepin_calls_total{outcome=\"caller_hung_up\"}"), 1.0);
     assert_eq!(server.metric("voicepin_calls_active"), 0.0);
 
-    sipp_with(&server, Transport::Udp, &caller_hangs_up(), &[], &["-m", "6", "-l", "2", "-lost", "10", "-timeout", "120s"]);
+    sipp_with(
+        &server,
+        Transport::Udp,
+        &caller_hangs_up(),
+        &[],
+        &["-m", "6", "-l", "2", "-lost", "10", "-timeout", "120s"],
+    );
     eventually(|| server.metric("voicepin_calls_total{outcome=\"caller_hung_up\"}") == 7.0);
     assert_eq!(server.metric("voicepin_calls_active"), 0.0);
     server.stop();
