@@ -157,8 +157,10 @@ pub struct AuditQuery {
     pub limit: u32,
 }
 
-/// Get-UMMailbox's default ResultSize.
-pub const DEFAULT_PAGE_SIZE: u32 = 1000;
+/// The page size of a list when the front end asks for none.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+/// The largest page a list gives (and a store query reads when not told otherwise).
+pub const MAX_PAGE_SIZE: u32 = 1000;
 
 impl Default for MailboxQuery {
     fn default() -> Self {
@@ -169,14 +171,22 @@ impl Default for MailboxQuery {
             um_enabled: None,
             locked_out: None,
             after: None,
-            limit: DEFAULT_PAGE_SIZE,
+            limit: MAX_PAGE_SIZE,
         }
     }
 }
 
 impl Default for AuditQuery {
     fn default() -> Self {
-        Self { mailbox: None, action: None, actor: None, channel: None, since: None, until: None, limit: 100 }
+        Self {
+            mailbox: None,
+            action: None,
+            actor: None,
+            channel: None,
+            since: None,
+            until: None,
+            limit: DEFAULT_PAGE_SIZE,
+        }
     }
 }
 
