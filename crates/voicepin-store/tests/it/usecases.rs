@@ -99,6 +99,7 @@ async fn enable(vp: &VoicePin, address: &str, extension: &str, pin: &str, expire
     )
     .await
     .unwrap()
+    .mailbox
 }
 
 fn phone(caller: &str) -> RequestContext {
@@ -432,7 +433,7 @@ pub async fn enable_checks_the_pin(store: Arc<dyn Store>) {
     assert!(store.mail_records(true, 10).await.unwrap().is_empty());
 
     // Exchange's own example PIN passes the default policy.
-    let tony = vp.enable_mailbox(&admin(), enable_with("1985848")).await.unwrap();
+    let tony = vp.enable_mailbox(&admin(), enable_with("1985848")).await.unwrap().mailbox;
     let stored = store.find_mailboxes(&MailboxLookup::Id(tony.id)).await.unwrap();
     assert_eq!(stored, vec![tony.clone()]);
     assert!(tony.um_enabled);
@@ -486,7 +487,7 @@ pub async fn policies_in_use_and_ranges(store: Arc<dyn Store>) {
         .unwrap_err();
     assert!(matches!(&err, Error::InvalidValue(v) if v.field == "MaxLogonAttempts"));
     assert!(vp.get_policy(&admin(), "Strict").await.is_err());
-    let policy = vp.get_policy(&admin(), "Contoso Default Policy").await.unwrap();
+    let policy = vp.get_policy(&admin(), "Contoso Default Policy").await.unwrap().policy;
     assert_eq!(policy.pin, Default::default());
     assert_eq!(policy.revision.0, 1);
 
@@ -542,7 +543,8 @@ pub async fn dial_plans_and_mailbox_settings(store: Arc<dyn Store>) {
             },
         )
         .await
-        .unwrap();
+        .unwrap()
+        .mailbox;
     assert_eq!(changed.revision, david.revision.next());
     assert_eq!(vp.get_mailbox(&admin(), "40002").await.unwrap().mailbox, changed);
     assert_eq!(vp.get_mailbox(&admin(), "+14255550177").await.unwrap().mailbox.id, david.id);
@@ -624,7 +626,7 @@ pub async fn concurrent_sign_ins_and_admin_writes(store: Arc<dyn Store>) {
                 MailboxSettings { display_name: Some(format!("Tony {i}")), ..MailboxSettings::default() },
             )
             .await
-            .map(|m| m.display_name)
+            .map(|m| m.mailbox.display_name)
         });
     }
     let outcomes = tasks.join_all().await;
@@ -730,7 +732,9 @@ pub async fn roles_are_enforced_by_the_use_cases(store: Arc<dyn Store>) {
     let vp = voicepin(store.clone());
     contoso(&vp).await;
     enable(&vp, TONY, "36697", "1985848", false).await;
-    let forbidden = |result: Result<(), Error>| matches!(result, Err(Error::Forbidden { .. }));
+    fn forbidden<T>(result: Result<T, Error>) -> bool {
+        matches!(result, Err(Error::Forbidden { .. }))
+    }
     let help_desk = as_role(Role::HelpDesk);
     // Help Desk: reset PINs and unlock, nothing else.
     vp.set_pin(&help_desk, TONY, SetPin::default()).await.unwrap();
