@@ -77,6 +77,12 @@ pub enum AuditAction {
     /// A source's failed sign-ins (across mailboxes) reached a limit: its attempts are now
     /// delayed, or refused (PIN spraying). The target is the source.
     SourceThrottled,
+    /// The owner recorded their name or a greeting (the kind is in the details).
+    RecordingSaved,
+    /// The owner turned the out-of-office greeting on or off.
+    OutOfOfficeChanged,
+    /// A first-time user finished the setup (name and greeting recorded).
+    FirstTimeSetupCompleted,
 }
 
 impl AuditAction {
@@ -115,11 +121,14 @@ impl AuditAction {
             Self::AccountLocked => "accountLocked",
             Self::AccountSignedOut => "accountSignedOut",
             Self::SourceThrottled => "sourceThrottled",
+            Self::RecordingSaved => "recordingSaved",
+            Self::OutOfOfficeChanged => "outOfOfficeChanged",
+            Self::FirstTimeSetupCompleted => "firstTimeSetupCompleted",
         }
     }
 
     /// Every action, for parsing.
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 35] = [
         Self::DialPlanCreated,
         Self::DialPlanChanged,
         Self::DialPlanRemoved,
@@ -152,6 +161,9 @@ impl AuditAction {
         Self::AccountLocked,
         Self::AccountSignedOut,
         Self::SourceThrottled,
+        Self::RecordingSaved,
+        Self::OutOfOfficeChanged,
+        Self::FirstTimeSetupCompleted,
     ];
 
     /// Parses a stored action name.

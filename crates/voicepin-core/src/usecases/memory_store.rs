@@ -9,12 +9,13 @@ use time::OffsetDateTime;
 use crate::accounts::{AdminAccount, Session};
 use crate::audit::AuditEvent;
 use crate::error::StoreError;
-use crate::ids::{AccountId, DialPlanId, MailId, PolicyId, SessionId, TokenId};
+use crate::ids::{AccountId, DialPlanId, MailId, MailboxId, PolicyId, SessionId, TokenId};
 use crate::mailbox::Mailbox;
 use crate::policy::{DialPlan, MailboxPolicy};
 use crate::ports::{
     AuditQuery, Change, ClaimedMail, MailQueueStats, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store, Write,
 };
+use crate::recording::{Recording, RecordingInfo, RecordingKind};
 use crate::tokens::ApiToken;
 
 #[derive(Default)]
@@ -27,6 +28,7 @@ struct Tables {
     sessions: Vec<Session>,
     audit: Vec<AuditEvent>,
     sign_in_failures: Vec<(String, OffsetDateTime)>,
+    recordings: Vec<Recording>,
 }
 
 /// Every object in vectors behind one lock.
@@ -72,7 +74,11 @@ impl Store for MemoryStore {
                         let m = next(&m, |m| m.revision = m.revision.next());
                         upsert(&mut t.mailboxes, m, |m| m.id);
                     }
-                    Write::DeleteMailbox(id, _) => t.mailboxes.retain(|m| m.id != id),
+                    Write::DeleteMailbox(id, _) => {
+                        t.mailboxes.retain(|m| m.id != id);
+                        t.recordings.retain(|r| r.mailbox_id != id);
+                    }
+                    Write::PutRecording(r) => upsert(&mut t.recordings, r, |r| (r.mailbox_id, r.kind)),
                     Write::InsertToken(x) | Write::UpdateToken(x) => {
                         let x = next(&x, |x| x.revision = x.revision.next());
                         upsert(&mut t.tokens, x, |x| x.id);
@@ -104,6 +110,19 @@ impl Store for MemoryStore {
             t.audit.extend(change.audit);
         });
         Ok(())
+    }
+
+    async fn recording(&self, mailbox: MailboxId, kind: RecordingKind) -> Result<Option<Recording>, StoreError> {
+        Ok(self.with(|t| t.recordings.iter().find(|r| r.mailbox_id == mailbox && r.kind == kind).cloned()))
+    }
+
+    async fn recordings(&self, mailbox: MailboxId) -> Result<Vec<RecordingInfo>, StoreError> {
+        Ok(self.with(|t| {
+            let mut list: Vec<RecordingInfo> =
+                t.recordings.iter().filter(|r| r.mailbox_id == mailbox).map(Recording::info).collect();
+            list.sort_by_key(|r| r.kind);
+            list
+        }))
     }
 
     async fn dial_plan(&self, id: DialPlanId) -> Result<Option<DialPlan>, StoreError> {

@@ -23,12 +23,13 @@ use time::OffsetDateTime;
 use voicepin_core::StoreError;
 use voicepin_core::accounts::{AdminAccount, Session};
 use voicepin_core::audit::AuditEvent;
-use voicepin_core::ids::{AccountId, DialPlanId, MailId, PolicyId, SessionId, TokenId};
+use voicepin_core::ids::{AccountId, DialPlanId, MailId, MailboxId, PolicyId, SessionId, TokenId};
 use voicepin_core::mailbox::Mailbox;
 use voicepin_core::policy::{DialPlan, MailboxPolicy};
 use voicepin_core::ports::{
     AuditQuery, Change, ClaimedMail, MailQueueStats, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store,
 };
+use voicepin_core::recording::{Recording, RecordingInfo, RecordingKind};
 use voicepin_core::tokens::ApiToken;
 
 use crate::MailSealer;
@@ -177,6 +178,14 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn mailboxes(&self, query: &MailboxQuery) -> Result<Vec<Mailbox>, StoreError> {
         read::mailboxes(&self.pool, query).await
+    }
+
+    async fn recording(&self, mailbox: MailboxId, kind: RecordingKind) -> Result<Option<Recording>, StoreError> {
+        read::recording(&self.pool, mailbox, kind).await
+    }
+
+    async fn recordings(&self, mailbox: MailboxId) -> Result<Vec<RecordingInfo>, StoreError> {
+        read::recordings(&self.pool, mailbox).await
     }
 
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
