@@ -3,12 +3,11 @@
 use axum::extract::State;
 use voicepin_core::InvalidValue;
 use voicepin_core::context::{CallerId, SystemName};
-use voicepin_core::signin::SignInOutcome;
 use voicepin_core::usecases::SignIn;
 
 use crate::ApiState;
 use crate::auth::Caller;
-use crate::dto::{SignInOutcomeView, SignInRequest, SignInResponse};
+use crate::dto::{SignInRequest, SignInResponse};
 use crate::extract::Json;
 use crate::problem::{ApiError, Problem};
 
@@ -50,12 +49,7 @@ pub async fn sign_in(
     context.source = context.source.with_calling_system(calling_system).with_caller_id(caller_id);
     let request = SignIn { identity, dial_plan: body.dial_plan, pin: body.pin.into_pin() };
     let result = state.voicepin.sign_in(&context, &request).await?;
-    let outcome = match result.outcome {
-        SignInOutcome::Success => SignInOutcomeView::Success,
-        SignInOutcome::PinChangeRequired => SignInOutcomeView::PinChangeRequired,
-        SignInOutcome::Failed => SignInOutcomeView::Failed,
-    };
-    Ok(axum::Json(SignInResponse { outcome }))
+    Ok(axum::Json(SignInResponse { outcome: result.outcome.into() }))
 }
 
 /// A value the PBX reports, checked by the core's type; empty counts as not given.
