@@ -1,17 +1,20 @@
 //! Concurrent calls held with prompts playing: the telephone front end (its own 2-worker
 //! runtime, as in `voicepin serve`) answers `CALLS` calls from phones simulated on another
 //! thread (one current-thread runtime: a SIP socket and an RTP socket per call), which keep
-//! every call up for `SECONDS` and record when each RTP packet arrives.
+//! every call up for `SECONDS`, key three digits (RFC 4733) one second into it, and record when
+//! each RTP packet arrives.
 //!
 //!     cargo bench -p voicepin-telephony --bench calls -- [CALLS] [SECONDS] [SETUP_PER_SECOND]
 //!
 //! Prints call setup (INVITE to 200) latency and rate, the RTP packet intervals seen by the
-//! phones (p50, p99, p99.9, max, share within 20 ± 5 ms), packets lost, and the server's
-//! resident memory per call.
+//! phones (p50, p99, p99.9, max, share within 20 ± 5 ms), packets lost, the digits the server
+//! received against those keyed, and the server's resident memory per call.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a failure should stop it loudly
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
@@ -39,7 +42,9 @@ fn main() {
         rtp_ports: 30000..=39999,
         answer_after: Duration::ZERO,
     };
-    let telephony = server_runtime.block_on(Telephony::bind(&settings, Calls::new())).unwrap();
+    let server_calls = Calls::new();
+    let stats = server_calls.stats.clone();
+    let telephony = server_runtime.block_on(Telephony::bind(&settings, server_calls)).unwrap();
     let server = telephony.local_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = server_runtime.spawn(telephony.run(async move {
@@ -82,6 +87,12 @@ fn main() {
         within * 100.0
     );
     println!("RTP sequence gaps (packets lost or skipped): {}", report.lost);
+    let received = stats.digits[0].load(Ordering::Relaxed);
+    println!(
+        "digits (RFC 4733): {} keyed, {received} received, {} lost",
+        report.digits,
+        report.digits.saturating_sub(received)
+    );
     println!(
         "server + phones RSS: {} MiB before, {} MiB with the calls up: {:.1} KiB per call (both sides)",
         rss_before / 1024,
@@ -91,6 +102,7 @@ fn main() {
 }
 
 struct Report {
+    digits: u64,
     setups: Vec<u64>,
     setup_wall: Duration,
     gaps: Vec<u64>,
@@ -110,7 +122,7 @@ async fn run_phones(server: SocketAddr, calls: usize, seconds: u64, rate: u64) -
         tokio::time::sleep_until(due.into()).await;
         tasks.push(tokio::spawn(phone(server, index, seconds)));
     }
-    let mut report = Report { setups: Vec::new(), setup_wall: Duration::ZERO, gaps: Vec::new(), lost: 0 };
+    let mut report = Report { digits: 0, setups: Vec::new(), setup_wall: Duration::ZERO, gaps: Vec::new(), lost: 0 };
     let mut last_setup = started;
     for task in tasks {
         if let Ok(Some((setup, answered_at, stream))) = task.await {
@@ -118,15 +130,44 @@ async fn run_phones(server: SocketAddr, calls: usize, seconds: u64, rate: u64) -
             last_setup = last_setup.max(answered_at);
             report.gaps.extend(stream.gaps);
             report.lost += stream.lost;
+            report.digits += DIGITS.len() as u64;
         }
     }
     report.setup_wall = last_setup - started;
     report
 }
 
+/// The keys each phone sends, one second into its call.
+const DIGITS: [u8; 3] = [1, 2, 3];
+
+/// Keys `DIGITS` as RFC 4733 events on payload type 101: per key, three updates 20 ms apart
+/// and the end packet three times, each key with its own timestamp.
+async fn key_digits(media: Arc<UdpSocket>, to: SocketAddr, index: usize) {
+    tokio::time::sleep(Duration::from_millis(1000 + (index as u64 % 50) * 20)).await;
+    let ssrc = 0x5000_0000 | index as u32;
+    let mut seq: u16 = 1;
+    for (n, event) in DIGITS.into_iter().enumerate() {
+        let timestamp = 8000 + n as u32 * 1600;
+        for step in 0..6u16 {
+            let end = step >= 3;
+            let duration = 160 * (step.min(3) + 1);
+            let mut packet = vec![0x80, if step == 0 { 0x80 | 101 } else { 101 }];
+            packet.extend_from_slice(&seq.to_be_bytes());
+            packet.extend_from_slice(&timestamp.to_be_bytes());
+            packet.extend_from_slice(&ssrc.to_be_bytes());
+            packet.extend_from_slice(&[event, if end { 0x8a } else { 0x0a }]);
+            packet.extend_from_slice(&duration.to_be_bytes());
+            let _ = media.send_to(&packet, to).await;
+            seq = seq.wrapping_add(1);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn phone(server: SocketAddr, index: usize, seconds: u64) -> Option<(u64, Instant, Stream)> {
     let sip = UdpSocket::bind("127.0.0.1:0").await.ok()?;
-    let media = UdpSocket::bind("127.0.0.1:0").await.ok()?;
+    let media = Arc::new(UdpSocket::bind("127.0.0.1:0").await.ok()?);
     let local = sip.local_addr().ok()?;
     let media_port = media.local_addr().ok()?.port();
     let call_id = format!("bench-{index}");
@@ -147,17 +188,19 @@ async fn phone(server: SocketAddr, index: usize, seconds: u64) -> Option<(u64, I
     let sent = Instant::now();
     sip.send_to(message("INVITE", 1, "", &sdp).as_bytes(), server).await.ok()?;
     let mut buffer = vec![0u8; 4096];
-    let tag = loop {
+    let (tag, rtp_to) = loop {
         let (length, _) = tokio::time::timeout(Duration::from_secs(10), sip.recv_from(&mut buffer)).await.ok()?.ok()?;
         let text = String::from_utf8_lossy(&buffer[..length]);
         if text.starts_with("SIP/2.0 200") {
             let to = text.lines().find(|l| l.starts_with("To:"))?;
-            break to.split(";tag=").nth(1)?.trim().to_owned();
+            let port: u16 = text.lines().find_map(|l| l.strip_prefix("m=audio "))?.split(' ').next()?.parse().ok()?;
+            break (to.split(";tag=").nth(1)?.trim().to_owned(), SocketAddr::new(server.ip(), port));
         }
     };
     let answered_at = Instant::now();
     let setup = (answered_at - sent).as_micros() as u64;
     sip.send_to(message("ACK", 1, &tag, "").as_bytes(), server).await.ok()?;
+    let keying = tokio::spawn(key_digits(media.clone(), rtp_to, index));
 
     let mut stream = Stream { gaps: Vec::with_capacity(seconds as usize * 50), lost: 0 };
     let end = Instant::now() + Duration::from_secs(seconds);
@@ -178,6 +221,7 @@ async fn phone(server: SocketAddr, index: usize, seconds: u64) -> Option<(u64, I
         }
         last = Some((now, seq));
     }
+    let _ = keying.await;
     sip.send_to(message("BYE", 2, &tag, "").as_bytes(), server).await.ok()?;
     Some((setup, answered_at, stream))
 }

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::Instant;
 use voicepin_core::VoicePin;
 use voicepin_core::callflow::{Action, CallFlow, FlowSettings, Input, MailboxSummary, PinChangeAnswer, SignInAnswer};
 use voicepin_core::context::{Channel, RequestContext};
@@ -18,11 +18,11 @@ use voicepin_core::ids::MailboxId;
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::usecases::SignIn;
 
+use super::media::Playback;
 use super::{CallEvent, CallMedia, CallSetup, Calls, Ended, MAX_CALL};
 use crate::media::dtmf::DigitEvent;
 use crate::media::g711::Law;
 use crate::media::prompts::PromptSet;
-use crate::media::session::{FRAME, Player};
 
 /// The caller before their PIN is accepted: nobody yet, on the phone channel, from the
 /// caller ID and the SIP source address (which the audit trail records).
@@ -75,8 +75,7 @@ pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSe
     let caller = Caller::new(context.clone());
 
     let start = Instant::now();
-    let mut ticks = tokio::time::interval_at(start, FRAME);
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let stream = media.stream();
     let deadline = tokio::time::sleep(MAX_CALL);
     tokio::pin!(deadline);
     let timer = tokio::time::sleep(MAX_CALL);
@@ -89,7 +88,7 @@ pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSe
                 None => return Ended::BySip(crate::sip::EndReason::Bye),
                 Some(CallEvent::Ended(reason)) => return Ended::BySip(reason),
                 Some(CallEvent::Confirmed(answer)) => {
-                    if !media.confirmed(answer.as_deref()) {
+                    if !media.confirmed(&calls.pacer, answer.as_deref()) {
                         return Ended::ByFlow;
                     }
                     if !started {
@@ -110,11 +109,7 @@ pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSe
                 }
                 Some(CallEvent::Info { content_type, body }) => media.info(&content_type, &body),
             },
-            tick = ticks.tick() => {
-                if started && media.tick(tick, start, &setup.socket).await {
-                    inputs.push(Input::PlaybackFinished);
-                }
-            },
+            () = stream.played(), if started => inputs.push(Input::PlaybackFinished),
             received = setup.socket.recv_from(&mut buffer) => media.received(received, &buffer),
             Some(answer) = answers_rx.recv() => inputs.push(answer),
             () = &mut timer, if started => inputs.push(Input::Timer),
@@ -158,7 +153,7 @@ fn carry_out(
     voicepin: &VoicePin,
     prompts: &PromptSet,
     law: Law,
-    player: &mut Player,
+    player: &mut Playback,
     caller: &Arc<Caller>,
     answers: &mpsc::UnboundedSender<Input>,
 ) -> Option<Follow> {
