@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::os::fd::AsFd as _;
 use std::sync::Arc;
 
-use super::pacer::{Pacer, Stream};
 use super::CallSetup;
+use super::pacer::{Pacer, Stream};
 use crate::media::dtmf::{DigitEvent, DtmfReceiver};
 use crate::media::g711::Law;
 use crate::media::sdp;

@@ -204,7 +204,9 @@ impl Calls {
             prompts: Arc::new(prompts),
             core: None,
             pacer: Arc::new(Pacer::default()),
-            stats: Arc::new(CallStats::default()), telemetry: None }
+            stats: Arc::new(CallStats::default()),
+            telemetry: None,
+        }
     }
 
     /// Calls run the core's call flow (sign-in, PIN change, menus) with these prompts.

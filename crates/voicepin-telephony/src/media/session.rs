@@ -209,7 +209,11 @@ mod tests {
         assert_eq!(session.receive(nat, &packet), Inbound::Audio(&[0xff; 160]));
         assert_eq!(session.receive("192.0.2.2:1".parse().unwrap(), &packet), Inbound::Ignored, "not the caller");
         rtp::write(&mut packet, 96, true, 9, 960, 3, &[1, 0x80, 0, 160]);
-        assert_eq!(session.receive("127.0.0.1:16000".parse().unwrap(), &packet), Inbound::Ignored, "no digit from elsewhere");
+        assert_eq!(
+            session.receive("127.0.0.1:16000".parse().unwrap(), &packet),
+            Inbound::Ignored,
+            "no digit from elsewhere"
+        );
         assert_eq!(session.destination(), nat, "latched once");
         assert_eq!(session.receive(nat, b"garbage"), Inbound::Ignored);
     }

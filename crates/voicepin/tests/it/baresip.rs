@@ -129,7 +129,8 @@ impl Baresip {
             match self.control.read(&mut chunk) {
                 Ok(0) => panic!("baresip closed its control connection:\n{}", self.log()),
                 Ok(length) => self.buffer.extend_from_slice(&chunk[..length]),
-                Err(error) if matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(error) if matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                }
                 Err(error) => panic!("baresip's control connection: {error}"),
             }
         }
