@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use voicepin_telephony::media::dtmf::{Digit, DtmfReceiver};
 use voicepin_telephony::media::dtmf::rfc4733::TelephoneEvent;
+use voicepin_telephony::media::dtmf::{Digit, DtmfReceiver};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(event) = TelephoneEvent::parse(data) {
