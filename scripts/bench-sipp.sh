@@ -16,7 +16,7 @@ cargo build -q --release -p voicepin-telephony --example rtp_intervals
 bin="$CARGO_TARGET_DIR/release/voicepin"
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"; }
 trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 sip_port=$(port); http_port=$(port); rtp_sink=$(port)
@@ -26,7 +26,7 @@ export VOICEPIN_DATA_DIR="$work/data"
 ramp=$(( (calls + rate - 1) / rate ))
 "$CARGO_TARGET_DIR/release/examples/rtp_intervals" "$rtp_sink" $(( ramp + hold + 5 )) >"$work/rtp.txt" 2>"$work/rtp.err" &
 pids+=($!)
-VOICEPIN_SIP__LISTEN="127.0.0.1:$sip_port" "$bin" serve --listen "127.0.0.1:$http_port" 2>"$work/serve.err" >/dev/null &
+VOICEPIN_SIP__LISTEN="127.0.0.1:$sip_port" setsid "$bin" serve --listen "127.0.0.1:$http_port" 2>"$work/serve.err" >/dev/null &
 server=$!; pids+=($server)
 for _ in $(seq 1 100); do grep -q "answering SIP calls on" "$work/serve.err" 2>/dev/null && break; sleep 0.2; done
 token=$(grep -o 'vpt_[A-Za-z0-9_-]*' "$work/serve.err" | head -n 1)
@@ -85,7 +85,7 @@ cat >"$work/hold.xml" <<XML
     Content-Length: 0
   ]]></send>
   <recv response="200" crlf="true"/>
-  <ResponseTimePartition value="1, 2, 5, 10, 20, 50, 100, 200"/>
+  <ResponseTimeRepartition value="1, 2, 5, 10, 20, 50, 100, 200"/>
 </scenario>
 XML
 
@@ -93,7 +93,7 @@ XML
    -r "$rate" -m "$calls" -l "$calls" -nostdin -trace_stat -stf stat.csv -fd 1 -trace_err \
    -timeout $(( ramp + hold + 60 ))s >/dev/null 2>"$work/sipp.err") &
 sipp_pid=$!; pids+=($sipp_pid)
-sleep $(( ramp + hold / 2 ))
+sleep $(( ramp + 1 ))
 rss_up=$(rss)
 active=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$http_port/metrics" | awk '/^voicepin_calls_active/ {print $2}')
 status=0; wait "$sipp_pid" || status=$?
@@ -108,8 +108,8 @@ v = dict(zip(head, last))
 print("sipp: successful %s, failed %s, peak concurrent %s; INVITE to 200 average %s (hh:mm:ss:us)" % (
     v.get("SuccessfulCall(C)"), v.get("FailedCall(C)"),
     max(int(r[head.index("CurrentCall")]) for r in rows[1:]), v.get("ResponseTime1(C)")))
-parts = [(k, v[k]) for k in head if k.startswith("ResponseTime1Partition") and k.endswith("(C)")]
-print("sipp INVITE-to-200 distribution:", ", ".join("%s: %s" % (k.split("_")[1].split("(")[0] if "_" in k else k, n) for k, n in parts))
+parts = [(k, v[k]) for k in head if k.startswith("ResponseTimeRepartition1_")]
+print("sipp INVITE-to-200 distribution (ms):", ", ".join("%s: %s" % (k[len("ResponseTimeRepartition1_"):], n) for k, n in parts))
 PY
 cat "$work/rtp.txt"
 echo "server at the peak: $active calls active; RSS $((rss_before / 1024)) MiB before, $((rss_up / 1024)) MiB with the calls up: $(( (rss_up - rss_before) / calls )) KiB per call"
