@@ -74,6 +74,15 @@ pub enum AuditAction {
     AccountLocked,
     /// An administrator signed out.
     AccountSignedOut,
+    /// A source's failed sign-ins (across mailboxes) reached a limit: its attempts are now
+    /// delayed, or refused (PIN spraying). The target is the source.
+    SourceThrottled,
+    /// The owner recorded their name or a greeting (the kind is in the details).
+    RecordingSaved,
+    /// The owner turned the out-of-office greeting on or off.
+    OutOfOfficeChanged,
+    /// A first-time user finished the setup (name and greeting recorded).
+    FirstTimeSetupCompleted,
 }
 
 impl AuditAction {
@@ -111,11 +120,15 @@ impl AuditAction {
             Self::AccountSignInFailed => "accountSignInFailed",
             Self::AccountLocked => "accountLocked",
             Self::AccountSignedOut => "accountSignedOut",
+            Self::SourceThrottled => "sourceThrottled",
+            Self::RecordingSaved => "recordingSaved",
+            Self::OutOfOfficeChanged => "outOfOfficeChanged",
+            Self::FirstTimeSetupCompleted => "firstTimeSetupCompleted",
         }
     }
 
     /// Every action, for parsing.
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 35] = [
         Self::DialPlanCreated,
         Self::DialPlanChanged,
         Self::DialPlanRemoved,
@@ -147,6 +160,10 @@ impl AuditAction {
         Self::AccountSignInFailed,
         Self::AccountLocked,
         Self::AccountSignedOut,
+        Self::SourceThrottled,
+        Self::RecordingSaved,
+        Self::OutOfOfficeChanged,
+        Self::FirstTimeSetupCompleted,
     ];
 
     /// Parses a stored action name.
@@ -193,7 +210,7 @@ impl AuditEvent {
             actor_kind: context.actor.kind(),
             role: context.actor.role().map(|r| r.as_str().to_owned()),
             channel: context.channel,
-            source: context.source.clone(),
+            source: context.source.audit_text(),
             action,
             mailbox_id: None,
             target: target.into(),

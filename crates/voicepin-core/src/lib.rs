@@ -9,6 +9,7 @@
 //! - [`hashing`]: keyed Argon2id and the [`hashing::PinHasher`] port;
 //! - [`signin`]: the sign-in state machine (counting, automatic reset, lockout);
 //! - [`callflow`]: the telephone call flow, a sans-IO state machine over digits and timers;
+//! - [`recording`]: a mailbox's recorded name and greetings (8 kHz audio);
 //! - [`ports`]: the [`ports::Store`] and [`ports::Clock`] the use cases need;
 //! - [`telemetry`]: the observer the use cases report sign-ins, resets, lockouts and queued mail to;
 //! - [`usecases`]: every operation, shared by the CLI, the HTTP API, the web pages and the phone.
@@ -23,6 +24,7 @@ pub mod error;
 pub mod generate;
 pub mod hashing;
 pub mod ids;
+pub mod invalid;
 pub mod keypad;
 pub mod mailbox;
 pub mod naming;
@@ -30,9 +32,11 @@ pub mod notify;
 pub mod pin;
 pub mod policy;
 pub mod ports;
+pub mod recording;
 pub mod rules;
 pub mod signin;
 pub mod telemetry;
+pub mod throttle;
 pub mod tokens;
 pub mod usecases;
 

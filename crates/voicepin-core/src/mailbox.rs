@@ -5,9 +5,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::error::InvalidValue;
 use crate::hashing::PinHash;
 use crate::ids::{DialPlanId, MailboxId, PolicyId, Revision};
+use crate::invalid::InvalidValue;
 use crate::policy::{ExtensionLength, PinPolicy};
 
 /// The most previous PIN hashes kept (the largest PINHistoryCount).
@@ -251,6 +251,8 @@ pub struct Mailbox {
     pub subscriber_access_enabled: bool,
     /// PinlessAccessToVoiceMailEnabled.
     pub pinless_access_to_voice_mail_enabled: bool,
+    /// Whether callers hear the out-of-office greeting (the owner turns it on and off by phone).
+    pub out_of_office: bool,
     /// The PIN state.
     pub pin: PinState,
     /// When the mailbox was first enabled.

@@ -10,6 +10,7 @@ use crate::ids::{AccountId, DialPlanId, MailId, MailboxId, PolicyId, Revision, S
 use crate::mailbox::Mailbox;
 use crate::notify::OutboundMail;
 use crate::policy::{DialPlan, MailboxPolicy};
+use crate::recording::{Recording, RecordingInfo, RecordingKind};
 use crate::tokens::ApiToken;
 
 /// The time.
@@ -26,6 +27,24 @@ impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
     }
+}
+
+/// Waiting: how the use cases make an answer leave no earlier than a given time (every
+/// failed sign-in at the same time after it began; a throttled source later still). The
+/// core decides when; the adapter waits.
+#[async_trait]
+pub trait Pause: Send + Sync {
+    /// Returns at `at` ([`Clock`] time), or at once when that has passed.
+    async fn until(&self, at: OffsetDateTime);
+}
+
+/// No waiting at all: for tools and tests that measure nothing by time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoPause;
+
+#[async_trait]
+impl Pause for NoPause {
+    async fn until(&self, _at: OffsetDateTime) {}
 }
 
 /// One write of a [`Change`]. Updates and deletes name the revision they read; the store
@@ -74,6 +93,19 @@ pub enum Write {
     /// Delete every session, of any account, that has ended by `now`: past its absolute
     /// expiry, or idle since `idle_since`.
     PurgeEndedSessions { now: OffsetDateTime, idle_since: OffsetDateTime },
+    /// Count one failed sign-in at `at` for each source key (`callerId:+14255550100`,
+    /// `address:192.0.2.1`), and forget their failures from before `forget_before`. Counts
+    /// add up (never read-modify-write), so concurrent failures on any node are all kept.
+    CountSignInFailure {
+        /// The sources' keys.
+        sources: Vec<String>,
+        /// When it failed.
+        at: OffsetDateTime,
+        /// Older failures of these sources no longer count.
+        forget_before: OffsetDateTime,
+    },
+    /// Store a mailbox's recording, replacing the one of the same kind (last writer wins).
+    PutRecording(Recording),
 }
 
 /// Everything one use case writes, committed atomically: the objects, the messages they
@@ -154,8 +186,10 @@ pub struct AuditQuery {
     pub limit: u32,
 }
 
-/// Get-UMMailbox's default ResultSize.
-pub const DEFAULT_PAGE_SIZE: u32 = 1000;
+/// The page size of a list when the front end asks for none.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+/// The largest page a list gives (and a store query reads when not told otherwise).
+pub const MAX_PAGE_SIZE: u32 = 1000;
 
 impl Default for MailboxQuery {
     fn default() -> Self {
@@ -166,14 +200,22 @@ impl Default for MailboxQuery {
             um_enabled: None,
             locked_out: None,
             after: None,
-            limit: DEFAULT_PAGE_SIZE,
+            limit: MAX_PAGE_SIZE,
         }
     }
 }
 
 impl Default for AuditQuery {
     fn default() -> Self {
-        Self { mailbox: None, action: None, actor: None, channel: None, since: None, until: None, limit: 100 }
+        Self {
+            mailbox: None,
+            action: None,
+            actor: None,
+            channel: None,
+            since: None,
+            until: None,
+            limit: DEFAULT_PAGE_SIZE,
+        }
     }
 }
 
@@ -201,6 +243,28 @@ pub struct QueuedMail {
     pub next_attempt_at: OffsetDateTime,
     /// The last error.
     pub last_error: Option<String>,
+}
+
+/// What a sender claimed: the messages to send, and those whose body did not open.
+#[derive(Clone, Debug, Default)]
+pub struct ClaimedMail {
+    /// Messages to send, oldest first, bodies opened.
+    pub due: Vec<QueuedMail>,
+    /// Messages whose sealed body did not open (the mail key is lost or another one), now
+    /// marked failed with the reason in [`MailRecord::last_error`]; kept for a requeue.
+    pub unopened: Vec<MailRecord>,
+}
+
+impl ClaimedMail {
+    /// How many messages were claimed, opened or not.
+    pub fn len(&self) -> usize {
+        self.due.len() + self.unopened.len()
+    }
+
+    /// Whether nothing was due.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// The outbox in numbers (the metrics' mail queue gauges).
@@ -272,6 +336,11 @@ pub trait Store: Send + Sync {
     /// A page of mailboxes in address order.
     async fn mailboxes(&self, query: &MailboxQuery) -> Result<Vec<Mailbox>, StoreError>;
 
+    /// A mailbox's recording of one kind, with its audio.
+    async fn recording(&self, mailbox: MailboxId, kind: RecordingKind) -> Result<Option<Recording>, StoreError>;
+    /// Every recording of a mailbox, without audio, in [`RecordingKind::ALL`]'s order.
+    async fn recordings(&self, mailbox: MailboxId) -> Result<Vec<RecordingInfo>, StoreError>;
+
     /// Audit events, newest first.
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
 
@@ -283,13 +352,15 @@ pub trait Store: Send + Sync {
     /// same as [`Store::due_mail`], but each message returned is no longer due for anyone
     /// else (another node, another process) until the lease ends, so two senders never send
     /// it twice. A sender that dies holding a claim loses nothing: the message is due again
-    /// once the lease ends. Marking it sent or failed ends the claim.
+    /// once the lease ends. Marking it sent or failed ends the claim. A message whose body
+    /// does not open (a lost or wrong mail key) is marked failed, its sealed body kept, and
+    /// returned among [`ClaimedMail::unopened`] so that the sender counts and reports it.
     async fn claim_due_mail(
         &self,
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
         limit: u32,
-    ) -> Result<Vec<QueuedMail>, StoreError>;
+    ) -> Result<ClaimedMail, StoreError>;
     /// Gives back the claim on a message this sender will not try after all: due again at
     /// `due_at`, no attempt counted.
     async fn release_mail_claim(&self, id: MailId, due_at: OffsetDateTime) -> Result<(), StoreError>;
@@ -323,6 +394,11 @@ pub trait Store: Send + Sync {
     async fn accounts(&self) -> Result<Vec<AdminAccount>, StoreError>;
     /// A session by id.
     async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError>;
+
+    /// The failed sign-ins counted for each source key since `since` (in the order of
+    /// `sources`; 0 for a key never counted). Counts are kept per minute, so `since` is
+    /// rounded down to its minute.
+    async fn sign_in_failures(&self, sources: &[String], since: OffsetDateTime) -> Result<Vec<u64>, StoreError>;
 
     /// Puts a failed message back in the queue, due at `at`; false if there is no such
     /// failed message.

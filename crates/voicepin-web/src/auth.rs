@@ -10,35 +10,18 @@ use async_trait::async_trait;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
-use thiserror::Error;
 use voicepin_core::accounts::SessionSecret;
 use voicepin_core::audit::{Channel, RequestContext};
 use voicepin_core::context::Actor;
 use voicepin_core::usecases::SessionAuth;
 
 use crate::ApiState;
-use crate::problem::ApiError;
+use crate::error::ApiError;
+pub use crate::error::AuthError;
 
 /// An authenticated caller (an API token or, later, an administrator account) and its role:
 /// the core's own type, so the binary's authenticator passes it through unchanged.
 pub use voicepin_core::usecases::Principal;
-
-/// Why a request is not authenticated.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum AuthError {
-    /// No `Authorization: Bearer` header and no session cookie.
-    #[error("no bearer token or session cookie was sent")]
-    Missing,
-    /// The token or session is unknown, expired or revoked (deliberately not told apart).
-    #[error("the bearer token or session is not valid")]
-    Invalid,
-    /// The endpoint is for browser sessions, and none was sent.
-    #[error("this endpoint needs a session: sign in with POST /api/v1/sessions")]
-    SessionRequired,
-    /// The credentials could not be checked (the store failed).
-    #[error("the credentials could not be checked: {0}")]
-    Backend(String),
-}
 
 /// The authentication port: checks a bearer token. Implemented over stored API tokens by the
 /// binary's wiring; tests use a fixed table.
@@ -98,17 +81,14 @@ pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
 }
 
 /// The peer address, for the audit log.
-async fn source(parts: &mut Parts, state: &ApiState) -> Option<String> {
+async fn source(parts: &mut Parts, state: &ApiState) -> Option<std::net::IpAddr> {
     // The extractor, not the extension: it also finds the address tests mock.
-    ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
-        .await
-        .ok()
-        .map(|ConnectInfo(peer)| peer.ip().to_string())
+    ConnectInfo::<SocketAddr>::from_request_parts(parts, state).await.ok().map(|ConnectInfo(peer)| peer.ip())
 }
 
 /// The peer's address, when known: for requests that need no authentication.
 #[derive(Clone, Debug)]
-pub struct PeerAddress(pub Option<String>);
+pub struct PeerAddress(pub Option<std::net::IpAddr>);
 
 impl FromRequestParts<ApiState> for PeerAddress {
     type Rejection = std::convert::Infallible;
@@ -136,7 +116,7 @@ async fn authenticate(parts: &mut Parts, state: &ApiState) -> Result<Caller, Api
         let principal = state.authenticator.authenticate(token).await?;
         note_actor(parts, &principal.name);
         let context = RequestContext::new(Actor::from_role(principal.name, principal.role), Channel::Api)
-            .from_source(source(parts, state).await);
+            .from_address(source(parts, state).await);
         return Ok(Caller { context, session: None });
     }
     let cookie = session_cookie(&parts.headers).ok_or(AuthError::Missing)?;
@@ -154,7 +134,7 @@ async fn authenticate(parts: &mut Parts, state: &ApiState) -> Result<Caller, Api
         }
     }
     let actor = Actor::from_role(session.principal.name.clone(), session.principal.role);
-    let context = RequestContext::new(actor, Channel::Web).from_source(source(parts, state).await);
+    let context = RequestContext::new(actor, Channel::Web).from_address(source(parts, state).await);
     Ok(Caller { context, session: Some(session) })
 }
 

@@ -14,7 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
-pub mod dto;
+pub mod error;
 pub mod extract;
 pub mod limits;
 pub mod metrics;
@@ -23,6 +23,9 @@ pub mod pages;
 pub mod problem;
 pub mod request_log;
 pub mod routes;
+
+/// The request and response bodies: the wire vocabulary the CLI's client shares.
+pub use voicepin_wire as dto;
 
 use std::sync::Arc;
 
@@ -58,10 +61,6 @@ pub struct ApiState {
     pub sign_in_limiter: Arc<SignInLimiter>,
     /// Mark the session cookie `Secure` (the server is reached over https).
     pub secure_cookies: bool,
-    /// The least time a failed voice sign-in takes to answer, whatever made it fail: an
-    /// automatic PIN reset does more work than an unknown extension, and the difference
-    /// must not tell a prober which extensions exist. Zero (the default here) adds nothing.
-    pub failed_sign_in_answer: std::time::Duration,
 }
 
 impl ApiState {
@@ -80,7 +79,6 @@ impl ApiState {
             metrics,
             sign_in_limiter: Arc::new(SignInLimiter::new()),
             secure_cookies: false,
-            failed_sign_in_answer: std::time::Duration::ZERO,
         }
     }
 
@@ -141,13 +139,8 @@ async fn not_found() -> ApiError {
     ApiError::NoSuchRoute
 }
 
-async fn method_not_allowed() -> Problem {
-    Problem::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        "Method not allowed",
-        "this resource does not take this method; see the Allow header",
-    )
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 /// `GET /healthz`: the process is up.

@@ -17,6 +17,7 @@ use voicepin_core::VoicePin;
 use voicepin_core::access::Role;
 use voicepin_core::accounts::AdminAccount;
 use voicepin_core::audit::RequestContext;
+use voicepin_core::tokens::TokenLifetime;
 use voicepin_telephony::media::dtmf::DtmfSource;
 use voicepin_telephony::media::prompts::PromptSet;
 use voicepin_telephony::{CallOutcome, CallTelemetry, Calls, Settings, Telephony};
@@ -127,7 +128,11 @@ async fn bind_telephony(sip: &SipConfig, app: &App) -> Result<Option<Telephony>>
         rtp_ports,
         answer_after: Duration::from_millis(sip.answer_after_ms.into()),
     };
-    let prompts = PromptSet::embedded().context("loading the telephone prompts")?;
+    let prompts = match &sip.prompts {
+        Some(folder) => PromptSet::load(Some(folder))
+            .with_context(|| format!("loading the telephone prompts (sip.prompts = {})", folder.display()))?,
+        None => PromptSet::embedded().context("loading the telephone prompts")?,
+    };
     let calls = Calls::new()
         .with_telemetry(Arc::new(CallMetrics(app.metrics.clone())))
         .with_flow(app.voicepin.clone(), prompts);
@@ -192,7 +197,7 @@ async fn deliver_once(app: &App) {
 /// must be changed at the first sign-in (`POST /api/v1/sessions`, then
 /// `PUT /api/v1/account/password`). Lost: `voicepin admin recover` on the data directory.
 async fn first_start_admin(voicepin: &VoicePin) -> Result<()> {
-    let context = RequestContext::local(crate::run::local_user());
+    let context = RequestContext::local(crate::input::local_user());
     if !voicepin.list_accounts(&context).await?.is_empty() {
         return Ok(());
     }
@@ -209,12 +214,13 @@ async fn first_start_admin(voicepin: &VoicePin) -> Result<()> {
 /// On the first start (no API token at all), makes an Organization Management token and
 /// prints it once: the way in for the first administrator.
 async fn first_start_token(voicepin: &VoicePin) -> Result<()> {
-    let context = RequestContext::local(crate::run::local_user());
+    let context = RequestContext::local(crate::input::local_user());
     if !voicepin.list_tokens(&context).await?.is_empty() {
         return Ok(());
     }
-    let (token, secret) =
-        voicepin.create_token(&context, "initial-admin", Role::OrganizationManagement, Some(30)).await?;
+    let (token, secret) = voicepin
+        .create_token(&context, "initial-admin", Role::OrganizationManagement, Some(TokenLifetime::Days(30)))
+        .await?;
     eprintln!(
         "voicepin: first start: API token {:?} (Organization Management, expires in 30 days), shown once:\n\n    {}\n\n\
          Use it as `Authorization: Bearer <token>`; make named tokens with `voicepin token create` and revoke \

@@ -9,12 +9,13 @@ use time::OffsetDateTime;
 use crate::accounts::{AdminAccount, Session};
 use crate::audit::AuditEvent;
 use crate::error::StoreError;
-use crate::ids::{AccountId, DialPlanId, MailId, PolicyId, SessionId, TokenId};
+use crate::ids::{AccountId, DialPlanId, MailId, MailboxId, PolicyId, SessionId, TokenId};
 use crate::mailbox::Mailbox;
 use crate::policy::{DialPlan, MailboxPolicy};
 use crate::ports::{
-    AuditQuery, Change, MailQueueStats, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store, Write,
+    AuditQuery, Change, ClaimedMail, MailQueueStats, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store, Write,
 };
+use crate::recording::{Recording, RecordingInfo, RecordingKind};
 use crate::tokens::ApiToken;
 
 #[derive(Default)]
@@ -26,6 +27,8 @@ struct Tables {
     accounts: Vec<AdminAccount>,
     sessions: Vec<Session>,
     audit: Vec<AuditEvent>,
+    sign_in_failures: Vec<(String, OffsetDateTime)>,
+    recordings: Vec<Recording>,
 }
 
 /// Every object in vectors behind one lock.
@@ -71,7 +74,11 @@ impl Store for MemoryStore {
                         let m = next(&m, |m| m.revision = m.revision.next());
                         upsert(&mut t.mailboxes, m, |m| m.id);
                     }
-                    Write::DeleteMailbox(id, _) => t.mailboxes.retain(|m| m.id != id),
+                    Write::DeleteMailbox(id, _) => {
+                        t.mailboxes.retain(|m| m.id != id);
+                        t.recordings.retain(|r| r.mailbox_id != id);
+                    }
+                    Write::PutRecording(r) => upsert(&mut t.recordings, r, |r| (r.mailbox_id, r.kind)),
                     Write::InsertToken(x) | Write::UpdateToken(x) => {
                         let x = next(&x, |x| x.revision = x.revision.next());
                         upsert(&mut t.tokens, x, |x| x.id);
@@ -94,11 +101,28 @@ impl Store for MemoryStore {
                         t.sessions.retain(|s| s.account_id != account || s.id == keep);
                     }
                     Write::PurgeEndedSessions { .. } => {}
+                    Write::CountSignInFailure { sources, at, forget_before } => {
+                        t.sign_in_failures.retain(|(key, when)| !sources.contains(key) || *when >= forget_before);
+                        t.sign_in_failures.extend(sources.into_iter().map(|key| (key, at)));
+                    }
                 }
             }
             t.audit.extend(change.audit);
         });
         Ok(())
+    }
+
+    async fn recording(&self, mailbox: MailboxId, kind: RecordingKind) -> Result<Option<Recording>, StoreError> {
+        Ok(self.with(|t| t.recordings.iter().find(|r| r.mailbox_id == mailbox && r.kind == kind).cloned()))
+    }
+
+    async fn recordings(&self, mailbox: MailboxId) -> Result<Vec<RecordingInfo>, StoreError> {
+        Ok(self.with(|t| {
+            let mut list: Vec<RecordingInfo> =
+                t.recordings.iter().filter(|r| r.mailbox_id == mailbox).map(Recording::info).collect();
+            list.sort_by_key(|r| r.kind);
+            list
+        }))
     }
 
     async fn dial_plan(&self, id: DialPlanId) -> Result<Option<DialPlan>, StoreError> {
@@ -184,8 +208,8 @@ impl Store for MemoryStore {
         _now: OffsetDateTime,
         _lease_until: OffsetDateTime,
         _limit: u32,
-    ) -> Result<Vec<QueuedMail>, StoreError> {
-        Ok(Vec::new())
+    ) -> Result<ClaimedMail, StoreError> {
+        Ok(ClaimedMail::default())
     }
 
     async fn release_mail_claim(&self, _id: MailId, _due_at: OffsetDateTime) -> Result<(), StoreError> {
@@ -243,5 +267,12 @@ impl Store for MemoryStore {
 
     async fn requeue_mail(&self, _id: MailId, _at: OffsetDateTime) -> Result<bool, StoreError> {
         Ok(false)
+    }
+
+    async fn sign_in_failures(&self, sources: &[String], since: OffsetDateTime) -> Result<Vec<u64>, StoreError> {
+        self.with(|t| {
+            let counted = |key: &String| t.sign_in_failures.iter().filter(|(k, at)| k == key && *at >= since).count();
+            Ok(sources.iter().map(|key| u64::try_from(counted(key)).unwrap_or(u64::MAX)).collect())
+        })
     }
 }

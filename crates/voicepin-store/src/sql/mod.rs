@@ -23,12 +23,13 @@ use time::OffsetDateTime;
 use voicepin_core::StoreError;
 use voicepin_core::accounts::{AdminAccount, Session};
 use voicepin_core::audit::AuditEvent;
-use voicepin_core::ids::{AccountId, DialPlanId, MailId, PolicyId, SessionId, TokenId};
+use voicepin_core::ids::{AccountId, DialPlanId, MailId, MailboxId, PolicyId, SessionId, TokenId};
 use voicepin_core::mailbox::Mailbox;
 use voicepin_core::policy::{DialPlan, MailboxPolicy};
 use voicepin_core::ports::{
-    AuditQuery, Change, MailQueueStats, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store,
+    AuditQuery, Change, ClaimedMail, MailQueueStats, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store,
 };
+use voicepin_core::recording::{Recording, RecordingInfo, RecordingKind};
 use voicepin_core::tokens::ApiToken;
 
 use crate::MailSealer;
@@ -179,6 +180,14 @@ impl<B: Backend> Store for SqlStore<B> {
         read::mailboxes(&self.pool, query).await
     }
 
+    async fn recording(&self, mailbox: MailboxId, kind: RecordingKind) -> Result<Option<Recording>, StoreError> {
+        read::recording(&self.pool, mailbox, kind).await
+    }
+
+    async fn recordings(&self, mailbox: MailboxId) -> Result<Vec<RecordingInfo>, StoreError> {
+        read::recordings(&self.pool, mailbox).await
+    }
+
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
         read::audit_events(&self.pool, query).await
     }
@@ -192,7 +201,7 @@ impl<B: Backend> Store for SqlStore<B> {
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
         limit: u32,
-    ) -> Result<Vec<QueuedMail>, StoreError> {
+    ) -> Result<ClaimedMail, StoreError> {
         outbox::claim_due_mail(&self.pool, &self.sealer, now, lease_until, limit).await
     }
 
@@ -223,5 +232,9 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn requeue_mail(&self, id: MailId, at: OffsetDateTime) -> Result<bool, StoreError> {
         outbox::requeue(&self.pool, id, at).await
+    }
+
+    async fn sign_in_failures(&self, sources: &[String], since: OffsetDateTime) -> Result<Vec<u64>, StoreError> {
+        read::sign_in_failures(&self.pool, sources, since).await
     }
 }

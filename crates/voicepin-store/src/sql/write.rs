@@ -17,6 +17,7 @@ use voicepin_core::mailbox::{Extension, Mailbox};
 use voicepin_core::notify::OutboundMail;
 use voicepin_core::policy::{DialPlan, MailboxPolicy, PinLifetime, PinResetThreshold};
 use voicepin_core::ports::{Change, Write};
+use voicepin_core::recording::Recording;
 use voicepin_core::tokens::ApiToken;
 
 use super::Backend;
@@ -67,6 +68,9 @@ async fn apply<B: Backend>(conn: &mut B::Connection, write: &Write) -> Result<()
         Write::UpdateAccount(account) => update_account(conn, account).await,
         Write::DeleteAccount(id, revision) => delete_account(conn, *id, *revision).await,
         Write::InsertSession(session) => insert_session(conn, session).await,
+        Write::CountSignInFailure { sources, at, forget_before } => {
+            count_sign_in_failure(conn, sources, *at, *forget_before).await
+        }
         Write::TouchSession(id, at) => {
             Sql::new("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
                 .bind(codec::nanos(*at)?)
@@ -91,6 +95,7 @@ async fn apply<B: Backend>(conn: &mut B::Connection, write: &Write) -> Result<()
                 .await?;
             Ok(())
         }
+        Write::PutRecording(recording) => put_recording::<B>(conn, recording).await,
         Write::DeleteOtherSessions(account, keep) => {
             Sql::new("DELETE FROM sessions WHERE account_id = ? AND id <> ?")
                 .bind(account.to_string())
@@ -100,6 +105,30 @@ async fn apply<B: Backend>(conn: &mut B::Connection, write: &Write) -> Result<()
             Ok(())
         }
     }
+}
+
+/// Stores a recording, replacing the mailbox's one of that kind.
+async fn put_recording<B: Backend>(conn: &mut B::Connection, recording: &Recording) -> Result<(), StoreError> {
+    let id = recording.mailbox_id.to_string();
+    let kind = recording.kind.as_str();
+    Sql::new("DELETE FROM mailbox_recordings WHERE mailbox_id = ? AND kind = ?")
+        .bind(id.clone())
+        .bind(kind)
+        .execute(conn)
+        .await?;
+    Sql::new("INSERT INTO mailbox_recordings (mailbox_id, kind, audio, recorded_at) VALUES (?, ?, ?, ?)")
+        .bind(id)
+        .bind(kind)
+        .bind(recording.audio.mulaw().to_vec())
+        .bind(codec::nanos(recording.recorded_at)?)
+        .execute(conn)
+        .await
+        .map_err(|error| match error.violation() {
+            // The mailbox is gone since it was read.
+            Some(Violation::ForeignKey) => StoreError::Conflict,
+            _ => error.into(),
+        })?;
+    Ok(())
 }
 
 /// Runs an update or delete guarded by `revision = ?`: no row means someone else wrote
@@ -129,8 +158,8 @@ fn named_object_error(error: DbError, name: &str, id: String) -> StoreError {
 
 async fn insert_token(conn: &mut impl Exec, token: &ApiToken) -> Result<(), StoreError> {
     Sql::new(
-        "INSERT INTO api_tokens (id, revision, name, name_key, role, secret_digest, created_by, created_at, \
-         expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO api_tokens (id, revision, name, name_key, role, secret_digest, created_by, created_by_kind, \
+         created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(token.id.to_string())
     .bind(FIRST_REVISION.0)
@@ -139,6 +168,7 @@ async fn insert_token(conn: &mut impl Exec, token: &ApiToken) -> Result<(), Stor
     .bind(token.role.as_str().to_owned())
     .bind(token.secret_digest.clone())
     .bind(token.created_by.clone())
+    .bind(token.created_by_kind.as_str())
     .bind(codec::nanos(token.created_at)?)
     .bind(codec::nanos_opt(token.expires_at)?)
     .bind(codec::nanos_opt(token.revoked_at)?)
@@ -435,7 +465,8 @@ fn bind_mailbox(query: Sql, mailbox: &Mailbox) -> Result<Sql, StoreError> {
         .bind(codec::nanos_opt(pin.last_failure_at)?)
         .bind(codec::nanos_opt(pin.last_sign_in_at)?)
         .bind(codec::history_json(&pin.history)?)
-        .bind(codec::nanos(mailbox.created_at)?))
+        .bind(codec::nanos(mailbox.created_at)?)
+        .bind(mailbox.out_of_office))
 }
 
 fn mailbox_error(error: DbError, mailbox: &Mailbox) -> StoreError {
@@ -456,8 +487,8 @@ async fn insert_mailbox(conn: &mut impl Exec, mailbox: &Mailbox) -> Result<(), S
          first_name, last_name, search_key, policy_id, dial_plan_id, um_enabled, \
          subscriber_access_enabled, pinless_access_to_voice_mail_enabled, pin_hash, \
          pin_set_at, pin_expired, first_time_user, locked_out, consecutive_failures, \
-         total_failures, last_failure_at, last_sign_in_at, pin_history, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         total_failures, last_failure_at, last_sign_in_at, pin_history, created_at, out_of_office) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(mailbox.id.to_string())
     .bind(FIRST_REVISION.0);
@@ -485,7 +516,7 @@ async fn update_mailbox<B: Backend>(conn: &mut B::Connection, mailbox: &Mailbox)
          pinless_access_to_voice_mail_enabled = ?, pin_hash = ?, pin_set_at = ?, \
          pin_expired = ?, first_time_user = ?, locked_out = ?, consecutive_failures = ?, \
          total_failures = ?, last_failure_at = ?, last_sign_in_at = ?, pin_history = ?, \
-         created_at = ? WHERE id = ? AND revision = ?",
+         created_at = ?, out_of_office = ? WHERE id = ? AND revision = ?",
     );
     let query = bind_mailbox(query, mailbox)?.bind(id).bind(mailbox.revision.0);
     guarded(conn, query, |e| mailbox_error(e, mailbox)).await?;
@@ -617,5 +648,35 @@ async fn append_audit(conn: &mut impl Exec, event: &AuditEvent) -> Result<(), St
     .execute(conn)
     .await
     .map_err(|e| unique_or_db(e, "Identity", &event.id.to_string()))?;
+    Ok(())
+}
+
+/// Adds one failed sign-in to each source's row for the minute of `at`, and forgets its
+/// minutes before `forget_before`'s. The upsert adds in the database, so concurrent failures
+/// (on any node) are all counted; the sources come in the core's fixed order, so two
+/// transactions lock their rows in the same order.
+async fn count_sign_in_failure(
+    conn: &mut impl Exec,
+    sources: &[String],
+    at: time::OffsetDateTime,
+    forget_before: time::OffsetDateTime,
+) -> Result<(), StoreError> {
+    let minute = codec::minute(at)?;
+    let forget = codec::minute(forget_before)?;
+    for key in sources {
+        Sql::new("DELETE FROM sign_in_failures WHERE source_key = ? AND minute_start < ?")
+            .bind(key.as_str())
+            .bind(forget)
+            .execute(conn)
+            .await?;
+        Sql::new(
+            "INSERT INTO sign_in_failures (source_key, minute_start, failures) VALUES (?, ?, 1) \
+             ON CONFLICT (source_key, minute_start) DO UPDATE SET failures = sign_in_failures.failures + 1",
+        )
+        .bind(key.as_str())
+        .bind(minute)
+        .execute(conn)
+        .await?;
+    }
     Ok(())
 }

@@ -7,10 +7,13 @@ use std::net::SocketAddr;
 use std::os::fd::AsFd as _;
 use std::sync::Arc;
 
+use tokio::time::Instant;
+
 use super::CallSetup;
 use super::pacer::{Pacer, Stream};
 use crate::media::dtmf::{DigitEvent, DtmfReceiver};
 use crate::media::g711::Law;
+use crate::media::recorder::Recorder;
 use crate::media::sdp;
 use crate::media::session::{Inbound, MediaSession};
 
@@ -43,6 +46,10 @@ pub(super) struct CallMedia {
     pub(super) player: Playback,
     /// Digits received since the loop last drained them, in order.
     pub(super) digits: Vec<DigitEvent>,
+    /// The caller's audio being recorded, if a recording is under way.
+    recorder: Option<Recorder>,
+    /// The time base of recordings.
+    epoch: Instant,
 }
 
 impl CallMedia {
@@ -73,6 +80,8 @@ impl CallMedia {
             stream,
             paced: false,
             digits: Vec::new(),
+            recorder: None,
+            epoch: Instant::now(),
         }
     }
 
@@ -128,11 +137,37 @@ impl CallMedia {
             None => return,
         };
         match inbound {
-            Inbound::Audio(payload) => self.dtmf.on_audio(law, payload, &mut self.digits),
+            Inbound::Audio(payload) => {
+                if let Some(recorder) = self.recorder.as_mut() {
+                    recorder.audio(self.epoch.elapsed(), law, payload);
+                }
+                self.dtmf.on_audio(law, payload, &mut self.digits);
+            }
             Inbound::TelephoneEvent { ssrc, timestamp, payload } => {
                 self.digits.extend(self.dtmf.on_telephone_event(ssrc, timestamp, payload));
             }
             Inbound::Ignored => {}
         }
+    }
+
+    /// Starts recording the caller's audio, for at most `max`.
+    pub(super) fn start_recording(&mut self, max: std::time::Duration) {
+        self.recorder = Some(Recorder::new(self.epoch.elapsed(), max));
+    }
+
+    /// Whether a recording is under way.
+    pub(super) fn recording(&self) -> bool {
+        self.recorder.is_some()
+    }
+
+    /// Whether a recording under way has ended by itself (maximum length, silence).
+    pub(super) fn recording_over(&self) -> bool {
+        self.recorder.as_ref().is_some_and(|r| r.poll(self.epoch.elapsed()).is_some())
+    }
+
+    /// Ends the recording under way: its μ-law samples, less `trim_tail` at the end (empty
+    /// when nothing was recorded or the caller never made a sound).
+    pub(super) fn stop_recording(&mut self, trim_tail: std::time::Duration) -> Vec<u8> {
+        self.recorder.take().map(|r| r.finish(trim_tail)).unwrap_or_default()
     }
 }

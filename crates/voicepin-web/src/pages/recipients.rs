@@ -103,6 +103,7 @@ struct Details {
     phone_numbers: Vec<String>,
     subscriber_access: bool,
     pinless: bool,
+    out_of_office: bool,
     created: String,
 }
 
@@ -124,6 +125,7 @@ async fn details_of(state: &ApiState, admin: &Admin, identity: &str) -> Result<D
         phone_numbers: mailbox.phone_numbers.iter().map(|n| n.as_str().to_owned()).collect(),
         subscriber_access: mailbox.subscriber_access_enabled,
         pinless: mailbox.pinless_access_to_voice_mail_enabled,
+        out_of_office: mailbox.out_of_office,
         created: when(Some(mailbox.created_at)),
     })
 }
@@ -208,6 +210,7 @@ struct VoicemailPage {
     m: Details,
     pin: PinView,
     notice: String,
+    recordings: Vec<super::greetings::RecordingView>,
 }
 
 /// `GET /admin/recipients/{id}/voicemail`: the UM Mailbox page.
@@ -222,10 +225,12 @@ pub async fn voicemail(
         return Ok(see_other(&format!("/admin/recipients/{}", m.id)));
     }
     let pin = PinView::new(&state.voicepin.get_pin_info(&admin.context, &id).await?);
+    let recordings = super::greetings::views(&state.voicepin.list_recordings(&admin.context, &m.id).await?);
     page(&VoicemailPage {
         l: admin.layout(format!("UM Mailbox: {}", m.display_name), "recipients"),
         m,
         pin,
+        recordings,
         notice: notice_text(notice.done.as_deref()),
     })
 }
@@ -346,13 +351,12 @@ pub async fn reset_pin(
     let request =
         SetPin { pin, pin_expired: Some(require_reset), locked_out: None, send_email: Some(true), notify_email: None };
     match state.voicepin.set_pin(&admin.context, &id, request).await {
-        Ok(()) => {
+        Ok(set) => {
             let query = query_string(&[
                 ("generated", if typed { "0" } else { "1" }),
                 ("expired", if require_reset { "1" } else { "0" }),
             ]);
-            let mailbox = state.voicepin.get_mailbox(&admin.context, &id).await?.mailbox;
-            Ok(see_other(&format!("/admin/recipients/{}/reset-pin/done?{query}", mailbox.id)))
+            Ok(see_other(&format!("/admin/recipients/{}/reset-pin/done?{query}", set.mailbox_id)))
         }
         Err(error) => match violations(&error) {
             Some(words) => {
@@ -406,9 +410,8 @@ pub async fn unlock(
     Form(form): Form<super::session::CsrfOnly>,
 ) -> PageResult {
     admin.check_csrf(form.csrf())?;
-    state.voicepin.unlock(&admin.context, &id).await?;
-    let mailbox = state.voicepin.get_mailbox(&admin.context, &id).await?.mailbox;
-    Ok(see_other(&format!("/admin/recipients/{}/voicemail?done=unlocked", mailbox.id)))
+    let unlocked = state.voicepin.unlock(&admin.context, &id).await?;
+    Ok(see_other(&format!("/admin/recipients/{}/voicemail?done=unlocked", unlocked.mailbox_id)))
 }
 
 /// A policy to choose from.
@@ -436,17 +439,13 @@ struct EnablePage {
 }
 
 async fn policy_choices(state: &ApiState, admin: &Admin) -> Result<Vec<PolicyChoice>, super::PageError> {
-    let plans = state.voicepin.list_dial_plans(&admin.context).await?;
     let policies = state.voicepin.list_policies(&admin.context, None).await?;
     Ok(policies
         .iter()
-        .map(|p| {
-            let plan = plans.iter().find(|d| d.id == p.dial_plan_id);
-            PolicyChoice {
-                name: p.name.to_string(),
-                dial_plan: plan.map(|d| d.name.to_string()).unwrap_or_default(),
-                digits: plan.map_or(0, |d| d.extension_length.get()),
-            }
+        .map(|p| PolicyChoice {
+            name: p.policy.name.to_string(),
+            dial_plan: p.dial_plan.name.to_string(),
+            digits: p.dial_plan.extension_length.get(),
         })
         .collect())
 }
@@ -572,7 +571,7 @@ async fn enable(admin: Admin, state: ApiState, id: Option<String>, form: EnableF
         validate_only: false,
     };
     match state.voicepin.enable_mailbox(&admin.context, request).await {
-        Ok(mailbox) => Ok(see_other(&format!("/admin/recipients/{}?done=enabled", mailbox.id))),
+        Ok(enabled) => Ok(see_other(&format!("/admin/recipients/{}?done=enabled", enabled.mailbox.id))),
         Err(error) => {
             if let Some(words) = violations(&error) {
                 page_state.errors = words.iter().map(|w| FieldError::new("pin", w.clone())).collect();

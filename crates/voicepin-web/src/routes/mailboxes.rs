@@ -3,31 +3,16 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use utoipa::IntoParams;
-use voicepin_core::usecases::{EnableMailbox, MailboxDetails, MailboxFilter, MailboxSettings, SetPin};
+use voicepin_core::usecases::{EnableMailbox, MailboxSettings, SetPin};
 
 use crate::ApiState;
 use crate::auth::Caller;
 use crate::dto::{
-    EnableMailboxRequest, MailboxPage, MailboxView, PinInfoPage, PinInfoView, SetMailboxRequest, SetPinRequest,
+    DisableQuery, EnableMailboxRequest, MailboxListQuery, MailboxPage, MailboxView, PinInfoPage, PinInfoView,
+    SetMailboxRequest, SetPinRequest,
 };
 use crate::extract::{Json, Path, Query};
 use crate::problem::{ApiError, Problem};
-
-/// A mailbox as the API shows it, with its policy's and dial plan's names.
-fn view(details: &MailboxDetails) -> MailboxView {
-    MailboxView::new(&details.mailbox, details.policy.name.as_str(), details.dial_plan.name.as_str())
-}
-
-async fn view_of(state: &ApiState, caller: &Caller, identity: &str) -> Result<MailboxView, ApiError> {
-    Ok(view(&state.voicepin.get_mailbox(&caller.context, identity).await?))
-}
-
-async fn pin_view(state: &ApiState, caller: &Caller, identity: &str) -> Result<axum::Json<PinInfoView>, ApiError> {
-    let info = state.voicepin.get_pin_info(&caller.context, identity).await?;
-    Ok(axum::Json(PinInfoView::from(&info)))
-}
 
 /// Enable-UMMailbox: enables a mailbox for voice access and queues its welcome message with
 /// the PIN. With `validateOnly`, checks everything and changes nothing (200).
@@ -46,72 +31,9 @@ pub async fn enable(
     State(state): State<ApiState>,
     Json(body): Json<EnableMailboxRequest>,
 ) -> Result<Response, ApiError> {
-    let validate_only = body.validate_only;
-    let request = EnableMailbox {
-        identity: body.identity,
-        policy: body.um_mailbox_policy,
-        extensions: body.extensions,
-        pin: body.pin.map(|p| p.into_pin()),
-        pin_expired: body.pin_expired,
-        notify_email: body.notify_email,
-        properties: MailboxSettings {
-            display_name: body.display_name,
-            first_name: body.first_name,
-            last_name: body.last_name,
-            alias: body.alias,
-            extensions: None,
-            phone_numbers: body.phone_numbers,
-            policy: None,
-            subscriber_access_enabled: body.subscriber_access_enabled,
-            pinless_access_to_voice_mail_enabled: body.pinless_access_to_voice_mail_enabled,
-        },
-        validate_only,
-    };
-    let mailbox = state.voicepin.enable_mailbox(&caller.context, request).await?;
-    if validate_only {
-        let policy = state.voicepin.get_policy(&caller.context, &mailbox.policy_id.to_string()).await?;
-        let plan = state.voicepin.get_dial_plan(&caller.context, &mailbox.dial_plan_id.to_string()).await?;
-        let view = MailboxView::new(&mailbox, policy.name.as_str(), plan.name.as_str());
-        return Ok((StatusCode::OK, axum::Json(view)).into_response());
-    }
-    let created = view_of(&state, &caller, &mailbox.id.to_string()).await?;
-    Ok((StatusCode::CREATED, axum::Json(created)).into_response())
-}
-
-/// Filters and paging of the mailbox list.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[into_params(parameter_in = Query, rename_all = "camelCase")]
-pub struct MailboxListQuery {
-    /// Only mailboxes of this UM mailbox policy (name or id).
-    pub policy: Option<String>,
-    /// Only mailboxes of this dial plan (name or id).
-    pub dial_plan: Option<String>,
-    /// Ambiguous name resolution: part of an address or name, or the start of an extension.
-    pub search: Option<String>,
-    /// Only locked-out (true) or only not locked-out (false) mailboxes.
-    pub locked_out: Option<bool>,
-    /// Only mailboxes whose PIN must be changed (true) or only the others (false).
-    pub pin_expired: Option<bool>,
-    /// The cursor: the primarySmtpAddress of the last mailbox of the previous page.
-    pub after: Option<String>,
-    /// Page size, 1-1000 (default 100).
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<u32>,
-}
-
-impl MailboxListQuery {
-    fn filter(self) -> MailboxFilter {
-        MailboxFilter {
-            policy: self.policy,
-            dial_plan: self.dial_plan,
-            search: self.search,
-            locked_out: self.locked_out,
-            pin_expired: self.pin_expired,
-            after: self.after,
-            limit: self.limit,
-        }
-    }
+    let status = if body.validate_only { StatusCode::OK } else { StatusCode::CREATED };
+    let enabled = state.voicepin.enable_mailbox(&caller.context, EnableMailbox::from(body)).await?;
+    Ok((status, axum::Json(MailboxView::from(&enabled))).into_response())
 }
 
 /// Get-UMMailbox without an identity: a page of mailboxes in address order.
@@ -129,8 +51,8 @@ pub async fn list(
     State(state): State<ApiState>,
     Query(query): Query<MailboxListQuery>,
 ) -> Result<axum::Json<MailboxPage>, ApiError> {
-    let page = state.voicepin.list_mailboxes(&caller.context, &query.filter()).await?;
-    Ok(axum::Json(MailboxPage { items: page.items.iter().map(view).collect(), next: page.next }))
+    let page = state.voicepin.list_mailboxes(&caller.context, &query.into()).await?;
+    Ok(axum::Json(MailboxPage { items: page.items.iter().map(MailboxView::from).collect(), next: page.next }))
 }
 
 /// Get-UMMailbox for one mailbox.
@@ -148,7 +70,7 @@ pub async fn get(
     State(state): State<ApiState>,
     Path(identity): Path<String>,
 ) -> Result<axum::Json<MailboxView>, ApiError> {
-    Ok(axum::Json(view_of(&state, &caller, &identity).await?))
+    Ok(axum::Json(MailboxView::from(&state.voicepin.get_mailbox(&caller.context, &identity).await?)))
 }
 
 /// Set-UMMailbox: changes the properties given.
@@ -168,28 +90,8 @@ pub async fn update(
     Path(identity): Path<String>,
     Json(body): Json<SetMailboxRequest>,
 ) -> Result<axum::Json<MailboxView>, ApiError> {
-    let settings = MailboxSettings {
-        display_name: body.display_name,
-        first_name: body.first_name,
-        last_name: body.last_name,
-        alias: body.alias,
-        extensions: body.extensions,
-        phone_numbers: body.phone_numbers,
-        policy: body.um_mailbox_policy,
-        subscriber_access_enabled: body.subscriber_access_enabled,
-        pinless_access_to_voice_mail_enabled: body.pinless_access_to_voice_mail_enabled,
-    };
-    let mailbox = state.voicepin.set_mailbox(&caller.context, &identity, settings).await?;
-    Ok(axum::Json(view_of(&state, &caller, &mailbox.id.to_string()).await?))
-}
-
-/// Options of Disable-UMMailbox.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[into_params(parameter_in = Query, rename_all = "camelCase")]
-pub struct DisableQuery {
-    /// Keep the UM properties for a later enable (default true); false removes them.
-    pub keep_properties: Option<bool>,
+    let changed = state.voicepin.set_mailbox(&caller.context, &identity, MailboxSettings::from(body)).await?;
+    Ok(axum::Json(MailboxView::from(&changed)))
 }
 
 /// Disable-UMMailbox.
@@ -229,7 +131,7 @@ pub async fn list_pins(
     State(state): State<ApiState>,
     Query(query): Query<MailboxListQuery>,
 ) -> Result<axum::Json<PinInfoPage>, ApiError> {
-    let page = state.voicepin.list_pin_info(&caller.context, &query.filter()).await?;
+    let page = state.voicepin.list_pin_info(&caller.context, &query.into()).await?;
     Ok(axum::Json(PinInfoPage { items: page.items.iter().map(PinInfoView::from).collect(), next: page.next }))
 }
 
@@ -248,7 +150,8 @@ pub async fn get_pin(
     State(state): State<ApiState>,
     Path(identity): Path<String>,
 ) -> Result<axum::Json<PinInfoView>, ApiError> {
-    pin_view(&state, &caller, &identity).await
+    let info = state.voicepin.get_pin_info(&caller.context, &identity).await?;
+    Ok(axum::Json(PinInfoView::from(&info)))
 }
 
 /// Set-UMMailboxPIN: sets or resets the PIN (generated unless given) and emails it; with
@@ -269,15 +172,8 @@ pub async fn set_pin(
     Path(identity): Path<String>,
     Json(body): Json<SetPinRequest>,
 ) -> Result<axum::Json<PinInfoView>, ApiError> {
-    let request = SetPin {
-        pin: body.pin.map(|p| p.into_pin()),
-        pin_expired: body.pin_expired,
-        locked_out: body.locked_out,
-        send_email: body.send_email,
-        notify_email: body.notify_email,
-    };
-    state.voicepin.set_pin(&caller.context, &identity, request).await?;
-    pin_view(&state, &caller, &identity).await
+    let set = state.voicepin.set_pin(&caller.context, &identity, SetPin::from(body)).await?;
+    Ok(axum::Json(PinInfoView::from(&set.info)))
 }
 
 /// Locks a mailbox out of sign-in by phone.
@@ -295,8 +191,8 @@ pub async fn lock(
     State(state): State<ApiState>,
     Path(identity): Path<String>,
 ) -> Result<axum::Json<PinInfoView>, ApiError> {
-    state.voicepin.lock(&caller.context, &identity).await?;
-    pin_view(&state, &caller, &identity).await
+    let locked = state.voicepin.lock(&caller.context, &identity).await?;
+    Ok(axum::Json(PinInfoView::from(&locked.info)))
 }
 
 /// Unlocks a mailbox.
@@ -314,6 +210,6 @@ pub async fn unlock(
     State(state): State<ApiState>,
     Path(identity): Path<String>,
 ) -> Result<axum::Json<PinInfoView>, ApiError> {
-    state.voicepin.unlock(&caller.context, &identity).await?;
-    pin_view(&state, &caller, &identity).await
+    let unlocked = state.voicepin.unlock(&caller.context, &identity).await?;
+    Ok(axum::Json(PinInfoView::from(&unlocked.info)))
 }
