@@ -93,12 +93,21 @@ impl Baresip {
             .stderr(log)
             .spawn()
             .unwrap();
+        let mut child = child;
         let started = Instant::now();
+        let log = |dir: &tempfile::TempDir| std::fs::read_to_string(dir.path().join("baresip.log")).unwrap_or_default();
         let control = loop {
             match TcpStream::connect(("127.0.0.1", control_port)) {
                 Ok(stream) => break stream,
                 Err(error) => {
-                    assert!(started.elapsed() < Duration::from_secs(20), "baresip's ctrl_tcp never listened: {error}");
+                    if let Ok(Some(status)) = child.try_wait() {
+                        panic!("baresip ended ({status}) before its ctrl_tcp listened:\n{}", log(&dir));
+                    }
+                    assert!(
+                        started.elapsed() < Duration::from_secs(30),
+                        "baresip's ctrl_tcp never listened: {error}\n{}",
+                        log(&dir)
+                    );
                     std::thread::sleep(Duration::from_millis(100));
                 }
             }
@@ -227,7 +236,10 @@ fn baresip_calls_keys_its_extension_and_pin_and_signs_in() {
 
     let audit = server.audit();
     assert_eq!(audit.matches("\"channel\":\"phone\"").count(), 1, "{audit}");
-    assert!(audit.contains("caller via 127.0.0.1"), "baresip's caller ID and address are in the audit trail: {audit}");
+    assert!(
+        audit.contains("\"source\":\"127.0.0.1 callerId=caller\""),
+        "baresip's address and caller ID are in the audit trail: {audit}"
+    );
     assert!(!audit.contains("1985848"), "no PIN in the audit trail");
     let _ = phone.command("quit", "");
     drop(phone);
