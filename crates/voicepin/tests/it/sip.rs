@@ -710,3 +710,53 @@ fn retransmitted_and_lost_packets() {
     assert_eq!(server.metric("voicepin_calls_active"), 0.0);
     server.stop();
 }
+
+/// PIN spraying by phone (issue 11, finding 4): failures from one caller ID count across
+/// mailboxes, known or not. Past the limit (2 here) the caller's attempts are refused,
+/// answered exactly like a wrong PIN: the right PIN then fails too, nothing counts against
+/// the mailbox, and the audit trail and `/metrics` say which source was throttled.
+#[test]
+fn a_caller_spraying_pins_across_mailboxes_is_throttled() {
+    let server = Server::start(&[
+        ("VOICEPIN_SIGN_IN__CALLER_ID_DELAY_AFTER", "1"),
+        ("VOICEPIN_SIGN_IN__CALLER_ID_REFUSE_AFTER", "2"),
+        ("VOICEPIN_SIGN_IN__FIRST_DELAY_MS", "100"),
+        ("VOICEPIN_SIGN_IN__MAX_DELAY_MS", "200"),
+    ]);
+    let spray = CallerAudio::default()
+        .silence(1000)
+        .keys("36697#")
+        .silence(300)
+        .keys("2468024#")
+        .silence(1500)
+        .keys("12345#")
+        .silence(300)
+        .keys("3692581#")
+        .silence(1500)
+        .keys("36697#")
+        .silence(300)
+        .keys("1985848#")
+        .silence(8000)
+        .ulaw();
+    sipp_with(&server, Transport::Udp, &in_band_until_goodbye("a PIN spray"), &[("caller.ul", &spray)], &[]);
+
+    // Three failed answers (LogonFailuresBeforeDisconnect ends the call): the right PIN too.
+    assert_eq!(server.metric("voicepin_sign_ins_total{outcome=\"success\"}"), 0.0);
+    assert_eq!(server.metric("voicepin_sign_ins_throttled_total{verdict=\"refused\",source=\"callerId\"}"), 1.0);
+    let failed = audit_of(&server, "signInFailed");
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    assert_eq!(failed[0]["details"]["reason"], "sourceThrottled", "{failed:?}");
+    let throttled = audit_of(&server, "sourceThrottled");
+    assert!(!throttled.is_empty(), "the audit trail names the throttled source");
+    assert!(throttled.iter().all(|e| e["channel"] == "phone"), "{throttled:?}");
+    assert!(serde_json::to_string(&throttled).unwrap().contains("+14255550123"), "{throttled:?}");
+    // Only the one wrong PIN keyed for tony's mailbox counts against it.
+    let pin = api(&server, "/api/v1/mailboxes/tonysmith@contoso.com/pin");
+    assert_eq!(pin["lockedOut"], false, "{pin}");
+    assert!(audit_of(&server, "pinAutoReset").is_empty());
+    let audit = server.audit();
+    for pin in ["2468024", "3692581", "1985848"] {
+        assert!(!audit.contains(pin), "no PIN in the audit trail");
+    }
+    server.stop();
+}
