@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 # tests (run with Debian's /usr/bin/python3); python3-venv and curl serve the schemathesis run
 # (a venv from PyPI, and the readiness probe); sip-tester is SIPp, the SIP client of the
 # telephone end-to-end tests (run as root: its play_dtmf sends through a raw socket);
+# baresip-core is the second SIP client, a headless softphone driven over its ctrl_tcp module;
 # chromium and npm run the admin center's end-to-end tests (e2e/browser, driven by npm's
 # playwright-core; no browser download).
-packages=(python3-aiosmtpd python3-venv curl sip-tester chromium)
+packages=(python3-aiosmtpd python3-venv curl sip-tester baresip-core chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -42,6 +43,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/voicepin-target}"
 
 cargo fmt --all -- --check
 cargo test --workspace --locked
+
+# The telephone front end's parsers under libFuzzer, 20 s per target (cargo fuzz, nightly;
+# installs cargo-fuzz when missing). VOICEPIN_FUZZ_SECONDS changes the time per target.
+scripts/fuzz.sh "${VOICEPIN_FUZZ_SECONDS:-20}"
 
 # The admin center in headless Chromium against the binary the tests above built, with a real
 # SMTP server on loopback; screenshots of every page go to e2e/browser/screenshots/.

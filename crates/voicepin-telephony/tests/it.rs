@@ -3,6 +3,7 @@
 
 mod it {
     mod inband;
+    pub mod listener;
     pub mod phone;
     pub mod robustness;
 }

@@ -4,6 +4,7 @@
 
 mod it {
     pub mod accounts;
+    pub mod baresip;
     pub mod cli;
     pub mod cmdlet;
     pub mod config;

@@ -113,8 +113,10 @@ pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSe
     let caller = Caller::new(context.clone());
 
     let start = Instant::now();
+    // Prompts are paced by the shared pacer; this tick only watches a recording under way.
     let mut ticks = tokio::time::interval_at(start, FRAME);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let stream = media.stream();
     let deadline = tokio::time::sleep(MAX_CALL);
     tokio::pin!(deadline);
     let timer = tokio::time::sleep(MAX_CALL);
@@ -128,7 +130,7 @@ pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSe
                 None => return Ended::BySip(crate::sip::EndReason::Bye),
                 Some(CallEvent::Ended(reason)) => return Ended::BySip(reason),
                 Some(CallEvent::Confirmed(answer)) => {
-                    if !media.confirmed(answer.as_deref()) {
+                    if !media.confirmed(&calls.pacer, answer.as_deref()) {
                         return Ended::ByFlow;
                     }
                     if !started {
@@ -149,10 +151,8 @@ pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSe
                 }
                 Some(CallEvent::Info { content_type, body }) => media.info(&content_type, &body),
             },
-            tick = ticks.tick() => {
-                if started && media.tick(tick, start, &setup.socket).await {
-                    inputs.push(Input::PlaybackFinished);
-                }
+            () = stream.played(), if started => inputs.push(Input::PlaybackFinished),
+            _ = ticks.tick(), if media.recording() => {
                 if media.recording_over() {
                     env.recorded = media.stop_recording(std::time::Duration::ZERO);
                     inputs.push(Input::RecordingFinished);

@@ -1,31 +1,51 @@
 //! The media side of one call, shared by both call loops (the core's call flow and the
 //! minimal flow): the RTP session once the SDP is settled, the digits from all three DTMF
-//! sources, and the prompt player paced one frame per tick.
+//! sources, and the prompts the shared [`Pacer`] plays one frame per tick.
 
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsFd as _;
+use std::sync::Arc;
 
-use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
 use super::CallSetup;
+use super::pacer::{Pacer, Stream};
 use crate::media::dtmf::{DigitEvent, DtmfReceiver};
 use crate::media::g711::Law;
 use crate::media::recorder::Recorder;
 use crate::media::sdp;
-use crate::media::session::{FRAME, FRAME_SAMPLES, Inbound, MediaSession, Player};
+use crate::media::session::{Inbound, MediaSession};
 
-/// A call's RTP session, DTMF receiver and prompt player.
+/// What the caller hears: the flows queue prompts here and the pacer plays them.
+#[derive(Debug)]
+pub(super) struct Playback {
+    stream: Arc<Stream>,
+}
+
+impl Playback {
+    /// Queues an encoded prompt after those already queued.
+    pub(super) fn enqueue(&mut self, clip: Arc<[u8]>) {
+        self.stream.enqueue(clip);
+    }
+
+    /// Stops playing and forgets the queue (the caller typed ahead: barge-in).
+    pub(super) fn clear(&mut self) {
+        self.stream.clear();
+    }
+}
+
+/// A call's RTP session, DTMF receiver and prompt playback.
 pub(super) struct CallMedia {
     random: u64,
-    session: Option<MediaSession>,
+    law: Option<Law>,
     dtmf: DtmfReceiver,
+    stream: Arc<Stream>,
+    paced: bool,
     /// What the caller hears; the flows queue prompts on it.
-    pub(super) player: Player,
+    pub(super) player: Playback,
     /// Digits received since the loop last drained them, in order.
     pub(super) digits: Vec<DigitEvent>,
-    frame: [u8; FRAME_SAMPLES],
-    packet: Vec<u8>,
     /// The caller's audio being recorded, if a recording is under way.
     recorder: Option<Recorder>,
     /// The time base of recordings.
@@ -36,54 +56,64 @@ impl CallMedia {
     /// The media of a call whose INVITE carried an offer (answered already), or none yet.
     pub(super) fn new(setup: &CallSetup) -> Self {
         let random = getrandom::u64().unwrap_or(setup.call.0.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        // The pacer sends on a duplicate of the call's socket: the same port (symmetric RTP),
+        // written from the pacer's thread while this task reads.
+        let sender = match setup.socket.as_fd().try_clone_to_owned() {
+            Ok(fd) => Some(std::net::UdpSocket::from(fd)),
+            Err(error) => {
+                tracing::warn!(%error, "cannot share the call's RTP socket with the pacer; the call is silent");
+                None
+            }
+        };
         let session = setup.negotiated.as_ref().map(|n| MediaSession::new(n, random));
-        let mut media = Self {
+        let mut dtmf = DtmfReceiver::new();
+        let law = session.as_ref().map(|s| {
+            dtmf.set_telephone_event_negotiated(s.telephone_event().is_some());
+            s.law()
+        });
+        let stream = Stream::new(sender, session);
+        Self {
             random,
-            session: None,
-            dtmf: DtmfReceiver::new(),
-            player: Player::new(Law::MuLaw),
+            law,
+            dtmf,
+            player: Playback { stream: stream.clone() },
+            stream,
+            paced: false,
             digits: Vec::new(),
-            frame: [0u8; FRAME_SAMPLES],
-            packet: Vec::with_capacity(12 + FRAME_SAMPLES),
             recorder: None,
             epoch: Instant::now(),
-        };
-        if let Some(session) = session {
-            media.install(session);
         }
-        media
-    }
-
-    fn install(&mut self, session: MediaSession) {
-        self.dtmf.set_telephone_event_negotiated(session.telephone_event().is_some());
-        self.player = Player::new(session.law());
-        self.session = Some(session);
     }
 
     /// The ACK confirmed the call; an INVITE without SDP has its answer here. `false` when
-    /// the call has no usable media and must end.
-    pub(super) fn confirmed(&mut self, answer: Option<&[u8]>) -> bool {
-        if self.session.is_some() {
-            return true;
-        }
-        match answer.map(|a| sdp::parse(a).and_then(|a| sdp::accept_answer(&a))) {
-            Some(Ok(negotiated)) => {
-                let session = MediaSession::new(&negotiated, self.random);
-                self.install(session);
-                true
+    /// the call has no usable media and must end. From here on the pacer sends its frames.
+    pub(super) fn confirmed(&mut self, pacer: &Pacer, answer: Option<&[u8]>) -> bool {
+        if self.law.is_none() {
+            match answer.map(|a| sdp::parse(a).and_then(|a| sdp::accept_answer(&a))) {
+                Some(Ok(negotiated)) => {
+                    let session = MediaSession::new(&negotiated, self.random);
+                    self.dtmf.set_telephone_event_negotiated(session.telephone_event().is_some());
+                    self.law = Some(session.law());
+                    self.stream.install(session);
+                }
+                _ => return false,
             }
-            _ => false,
         }
+        if !self.paced {
+            self.paced = true;
+            pacer.add(&self.stream);
+        }
+        true
     }
 
     /// Whether the SDP is settled and RTP can flow.
     pub(super) fn has_session(&self) -> bool {
-        self.session.is_some()
+        self.law.is_some()
     }
 
     /// The codec prompts are encoded in.
     pub(super) fn law(&self) -> Law {
-        self.session.as_ref().map_or(Law::MuLaw, MediaSession::law)
+        self.law.unwrap_or(Law::MuLaw)
     }
 
     /// A SIP INFO body: a digit when it carries one.
@@ -93,29 +123,25 @@ impl CallMedia {
         }
     }
 
-    /// Sends the frame of the tick at `tick` (frames counted from `start`, so a skipped tick
-    /// still advances the RTP timestamp). `true` when the prompts queued have all been played.
-    pub(super) async fn tick(&mut self, tick: Instant, start: Instant, socket: &UdpSocket) -> bool {
-        let Some(session) = self.session.as_mut() else { return false };
-        let ended = self.player.next_frame(&mut self.frame);
-        let index = ((tick - start).as_micros() / FRAME.as_micros()) as u64;
-        session.write_frame(index, &self.frame, &mut self.packet);
-        let destination = session.destination();
-        if destination.port() != 0 && !destination.ip().is_unspecified() {
-            let _ = socket.send_to(&self.packet, destination).await;
-        }
-        ended
+    /// The stream the pacer plays; [`Stream::played`] resolves when its queue has been played.
+    pub(super) fn stream(&self) -> Arc<Stream> {
+        self.stream.clone()
     }
 
     /// A datagram on the call's RTP port: audio for the in-band detector, or an RFC 4733 event.
     pub(super) fn received(&mut self, received: io::Result<(usize, SocketAddr)>, buffer: &[u8]) {
-        let (Ok((length, from)), Some(session)) = (received, self.session.as_mut()) else { return };
-        match session.receive(from, &buffer[..length]) {
+        let Ok((length, from)) = received else { return };
+        let Some(law) = self.law else { return };
+        let inbound = match self.stream.lock().session.as_mut() {
+            Some(session) => session.receive(from, &buffer[..length]),
+            None => return,
+        };
+        match inbound {
             Inbound::Audio(payload) => {
                 if let Some(recorder) = self.recorder.as_mut() {
-                    recorder.audio(self.epoch.elapsed(), session.law(), payload);
+                    recorder.audio(self.epoch.elapsed(), law, payload);
                 }
-                self.dtmf.on_audio(session.law(), payload, &mut self.digits);
+                self.dtmf.on_audio(law, payload, &mut self.digits);
             }
             Inbound::TelephoneEvent { ssrc, timestamp, payload } => {
                 self.digits.extend(self.dtmf.on_telephone_event(ssrc, timestamp, payload));
@@ -127,6 +153,11 @@ impl CallMedia {
     /// Starts recording the caller's audio, for at most `max`.
     pub(super) fn start_recording(&mut self, max: std::time::Duration) {
         self.recorder = Some(Recorder::new(self.epoch.elapsed(), max));
+    }
+
+    /// Whether a recording is under way.
+    pub(super) fn recording(&self) -> bool {
+        self.recorder.is_some()
     }
 
     /// Whether a recording under way has ended by itself (maximum length, silence).

@@ -1,10 +1,9 @@
-//! One task per answered call: its RTP socket, the 20 ms pacing of what it plays, the DTMF
-//! arriving three ways, and the call flow those digits drive.
+//! One task per answered call: its RTP socket, the DTMF arriving three ways, and the call
+//! flow those digits drive; what it plays is sent by the one [`pacer`] every call shares.
 //!
-//! Pacing follows the monotonic clock: frame `n` is due at `start + n·20 ms` (a tokio
-//! interval, which schedules from its start rather than from the last wake-up, so sleeps
-//! never add up to drift); a frame missed under load is skipped, not sent late in a burst,
-//! and the RTP timestamp still advances with the clock.
+//! Pacing follows the monotonic clock: one tick every 20 ms for all calls, each call's frame
+//! sent at every tick; a tick missed under load is skipped, not sent late in a burst, and
+//! the RTP timestamp still advances with the clock.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -14,20 +13,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
-use tokio::time::{Duration, Instant, MissedTickBehavior};
+use tokio::time::Duration;
 
 use crate::media::dtmf::{DigitEvent, DtmfSource};
 use crate::media::g711::Law;
 use crate::media::prompts::PromptSet;
 use crate::media::sdp::Negotiated;
-use crate::media::session::FRAME;
 use crate::sip::{CallId, EndReason};
 use voicepin_core::VoicePin;
 
 mod flow;
 mod media;
+mod pacer;
 
 use media::CallMedia;
+use pacer::Pacer;
 
 /// What the SIP task tells a call's task.
 #[derive(Debug)]
@@ -175,6 +175,8 @@ pub struct Calls {
     /// With the core: the call flow of `voicepin_core::callflow` on these prompts and use
     /// cases; without: the minimal flow (welcome, keys up to `#`, goodbye).
     core: Option<(VoicePin, Arc<PromptSet>)>,
+    /// Sends every call's frames, one tick for all.
+    pacer: Arc<Pacer>,
     /// The counters.
     pub stats: Arc<CallStats>,
     telemetry: Option<Arc<dyn CallTelemetry>>,
@@ -198,7 +200,13 @@ impl Calls {
         let mut prompts = HashMap::new();
         prompts.insert("welcome", Clip::from_pcm(&tone(&[(440.0, 300), (0.0, 100), (660.0, 300)])));
         prompts.insert("goodbye", Clip::from_pcm(&tone(&[(660.0, 200), (0.0, 50), (440.0, 200)])));
-        Self { prompts: Arc::new(prompts), core: None, stats: Arc::new(CallStats::default()), telemetry: None }
+        Self {
+            prompts: Arc::new(prompts),
+            core: None,
+            pacer: Arc::new(Pacer::default()),
+            stats: Arc::new(CallStats::default()),
+            telemetry: None,
+        }
     }
 
     /// Calls run the core's call flow (sign-in, PIN change, menus) with these prompts.
@@ -310,9 +318,7 @@ async fn drive(calls: &Calls, setup: &mut CallSetup) -> Ended {
     let mut actions = Vec::new();
     let mut started = false;
 
-    let start = Instant::now();
-    let mut ticks = tokio::time::interval_at(start, FRAME);
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let stream = media.stream();
     let deadline = tokio::time::sleep(MAX_CALL);
     tokio::pin!(deadline);
     let mut buffer = vec![0u8; 2048];
@@ -323,7 +329,7 @@ async fn drive(calls: &Calls, setup: &mut CallSetup) -> Ended {
                 None => return Ended::BySip(EndReason::Bye),
                 Some(CallEvent::Ended(reason)) => return Ended::BySip(reason),
                 Some(CallEvent::Confirmed(answer)) => {
-                    if !media.confirmed(answer.as_deref()) {
+                    if !media.confirmed(&calls.pacer, answer.as_deref()) {
                         tracing::debug!(call = setup.call.0, "no usable SDP answer in the ACK; hanging up");
                         return Ended::ByFlow;
                     }
@@ -334,11 +340,7 @@ async fn drive(calls: &Calls, setup: &mut CallSetup) -> Ended {
                 }
                 Some(CallEvent::Info { content_type, body }) => media.info(&content_type, &body),
             },
-            tick = ticks.tick() => {
-                if started && media.tick(tick, start, &setup.socket).await {
-                    flow.prompts_done(&mut actions);
-                }
-            },
+            () = stream.played(), if started => flow.prompts_done(&mut actions),
             received = setup.socket.recv_from(&mut buffer) => media.received(received, &buffer),
             () = &mut deadline => return Ended::ByFlow,
         }

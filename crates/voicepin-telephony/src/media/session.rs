@@ -1,6 +1,8 @@
 //! One call's media, without sockets or clocks: what an incoming RTP packet is (audio or a
 //! telephone event, on the negotiated payload types only), where ours go (symmetric RTP:
-//! to the address the caller's packets come from, RFC 4961, once one has come), and our
+//! to the address the caller's packets come from, RFC 4961, once one has come; from then on
+//! packets from any other address are ignored, so a stranger who finds the port can neither
+//! key digits into the call nor divert its audio), and our
 //! packets, one per 20 ms frame index so that timestamps follow the clock even when a frame
 //! is skipped.
 //!
@@ -84,8 +86,12 @@ impl MediaSession {
         self.latched.unwrap_or(self.signalled)
     }
 
-    /// Classifies a datagram from `from`; the first valid RTP packet latches the destination.
+    /// Classifies a datagram from `from`; the first valid RTP packet latches the destination,
+    /// and packets from elsewhere are ignored after it.
     pub fn receive<'a>(&mut self, from: SocketAddr, bytes: &'a [u8]) -> Inbound<'a> {
+        if self.latched.is_some_and(|latched| latched != from) {
+            return Inbound::Ignored;
+        }
         let Ok(packet) = rtp::parse(bytes) else { return Inbound::Ignored };
         let inbound = if packet.pt == self.pt {
             Inbound::Audio(packet.payload)
@@ -200,7 +206,14 @@ mod tests {
         );
         assert_eq!(session.destination(), nat);
         rtp::write(&mut packet, 0, false, 3, 480, 3, &[0xff; 160]);
-        assert_eq!(session.receive("192.0.2.2:1".parse().unwrap(), &packet), Inbound::Audio(&[0xff; 160]));
+        assert_eq!(session.receive(nat, &packet), Inbound::Audio(&[0xff; 160]));
+        assert_eq!(session.receive("192.0.2.2:1".parse().unwrap(), &packet), Inbound::Ignored, "not the caller");
+        rtp::write(&mut packet, 96, true, 9, 960, 3, &[1, 0x80, 0, 160]);
+        assert_eq!(
+            session.receive("127.0.0.1:16000".parse().unwrap(), &packet),
+            Inbound::Ignored,
+            "no digit from elsewhere"
+        );
         assert_eq!(session.destination(), nat, "latched once");
         assert_eq!(session.receive(nat, b"garbage"), Inbound::Ignored);
     }

@@ -12,17 +12,17 @@ use std::time::{Duration, Instant};
 
 use super::harness::{Voicepin, free_port, header, http};
 
-/// A running `voicepin serve` with SIP on its own port.
-struct Server {
+/// A running `voicepin serve` with SIP on its own port (the baresip tests use it too).
+pub(super) struct Server {
     child: Child,
-    sip_port: u16,
+    pub(super) sip_port: u16,
     http_port: u16,
     token: String,
     _voicepin: Voicepin,
 }
 
 impl Server {
-    fn start(env: &[(&str, &str)]) -> Self {
+    pub(super) fn start(env: &[(&str, &str)]) -> Self {
         Self::start_with(env, |_| {})
     }
 
@@ -65,7 +65,7 @@ impl Server {
     }
 
     /// The value of one sample of `/metrics`, e.g. `voicepin_calls_total{outcome="completed"}`.
-    fn metric(&self, sample: &str) -> f64 {
+    pub(super) fn metric(&self, sample: &str) -> f64 {
         // `/metrics` answers a credential only (issue 11, finding 5).
         let bearer = format!("Bearer {}", self.token);
         let reply = http(self.http_port, "GET", "/metrics", &[("Authorization", &bearer)], None);
@@ -75,14 +75,14 @@ impl Server {
     }
 
     /// The audit events, as the API lists them.
-    fn audit(&self) -> String {
+    pub(super) fn audit(&self) -> String {
         let bearer = format!("Bearer {}", self.token);
         let reply = http(self.http_port, "GET", "/api/v1/audit-events", &[("Authorization", &bearer)], None);
         assert_eq!(reply.status, 200, "{}", reply.body);
         reply.body
     }
 
-    fn stop(mut self) {
+    pub(super) fn stop(mut self) {
         Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         assert!(self.child.wait().unwrap().success(), "serve exits 0 on SIGTERM");
     }
