@@ -74,6 +74,11 @@ pub enum AuditAction {
     AccountLocked,
     /// An administrator signed out.
     AccountSignedOut,
+    /// Someone asked for a self-service confirmation link (sent, or not: the outcome is
+    /// in the details).
+    PinResetLinkRequested,
+    /// A mailbox owner followed a confirmation link to their voice mail settings.
+    PinResetLinkOpened,
 }
 
 impl AuditAction {
@@ -111,11 +116,13 @@ impl AuditAction {
             Self::AccountSignInFailed => "accountSignInFailed",
             Self::AccountLocked => "accountLocked",
             Self::AccountSignedOut => "accountSignedOut",
+            Self::PinResetLinkRequested => "pinResetLinkRequested",
+            Self::PinResetLinkOpened => "pinResetLinkOpened",
         }
     }
 
     /// Every action, for parsing.
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 33] = [
         Self::DialPlanCreated,
         Self::DialPlanChanged,
         Self::DialPlanRemoved,
@@ -147,6 +154,8 @@ impl AuditAction {
         Self::AccountSignInFailed,
         Self::AccountLocked,
         Self::AccountSignedOut,
+        Self::PinResetLinkRequested,
+        Self::PinResetLinkOpened,
     ];
 
     /// Parses a stored action name.

@@ -6,7 +6,8 @@ use time::OffsetDateTime;
 use crate::accounts::{AdminAccount, Session};
 use crate::audit::{AuditAction, AuditEvent, Channel};
 use crate::error::StoreError;
-use crate::ids::{AccountId, DialPlanId, MailId, MailboxId, PolicyId, Revision, SessionId, TokenId};
+use crate::ids::{AccountId, DialPlanId, LinkId, MailId, MailboxId, PolicyId, Revision, SessionId, TokenId};
+use crate::links::PinResetLink;
 use crate::mailbox::Mailbox;
 use crate::notify::OutboundMail;
 use crate::policy::{DialPlan, MailboxPolicy};
@@ -74,6 +75,19 @@ pub enum Write {
     /// Delete every session, of any account, that has ended by `now`: past its absolute
     /// expiry, or idle since `idle_since`.
     PurgeEndedSessions { now: OffsetDateTime, idle_since: OffsetDateTime },
+    /// Insert a new self-service confirmation link.
+    InsertPinResetLink(PinResetLink),
+    /// Mark a link used at `at`, and every other unused link of its mailbox with it;
+    /// refused with [`StoreError::Conflict`] when the link is gone or was used already, so
+    /// a link works once even when followed twice at the same moment.
+    UsePinResetLink {
+        /// The link followed.
+        id: LinkId,
+        /// Its mailbox.
+        mailbox: MailboxId,
+        /// When.
+        at: OffsetDateTime,
+    },
 }
 
 /// Everything one use case writes, committed atomically: the objects, the messages they
@@ -323,6 +337,11 @@ pub trait Store: Send + Sync {
     async fn accounts(&self) -> Result<Vec<AdminAccount>, StoreError>;
     /// A session by id.
     async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError>;
+
+    /// A self-service confirmation link by id.
+    async fn pin_reset_link(&self, id: LinkId) -> Result<Option<PinResetLink>, StoreError>;
+    /// How many confirmation links were made for `mailbox` at or after `since`.
+    async fn count_pin_reset_links(&self, mailbox: MailboxId, since: OffsetDateTime) -> Result<u64, StoreError>;
 
     /// Puts a failed message back in the queue, due at `at`; false if there is no such
     /// failed message.

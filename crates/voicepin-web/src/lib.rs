@@ -62,6 +62,11 @@ pub struct ApiState {
     /// automatic PIN reset does more work than an unknown extension, and the difference
     /// must not tell a prober which extensions exist. Zero (the default here) adds nothing.
     pub failed_sign_in_answer: std::time::Duration,
+    /// Self-service link requests per source address and per name typed (`/my/voicemail`).
+    pub self_service_limiter: Arc<SignInLimiter>,
+    /// The address users reach the server at (`http.public_url`): the base of the links
+    /// the self-service pages mail. `None`: the request's Host.
+    pub public_url: Option<String>,
 }
 
 impl ApiState {
@@ -81,6 +86,11 @@ impl ApiState {
             sign_in_limiter: Arc::new(SignInLimiter::new()),
             secure_cookies: false,
             failed_sign_in_answer: std::time::Duration::ZERO,
+            self_service_limiter: Arc::new(SignInLimiter::with_limits(
+                limits::SELF_SERVICE_PER_SOURCE,
+                limits::SELF_SERVICE_PER_NAME,
+            )),
+            public_url: None,
         }
     }
 

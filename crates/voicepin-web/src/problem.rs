@@ -293,6 +293,7 @@ fn core_problem(error: &CoreError) -> Problem {
         CoreError::AuthenticationFailed => {
             Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, "Credentials not accepted", error.to_string())
         }
+        CoreError::LinkInvalid => Problem::new(StatusCode::GONE, code, "Link not valid", error.to_string()),
         CoreError::PasswordChangeRequired => {
             Problem::new(StatusCode::FORBIDDEN, code, "Password change required", error.to_string())
         }

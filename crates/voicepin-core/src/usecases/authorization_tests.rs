@@ -63,6 +63,9 @@ enum UseCase {
     MailQueueStats,
     MailQueue,
     RequeueMail,
+    RequestPinResetLink,
+    OpenPinResetLink,
+    ResetPinWithLink,
 }
 
 /// Not use cases: they prove who an actor is (a bearer token, a session cookie) before any
@@ -70,7 +73,7 @@ enum UseCase {
 const AUTHENTICATION: [&str; 2] = ["authenticate_token", "authenticate_session"];
 
 impl UseCase {
-    const ALL: [UseCase; 44] = [
+    const ALL: [UseCase; 47] = [
         Self::NewDialPlan,
         Self::GetDialPlan,
         Self::ListDialPlans,
@@ -115,6 +118,9 @@ impl UseCase {
         Self::MailQueueStats,
         Self::MailQueue,
         Self::RequeueMail,
+        Self::RequestPinResetLink,
+        Self::OpenPinResetLink,
+        Self::ResetPinWithLink,
     ];
 
     /// The method's name: the variant's name in snake case.
@@ -151,6 +157,7 @@ impl UseCase {
             Self::SignInWithPassword => PasswordSignIn,
             Self::CheckReady | Self::MailQueueStats | Self::MailQueue => ViewMailQueue,
             Self::RequeueMail => ManageMailQueue,
+            Self::RequestPinResetLink | Self::OpenPinResetLink | Self::ResetPinWithLink => UsePinResetLink,
         }
     }
 }
@@ -166,6 +173,7 @@ struct Seeded {
     account: AccountId,
     session: SessionAuth,
     password: Password,
+    link: crate::links::LinkSecret,
 }
 
 async fn seeded() -> Seeded {
@@ -193,7 +201,9 @@ async fn seeded() -> Seeded {
     voicepin.create_token(&root, "pbx1", Role::VoiceService, None).await.unwrap();
     let anonymous = RequestContext::anonymous(Channel::Web);
     let signed_in = voicepin.sign_in_with_password(&anonymous, "bob", &password).await.unwrap();
-    Seeded { voicepin, alice, bob, account: account.id, session: signed_in.auth, password }
+    voicepin.request_pin_reset_link(&anonymous, ALICE, "https://voicepin.example.com").await.unwrap();
+    let link = super::self_service::tests::mailed_link(&voicepin).await;
+    Seeded { voicepin, alice, bob, account: account.id, session: signed_in.auth, password, link }
 }
 
 /// Calls `use_case` as `context` on the seeded data (alice's mailbox, bob's account): only
@@ -279,6 +289,11 @@ async fn call(use_case: UseCase, context: &RequestContext, s: &Seeded) -> Result
         UseCase::MailQueueStats => vp.mail_queue_stats(context).await.map(drop),
         UseCase::MailQueue => vp.mail_queue(context, true, 10).await.map(drop),
         UseCase::RequeueMail => vp.requeue_mail(context, &crate::ids::MailId::new_random().to_string()).await,
+        UseCase::RequestPinResetLink => vp.request_pin_reset_link(context, ALICE, "https://voicepin.example.com").await,
+        // A link that does not work: refused as invalid (not forbidden) when the actor may
+        // follow links at all.
+        UseCase::OpenPinResetLink => vp.open_pin_reset_link(context, &s.link).await.map(drop),
+        UseCase::ResetPinWithLink => vp.reset_pin_with_link(context, &s.link).await.map(drop),
     }
 }
 
@@ -341,6 +356,7 @@ fn public_methods() -> Vec<String> {
         include_str!("pins.rs"),
         include_str!("policies.rs"),
         include_str!("queries.rs"),
+        include_str!("self_service.rs"),
         include_str!("service.rs"),
         include_str!("sessions.rs"),
         include_str!("sign_in.rs"),
@@ -368,6 +384,7 @@ fn the_walk_lists_every_use_case() {
         "pins",
         "policies",
         "queries",
+        "self_service",
         "service",
         "sessions",
         "sign_in",

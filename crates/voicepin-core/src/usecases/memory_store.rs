@@ -9,11 +9,13 @@ use time::OffsetDateTime;
 use crate::accounts::{AdminAccount, Session};
 use crate::audit::AuditEvent;
 use crate::error::StoreError;
-use crate::ids::{AccountId, DialPlanId, MailId, PolicyId, SessionId, TokenId};
+use crate::ids::{AccountId, DialPlanId, LinkId, MailId, MailboxId, PolicyId, SessionId, TokenId};
+use crate::links::PinResetLink;
+use crate::notify::OutboundMail;
 use crate::mailbox::Mailbox;
 use crate::policy::{DialPlan, MailboxPolicy};
 use crate::ports::{
-    AuditQuery, Change, MailQueueStats, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store, Write,
+    AuditQuery, Change, MailQueueStats, MailRecord, MailStatus, MailboxLookup, MailboxQuery, QueuedMail, Store, Write,
 };
 use crate::tokens::ApiToken;
 
@@ -26,6 +28,8 @@ struct Tables {
     accounts: Vec<AdminAccount>,
     sessions: Vec<Session>,
     audit: Vec<AuditEvent>,
+    mail: Vec<OutboundMail>,
+    links: Vec<PinResetLink>,
 }
 
 /// Every object in vectors behind one lock.
@@ -55,6 +59,14 @@ fn next<T: Clone>(item: &T, bump: impl FnOnce(&mut T)) -> T {
 impl Store for MemoryStore {
     async fn commit(&self, change: Change) -> Result<(), StoreError> {
         self.with(|t| {
+            // A used link refuses the whole change, before anything is written.
+            for write in &change.writes {
+                if let Write::UsePinResetLink { id, .. } = write
+                    && !t.links.iter().any(|l| l.id == *id && l.used_at.is_none())
+                {
+                    return Err(StoreError::Conflict);
+                }
+            }
             for write in change.writes {
                 match write {
                     Write::InsertDialPlan(p) | Write::UpdateDialPlan(p) => {
@@ -94,11 +106,18 @@ impl Store for MemoryStore {
                         t.sessions.retain(|s| s.account_id != account || s.id == keep);
                     }
                     Write::PurgeEndedSessions { .. } => {}
+                    Write::InsertPinResetLink(link) => t.links.push(link),
+                    Write::UsePinResetLink { mailbox, at, .. } => {
+                        t.links.iter_mut().filter(|l| l.mailbox_id == mailbox && l.used_at.is_none()).for_each(|l| {
+                            l.used_at = Some(at);
+                        });
+                    }
                 }
             }
             t.audit.extend(change.audit);
-        });
-        Ok(())
+            t.mail.extend(change.mail);
+            Ok(())
+        })
     }
 
     async fn dial_plan(&self, id: DialPlanId) -> Result<Option<DialPlan>, StoreError> {
@@ -175,8 +194,20 @@ impl Store for MemoryStore {
         Ok(self.with(|t| t.audit.iter().rev().take(query.limit as usize).cloned().collect()))
     }
 
-    async fn due_mail(&self, _now: OffsetDateTime, _limit: u32) -> Result<Vec<QueuedMail>, StoreError> {
-        Ok(Vec::new())
+    async fn due_mail(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<QueuedMail>, StoreError> {
+        Ok(self.with(|t| {
+            t.mail
+                .iter()
+                .take(limit as usize)
+                .map(|mail| QueuedMail {
+                    mail: mail.clone(),
+                    status: MailStatus::Queued,
+                    attempts: 0,
+                    next_attempt_at: now,
+                    last_error: None,
+                })
+                .collect()
+        }))
     }
 
     async fn claim_due_mail(
@@ -239,6 +270,14 @@ impl Store for MemoryStore {
 
     async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
         Ok(self.with(|t| t.sessions.iter().find(|s| s.id == id).cloned()))
+    }
+
+    async fn pin_reset_link(&self, id: LinkId) -> Result<Option<PinResetLink>, StoreError> {
+        Ok(self.with(|t| t.links.iter().find(|l| l.id == id).cloned()))
+    }
+
+    async fn count_pin_reset_links(&self, mailbox: MailboxId, since: OffsetDateTime) -> Result<u64, StoreError> {
+        Ok(self.with(|t| t.links.iter().filter(|l| l.mailbox_id == mailbox && l.created_at >= since).count() as u64))
     }
 
     async fn requeue_mail(&self, _id: MailId, _at: OffsetDateTime) -> Result<bool, StoreError> {

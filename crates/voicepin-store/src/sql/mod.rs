@@ -23,7 +23,8 @@ use time::OffsetDateTime;
 use voicepin_core::StoreError;
 use voicepin_core::accounts::{AdminAccount, Session};
 use voicepin_core::audit::AuditEvent;
-use voicepin_core::ids::{AccountId, DialPlanId, MailId, PolicyId, SessionId, TokenId};
+use voicepin_core::ids::{AccountId, DialPlanId, LinkId, MailId, MailboxId, PolicyId, SessionId, TokenId};
+use voicepin_core::links::PinResetLink;
 use voicepin_core::mailbox::Mailbox;
 use voicepin_core::policy::{DialPlan, MailboxPolicy};
 use voicepin_core::ports::{
@@ -219,6 +220,15 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn mail_queue_stats(&self) -> Result<MailQueueStats, StoreError> {
         outbox::queue_stats(&self.pool).await
+    }
+
+    async fn pin_reset_link(&self, id: LinkId) -> Result<Option<PinResetLink>, StoreError> {
+        read::pin_reset_link(&self.pool, id).await
+    }
+
+    async fn count_pin_reset_links(&self, mailbox: MailboxId, since: OffsetDateTime) -> Result<u64, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db::<B>)?;
+        read::count_pin_reset_links(&mut *conn, mailbox, since).await
     }
 
     async fn requeue_mail(&self, id: MailId, at: OffsetDateTime) -> Result<bool, StoreError> {

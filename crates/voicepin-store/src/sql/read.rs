@@ -10,7 +10,8 @@ use voicepin_core::accounts::{AdminAccount, Session};
 use voicepin_core::audit::{AuditAction, AuditEvent, Channel};
 use voicepin_core::context::ActorKind;
 use voicepin_core::hashing::PinHash;
-use voicepin_core::ids::{AccountId, DialPlanId, MailboxId, PolicyId, Revision, SessionId, TokenId};
+use voicepin_core::ids::{AccountId, DialPlanId, LinkId, MailboxId, PolicyId, Revision, SessionId, TokenId};
+use voicepin_core::links::PinResetLink;
 use voicepin_core::mailbox::{E164Number, Extension, Mailbox, PinState, SmtpAddress};
 use voicepin_core::policy::{
     AccessNumber, DialPlan, ExtendedChecks, ExtensionLength, InputFailuresBeforeDisconnect,
@@ -510,6 +511,39 @@ pub(super) async fn session<B: Backend>(pool: &Pool<B>, id: SessionId) -> Result
     )
     .bind(id.to_string());
     object(pool, sql, session_from_row).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Self-service confirmation links
+
+fn link_from_row(row: &impl Values) -> Result<PinResetLink, StoreError> {
+    Ok(PinResetLink {
+        id: codec::id(&get::<String>(row, "id")?)?,
+        mailbox_id: codec::id(&get::<String>(row, "mailbox_id")?)?,
+        secret_digest: get(row, "secret_digest")?,
+        created_at: codec::time(get(row, "created_at")?)?,
+        expires_at: codec::time(get(row, "expires_at")?)?,
+        used_at: codec::time_opt(get(row, "used_at")?)?,
+    })
+}
+
+pub(super) async fn pin_reset_link<B: Backend>(pool: &Pool<B>, id: LinkId) -> Result<Option<PinResetLink>, StoreError> {
+    let sql = Sql::new(
+        "SELECT id, mailbox_id, secret_digest, created_at, expires_at, used_at FROM pin_reset_links WHERE id = ?",
+    )
+    .bind(id.to_string());
+    object(pool, sql, link_from_row).await
+}
+
+pub(super) async fn count_pin_reset_links(
+    conn: &mut impl Exec,
+    mailbox: MailboxId,
+    since: time::OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let sql = Sql::new("SELECT COUNT(*) AS n FROM pin_reset_links WHERE mailbox_id = ? AND created_at >= ?")
+        .bind(mailbox.to_string())
+        .bind(codec::nanos(since)?);
+    count(conn, sql).await
 }
 
 // ---------------------------------------------------------------------------------------

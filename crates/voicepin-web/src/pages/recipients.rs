@@ -20,7 +20,7 @@ use crate::extract::{Path, Query};
 const PAGE_SIZE: u32 = 50;
 
 /// How the pages say a mailbox's lock state (Exchange's words).
-fn pin_status(locked_out: bool) -> &'static str {
+pub(super) fn pin_status(locked_out: bool) -> &'static str {
     if locked_out { "Locked Out" } else { "Not locked out" }
 }
 
