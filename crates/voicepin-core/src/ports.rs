@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use crate::accounts::{AdminAccount, Session};
 use crate::audit::{AuditAction, AuditEvent, Channel};
 use crate::error::StoreError;
-use crate::ids::{AccountId, DialPlanId, LinkId, MailId, MailboxId, PolicyId, Revision, SessionId, TokenId};
+use crate::ids::{AccountId, AuditId, DialPlanId, LinkId, MailId, MailboxId, PolicyId, Revision, SessionId, TokenId};
 use crate::links::PinResetLink;
 use crate::mailbox::Mailbox;
 use crate::notify::OutboundMail;
@@ -164,8 +164,32 @@ pub struct AuditQuery {
     pub since: Option<OffsetDateTime>,
     /// Only before.
     pub until: Option<OffsetDateTime>,
+    /// The cursor of the next page: only events listed after this one (newest first), so
+    /// that events with the same time are neither skipped nor repeated.
+    pub before: Option<(OffsetDateTime, AuditId)>,
     /// At most this many.
     pub limit: u32,
+}
+
+/// How many audit events fell on one day (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DayCount {
+    /// The day.
+    pub day: time::Date,
+    /// The events on it.
+    pub count: u64,
+}
+
+/// The UM-enabled mailboxes, counted by the database.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MailboxCounts {
+    /// UM-enabled mailboxes.
+    pub um_enabled: u64,
+    /// Of them, locked out.
+    pub locked_out: u64,
+    /// Of them, whose PIN must be changed at the next sign-in: marked expired, or past the
+    /// lifetime its policy gives a PIN.
+    pub pin_expired: u64,
 }
 
 /// Get-UMMailbox's default ResultSize.
@@ -187,7 +211,16 @@ impl Default for MailboxQuery {
 
 impl Default for AuditQuery {
     fn default() -> Self {
-        Self { mailbox: None, action: None, actor: None, channel: None, since: None, until: None, limit: 100 }
+        Self {
+            mailbox: None,
+            action: None,
+            actor: None,
+            channel: None,
+            since: None,
+            until: None,
+            before: None,
+            limit: 100,
+        }
     }
 }
 
@@ -288,6 +321,12 @@ pub trait Store: Send + Sync {
 
     /// Audit events, newest first.
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
+    /// How many audit events match `query` (its limit and cursor ignored), per day (UTC),
+    /// oldest day first; days without events are left out.
+    async fn count_audit_events_per_day(&self, query: &AuditQuery) -> Result<Vec<DayCount>, StoreError>;
+    /// The UM-enabled mailboxes, and of them the locked-out ones and those whose PIN must be
+    /// changed at `now`.
+    async fn count_mailboxes_by_state(&self, now: OffsetDateTime) -> Result<MailboxCounts, StoreError>;
 
     /// Queued messages due at `now`, oldest first, with their bodies, claiming nothing (for
     /// inspection; senders use [`Store::claim_due_mail`]). A body that does not open is

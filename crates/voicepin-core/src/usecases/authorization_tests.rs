@@ -66,6 +66,8 @@ enum UseCase {
     RequestPinResetLink,
     OpenPinResetLink,
     ResetPinWithLink,
+    AuditCountsPerDay,
+    MailboxCounts,
 }
 
 /// Not use cases: they prove who an actor is (a bearer token, a session cookie) before any
@@ -73,7 +75,7 @@ enum UseCase {
 const AUTHENTICATION: [&str; 2] = ["authenticate_token", "authenticate_session"];
 
 impl UseCase {
-    const ALL: [UseCase; 47] = [
+    const ALL: [UseCase; 49] = [
         Self::NewDialPlan,
         Self::GetDialPlan,
         Self::ListDialPlans,
@@ -121,6 +123,8 @@ impl UseCase {
         Self::RequestPinResetLink,
         Self::OpenPinResetLink,
         Self::ResetPinWithLink,
+        Self::AuditCountsPerDay,
+        Self::MailboxCounts,
     ];
 
     /// The method's name: the variant's name in snake case.
@@ -143,7 +147,8 @@ impl UseCase {
             Self::Unlock => UnlockMailboxes,
             Self::ChangePin => ChangeOwnPin,
             Self::ResetOwnPin => Operation::ResetOwnPin,
-            Self::AuditEvents => ViewAudit,
+            Self::AuditEvents | Self::AuditCountsPerDay => ViewAudit,
+            Self::MailboxCounts => ViewMailboxes,
             Self::SignIn | Self::RecogniseCaller | Self::DialPlansForCalls => VoiceSignIn,
             Self::ListAccounts | Self::GetAccount | Self::ListTokens => ViewAccounts,
             Self::NewAccount
@@ -260,6 +265,8 @@ async fn call(use_case: UseCase, context: &RequestContext, s: &Seeded) -> Result
         UseCase::ChangePin => vp.change_pin(context, ALICE, &Pin::new(ALICE_PIN), &Pin::new("730164")).await,
         UseCase::ResetOwnPin => vp.reset_own_pin(context, ALICE).await,
         UseCase::AuditEvents => vp.audit_events(context, &AuditFilter::default()).await.map(drop),
+        UseCase::AuditCountsPerDay => vp.audit_counts_per_day(context, &AuditFilter::default()).await.map(drop),
+        UseCase::MailboxCounts => vp.mailbox_counts(context).await.map(drop),
         UseCase::SignIn => {
             let request = SignIn { identity: "12345".into(), dial_plan: None, pin: Pin::new(ALICE_PIN) };
             vp.sign_in(context, &request).await.map(drop)

@@ -15,7 +15,7 @@ use crate::notify::OutboundMail;
 use crate::mailbox::Mailbox;
 use crate::policy::{DialPlan, MailboxPolicy};
 use crate::ports::{
-    AuditQuery, Change, MailQueueStats, MailRecord, MailStatus, MailboxLookup, MailboxQuery, QueuedMail, Store, Write,
+    AuditQuery, Change, DayCount, MailQueueStats, MailboxCounts, MailRecord, MailStatus, MailboxLookup, MailboxQuery, QueuedMail, Store, Write,
 };
 use crate::tokens::ApiToken;
 
@@ -192,6 +192,36 @@ impl Store for MemoryStore {
 
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
         Ok(self.with(|t| t.audit.iter().rev().take(query.limit as usize).cloned().collect()))
+    }
+
+    async fn count_audit_events_per_day(&self, query: &AuditQuery) -> Result<Vec<DayCount>, StoreError> {
+        Ok(self.with(|t| {
+            let mut days: Vec<DayCount> = Vec::new();
+            for event in t.audit.iter().filter(|e| query.action.is_none_or(|a| e.action == a)) {
+                let day = event.at.date();
+                match days.iter_mut().find(|d| d.day == day) {
+                    Some(found) => found.count += 1,
+                    None => days.push(DayCount { day, count: 1 }),
+                }
+            }
+            days.sort_by_key(|d| d.day);
+            days
+        }))
+    }
+
+    async fn count_mailboxes_by_state(&self, now: OffsetDateTime) -> Result<MailboxCounts, StoreError> {
+        Ok(self.with(|t| {
+            let enabled: Vec<&Mailbox> = t.mailboxes.iter().filter(|m| m.um_enabled).collect();
+            let expired = enabled
+                .iter()
+                .filter(|m| t.policies.iter().find(|p| p.id == m.policy_id).is_some_and(|p| m.pin.must_change(&p.pin, now)))
+                .count();
+            MailboxCounts {
+                um_enabled: enabled.len() as u64,
+                locked_out: enabled.iter().filter(|m| m.pin.locked_out).count() as u64,
+                pin_expired: expired as u64,
+            }
+        }))
     }
 
     async fn due_mail(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<QueuedMail>, StoreError> {

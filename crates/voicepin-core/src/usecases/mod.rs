@@ -37,7 +37,7 @@ pub use mailboxes::{EnableMailbox, MailboxDetails, MailboxSettings};
 pub use pins::{PinInfo, SetPin};
 pub use policies::{ExtendedSettings, NewPolicy, PolicySettings};
 pub use self_service::{CONFIRM_PATH, LinkOpened, LinkReset};
-pub use queries::{AuditFilter, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MailboxFilter, Page, page_size};
+pub use queries::{AuditCursor, AuditFilter, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MailboxFilter, Page, page_size};
 pub use sessions::{SessionAuth, SignedIn};
 pub use sign_in::{RecognisedCaller, SignIn, SignInResult};
 pub use tokens::{MAX_TOKEN_DAYS, Principal};

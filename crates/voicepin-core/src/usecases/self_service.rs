@@ -325,8 +325,8 @@ pub(crate) mod tests {
         assert!(matches!(voicepin.open_pin_reset_link(&anonymous(), &forged).await, Err(Error::LinkInvalid)));
 
         // The new PIN went to the mailbox, expired: it signs in and must be changed.
-        let Notification::PinReset { pin, change_required, reason, locked_out, .. } =
-            &mail(&voicepin).await.last().unwrap().notification
+        let sent = mail(&voicepin).await;
+        let Notification::PinReset { pin, change_required, reason, locked_out, .. } = &sent.last().unwrap().notification
         else {
             panic!("no reset message")
         };
@@ -355,7 +355,8 @@ pub(crate) mod tests {
         let link = mailed_link(&voicepin).await;
         let reset = voicepin.reset_pin_with_link(&anonymous(), &link).await.unwrap();
         assert!(reset.locked_out);
-        let Notification::PinReset { locked_out, .. } = &mail(&voicepin).await.last().unwrap().notification else {
+        let sent = mail(&voicepin).await;
+        let Notification::PinReset { locked_out, .. } = &sent.last().unwrap().notification else {
             panic!("no reset message")
         };
         assert!(*locked_out);

@@ -28,7 +28,7 @@ use voicepin_core::links::PinResetLink;
 use voicepin_core::mailbox::Mailbox;
 use voicepin_core::policy::{DialPlan, MailboxPolicy};
 use voicepin_core::ports::{
-    AuditQuery, Change, MailQueueStats, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store,
+    AuditQuery, Change, DayCount, MailQueueStats, MailboxCounts, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store,
 };
 use voicepin_core::tokens::ApiToken;
 
@@ -182,6 +182,18 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
         read::audit_events(&self.pool, query).await
+    }
+
+    async fn count_audit_events_per_day(&self, query: &AuditQuery) -> Result<Vec<DayCount>, StoreError> {
+        read::count_audit_events_per_day(&self.pool, query).await
+    }
+
+    async fn count_mailboxes_by_state(&self, now: OffsetDateTime) -> Result<MailboxCounts, StoreError> {
+        // One read transaction: the three counts of one snapshot.
+        let mut tx = self.pool.begin_with(B::BEGIN_READ).await.map_err(db::<B>)?;
+        let counts = read::count_mailboxes_by_state(&mut *tx, now).await?;
+        tx.commit().await.map_err(db::<B>)?;
+        Ok(counts)
     }
 
     async fn due_mail(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<QueuedMail>, StoreError> {

@@ -54,6 +54,8 @@ macro_rules! store_contract {
             concurrent_claims_never_share_a_message,
             empty_changes_are_fine,
             pin_reset_links_are_single_use,
+            dashboard_counts,
+            audit_counts_per_day_and_paging_by_time_and_id,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {
@@ -265,6 +267,66 @@ pub async fn pin_reset_links_are_single_use(store: Arc<dyn Store>) {
     let other = stored_mailbox(other);
     write(&store, vec![Write::DeleteMailbox(other.id, other.revision)]).await.unwrap();
     assert!(store.pin_reset_link(theirs.id).await.unwrap().is_none());
+}
+
+pub async fn dashboard_counts(store: Arc<dyn Store>) {
+    let (_, policy) = plan_and_policy(&store, "Contoso", 5).await;
+    let lifetime = policy.pin.pin_lifetime.duration().expect("the default policy's PINs expire");
+    // a: marked expired; b: not, set at t0; c: locked out, not marked; d: disabled, marked.
+    let a = mailbox("a@contoso.com", &policy, &["10001"]);
+    let mut b = mailbox("b@contoso.com", &policy, &["10002"]);
+    b.pin.expired = false;
+    let mut c = mailbox("c@contoso.com", &policy, &["10003"]);
+    c.pin.expired = false;
+    c.pin.locked_out = true;
+    let mut d = mailbox("d@contoso.com", &policy, &["10004"]);
+    d.um_enabled = false;
+    d.pin.locked_out = true;
+    let inserts = [a, b, c, d].map(Write::InsertMailbox).to_vec();
+    write(&store, inserts).await.unwrap();
+    let counts = store.count_mailboxes_by_state(t0() + Duration::days(1)).await.unwrap();
+    assert_eq!((counts.um_enabled, counts.locked_out, counts.pin_expired), (3, 1, 1));
+    // Once the policy's lifetime has passed since they were set, every enabled PIN must change.
+    let later = store.count_mailboxes_by_state(t0() + lifetime).await.unwrap();
+    assert_eq!((later.um_enabled, later.locked_out, later.pin_expired), (3, 1, 3));
+    let before = store.count_mailboxes_by_state(t0() + lifetime - Duration::nanoseconds(1)).await.unwrap();
+    assert_eq!(before.pin_expired, 1);
+}
+
+pub async fn audit_counts_per_day_and_paging_by_time_and_id(store: Arc<dyn Store>) {
+    let day = |n: i64| t0() + Duration::days(n);
+    // Three failures at the very same instant, two the next day, one of another kind.
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        events.push(event("x", AuditAction::SignInFailed, day(0)));
+    }
+    events.push(event("x", AuditAction::SignInFailed, day(1)));
+    events.push(event("x", AuditAction::SignInFailed, day(1) + Duration::seconds(1)));
+    events.push(event("x", AuditAction::PinSet, day(1)));
+    store.commit(Change { audit: events.clone(), ..Change::default() }).await.unwrap();
+
+    let failures = AuditQuery { action: Some(AuditAction::SignInFailed), ..AuditQuery::default() };
+    let days = store.count_audit_events_per_day(&failures).await.unwrap();
+    let days: Vec<(time::Date, u64)> = days.iter().map(|d| (d.day, d.count)).collect();
+    assert_eq!(days, [(day(0).date(), 3), (day(1).date(), 2)]);
+    let since = AuditQuery { since: Some(day(1)), ..AuditQuery::default() };
+    let total: u64 = store.count_audit_events_per_day(&since).await.unwrap().iter().map(|d| d.count).sum();
+    assert_eq!(total, 3);
+
+    // Pages of two, each after the previous page's last (time, id): every event once, in
+    // the order of one long page, those at the same instant included.
+    let everything = store.audit_events(&AuditQuery { limit: 100, ..AuditQuery::default() }).await.unwrap();
+    assert_eq!(everything.len(), 6);
+    let mut paged = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.audit_events(&AuditQuery { limit: 2, before, ..AuditQuery::default() }).await.unwrap();
+        let Some(last) = page.last() else { break };
+        before = Some((last.at, last.id));
+        paged.extend(page);
+    }
+    let ids = |events: &[AuditEvent]| events.iter().map(|e| e.id).collect::<Vec<_>>();
+    assert_eq!(ids(&paged), ids(&everything));
 }
 
 pub async fn stale_revisions_conflict(store: Arc<dyn Store>) {

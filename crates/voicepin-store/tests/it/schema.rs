@@ -269,6 +269,7 @@ async fn sqlite_and_postgres_schemas_are_the_same() {
             "mailbox_phone_numbers",
             "mailboxes",
             "outbox",
+            "pin_reset_links",
             "policies",
             "sessions"
         ]

@@ -57,6 +57,7 @@ pub async fn list(
         since: query.since,
         until: query.until,
         limit: query.limit,
+        before: None,
     };
     let events = state.voicepin.audit_events(&caller.context, &filter).await?;
     Ok(axum::Json(events.iter().map(AuditEventView::from).collect()))
