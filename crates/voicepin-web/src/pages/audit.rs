@@ -6,7 +6,7 @@ use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use voicepin_core::access::Operation;
-use voicepin_core::audit::{AuditAction, AuditEvent, Channel};
+use voicepin_core::audit::{AuditAction, Channel};
 use voicepin_core::ports::DayCount;
 use voicepin_core::usecases::{AuditCursor, AuditFilter};
 

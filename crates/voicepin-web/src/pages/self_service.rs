@@ -76,7 +76,6 @@ fn with_cookie(mut response: Response, state: &ApiState, token: &str, new: bool)
 struct RequestPage {
     l: Layout,
     errors: Vec<FieldError>,
-    notice: String,
     identity: String,
     /// A link that no longer works brought the user here.
     link_invalid: bool,
@@ -145,7 +144,6 @@ pub async fn request_form(State(state): State<ApiState>, headers: HeaderMap) -> 
     let page = RequestPage {
         l: layout("Reset your voice mail PIN", &csrf),
         errors: Vec::new(),
-        notice: String::new(),
         identity: String::new(),
         link_invalid: false,
     };
@@ -176,8 +174,7 @@ pub async fn request_link(
         let page = RequestPage {
             l: layout("Reset your voice mail PIN", &csrf),
             errors: vec![FieldError::new("identity", message)],
-            notice: String::new(),
-            identity: identity.clone(),
+                identity: identity.clone(),
             link_invalid: false,
         };
         Ok(html(status, &page))
@@ -250,7 +247,6 @@ fn link_invalid(csrf: &str) -> Response {
     let page = RequestPage {
         l: layout("Reset your voice mail PIN", csrf),
         errors: Vec::new(),
-        notice: String::new(),
         identity: String::new(),
         link_invalid: true,
     };
