@@ -561,7 +561,9 @@ mod tests {
         assert_eq!(composed.subject, "Confirm the reset of your voice mail PIN");
         assert!(!composed.subject.contains("vpl_"));
         assert!(composed.plain.contains(&format!("    {url}\n")));
-        assert!(composed.html.contains("href=\"https://voicepin.contoso.com/my/voicemail/confirm?link=vpl_0f_s3cr&amp;t\""));
+        assert!(
+            composed.html.contains("href=\"https://voicepin.contoso.com/my/voicemail/confirm?link=vpl_0f_s3cr&amp;t\"")
+        );
         assert!(composed.html.contains(">Reset my voice mail PIN</a>"));
         let plain = composed.plain.split_whitespace().collect::<Vec<_>>().join(" ");
         for part in [&plain, &composed.html] {

@@ -154,7 +154,11 @@ struct RecipientBody<'a> {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 enum NotificationBody<'a> {
-    Welcome { pin: Cow<'a, str>, change_required: bool, um_enabled_text: Cow<'a, str> },
+    Welcome {
+        pin: Cow<'a, str>,
+        change_required: bool,
+        um_enabled_text: Cow<'a, str>,
+    },
     PinReset {
         pin: Cow<'a, str>,
         change_required: bool,
@@ -164,10 +168,15 @@ enum NotificationBody<'a> {
         #[serde(default)]
         locked_out: bool,
     },
-    PinResetLink { url: Cow<'a, str>, expires_at: i64 },
+    PinResetLink {
+        url: Cow<'a, str>,
+        expires_at: i64,
+    },
     LockedOut,
     PinChanged,
-    PinSetBySomeoneElse { sent_to: Option<Cow<'a, str>> },
+    PinSetBySomeoneElse {
+        sent_to: Option<Cow<'a, str>>,
+    },
 }
 
 impl<'a> SealedBody<'a> {

@@ -11,11 +11,12 @@ use crate::audit::AuditEvent;
 use crate::error::StoreError;
 use crate::ids::{AccountId, DialPlanId, LinkId, MailId, MailboxId, PolicyId, SessionId, TokenId};
 use crate::links::PinResetLink;
-use crate::notify::OutboundMail;
 use crate::mailbox::Mailbox;
+use crate::notify::OutboundMail;
 use crate::policy::{DialPlan, MailboxPolicy};
 use crate::ports::{
-    AuditQuery, Change, DayCount, MailQueueStats, MailboxCounts, MailRecord, MailStatus, MailboxLookup, MailboxQuery, QueuedMail, Store, Write,
+    AuditQuery, Change, DayCount, MailQueueStats, MailRecord, MailStatus, MailboxCounts, MailboxLookup, MailboxQuery,
+    QueuedMail, Store, Write,
 };
 use crate::tokens::ApiToken;
 
@@ -214,7 +215,9 @@ impl Store for MemoryStore {
             let enabled: Vec<&Mailbox> = t.mailboxes.iter().filter(|m| m.um_enabled).collect();
             let expired = enabled
                 .iter()
-                .filter(|m| t.policies.iter().find(|p| p.id == m.policy_id).is_some_and(|p| m.pin.must_change(&p.pin, now)))
+                .filter(|m| {
+                    t.policies.iter().find(|p| p.id == m.policy_id).is_some_and(|p| m.pin.must_change(&p.pin, now))
+                })
                 .count();
             MailboxCounts {
                 um_enabled: enabled.len() as u64,

@@ -72,7 +72,8 @@ impl VoicePin {
         let address = mailbox.smtp_address.to_string();
         let recent = self.store.count_pin_reset_links(mailbox.id, now - LINK_WINDOW).await?;
         if recent >= LINKS_PER_MAILBOX {
-            let change = Change { audit: vec![event(&address, "rateLimited").for_mailbox(mailbox.id)], ..Change::default() };
+            let change =
+                Change { audit: vec![event(&address, "rateLimited").for_mailbox(mailbox.id)], ..Change::default() };
             return self.commit(change).await;
         }
         let (_, plan) = self.policy_and_plan(&mailbox).await?;
@@ -93,9 +94,10 @@ impl VoicePin {
         let now = self.clock.now();
         let (link, owner, _) = self.follow_link(context, secret, now).await?;
         let details = self.own_mailbox(&owner).await?;
-        let event = AuditEvent::new(&owner, now, AuditAction::PinResetLinkOpened, details.mailbox.smtp_address.as_str())
-            .for_mailbox(link.mailbox_id)
-            .with("link", link.id);
+        let event =
+            AuditEvent::new(&owner, now, AuditAction::PinResetLinkOpened, details.mailbox.smtp_address.as_str())
+                .for_mailbox(link.mailbox_id)
+                .with("link", link.id);
         self.commit(Change { audit: vec![event], ..Change::default() }).await?;
         Ok(LinkOpened { owner, details, expires_at: link.expires_at })
     }
@@ -195,8 +197,12 @@ fn link_base(base_url: &str) -> Result<&str> {
     if valid {
         Ok(base)
     } else {
-        Err(InvalidValue::new("PublicUrl", "http:// or https:// and a host name, with an optional port", base.to_owned())
-            .into())
+        Err(InvalidValue::new(
+            "PublicUrl",
+            "http:// or https:// and a host name, with an optional port",
+            base.to_owned(),
+        )
+        .into())
     }
 }
 
@@ -210,8 +216,8 @@ pub(crate) mod tests {
     use crate::notify::ResetReason;
     use crate::pin::Pin;
     use crate::ports::SystemClock;
-    use crate::usecases::memory_store::MemoryStore;
     use crate::signin::SignInOutcome;
+    use crate::usecases::memory_store::MemoryStore;
     use crate::usecases::{DialPlanSettings, EnableMailbox, NewDialPlan, SignIn};
 
     const ALICE: &str = "alice@example.com";
@@ -248,7 +254,10 @@ pub(crate) mod tests {
             access_telephone_numbers: Some(vec!["+14255550100".into()]),
             ..DialPlanSettings::default()
         };
-        voicepin.new_dial_plan(&root, NewDialPlan { name: "Main".into(), settings, generate_policy: true }).await.unwrap();
+        voicepin
+            .new_dial_plan(&root, NewDialPlan { name: "Main".into(), settings, generate_policy: true })
+            .await
+            .unwrap();
         let enable = EnableMailbox {
             identity: ALICE.into(),
             policy: Some("Main Default Policy".into()),
@@ -299,13 +308,7 @@ pub(crate) mod tests {
         assert_eq!(*expires_at - message.created_at, crate::links::LINK_LIFETIME);
         assert_eq!(
             outcomes(&voicepin).await,
-            [
-                "alice@example.com sent",
-                "nobody@example.com unknown",
-                "99999 unknown",
-                "alice unknown",
-                " unknown"
-            ]
+            ["alice@example.com sent", "nobody@example.com unknown", "99999 unknown", "alice unknown", " unknown"]
         );
 
         let link = mailed_link(&voicepin).await;
@@ -326,7 +329,8 @@ pub(crate) mod tests {
 
         // The new PIN went to the mailbox, expired: it signs in and must be changed.
         let sent = mail(&voicepin).await;
-        let Notification::PinReset { pin, change_required, reason, locked_out, .. } = &sent.last().unwrap().notification
+        let Notification::PinReset { pin, change_required, reason, locked_out, .. } =
+            &sent.last().unwrap().notification
         else {
             panic!("no reset message")
         };
@@ -378,7 +382,9 @@ pub(crate) mod tests {
         assert_eq!(link_base("https://voicepin.contoso.com/").unwrap(), "https://voicepin.contoso.com");
         assert_eq!(link_base("http://127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080");
         assert_eq!(link_base("http://[::1]:8080").unwrap(), "http://[::1]:8080");
-        for bad in ["", "voicepin.contoso.com", "ftp://x", "https://", "https://x/path", "https://x\"><a", "https://a b"] {
+        for bad in
+            ["", "voicepin.contoso.com", "ftp://x", "https://", "https://x/path", "https://x\"><a", "https://a b"]
+        {
             assert!(link_base(bad).is_err(), "{bad}");
         }
     }

@@ -28,7 +28,8 @@ use voicepin_core::links::PinResetLink;
 use voicepin_core::mailbox::Mailbox;
 use voicepin_core::policy::{DialPlan, MailboxPolicy};
 use voicepin_core::ports::{
-    AuditQuery, Change, DayCount, MailQueueStats, MailboxCounts, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store,
+    AuditQuery, Change, DayCount, MailQueueStats, MailRecord, MailboxCounts, MailboxLookup, MailboxQuery, QueuedMail,
+    Store,
 };
 use voicepin_core::tokens::ApiToken;
 

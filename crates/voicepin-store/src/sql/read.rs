@@ -419,7 +419,9 @@ pub(super) async fn audit_events<B: Backend>(
     filter: &AuditQuery,
 ) -> Result<Vec<AuditEvent>, StoreError> {
     let mut query = audit_where(
-        Sql::new("SELECT id, at, actor, actor_kind, role, channel, source, action, mailbox_id, target, details FROM audit_events"),
+        Sql::new(
+            "SELECT id, at, actor, actor_kind, role, channel, source, action, mailbox_id, target, details FROM audit_events",
+        ),
         filter,
     )?;
     if let Some((at, id)) = filter.before {
@@ -468,9 +470,8 @@ pub(super) async fn count_mailboxes_by_state(
 ) -> Result<MailboxCounts, StoreError> {
     let enabled = Sql::new("SELECT COUNT(*) AS n FROM mailboxes WHERE um_enabled = ?").bind(true);
     let um_enabled = count(conn, enabled).await?;
-    let locked = Sql::new("SELECT COUNT(*) AS n FROM mailboxes WHERE um_enabled = ? AND locked_out = ?")
-        .bind(true)
-        .bind(true);
+    let locked =
+        Sql::new("SELECT COUNT(*) AS n FROM mailboxes WHERE um_enabled = ? AND locked_out = ?").bind(true).bind(true);
     let locked_out = count(conn, locked).await?;
     // PinState::must_change: marked expired, or set at least the policy's lifetime ago.
     let expired = Sql::new(format!(

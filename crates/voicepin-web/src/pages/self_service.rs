@@ -174,7 +174,7 @@ pub async fn request_link(
         let page = RequestPage {
             l: layout("Reset your voice mail PIN", &csrf),
             errors: vec![FieldError::new("identity", message)],
-                identity: identity.clone(),
+            identity: identity.clone(),
             link_invalid: false,
         };
         Ok(html(status, &page))
