@@ -105,7 +105,7 @@ impl fmt::Display for Role {
 /// The role names a role parses from: its camelCase name or Exchange's name, in any case,
 /// with or without spaces and dashes ("Help Desk", "help-desk", "helpDesk").
 impl FromStr for Role {
-    type Err = crate::error::InvalidValue;
+    type Err = crate::invalid::InvalidValue;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let squash = |s: &str| s.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
@@ -113,7 +113,7 @@ impl FromStr for Role {
         Self::ALL.into_iter().find(|r| squash(r.as_str()) == wanted || squash(r.display_name()) == wanted).ok_or_else(
             || {
                 let allowed: Vec<&str> = Self::ALL.iter().map(|r| r.as_str()).collect();
-                crate::error::InvalidValue::new("Role", &allowed.join(", "), text.to_owned())
+                crate::invalid::InvalidValue::new("Role", &allowed.join(", "), text.to_owned())
             },
         )
     }

@@ -20,9 +20,9 @@ use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 use crate::access::Role;
-use crate::error::InvalidValue;
 use crate::hashing::PinHash;
 use crate::ids::{AccountId, Revision, SessionId};
+use crate::invalid::InvalidValue;
 use crate::tokens::{bearer_id, generate_bearer, sha256_hex};
 
 /// The fewest characters of a password.

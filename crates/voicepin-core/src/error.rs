@@ -4,27 +4,8 @@ use std::fmt;
 
 use thiserror::Error;
 
+pub use crate::invalid::InvalidValue;
 use crate::rules::PinRuleViolation;
-
-/// A value outside what a parameter allows. Names the parameter (Exchange's name) and the
-/// allowed values, so any front end can say exactly what to change.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-#[error("{field}: {given:?} is not allowed (allowed: {allowed})")]
-pub struct InvalidValue {
-    /// The parameter, by its Exchange name (`MinPINLength`, `Extensions` ...).
-    pub field: &'static str,
-    /// What the parameter accepts.
-    pub allowed: String,
-    /// What was given (never a PIN).
-    pub given: String,
-}
-
-impl InvalidValue {
-    /// A value refused for `field`.
-    pub fn new(field: &'static str, allowed: &str, given: String) -> Self {
-        Self { field, allowed: allowed.to_owned(), given }
-    }
-}
 
 /// The kinds of stored object, for messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -24,6 +24,7 @@ pub mod error;
 pub mod generate;
 pub mod hashing;
 pub mod ids;
+pub mod invalid;
 pub mod keypad;
 pub mod links;
 pub mod mailbox;

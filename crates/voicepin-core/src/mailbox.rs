@@ -5,9 +5,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::error::InvalidValue;
 use crate::hashing::PinHash;
 use crate::ids::{DialPlanId, MailboxId, PolicyId, Revision};
+use crate::invalid::InvalidValue;
 use crate::policy::{ExtensionLength, PinPolicy};
 
 /// The most previous PIN hashes kept (the largest PINHistoryCount).

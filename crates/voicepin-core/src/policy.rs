@@ -9,8 +9,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
-use crate::error::InvalidValue;
 use crate::ids::{DialPlanId, PolicyId, Revision};
+use crate::invalid::InvalidValue;
 
 /// The longest name of a dial plan or policy (Exchange: 64 characters).
 pub const MAX_NAME_LENGTH: usize = 64;

@@ -192,8 +192,10 @@ pub struct MailboxCounts {
     pub pin_expired: u64,
 }
 
-/// Get-UMMailbox's default ResultSize.
-pub const DEFAULT_PAGE_SIZE: u32 = 1000;
+/// The page size of a list when the front end asks for none.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+/// The largest page a list gives (and a store query reads when not told otherwise).
+pub const MAX_PAGE_SIZE: u32 = 1000;
 
 impl Default for MailboxQuery {
     fn default() -> Self {
@@ -204,7 +206,7 @@ impl Default for MailboxQuery {
             um_enabled: None,
             locked_out: None,
             after: None,
-            limit: DEFAULT_PAGE_SIZE,
+            limit: MAX_PAGE_SIZE,
         }
     }
 }
@@ -219,7 +221,7 @@ impl Default for AuditQuery {
             since: None,
             until: None,
             before: None,
-            limit: 100,
+            limit: DEFAULT_PAGE_SIZE,
         }
     }
 }

@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::access::Role;
-use crate::error::InvalidValue;
 use crate::ids::{Revision, TokenId};
+use crate::invalid::InvalidValue;
 
 const PREFIX: &str = "vpt_";
 const SECRET_BYTES: usize = 32;

@@ -10,35 +10,18 @@ use async_trait::async_trait;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
-use thiserror::Error;
 use voicepin_core::accounts::SessionSecret;
 use voicepin_core::audit::{Channel, RequestContext};
 use voicepin_core::context::Actor;
 use voicepin_core::usecases::SessionAuth;
 
 use crate::ApiState;
-use crate::problem::ApiError;
+use crate::error::ApiError;
+pub use crate::error::AuthError;
 
 /// An authenticated caller (an API token or, later, an administrator account) and its role:
 /// the core's own type, so the binary's authenticator passes it through unchanged.
 pub use voicepin_core::usecases::Principal;
-
-/// Why a request is not authenticated.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum AuthError {
-    /// No `Authorization: Bearer` header and no session cookie.
-    #[error("no bearer token or session cookie was sent")]
-    Missing,
-    /// The token or session is unknown, expired or revoked (deliberately not told apart).
-    #[error("the bearer token or session is not valid")]
-    Invalid,
-    /// The endpoint is for browser sessions, and none was sent.
-    #[error("this endpoint needs a session: sign in with POST /api/v1/sessions")]
-    SessionRequired,
-    /// The credentials could not be checked (the store failed).
-    #[error("the credentials could not be checked: {0}")]
-    Backend(String),
-}
 
 /// The authentication port: checks a bearer token. Implemented over stored API tokens by the
 /// binary's wiring; tests use a fixed table.

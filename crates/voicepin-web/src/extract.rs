@@ -6,6 +6,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use voicepin_wire::OWN_MESSAGE;
 use zeroize::Zeroize;
 
 use crate::problem::ApiError;
@@ -115,9 +116,6 @@ fn body_error(path: &str, error: &serde_json::Error) -> ApiError {
         }
     }
 }
-
-/// Our own deserializers' messages (they never contain the value) start with this marker.
-pub(crate) const OWN_MESSAGE: &str = "voicepin: ";
 
 fn custom_message(message: &str) -> Option<String> {
     let rest = message.strip_prefix(OWN_MESSAGE)?;

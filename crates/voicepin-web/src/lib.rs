@@ -14,7 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
-pub mod dto;
+pub mod error;
 pub mod extract;
 pub mod limits;
 pub mod metrics;
@@ -23,6 +23,9 @@ pub mod pages;
 pub mod problem;
 pub mod request_log;
 pub mod routes;
+
+/// The request and response bodies: the wire vocabulary the CLI's client shares.
+pub use voicepin_wire as dto;
 
 use std::sync::Arc;
 
@@ -151,13 +154,8 @@ async fn not_found() -> ApiError {
     ApiError::NoSuchRoute
 }
 
-async fn method_not_allowed() -> Problem {
-    Problem::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        "Method not allowed",
-        "this resource does not take this method; see the Allow header",
-    )
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 /// `GET /healthz`: the process is up.

@@ -3,17 +3,18 @@
 //! Exit codes: 0 done; 1 refused (not found, rejected PIN, in use ...) or a failed sign-in
 //! test; 2 bad input (unknown option, value out of range).
 
-mod admin;
 mod app;
 mod cli;
 mod cmdlet;
 mod config;
 mod datadir;
+mod exit;
 mod http;
+mod input;
 mod keys;
+mod local;
 mod output;
 mod remote;
-mod run;
 mod sender;
 mod serve;
 
@@ -24,10 +25,7 @@ use clap::error::ErrorKind;
 
 use crate::cli::Cli;
 use crate::config::{Config, ConfigError, Flags, LogFormat};
-use crate::run::Completion;
-
-const EXIT_REFUSED: u8 = 1;
-const EXIT_USAGE: u8 = 2;
+use crate::exit::{Completion, EXIT_REFUSED, EXIT_USAGE, Failure};
 
 /// The arguments as text; one that is not valid UTF-8 is bad input, named by its position
 /// and shown with its invalid bytes replaced (never a panic).
@@ -88,12 +86,19 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_REFUSED);
         }
     };
-    match runtime.block_on(run::run(cli, &config)) {
+    let completion = if cli.remote.server.is_some() {
+        // The HTTP client blocks: off the runtime's worker threads.
+        runtime.block_on(async move { tokio::task::spawn_blocking(move || remote::run(cli)).await? })
+    } else {
+        runtime.block_on(local::run(cli, &config))
+    };
+    match completion {
         Ok(Completion::Done) => ExitCode::SUCCESS,
         Ok(Completion::SignInFailed) => ExitCode::from(EXIT_REFUSED),
         Err(error) => {
-            eprintln!("voicepin: {}", run::describe(&error));
-            ExitCode::from(if run::is_usage_error(&error) { EXIT_USAGE } else { EXIT_REFUSED })
+            let failure = Failure::of(&error);
+            eprintln!("voicepin: {failure}");
+            ExitCode::from(failure.exit_code())
         }
     }
 }

@@ -15,7 +15,7 @@ use voicepin_core::policy::{DialPlan, MailboxPolicy};
 use voicepin_core::ports::{MailRecord, MailStatus};
 use voicepin_core::tokens::ApiToken;
 use voicepin_core::usecases::PinInfo;
-use voicepin_web::dto::{
+use voicepin_wire::{
     AdminAccountView, ApiTokenView, AuditEventView, DialPlanView, MailboxView, PinInfoView, PolicyView,
 };
 

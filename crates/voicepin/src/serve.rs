@@ -192,7 +192,7 @@ async fn deliver_once(app: &App) {
 /// must be changed at the first sign-in (`POST /api/v1/sessions`, then
 /// `PUT /api/v1/account/password`). Lost: `voicepin admin recover` on the data directory.
 async fn first_start_admin(voicepin: &VoicePin) -> Result<()> {
-    let context = RequestContext::local(crate::run::local_user());
+    let context = RequestContext::local(crate::input::local_user());
     if !voicepin.list_accounts(&context).await?.is_empty() {
         return Ok(());
     }
@@ -209,7 +209,7 @@ async fn first_start_admin(voicepin: &VoicePin) -> Result<()> {
 /// On the first start (no API token at all), makes an Organization Management token and
 /// prints it once: the way in for the first administrator.
 async fn first_start_token(voicepin: &VoicePin) -> Result<()> {
-    let context = RequestContext::local(crate::run::local_user());
+    let context = RequestContext::local(crate::input::local_user());
     if !voicepin.list_tokens(&context).await?.is_empty() {
         return Ok(());
     }

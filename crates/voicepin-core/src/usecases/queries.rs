@@ -14,10 +14,7 @@ use crate::ports::{AuditQuery, DayCount, MailboxCounts, MailboxQuery};
 
 use super::{MailboxDetails, PinInfo, VoicePin, mailboxes::details_of};
 
-/// The page size when a list asks for none.
-pub const DEFAULT_PAGE_SIZE: u32 = 100;
-/// The largest page a list gives.
-pub const MAX_PAGE_SIZE: u32 = 1000;
+pub use crate::ports::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 /// A page size, 1 to [`MAX_PAGE_SIZE`], [`DEFAULT_PAGE_SIZE`] when not given.
 pub fn page_size(limit: Option<u32>) -> Result<u32> {

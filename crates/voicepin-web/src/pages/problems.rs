@@ -194,6 +194,7 @@ mod tests {
             ApiError::CsrfTokenInvalid,
             ApiError::RateLimited { retry_after_seconds: 1 },
             ApiError::SignInFailed,
+            ApiError::MethodNotAllowed,
         ];
         for error in errors {
             let code = error.problem().code;

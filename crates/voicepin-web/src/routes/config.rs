@@ -2,15 +2,14 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use voicepin_core::policy::MailboxPolicy;
 use voicepin_core::usecases::{DialPlanSettings, NewDialPlan, NewPolicy};
 
 use crate::ApiState;
 use crate::auth::Caller;
 use crate::dto::{
-    DialPlanView, NewDialPlanRequest, NewPolicyRequest, PolicyView, SetDialPlanRequest, SetPolicyRequest,
+    DialPlanView, NewDialPlanRequest, NewPolicyRequest, PolicyListQuery, PolicyView, SetDialPlanRequest,
+    SetPolicyRequest,
 };
 use crate::extract::{Json, Path, Query};
 use crate::problem::{ApiError, Problem};
@@ -18,15 +17,6 @@ use crate::problem::{ApiError, Problem};
 async fn policy_view(state: &ApiState, caller: &Caller, policy: &MailboxPolicy) -> Result<PolicyView, ApiError> {
     let plan = state.voicepin.get_dial_plan(&caller.context, &policy.dial_plan_id.to_string()).await?;
     Ok(PolicyView::new(policy, plan.name.as_str()))
-}
-
-/// Filters of the policy list.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[into_params(parameter_in = Query, rename_all = "camelCase")]
-pub struct PolicyListQuery {
-    /// Only the policies of this dial plan (name or id).
-    pub dial_plan: Option<String>,
 }
 
 /// Get-UMMailboxPolicy without an identity: every policy, by name.

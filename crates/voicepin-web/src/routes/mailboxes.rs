@@ -3,14 +3,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use utoipa::IntoParams;
-use voicepin_core::usecases::{EnableMailbox, MailboxDetails, MailboxFilter, MailboxSettings, SetPin};
+use voicepin_core::usecases::{EnableMailbox, MailboxDetails, MailboxSettings, SetPin};
 
 use crate::ApiState;
 use crate::auth::Caller;
 use crate::dto::{
-    EnableMailboxRequest, MailboxPage, MailboxView, PinInfoPage, PinInfoView, SetMailboxRequest, SetPinRequest,
+    DisableQuery, EnableMailboxRequest, MailboxListQuery, MailboxPage, MailboxView, PinInfoPage, PinInfoView,
+    SetMailboxRequest, SetPinRequest,
 };
 use crate::extract::{Json, Path, Query};
 use crate::problem::{ApiError, Problem};
@@ -78,42 +77,6 @@ pub async fn enable(
     Ok((StatusCode::CREATED, axum::Json(created)).into_response())
 }
 
-/// Filters and paging of the mailbox list.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[into_params(parameter_in = Query, rename_all = "camelCase")]
-pub struct MailboxListQuery {
-    /// Only mailboxes of this UM mailbox policy (name or id).
-    pub policy: Option<String>,
-    /// Only mailboxes of this dial plan (name or id).
-    pub dial_plan: Option<String>,
-    /// Ambiguous name resolution: part of an address or name, or the start of an extension.
-    pub search: Option<String>,
-    /// Only locked-out (true) or only not locked-out (false) mailboxes.
-    pub locked_out: Option<bool>,
-    /// Only mailboxes whose PIN must be changed (true) or only the others (false).
-    pub pin_expired: Option<bool>,
-    /// The cursor: the primarySmtpAddress of the last mailbox of the previous page.
-    pub after: Option<String>,
-    /// Page size, 1-1000 (default 100).
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<u32>,
-}
-
-impl MailboxListQuery {
-    fn filter(self) -> MailboxFilter {
-        MailboxFilter {
-            policy: self.policy,
-            dial_plan: self.dial_plan,
-            search: self.search,
-            locked_out: self.locked_out,
-            pin_expired: self.pin_expired,
-            after: self.after,
-            limit: self.limit,
-        }
-    }
-}
-
 /// Get-UMMailbox without an identity: a page of mailboxes in address order.
 #[utoipa::path(
     get, path = "/api/v1/mailboxes", tag = "mailboxes",
@@ -129,7 +92,7 @@ pub async fn list(
     State(state): State<ApiState>,
     Query(query): Query<MailboxListQuery>,
 ) -> Result<axum::Json<MailboxPage>, ApiError> {
-    let page = state.voicepin.list_mailboxes(&caller.context, &query.filter()).await?;
+    let page = state.voicepin.list_mailboxes(&caller.context, &query.into()).await?;
     Ok(axum::Json(MailboxPage { items: page.items.iter().map(view).collect(), next: page.next }))
 }
 
@@ -183,15 +146,6 @@ pub async fn update(
     Ok(axum::Json(view_of(&state, &caller, &mailbox.id.to_string()).await?))
 }
 
-/// Options of Disable-UMMailbox.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[into_params(parameter_in = Query, rename_all = "camelCase")]
-pub struct DisableQuery {
-    /// Keep the UM properties for a later enable (default true); false removes them.
-    pub keep_properties: Option<bool>,
-}
-
 /// Disable-UMMailbox.
 #[utoipa::path(
     delete, path = "/api/v1/mailboxes/{identity}", tag = "mailboxes",
@@ -229,7 +183,7 @@ pub async fn list_pins(
     State(state): State<ApiState>,
     Query(query): Query<MailboxListQuery>,
 ) -> Result<axum::Json<PinInfoPage>, ApiError> {
-    let page = state.voicepin.list_pin_info(&caller.context, &query.filter()).await?;
+    let page = state.voicepin.list_pin_info(&caller.context, &query.into()).await?;
     Ok(axum::Json(PinInfoPage { items: page.items.iter().map(PinInfoView::from).collect(), next: page.next }))
 }
 

@@ -6,11 +6,12 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::Value;
+use voicepin_wire::Problem;
 use zeroize::Zeroizing;
 
 use crate::cli::Secret;
+use crate::exit::{self, Failure};
 
 /// How long to wait for a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -18,24 +19,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// The largest response body read (a page of 1000 mailboxes is well below).
 const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
-
-/// An RFC 9457 problem as the server sends it (voicepin's extension members included).
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Problem {
-    /// The HTTP status.
-    pub status: u16,
-    /// The stable code.
-    pub code: String,
-    /// What went wrong.
-    pub detail: String,
-    /// The property at fault (camelCase).
-    pub field: Option<String>,
-    /// What the property accepts.
-    pub allowed: Option<String>,
-    /// The codes of the PIN rules a rejected PIN breaks.
-    pub violations: Option<Vec<String>>,
-}
 
 /// Why a command over the API did not run. Its `Display` is the one line the CLI prints;
 /// none ever contains the token.
@@ -56,16 +39,15 @@ pub enum RemoteError {
 }
 
 impl RemoteError {
-    /// Whether this is bad input (exit 2) rather than a refused operation (exit 1), as
-    /// locally: an invalid value or a request the server could not read is bad input; a
-    /// refused PIN, a missing object or a role that may not is refused.
-    pub fn is_usage(&self) -> bool {
+    /// The failure the CLI reports: a problem worded from its members, or the CLI's own code.
+    pub fn failure(&self) -> Failure {
         match self {
-            Self::LocalOnly(_) | Self::BadServer(_) | Self::NoToken(_) => true,
-            Self::Problem(problem) => {
-                problem.status == 400 || (problem.status == 422 && problem.code == "invalid-value")
-            }
-            Self::Transport { .. } | Self::Unexpected { .. } => false,
+            Self::Problem(problem) => Failure::from_problem(problem),
+            Self::LocalOnly(_) => Failure::new(exit::LOCAL_ONLY, self.to_string()),
+            Self::BadServer(_) => Failure::new(exit::BAD_SERVER, self.to_string()),
+            Self::NoToken(_) => Failure::new(exit::NO_TOKEN, self.to_string()),
+            Self::Transport { .. } => Failure::new(exit::UNREACHABLE, self.to_string()),
+            Self::Unexpected { .. } => Failure::new(exit::UNEXPECTED, self.to_string()),
         }
     }
 }
@@ -82,56 +64,11 @@ impl fmt::Display for RemoteError {
             Self::BadServer(why) => write!(f, "--server (VOICEPIN_SERVER): {why}"),
             Self::NoToken(why) => write!(f, "--server needs an API token: {why}"),
             Self::Transport { server, error } => write!(f, "cannot reach the server {server}: {error}"),
-            Self::Problem(problem) => f.write_str(&describe_problem(problem)),
+            Self::Problem(problem) => f.write_str(&Failure::from_problem(problem).message),
             Self::Unexpected { status, what } => {
                 write!(f, "the server answered HTTP {status} with {what}; is --server a voicepin server?")
             }
         }
-    }
-}
-
-/// The one-line message of a problem, worded as the same error is worded locally.
-pub fn describe_problem(problem: &Problem) -> String {
-    let code = &problem.code;
-    match (problem.status, code.as_str()) {
-        (401, _) => format!(
-            "the server did not accept the API token (--token, --token-file or VOICEPIN_TOKEN): it is unknown, \
-             expired or revoked [{code}]"
-        ),
-        (_, "invalid-value") => describe_invalid_value(problem),
-        (_, "pin-rejected") => describe_pin_rejected(problem),
-        (404, "no-such-route") => {
-            format!("the server has no such API resource (an older voicepin server?) [{code}]")
-        }
-        _ => format!("{} [{code}]", problem.detail),
-    }
-}
-
-/// `MinPINLength (--min-pin-length): "30" is not allowed; allowed: 4-24`, from the core's
-/// detail `MinPINLength: "30" is not allowed (allowed: 4-24)`.
-fn describe_invalid_value(problem: &Problem) -> String {
-    let parsed = problem.detail.split_once(": ").and_then(|(field, rest)| {
-        let given = rest.strip_suffix(')')?.split_once(" is not allowed (allowed: ")?.0;
-        Some((field, given))
-    });
-    match (parsed, &problem.allowed) {
-        (Some((field, given)), Some(allowed)) => {
-            format!("{field} ({}): {given} is not allowed; allowed: {allowed}", crate::run::option_for(field))
-        }
-        _ => format!("{} [{}]", problem.detail, problem.code),
-    }
-}
-
-/// `PIN (--pin): rejected by the policy: <rule> [<code>]; ...`.
-fn describe_pin_rejected(problem: &Problem) -> String {
-    let reasons = problem.detail.split_once(": ").map(|(_, rest)| rest.split("; ").collect::<Vec<_>>());
-    match (reasons, &problem.violations) {
-        (Some(reasons), Some(codes)) if reasons.len() == codes.len() => {
-            let reasons: Vec<String> =
-                reasons.iter().zip(codes).map(|(reason, code)| format!("{reason} [{code}]")).collect();
-            format!("PIN (--pin): rejected by the policy: {}", reasons.join("; "))
-        }
-        _ => format!("PIN (--pin): {} [{}]", problem.detail, problem.code),
     }
 }
 
@@ -316,10 +253,6 @@ pub fn encode(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn problem(status: u16, code: &str, detail: &str) -> Problem {
-        Problem { status, code: code.into(), detail: detail.into(), ..Problem::default() }
-    }
-
     #[test]
     fn servers_are_https_or_loopback_http() {
         assert_eq!(check_server("https://vp.contoso.com/").unwrap(), "https://vp.contoso.com");
@@ -342,36 +275,5 @@ mod tests {
         assert_eq!(encode("CONTOSO Default Policy"), "CONTOSO%20Default%20Policy");
         assert_eq!(encode("tony@contoso.com"), "tony%40contoso.com");
         assert_eq!(encode("a/b?c"), "a%2Fb%3Fc");
-    }
-
-    #[test]
-    fn problems_read_like_local_errors() {
-        let mut invalid = problem(422, "invalid-value", r#"MinPINLength: "30" is not allowed (allowed: 4-24)"#);
-        invalid.allowed = Some("4-24".into());
-        assert_eq!(
-            describe_problem(&invalid),
-            r#"MinPINLength (--min-pin-length): "30" is not allowed; allowed: 4-24"#
-        );
-        assert!(RemoteError::Problem(Box::new(invalid)).is_usage());
-
-        let mut rejected =
-            problem(422, "pin-rejected", "the PIN does not meet the policy: it is too short; it is too common");
-        rejected.violations = Some(vec!["too-short".into(), "common-pin".into()]);
-        assert_eq!(
-            describe_problem(&rejected),
-            "PIN (--pin): rejected by the policy: it is too short [too-short]; it is too common [common-pin]"
-        );
-        assert!(!RemoteError::Problem(Box::new(rejected)).is_usage());
-
-        let forbidden = problem(403, "forbidden", "the role Help Desk (helpDesk) does not allow managePolicies");
-        assert_eq!(
-            describe_problem(&forbidden),
-            "the role Help Desk (helpDesk) does not allow managePolicies [forbidden]"
-        );
-        assert!(!RemoteError::Problem(Box::new(forbidden)).is_usage());
-
-        let unauthenticated = problem(401, "unauthenticated", "authentication required: the bearer token is not valid");
-        assert!(describe_problem(&unauthenticated).contains("did not accept the API token"));
-        assert!(RemoteError::Problem(Box::new(problem(400, "unknown-field", "x"))).is_usage());
     }
 }

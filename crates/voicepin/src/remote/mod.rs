@@ -14,22 +14,28 @@ use voicepin_core::Pin;
 use voicepin_core::access::Role;
 use zeroize::Zeroizing;
 
-pub use client::RemoteError;
-use client::{Client, Method, encode};
+use client::{Client, Method, RemoteError, encode};
 
-use crate::admin::AdminCommand;
 use crate::cli::{
-    AuditArgs, Cli, Command, DialPlanCommand, DialPlanOptions, ListOptions, MailboxCommand, MailboxOptions, PinCommand,
-    PolicyCommand, PolicyOptions, RemoteOptions, Secret, TokenCommand,
+    AdminCommand, AuditArgs, Cli, Command, DialPlanCommand, DialPlanOptions, ListOptions, MailboxCommand,
+    MailboxOptions, PinCommand, PolicyCommand, PolicyOptions, RemoteOptions, Secret, TokenCommand,
 };
+use crate::exit::Completion;
+use crate::input::{pin_argument, read_pin_line};
 use crate::output::{self, Printable, ShownOnce, print_many, print_one};
-use crate::run::Completion;
 
 /// The largest page the API serves.
 const PAGE: u32 = 1000;
 
 /// Runs the command on the server. Blocking: call it off the async runtime's threads.
 pub fn run(cli: Cli) -> anyhow::Result<Completion> {
+    run_command(cli).map_err(|error| match error.downcast::<RemoteError>() {
+        Ok(remote) => remote.failure().into(),
+        Err(other) => other,
+    })
+}
+
+fn run_command(cli: Cli) -> anyhow::Result<Completion> {
     let Cli { json, remote, command, .. } = cli;
     // Refused before anything else: no token is needed to learn this.
     let local_only = match &command {
@@ -282,7 +288,7 @@ fn mailbox(client: &Client, json: bool, command: MailboxCommand) -> anyhow::Resu
                 .opt("pinExpired", pin_expired)
                 .opt("notifyEmail", notify_email)
                 .opt("validateOnly", validate_only.then_some(true))
-                .pin(crate::run::pin_argument(pin)?);
+                .pin(pin_argument(pin)?);
             let enabled = send(client, Method::Post, "/mailboxes", &mailbox_body(body, properties))?;
             if validate_only {
                 if !json {
@@ -333,7 +339,7 @@ fn pin(client: &Client, json: bool, command: PinCommand) -> anyhow::Result<Compl
                 .opt("lockedOut", locked_out)
                 .opt("sendEmail", send_email)
                 .opt("notifyEmail", notify_email)
-                .pin(crate::run::pin_argument(pin)?);
+                .pin(pin_argument(pin)?);
             print_one(json, object(send(client, Method::Put, &pin_path(&identity.get(), "pin"), &body)?, columns)?);
         }
         PinCommand::Lock { identity } => {
@@ -344,10 +350,8 @@ fn pin(client: &Client, json: bool, command: PinCommand) -> anyhow::Result<Compl
         }
         PinCommand::Test { identity, dial_plan } => {
             // The voice-access sign-in: allowed to Voice Service tokens only.
-            let body = Body::default()
-                .set("identity", identity.get())
-                .opt("dialPlan", dial_plan)
-                .pin(Some(crate::run::read_pin_line()?));
+            let body =
+                Body::default().set("identity", identity.get()).opt("dialPlan", dial_plan).pin(Some(read_pin_line()?));
             let answer = send(client, Method::Post, "/voice-access/sign-in", &body)?;
             let outcome =
                 answer.as_ref().and_then(|a| a.get("outcome")).and_then(Value::as_str).unwrap_or("failed").to_owned();

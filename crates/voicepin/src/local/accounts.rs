@@ -3,60 +3,14 @@
 //! sets a new one-time password, while the server runs; it is audited with channel `cli`.
 
 use anyhow::Result;
-use clap::Subcommand;
 use voicepin_core::VoicePin;
 use voicepin_core::access::Role;
 use voicepin_core::accounts::{AdminAccount, Password};
 use voicepin_core::audit::RequestContext;
 use voicepin_core::usecases::AccountSettings;
 
-use crate::cli::parse_bool;
+use crate::cli::AdminCommand;
 use crate::output::{self, ShownOnce, print_many, print_one};
-
-#[derive(Debug, Subcommand)]
-pub enum AdminCommand {
-    /// Create an account with a one-time password, printed once.
-    New {
-        /// The sign-in name (letters, digits, dots, dashes, underscores, @).
-        #[arg(value_name = "NAME")]
-        name: String,
-        /// organizationManagement, umManagement, helpDesk, viewOnly or voiceService
-        /// (Exchange's names work too: "Help Desk").
-        #[arg(long, value_name = "ROLE")]
-        role: String,
-    },
-    /// Show one account, or all.
-    Get {
-        /// Name or id; all accounts when omitted.
-        #[arg(value_name = "NAME")]
-        name: Option<String>,
-    },
-    /// Change an account's role or disable it (disabling ends its sessions).
-    Set {
-        /// Name or id.
-        #[arg(value_name = "NAME")]
-        name: String,
-        /// The new role.
-        #[arg(long, value_name = "ROLE")]
-        role: Option<String>,
-        /// Disable (true) or enable (false).
-        #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
-        disabled: Option<bool>,
-    },
-    /// Remove an account (never the last enabled Organization Management one).
-    Remove {
-        /// Name or id.
-        #[arg(value_name = "NAME")]
-        name: String,
-    },
-    /// Break-glass: a new one-time password for NAME (default `admin`), printed once; the
-    /// account is unlocked and enabled, or created with Organization Management.
-    Recover {
-        /// The account; `admin` when omitted.
-        #[arg(value_name = "NAME")]
-        name: Option<String>,
-    },
-}
 
 /// Prints an account with its one-time password (the only time it is shown).
 fn with_password(json: bool, printed: &AdminAccount, password: &Password) {
