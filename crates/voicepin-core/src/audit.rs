@@ -79,6 +79,9 @@ pub enum AuditAction {
     PinResetLinkRequested,
     /// A mailbox owner followed a confirmation link to their voice mail settings.
     PinResetLinkOpened,
+    /// A source's failed sign-ins (across mailboxes) reached a limit: its attempts are now
+    /// delayed, or refused (PIN spraying). The target is the source.
+    SourceThrottled,
 }
 
 impl AuditAction {
@@ -118,11 +121,12 @@ impl AuditAction {
             Self::AccountSignedOut => "accountSignedOut",
             Self::PinResetLinkRequested => "pinResetLinkRequested",
             Self::PinResetLinkOpened => "pinResetLinkOpened",
+            Self::SourceThrottled => "sourceThrottled",
         }
     }
 
     /// Every action, for parsing.
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: [AuditAction; 34] = [
         Self::DialPlanCreated,
         Self::DialPlanChanged,
         Self::DialPlanRemoved,
@@ -156,6 +160,7 @@ impl AuditAction {
         Self::AccountSignedOut,
         Self::PinResetLinkRequested,
         Self::PinResetLinkOpened,
+        Self::SourceThrottled,
     ];
 
     /// Parses a stored action name.
@@ -202,7 +207,7 @@ impl AuditEvent {
             actor_kind: context.actor.kind(),
             role: context.actor.role().map(|r| r.as_str().to_owned()),
             channel: context.channel,
-            source: context.source.clone(),
+            source: context.source.audit_text(),
             action,
             mailbox_id: None,
             target: target.into(),

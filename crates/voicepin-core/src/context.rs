@@ -6,11 +6,12 @@
 //! answers from the one table in [`crate::access`]. No actor means "every right".
 
 use std::fmt;
+use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Operation, Role, Target, permits};
-use crate::error::Error;
+use crate::error::{Error, InvalidValue};
 use crate::ids::MailboxId;
 
 /// How a mailbox owner proved possession of their mailbox.
@@ -213,21 +214,27 @@ pub struct RequestContext {
     pub actor: Actor,
     /// Through which front end.
     pub channel: Channel,
-    /// From where: an IP address, a caller ID, or a host name.
-    pub source: Option<String>,
+    /// From where: the client's address, the calling system and the caller ID it reports.
+    pub source: Source,
 }
 
 impl RequestContext {
     /// A context for `actor` on `channel`, from no known source.
     pub fn new(actor: Actor, channel: Channel) -> Self {
-        Self { actor, channel, source: None }
+        Self { actor, channel, source: Source::default() }
     }
 
-    /// The same context from `source` (an IP address, a caller ID).
+    /// The same context from `source`.
     #[must_use]
-    pub fn from_source(mut self, source: Option<String>) -> Self {
+    pub fn from_source(mut self, source: Source) -> Self {
         self.source = source;
         self
+    }
+
+    /// The same context from the client's network address, when known.
+    #[must_use]
+    pub fn from_address(self, address: Option<IpAddr>) -> Self {
+        self.from_source(Source { address, ..Source::default() })
     }
 
     /// The local operator on the command line (`os_user` as the audit log shows it).
@@ -279,5 +286,167 @@ impl RequestContext {
 
     fn forbidden(&self, operation: Operation) -> Error {
         Error::Forbidden { actor: self.actor.kind(), role: self.actor.role(), operation }
+    }
+}
+
+/// Where a request came from: checked values only, so that nothing a caller sends can
+/// forge or hide a line of the audit log. The sign-in use case counts failures per source
+/// ([`crate::throttle`]), and the audit log records it as [`Source::audit_text`] renders it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Source {
+    /// The client's network address: the HTTP peer, or the SIP source address.
+    pub address: Option<IpAddr>,
+    /// The system the request speaks for, as it names itself (a PBX's `callingSystem`).
+    pub calling_system: Option<SystemName>,
+    /// The caller ID reported by a PBX, or the SIP From user of a call.
+    pub caller_id: Option<CallerId>,
+}
+
+impl Source {
+    /// A source known by its address only.
+    pub fn address(address: IpAddr) -> Self {
+        Self { address: Some(address), ..Self::default() }
+    }
+
+    /// The same source with the calling system it names.
+    #[must_use]
+    pub fn with_calling_system(mut self, system: Option<SystemName>) -> Self {
+        self.calling_system = system;
+        self
+    }
+
+    /// The same source with a caller ID.
+    #[must_use]
+    pub fn with_caller_id(mut self, caller_id: Option<CallerId>) -> Self {
+        self.caller_id = caller_id;
+        self
+    }
+
+    /// Whether nothing is known about it.
+    pub fn is_empty(&self) -> bool {
+        self.address.is_none() && self.calling_system.is_none() && self.caller_id.is_none()
+    }
+
+    /// The source as the audit log records it (`192.0.2.1 system=pbx-1 callerId=+14255550100`),
+    /// or `None` when nothing is known. The one place it is rendered; every part is checked,
+    /// so the text holds printable ASCII only.
+    pub fn audit_text(&self) -> Option<String> {
+        let mut parts = Vec::with_capacity(3);
+        if let Some(address) = self.address {
+            parts.push(address.to_string());
+        }
+        if let Some(system) = &self.calling_system {
+            parts.push(format!("system={system}"));
+        }
+        if let Some(caller_id) = &self.caller_id {
+            parts.push(format!("callerId={caller_id}"));
+        }
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.audit_text().as_deref().unwrap_or("unknown"))
+    }
+}
+
+/// A caller ID: an E.164 number (`+` and 1 to 15 digits) or a SIP URI's user part (RFC 3261's
+/// unreserved and user-unreserved characters, no escapes), at most 64 characters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CallerId(String);
+
+impl CallerId {
+    /// What a caller ID may be, for messages.
+    pub const ALLOWED: &'static str = "an E.164 number (+ and 1 to 15 digits) or the user part of a SIP URI \
+         (at most 64 letters, digits and -_.!~*'()&=+$,;?/)";
+
+    /// Checks a caller ID; `field` names it in the refusal (`callerId`).
+    pub fn parse(field: &'static str, text: &str) -> Result<Self, InvalidValue> {
+        let valid = match text.strip_prefix('+') {
+            Some(digits) => (1..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()),
+            None => {
+                (1..=64).contains(&text.len())
+                    && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.!~*'()&=+$,;?/".contains(&b))
+            }
+        };
+        if valid { Ok(Self(text.to_owned())) } else { Err(InvalidValue::new(field, Self::ALLOWED, shown(text))) }
+    }
+
+    /// The caller ID.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CallerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A calling system's name: 1 to 64 letters, digits, `.`, `_` or `-`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SystemName(String);
+
+impl SystemName {
+    /// What a system name may be, for messages.
+    pub const ALLOWED: &'static str = "a short name: 1 to 64 letters, digits, '.', '_' or '-'";
+
+    /// Checks a system name; `field` names it in the refusal (`callingSystem`).
+    pub fn parse(field: &'static str, text: &str) -> Result<Self, InvalidValue> {
+        if (1..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(InvalidValue::new(field, Self::ALLOWED, shown(text)))
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SystemName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A refused value as a message may show it: its first 32 characters, escaped.
+fn shown(text: &str) -> String {
+    text.chars().take(32).flat_map(char::escape_default).collect()
+}
+
+#[cfg(test)]
+mod source_tests {
+    use super::*;
+
+    #[test]
+    fn caller_ids_and_system_names_are_checked() {
+        for good in ["+14255550100", "36697", "alice", "pbx-01.contoso"] {
+            assert_eq!(CallerId::parse("callerId", good).map(|c| c.to_string()), Ok(good.to_owned()));
+        }
+        for bad in ["", "+", "+1234567890123456", "a\nb", "\u{1b}[2J", "x\u{202e}y", "a b", "<script>", &"9".repeat(65)]
+        {
+            let refused = CallerId::parse("callerId", bad).expect_err(bad);
+            assert_eq!(refused.field, "callerId");
+            assert!(refused.given.chars().all(|c| c.is_ascii_graphic() || c == ' '), "{:?}", refused.given);
+        }
+        assert!(SystemName::parse("callingSystem", "CUCM-1.contoso").is_ok());
+        for bad in ["", "a b", "a\nb", "x\u{202e}", "a/b", &"s".repeat(65)] {
+            assert!(SystemName::parse("callingSystem", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_source_renders_in_one_line_of_its_parts() {
+        let source = Source::address("192.0.2.7".parse().expect("address"))
+            .with_calling_system(SystemName::parse("callingSystem", "pbx-1").ok())
+            .with_caller_id(CallerId::parse("callerId", "+14255550100").ok());
+        assert_eq!(source.audit_text().as_deref(), Some("192.0.2.7 system=pbx-1 callerId=+14255550100"));
+        assert_eq!(Source::default().audit_text(), None);
+        assert!(Source::default().is_empty());
     }
 }

@@ -36,6 +36,7 @@ pub mod ports;
 pub mod rules;
 pub mod signin;
 pub mod telemetry;
+pub mod throttle;
 pub mod tokens;
 pub mod usecases;
 

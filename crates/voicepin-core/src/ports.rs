@@ -29,6 +29,24 @@ impl Clock for SystemClock {
     }
 }
 
+/// Waiting: how the use cases make an answer leave no earlier than a given time (every
+/// failed sign-in at the same time after it began; a throttled source later still). The
+/// core decides when; the adapter waits.
+#[async_trait]
+pub trait Pause: Send + Sync {
+    /// Returns at `at` ([`Clock`] time), or at once when that has passed.
+    async fn until(&self, at: OffsetDateTime);
+}
+
+/// No waiting at all: for tools and tests that measure nothing by time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoPause;
+
+#[async_trait]
+impl Pause for NoPause {
+    async fn until(&self, _at: OffsetDateTime) {}
+}
+
 /// One write of a [`Change`]. Updates and deletes name the revision they read; the store
 /// refuses them with [`StoreError::Conflict`] when the stored revision differs.
 #[derive(Clone, Debug)]
@@ -87,6 +105,17 @@ pub enum Write {
         mailbox: MailboxId,
         /// When.
         at: OffsetDateTime,
+    },
+    /// Count one failed sign-in at `at` for each source key (`callerId:+14255550100`,
+    /// `address:192.0.2.1`), and forget their failures from before `forget_before`. Counts
+    /// add up (never read-modify-write), so concurrent failures on any node are all kept.
+    CountSignInFailure {
+        /// The sources' keys.
+        sources: Vec<String>,
+        /// When it failed.
+        at: OffsetDateTime,
+        /// Older failures of these sources no longer count.
+        forget_before: OffsetDateTime,
     },
 }
 
@@ -252,6 +281,28 @@ pub struct QueuedMail {
     pub last_error: Option<String>,
 }
 
+/// What a sender claimed: the messages to send, and those whose body did not open.
+#[derive(Clone, Debug, Default)]
+pub struct ClaimedMail {
+    /// Messages to send, oldest first, bodies opened.
+    pub due: Vec<QueuedMail>,
+    /// Messages whose sealed body did not open (the mail key is lost or another one), now
+    /// marked failed with the reason in [`MailRecord::last_error`]; kept for a requeue.
+    pub unopened: Vec<MailRecord>,
+}
+
+impl ClaimedMail {
+    /// How many messages were claimed, opened or not.
+    pub fn len(&self) -> usize {
+        self.due.len() + self.unopened.len()
+    }
+
+    /// Whether nothing was due.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// The outbox in numbers (the metrics' mail queue gauges).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MailQueueStats {
@@ -338,13 +389,15 @@ pub trait Store: Send + Sync {
     /// same as [`Store::due_mail`], but each message returned is no longer due for anyone
     /// else (another node, another process) until the lease ends, so two senders never send
     /// it twice. A sender that dies holding a claim loses nothing: the message is due again
-    /// once the lease ends. Marking it sent or failed ends the claim.
+    /// once the lease ends. Marking it sent or failed ends the claim. A message whose body
+    /// does not open (a lost or wrong mail key) is marked failed, its sealed body kept, and
+    /// returned among [`ClaimedMail::unopened`] so that the sender counts and reports it.
     async fn claim_due_mail(
         &self,
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
         limit: u32,
-    ) -> Result<Vec<QueuedMail>, StoreError>;
+    ) -> Result<ClaimedMail, StoreError>;
     /// Gives back the claim on a message this sender will not try after all: due again at
     /// `due_at`, no attempt counted.
     async fn release_mail_claim(&self, id: MailId, due_at: OffsetDateTime) -> Result<(), StoreError>;
@@ -383,6 +436,10 @@ pub trait Store: Send + Sync {
     async fn pin_reset_link(&self, id: LinkId) -> Result<Option<PinResetLink>, StoreError>;
     /// How many confirmation links were made for `mailbox` at or after `since`.
     async fn count_pin_reset_links(&self, mailbox: MailboxId, since: OffsetDateTime) -> Result<u64, StoreError>;
+    /// The failed sign-ins counted for each source key since `since` (in the order of
+    /// `sources`; 0 for a key never counted). Counts are kept per minute, so `since` is
+    /// rounded down to its minute.
+    async fn sign_in_failures(&self, sources: &[String], since: OffsetDateTime) -> Result<Vec<u64>, StoreError>;
 
     /// Puts a failed message back in the queue, due at `at`; false if there is no such
     /// failed message.

@@ -8,6 +8,7 @@
 
 use crate::ids::MailId;
 use crate::signin::SignInOutcome;
+use crate::throttle::SourceKind;
 
 /// An observer of the use cases. Called on the request's task: keep it cheap (counters).
 pub trait Telemetry: Send + Sync {
@@ -22,6 +23,12 @@ pub trait Telemetry: Send + Sync {
 
     /// Too many wrong PINs in all (MaxLogonAttempts): the mailbox was locked out.
     fn locked_out(&self) {}
+
+    /// A sign-in came from a source with too many failures (PIN spraying): it was delayed,
+    /// or `refused` (answered as failed, unchecked). `source` is the kind that decided it.
+    fn sign_in_throttled(&self, source: SourceKind, refused: bool) {
+        let _ = (source, refused);
+    }
 
     /// A message was committed to the outbox, for delivery by whichever sender runs
     /// (the local CLI reports each one it caused on standard error). Never the body.

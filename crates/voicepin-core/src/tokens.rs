@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::access::Role;
+use crate::context::ActorKind;
 use crate::ids::{Revision, TokenId};
 use crate::invalid::InvalidValue;
 
@@ -80,6 +81,66 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// How long a new API token lives: a number of days, or until revoked, which must be
+/// asked for by name (`never`); a token made without either gets the configured default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenLifetime {
+    /// This many days (1 to [`MAX_TOKEN_DAYS`]).
+    Days(u32),
+    /// Until revoked.
+    Never,
+}
+
+/// The longest a token may live, in days.
+pub const MAX_TOKEN_DAYS: u32 = 3650;
+
+/// The lifetime of a token made without one, unless configured otherwise.
+pub const DEFAULT_TOKEN_LIFETIME: TokenLifetime = TokenLifetime::Days(90);
+
+impl TokenLifetime {
+    /// What a lifetime may be, for messages.
+    pub const ALLOWED: &'static str = "a number of days from 1 to 3650, or never";
+
+    /// Checks a lifetime in days.
+    pub fn days(field: &'static str, days: u32) -> Result<Self, InvalidValue> {
+        if (1..=MAX_TOKEN_DAYS).contains(&days) {
+            Ok(Self::Days(days))
+        } else {
+            Err(InvalidValue::new(field, Self::ALLOWED, days.to_string()))
+        }
+    }
+
+    /// Parses `never` or a number of days (an optional `d` after it: `90d`).
+    pub fn parse(field: &'static str, text: &str) -> Result<Self, InvalidValue> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("never") {
+            return Ok(Self::Never);
+        }
+        let digits = text.strip_suffix(['d', 'D']).unwrap_or(text);
+        match digits.parse::<u32>() {
+            Ok(days) => Self::days(field, days),
+            Err(_) => Err(InvalidValue::new(field, Self::ALLOWED, text.chars().take(32).collect())),
+        }
+    }
+
+    /// When a token made at `now` expires; `None` for never.
+    pub fn expiry(self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        match self {
+            Self::Days(days) => Some(now + time::Duration::days(i64::from(days))),
+            Self::Never => None,
+        }
+    }
+}
+
+impl fmt::Display for TokenLifetime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Days(days) => write!(f, "{days}d"),
+            Self::Never => f.write_str("never"),
+        }
+    }
+}
+
 /// A stored API token: everything but the secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiToken {
@@ -93,8 +154,11 @@ pub struct ApiToken {
     pub role: Role,
     /// SHA-256 of the token, hex.
     pub secret_digest: String,
-    /// Who made it.
+    /// Who made it: an account's or token's name, or the operating-system user.
     pub created_by: String,
+    /// What kind of actor made it: an administrator's tokens end when the account is
+    /// disabled or removed.
+    pub created_by_kind: ActorKind,
     /// When.
     pub created_at: OffsetDateTime,
     /// When it stops working; `None` for never.
@@ -148,6 +212,7 @@ mod tests {
             role: Role::VoiceService,
             secret_digest: secret.digest(),
             created_by: "admin".into(),
+            created_by_kind: ActorKind::Administrator,
             created_at: OffsetDateTime::UNIX_EPOCH,
             expires_at: None,
             revoked_at: None,
@@ -157,6 +222,20 @@ mod tests {
         assert!(!token.matches(&other));
         assert_eq!(format!("{secret:?}"), "TokenSecret(<redacted>)");
         assert!(!secret.digest().contains(secret.expose()));
+    }
+
+    #[test]
+    fn lifetimes_are_days_or_never_said_explicitly() {
+        assert_eq!(TokenLifetime::parse("Expires", "never"), Ok(TokenLifetime::Never));
+        assert_eq!(TokenLifetime::parse("Expires", "90"), Ok(TokenLifetime::Days(90)));
+        assert_eq!(TokenLifetime::parse("Expires", "30d"), Ok(TokenLifetime::Days(30)));
+        for bad in ["", "0", "3651", "forever", "-1"] {
+            assert!(TokenLifetime::parse("Expires", bad).is_err(), "{bad:?}");
+        }
+        let now = OffsetDateTime::UNIX_EPOCH;
+        assert_eq!(TokenLifetime::Days(2).expiry(now), Some(now + time::Duration::days(2)));
+        assert_eq!(TokenLifetime::Never.expiry(now), None);
+        assert_eq!(DEFAULT_TOKEN_LIFETIME.to_string(), "90d");
     }
 
     #[test]
@@ -176,6 +255,7 @@ mod tests {
             role: Role::ViewOnly,
             secret_digest: String::new(),
             created_by: "admin".into(),
+            created_by_kind: ActorKind::Administrator,
             created_at: OffsetDateTime::UNIX_EPOCH,
             expires_at: Some(now + time::Duration::days(1)),
             revoked_at: None,

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use voicepin_core::audit::{AuditAction, AuditEvent, RequestContext};
 use voicepin_core::ids::MailId;
 use voicepin_core::notify::OutboundMail;
-use voicepin_core::ports::{Change, QueuedMail, Store};
+use voicepin_core::ports::{Change, MailRecord, QueuedMail, Store};
 
 use crate::error::{MailError, SendError};
 use crate::settings::MailSettings;
@@ -133,8 +133,8 @@ pub async fn deliver_due(
 pub struct Attempted<'a> {
     /// The outbox id.
     pub id: MailId,
-    /// The kind of notification (`welcome`, `pin-reset`, ...).
-    pub kind: &'static str,
+    /// The kind of notification (`welcome`, `pinReset`, ...).
+    pub kind: &'a str,
     /// The recipient's address.
     pub to: &'a str,
     /// What happened.
@@ -175,9 +175,29 @@ pub async fn deliver_due_observed(
     let mut transient_in_a_row = 0;
     loop {
         let lease_until = now + settings.claim_lease;
-        let batch = store.claim_due_mail(now, lease_until, BATCH_SIZE).await?;
-        let complete = batch.len() < BATCH_SIZE as usize;
+        let claimed = store.claim_due_mail(now, lease_until, BATCH_SIZE).await?;
+        let complete = claimed.len() < BATCH_SIZE as usize;
         let mut progressed = false;
+        for record in &claimed.unopened {
+            // Its body did not open (the mail key is lost or another one): the store marked
+            // it failed; it counts as failed, is audited and reported like any given up.
+            if !seen.insert(record.id) {
+                continue;
+            }
+            progressed = true;
+            report.failed += 1;
+            let reason = record.last_error.clone().unwrap_or_else(|| "the body does not open".to_owned());
+            tracing::error!(mail_id = %record.id, kind = %record.kind, error = %reason,
+                "mail body cannot be opened (is keys/mail.key the one it was sealed with?); given up");
+            audit_unopened(store, record, &reason, now).await?;
+            observe(&Attempted {
+                id: record.id,
+                kind: record.kind.as_str(),
+                to: record.to.as_str(),
+                outcome: AttemptOutcome::GivenUp(reason),
+            });
+        }
+        let batch = claimed.due;
         let mut untried: Vec<_> = batch.iter().map(|q| q.mail.id).collect();
         untried.reverse();
         for queued in batch {
@@ -305,6 +325,24 @@ async fn audit_given_up(
         .with("mailId", mail.id)
         .with("kind", mail.notification.kind())
         .with("attempts", attempts)
+        .with("reason", reason);
+    store.commit(Change { audit: vec![event], ..Change::default() }).await?;
+    Ok(())
+}
+
+/// The audit log says when a message is given up because its body does not open, as for
+/// any message given up.
+async fn audit_unopened(
+    store: &dyn Store,
+    record: &MailRecord,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<(), MailError> {
+    let event = AuditEvent::new(&RequestContext::system(), now, AuditAction::MailFailed, record.to.as_str())
+        .for_mailbox(record.mailbox_id)
+        .with("mailId", record.id)
+        .with("kind", record.kind.as_str())
+        .with("attempts", record.attempts)
         .with("reason", reason);
     store.commit(Change { audit: vec![event], ..Change::default() }).await?;
     Ok(())

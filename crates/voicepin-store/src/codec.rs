@@ -26,6 +26,13 @@ pub(crate) fn nanos(at: OffsetDateTime) -> Result<i64, StoreError> {
     i64::try_from(at.unix_timestamp_nanos()).map_err(|_| backend(format!("time {at} is outside the storable range")))
 }
 
+/// The start of a time's minute, as nanoseconds (the sign-in failure counts' buckets).
+pub(crate) fn minute(at: OffsetDateTime) -> Result<i64, StoreError> {
+    const MINUTE: i64 = 60_000_000_000;
+    let at = nanos(at)?;
+    Ok(at - at.rem_euclid(MINUTE))
+}
+
 /// An optional time as nanoseconds.
 pub(crate) fn nanos_opt(at: Option<OffsetDateTime>) -> Result<Option<i64>, StoreError> {
     at.map(nanos).transpose()

@@ -81,17 +81,14 @@ pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
 }
 
 /// The peer address, for the audit log.
-async fn source(parts: &mut Parts, state: &ApiState) -> Option<String> {
+async fn source(parts: &mut Parts, state: &ApiState) -> Option<std::net::IpAddr> {
     // The extractor, not the extension: it also finds the address tests mock.
-    ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
-        .await
-        .ok()
-        .map(|ConnectInfo(peer)| peer.ip().to_string())
+    ConnectInfo::<SocketAddr>::from_request_parts(parts, state).await.ok().map(|ConnectInfo(peer)| peer.ip())
 }
 
 /// The peer's address, when known: for requests that need no authentication.
 #[derive(Clone, Debug)]
-pub struct PeerAddress(pub Option<String>);
+pub struct PeerAddress(pub Option<std::net::IpAddr>);
 
 impl FromRequestParts<ApiState> for PeerAddress {
     type Rejection = std::convert::Infallible;
@@ -119,7 +116,7 @@ async fn authenticate(parts: &mut Parts, state: &ApiState) -> Result<Caller, Api
         let principal = state.authenticator.authenticate(token).await?;
         note_actor(parts, &principal.name);
         let context = RequestContext::new(Actor::from_role(principal.name, principal.role), Channel::Api)
-            .from_source(source(parts, state).await);
+            .from_address(source(parts, state).await);
         return Ok(Caller { context, session: None });
     }
     let cookie = session_cookie(&parts.headers).ok_or(AuthError::Missing)?;
@@ -137,7 +134,7 @@ async fn authenticate(parts: &mut Parts, state: &ApiState) -> Result<Caller, Api
         }
     }
     let actor = Actor::from_role(session.principal.name.clone(), session.principal.role);
-    let context = RequestContext::new(actor, Channel::Web).from_source(source(parts, state).await);
+    let context = RequestContext::new(actor, Channel::Web).from_address(source(parts, state).await);
     Ok(Caller { context, session: Some(session) })
 }
 

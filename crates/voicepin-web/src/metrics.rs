@@ -1,5 +1,5 @@
 //! Prometheus metrics: HTTP requests by route, method and status, their latency, sign-in
-//! outcomes, automatic PIN resets and lockouts (reported by the core through its
+//! outcomes, throttled sign-ins, automatic PIN resets and lockouts (reported by the core through its
 //! [`Telemetry`] port, whatever the front end), mail delivery and the mail queue, and the
 //! telephone front end's calls (active, by outcome) and digits by DTMF source. One
 //! registry per router, so tests (and two routers) never share counts.
@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 use voicepin_core::ports::MailQueueStats;
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::telemetry::Telemetry;
+use voicepin_core::throttle::SourceKind;
 
 /// Labels of a request counter.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -40,6 +41,13 @@ struct LatencyLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
     outcome: String,
+}
+
+/// Labels of the throttled sign-in counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ThrottleLabels {
+    verdict: String,
+    source: String,
 }
 
 /// Labels of the mail delivery counter.
@@ -86,6 +94,7 @@ pub struct Metrics {
     sign_ins: Family<OutcomeLabels, Counter>,
     pin_auto_resets: Counter,
     lockouts: Counter,
+    sign_ins_throttled: Family<ThrottleLabels, Counter>,
     mail_deliveries: Family<DeliveryLabels, Counter>,
     mail_queue: Family<QueueLabels, Gauge>,
     mail_oldest_age: Gauge<f64, std::sync::atomic::AtomicU64>,
@@ -128,6 +137,19 @@ impl Metrics {
         );
         let lockouts = Counter::default();
         registry.register("lockouts", "Mailboxes locked out after MaxLogonAttempts wrong PINs", lockouts.clone());
+        let sign_ins_throttled = Family::<ThrottleLabels, Counter>::default();
+        registry.register(
+            "sign_ins_throttled",
+            "Voice sign-ins from a source with too many failures, by verdict (delayed, refused) and the kind of \
+             source that decided it (callerId, address, callingSystem)",
+            sign_ins_throttled.clone(),
+        );
+        for verdict in ["delayed", "refused"] {
+            for source in SourceKind::ALL {
+                let labels = ThrottleLabels { verdict: verdict.to_owned(), source: source.as_str().to_owned() };
+                sign_ins_throttled.get_or_create(&labels).inc_by(0);
+            }
+        }
         let mail_deliveries = Family::<DeliveryLabels, Counter>::default();
         registry.register(
             "mail_deliveries",
@@ -183,6 +205,7 @@ impl Metrics {
             sign_ins,
             pin_auto_resets,
             lockouts,
+            sign_ins_throttled,
             mail_deliveries,
             mail_queue,
             mail_oldest_age,
@@ -260,6 +283,13 @@ impl Telemetry for Metrics {
 
     fn locked_out(&self) {
         self.lockouts.inc();
+    }
+
+    fn sign_in_throttled(&self, source: SourceKind, refused: bool) {
+        let verdict = if refused { "refused" } else { "delayed" };
+        self.sign_ins_throttled
+            .get_or_create(&ThrottleLabels { verdict: verdict.to_owned(), source: source.as_str().to_owned() })
+            .inc();
     }
 }
 

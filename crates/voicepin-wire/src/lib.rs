@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod dial_plans;
+pub mod mail;
 pub mod mailboxes;
 pub mod pins;
 pub mod policies;
@@ -22,6 +23,7 @@ pub mod voice;
 pub use accounts::*;
 pub use audit::*;
 pub use dial_plans::*;
+pub use mail::*;
 pub use mailboxes::*;
 pub use pins::*;
 pub use policies::*;

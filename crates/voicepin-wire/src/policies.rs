@@ -268,3 +268,9 @@ impl SetPolicyRequest {
         self.settings(self.name.clone())
     }
 }
+
+impl From<&voicepin_core::usecases::PolicyDetails> for PolicyView {
+    fn from(details: &voicepin_core::usecases::PolicyDetails) -> Self {
+        Self::new(&details.policy, details.dial_plan.name.as_str())
+    }
+}

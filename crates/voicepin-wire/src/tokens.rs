@@ -49,9 +49,13 @@ pub struct NewApiTokenRequest {
     pub name: String,
     /// organizationManagement, umManagement, helpDesk, viewOnly or voiceService.
     pub role: String,
-    /// Days until it expires, 1-3650; it lasts until revoked when absent.
+    /// Days until it expires, 1-3650; when absent (and `neverExpires` is not true), the
+    /// server's default lifetime (90 days unless configured).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_days: Option<u32>,
+    /// `true` for a token that lasts until revoked: "never" must be said explicitly.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub never_expires: bool,
 }
 
 /// A new API token and its secret, shown this once.

@@ -47,3 +47,14 @@ pub struct SignInResponse {
     /// The outcome.
     pub outcome: SignInOutcomeView,
 }
+
+impl From<voicepin_core::signin::SignInOutcome> for SignInOutcomeView {
+    fn from(outcome: voicepin_core::signin::SignInOutcome) -> Self {
+        use voicepin_core::signin::SignInOutcome;
+        match outcome {
+            SignInOutcome::Success => Self::Success,
+            SignInOutcome::PinChangeRequired => Self::PinChangeRequired,
+            SignInOutcome::Failed => Self::Failed,
+        }
+    }
+}

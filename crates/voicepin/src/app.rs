@@ -11,9 +11,10 @@ use tokio::sync::oneshot;
 use voicepin_core::VoicePin;
 use voicepin_core::hashing::{Argon2Hasher, HashError, PepperKey, PinHash, PinHasher, Verification};
 use voicepin_core::ids::MailId;
-use voicepin_core::ports::{Store, SystemClock};
+use voicepin_core::ports::{Pause, Store, SystemClock};
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::telemetry::{QueuedNotice, Telemetry};
+use voicepin_core::throttle::SourceKind;
 use voicepin_mail::{
     Attempted, DeliveryReport, MailSettings, MessageInfo, PickupFolder, SmtpConfig, SmtpTransport, Transport,
     deliver_due_observed, render_test,
@@ -56,7 +57,9 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         let observer = Arc::new(Observer { metrics: metrics.clone(), queued: Mutex::new(Some(Vec::new())) });
         let voicepin = VoicePin::new(store.clone(), Arc::new(HashPool::start(hasher)?), Arc::new(SystemClock))
-            .with_telemetry(observer.clone());
+            .with_telemetry(observer.clone())
+            .with_sign_in(config.sign_in_settings(), Arc::new(TokioPause))
+            .with_token_lifetime(config.token_lifetime()?);
         let mut mail_settings = mail_settings(&config.mail)?;
         if config.store.url.is_some() {
             // PostgreSQL is for several nodes: each sender leases what it claims.
@@ -141,6 +144,19 @@ impl App {
     }
 }
 
+/// The core's waits (a failed sign-in's floor, a throttled source's delay) on tokio's timer.
+struct TokioPause;
+
+#[async_trait]
+impl Pause for TokioPause {
+    async fn until(&self, at: time::OffsetDateTime) {
+        let wait = at - time::OffsetDateTime::now_utc();
+        if let Ok(wait) = std::time::Duration::try_from(wait) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
 /// A message a use case queued, as a local command reports it.
 struct Noted {
     id: MailId,
@@ -166,6 +182,10 @@ impl Telemetry for Observer {
 
     fn locked_out(&self) {
         self.metrics.locked_out();
+    }
+
+    fn sign_in_throttled(&self, source: SourceKind, refused: bool) {
+        self.metrics.sign_in_throttled(source, refused);
     }
 
     fn mail_queued(&self, mail: &QueuedNotice<'_>) {

@@ -15,6 +15,7 @@ mod keys;
 mod local;
 mod output;
 mod remote;
+mod requests;
 mod sender;
 mod serve;
 

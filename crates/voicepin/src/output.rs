@@ -1,23 +1,17 @@
 //! Printing objects: JSON with camelCase Exchange property names for scripts; for people, a
 //! list of `Property : value` lines for one object (PowerShell's Format-List) and a table for
 //! several (Format-Table), under Exchange's property names. The JSON of mailboxes, PINs,
-//! policies, dial plans and audit events is the HTTP API's (`voicepin_web::dto`): one mapping
+//! policies, dial plans and audit events is the HTTP API's (`voicepin_wire`): one mapping
 //! for both, so `--json` prints the same with or without `--server`.
 
 use serde::Serialize;
-use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-use voicepin_core::accounts::AdminAccount;
-use voicepin_core::audit::AuditEvent;
-use voicepin_core::mailbox::Mailbox;
-use voicepin_core::policy::{DialPlan, MailboxPolicy};
-use voicepin_core::ports::{MailRecord, MailStatus};
-use voicepin_core::tokens::ApiToken;
-use voicepin_core::usecases::PinInfo;
+use serde_json::Value;
 use voicepin_wire::{
-    AdminAccountView, ApiTokenView, AuditEventView, DialPlanView, MailboxView, PinInfoView, PolicyView,
+    AdminAccountView, ApiTokenView, AuditEventView, DialPlanView, MailRecordView, MailboxView, PinInfoView, PolicyView,
+    SignInOutcomeView,
 };
+
+use crate::exit::Completion;
 
 /// An object the CLI prints.
 pub struct Printable {
@@ -25,10 +19,6 @@ pub struct Printable {
     pub value: Value,
     /// The columns of a table of such objects.
     pub columns: &'static [&'static str],
-}
-
-fn time(at: Option<OffsetDateTime>) -> Value {
-    at.and_then(|t| t.format(&Rfc3339).ok()).map_or(Value::Null, Value::String)
 }
 
 /// The table columns of dial plans.
@@ -46,73 +36,84 @@ pub const AUDIT_EVENT_COLUMNS: &[&str] = &["time", "actor", "channel", "action",
 /// The table columns of API tokens.
 pub const TOKEN_COLUMNS: &[&str] = &["name", "role", "createdBy", "expirationTime", "revokedTime"];
 
-/// An object in the HTTP API's JSON: the shapes are the API's own (`voicepin_web::dto`), so
-/// the CLI prints the same properties whether it ran locally or through `--server`.
-fn api_object(value: impl Serialize, columns: &'static [&'static str]) -> Printable {
-    Printable { value: serde_json::to_value(value).unwrap_or(Value::Null), columns }
+/// A view of the wire vocabulary the CLI prints, and the columns of a table of such views.
+/// The shapes are the HTTP API's own (`voicepin_wire`), so the CLI prints the same
+/// properties whether it ran locally or through `--server`.
+pub trait Shown: Serialize {
+    /// The table columns.
+    const COLUMNS: &'static [&'static str];
 }
 
-/// A dial plan.
-pub fn dial_plan(plan: &DialPlan) -> Printable {
-    api_object(DialPlanView::from(plan), DIAL_PLAN_COLUMNS)
+impl Shown for DialPlanView {
+    const COLUMNS: &'static [&'static str] = DIAL_PLAN_COLUMNS;
+}
+impl Shown for PolicyView {
+    const COLUMNS: &'static [&'static str] = POLICY_COLUMNS;
+}
+impl Shown for MailboxView {
+    const COLUMNS: &'static [&'static str] = MAILBOX_COLUMNS;
+}
+impl Shown for PinInfoView {
+    const COLUMNS: &'static [&'static str] = PIN_INFO_COLUMNS;
+}
+impl Shown for AuditEventView {
+    const COLUMNS: &'static [&'static str] = AUDIT_EVENT_COLUMNS;
+}
+impl Shown for ApiTokenView {
+    const COLUMNS: &'static [&'static str] = TOKEN_COLUMNS;
+}
+impl Shown for AdminAccountView {
+    const COLUMNS: &'static [&'static str] = ACCOUNT_COLUMNS;
+}
+impl Shown for MailRecordView {
+    const COLUMNS: &'static [&'static str] = MAIL_COLUMNS;
 }
 
-/// A UM mailbox policy, with its dial plan's name.
-pub fn policy(policy: &MailboxPolicy, dial_plan_name: &str) -> Printable {
-    api_object(PolicyView::new(policy, dial_plan_name), POLICY_COLUMNS)
-}
-
-/// A UM mailbox, with its policy's and dial plan's names.
-pub fn mailbox(mailbox: &Mailbox, policy_name: &str, dial_plan_name: &str) -> Printable {
-    api_object(MailboxView::new(mailbox, policy_name, dial_plan_name), MAILBOX_COLUMNS)
-}
-
-/// Get-UMMailboxPIN's output.
-pub fn pin_info(info: &PinInfo) -> Printable {
-    api_object(PinInfoView::from(info), PIN_INFO_COLUMNS)
-}
-
-/// An audit event.
-pub fn audit_event(event: &AuditEvent) -> Printable {
-    api_object(AuditEventView::from(event), AUDIT_EVENT_COLUMNS)
-}
-
-/// A queued message's metadata.
-pub fn mail_record(record: &MailRecord) -> Printable {
-    let status = match record.status {
-        MailStatus::Queued => "queued",
-        MailStatus::Sent => "sent",
-        MailStatus::Failed => "failed",
-    };
-    Printable {
-        value: json!({
-            "id": record.id,
-            "mailboxId": record.mailbox_id,
-            "to": record.to,
-            "kind": record.kind,
-            "status": status,
-            "attempts": record.attempts,
-            "createdTime": time(Some(record.created_at)),
-            "nextAttemptTime": time(Some(record.next_attempt_at)),
-            "sentTime": time(record.sent_at),
-            "lastError": record.last_error,
-        }),
-        columns: &["id", "to", "kind", "status", "attempts", "lastError"],
-    }
-}
-
-/// An API token (never its secret).
-pub fn token(token: &ApiToken) -> Printable {
-    api_object(ApiTokenView::from(token), TOKEN_COLUMNS)
+/// A view, printable.
+pub fn shown<V: Shown>(view: &V) -> Printable {
+    Printable { value: serde_json::to_value(view).unwrap_or(Value::Null), columns: V::COLUMNS }
 }
 
 /// The columns of a table of administrator accounts.
 pub const ACCOUNT_COLUMNS: &[&str] =
     &["name", "role", "disabled", "mustChangePassword", "lockedUntil", "lastSignInTime"];
+/// The columns of a table of queued messages.
+pub const MAIL_COLUMNS: &[&str] = &["id", "to", "kind", "status", "attempts", "lastError"];
 
-/// An administrator account (never its password hash).
-pub fn account(account: &AdminAccount) -> Printable {
-    api_object(AdminAccountView::from(account), ACCOUNT_COLUMNS)
+/// Policies: one reads better as a list than as a table.
+pub fn print_policies(json: bool, mut policies: Vec<Printable>) {
+    match (policies.len(), json) {
+        (1, false) => policies.pop().into_iter().for_each(|p| print_one(json, p)),
+        _ => print_many(json, policies),
+    }
+}
+
+/// Says that Enable-UMMailbox -ValidateOnly passed.
+pub fn validated(json: bool) {
+    if !json {
+        eprintln!("voicepin: validation passed; nothing was changed");
+    }
+}
+
+/// Says that an account was removed.
+pub fn account_removed(json: bool, name: &str) {
+    if !json {
+        eprintln!("voicepin: administrator account {name:?} removed");
+    }
+}
+
+/// Prints a sign-in test's outcome; a failed one ends the command with exit code 1.
+pub fn sign_in_outcome(json: bool, outcome: SignInOutcomeView) -> Completion {
+    let text = match outcome {
+        SignInOutcomeView::Success => "success",
+        SignInOutcomeView::PinChangeRequired => "pinChangeRequired",
+        SignInOutcomeView::Failed => "failed",
+    };
+    print_value(json, &serde_json::json!({ "outcome": outcome }), text);
+    match outcome {
+        SignInOutcomeView::Failed => Completion::SignInFailed,
+        SignInOutcomeView::Success | SignInOutcomeView::PinChangeRequired => Completion::Done,
+    }
 }
 
 /// A secret shown once, beside the record it was made for.

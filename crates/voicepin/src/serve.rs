@@ -17,6 +17,7 @@ use voicepin_core::VoicePin;
 use voicepin_core::access::Role;
 use voicepin_core::accounts::AdminAccount;
 use voicepin_core::audit::RequestContext;
+use voicepin_core::tokens::TokenLifetime;
 use voicepin_telephony::media::dtmf::DtmfSource;
 use voicepin_telephony::media::prompts::PromptSet;
 use voicepin_telephony::{CallOutcome, CallTelemetry, Calls, Settings, Telephony};
@@ -213,8 +214,9 @@ async fn first_start_token(voicepin: &VoicePin) -> Result<()> {
     if !voicepin.list_tokens(&context).await?.is_empty() {
         return Ok(());
     }
-    let (token, secret) =
-        voicepin.create_token(&context, "initial-admin", Role::OrganizationManagement, Some(30)).await?;
+    let (token, secret) = voicepin
+        .create_token(&context, "initial-admin", Role::OrganizationManagement, Some(TokenLifetime::Days(30)))
+        .await?;
     eprintln!(
         "voicepin: first start: API token {:?} (Organization Management, expires in 30 days), shown once:\n\n    {}\n\n\
          Use it as `Authorization: Bearer <token>`; make named tokens with `voicepin token create` and revoke \

@@ -100,7 +100,8 @@ impl VoicePin {
         found.ok_or_else(|| Error::NotFound { kind: ObjectKind::Account, identity: identity.to_owned() })
     }
 
-    /// Changes an account's role or disabled flag.
+    /// Changes an account's role or disabled flag. Disabling ends its sessions and revokes
+    /// the API tokens it made (and those they made).
     pub async fn set_account(
         &self,
         context: &RequestContext,
@@ -132,16 +133,19 @@ impl VoicePin {
         let event = AuditEvent::new(context, now, AuditAction::AccountChanged, &account.name)
             .with("role", account.role.as_str())
             .with("disabled", account.disabled);
-        let mut writes = vec![Write::UpdateAccount(account.clone())];
+        let mut change =
+            Change { writes: vec![Write::UpdateAccount(account.clone())], audit: vec![event], ..Change::default() };
         if account.disabled {
-            writes.push(Write::DeleteSessionsOf(account.id));
+            // Its sessions and the tokens it made end with it.
+            change.writes.push(Write::DeleteSessionsOf(account.id));
+            self.revoke_tokens_made_by(context, &account.name, "accountDisabled", now, &mut change).await?;
         }
-        self.commit(Change { writes, audit: vec![event], ..Change::default() }).await?;
+        self.commit(change).await?;
         account.revision = account.revision.next();
         Ok(account)
     }
 
-    /// Removes an account; its sessions end with it.
+    /// Removes an account; its sessions and the API tokens it made end with it.
     pub async fn remove_account(&self, context: &RequestContext, identity: &str) -> Result<()> {
         context.authorize(Operation::ManageAccounts, Target::Any)?;
         retry_on_conflict!(self.try_remove_account(context, identity).await)
@@ -152,14 +156,17 @@ impl VoicePin {
         if account.is_enabled_organization_manager() {
             self.keep_an_organization_manager(&account).await?;
         }
-        let event = AuditEvent::new(context, self.clock.now(), AuditAction::AccountRemoved, &account.name)
+        let now = self.clock.now();
+        let event = AuditEvent::new(context, now, AuditAction::AccountRemoved, &account.name)
             .with("role", account.role.as_str());
-        self.commit(Change {
+        let mut change = Change {
             writes: vec![Write::DeleteAccount(account.id, account.revision)],
             audit: vec![event],
             ..Change::default()
-        })
-        .await
+        };
+        // Its sessions go with the account; the tokens it made are revoked.
+        self.revoke_tokens_made_by(context, &account.name, "accountRemoved", now, &mut change).await?;
+        self.commit(change).await
     }
 
     /// Refuses unless an enabled Organization Management account other than `account` exists.

@@ -200,8 +200,8 @@ async fn seeded() -> Seeded {
         pin_expired: Some(false),
         ..EnableMailbox::default()
     };
-    let alice = voicepin.enable_mailbox(&root, enable(ALICE, "12345")).await.unwrap().id;
-    let bob = voicepin.enable_mailbox(&root, enable("bob@example.com", "22222")).await.unwrap().id;
+    let alice = voicepin.enable_mailbox(&root, enable(ALICE, "12345")).await.unwrap().mailbox.id;
+    let bob = voicepin.enable_mailbox(&root, enable("bob@example.com", "22222")).await.unwrap().mailbox.id;
     let (account, password) = voicepin.new_account(&root, "bob", Role::HelpDesk).await.unwrap();
     voicepin.create_token(&root, "pbx1", Role::VoiceService, None).await.unwrap();
     let anonymous = RequestContext::anonymous(Channel::Web);
@@ -259,9 +259,11 @@ async fn call(use_case: UseCase, context: &RequestContext, s: &Seeded) -> Result
         }
         UseCase::GetPinInfo => vp.get_pin_info(context, ALICE).await.map(drop),
         UseCase::ListPinInfo => vp.list_pin_info(context, &MailboxFilter::default()).await.map(drop),
-        UseCase::SetPin => vp.set_pin(context, ALICE, SetPin { send_email: Some(false), ..SetPin::default() }).await,
-        UseCase::Lock => vp.lock(context, ALICE).await,
-        UseCase::Unlock => vp.unlock(context, ALICE).await,
+        UseCase::SetPin => {
+            vp.set_pin(context, ALICE, SetPin { send_email: Some(false), ..SetPin::default() }).await.map(drop)
+        }
+        UseCase::Lock => vp.lock(context, ALICE).await.map(drop),
+        UseCase::Unlock => vp.unlock(context, ALICE).await.map(drop),
         UseCase::ChangePin => vp.change_pin(context, ALICE, &Pin::new(ALICE_PIN), &Pin::new("730164")).await,
         UseCase::ResetOwnPin => vp.reset_own_pin(context, ALICE).await,
         UseCase::AuditEvents => vp.audit_events(context, &AuditFilter::default()).await.map(drop),
@@ -289,7 +291,10 @@ async fn call(use_case: UseCase, context: &RequestContext, s: &Seeded) -> Result
         }
         UseCase::SignInWithPassword => vp.sign_in_with_password(context, "bob", &s.password).await.map(drop),
         UseCase::SignOut => vp.sign_out(context, &s.session).await,
-        UseCase::CreateToken => vp.create_token(context, "script", Role::HelpDesk, Some(30)).await.map(drop),
+        UseCase::CreateToken => vp
+            .create_token(context, "script", Role::HelpDesk, Some(crate::tokens::TokenLifetime::Days(30)))
+            .await
+            .map(drop),
         UseCase::ListTokens => vp.list_tokens(context).await.map(drop),
         UseCase::RevokeToken => vp.revoke_token(context, "pbx1").await.map(drop),
         UseCase::CheckReady => vp.check_ready(context).await,

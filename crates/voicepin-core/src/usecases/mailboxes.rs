@@ -72,6 +72,12 @@ pub struct MailboxDetails {
     pub pin: PinInfo,
 }
 
+/// A mailbox with its policy and plan, and its PIN state under that policy at `now`.
+fn details(mailbox: Mailbox, policy: MailboxPolicy, dial_plan: DialPlan, now: time::OffsetDateTime) -> MailboxDetails {
+    let pin = pin_info(&mailbox, &policy.pin, now);
+    MailboxDetails { mailbox, policy, dial_plan, pin }
+}
+
 /// The details of a mailbox read in a list, with the policies and plans read once for the
 /// page; `None` when its policy or plan vanished in between.
 pub(super) fn details_of(
@@ -82,8 +88,7 @@ pub(super) fn details_of(
 ) -> Option<MailboxDetails> {
     let policy = policies.iter().find(|p| p.id == mailbox.policy_id)?.clone();
     let dial_plan = plans.iter().find(|p| p.id == mailbox.dial_plan_id)?.clone();
-    let pin = pin_info(&mailbox, &policy.pin, now);
-    Some(MailboxDetails { mailbox, policy, dial_plan, pin })
+    Some(details(mailbox, policy, dial_plan, now))
 }
 
 const MAX_NAME: usize = 256;
@@ -193,13 +198,14 @@ impl MailboxSettings {
 
 impl VoicePin {
     /// Enable-UMMailbox: enables a mailbox for voice access with an initial PIN (generated
-    /// unless given) and queues the welcome message with it. Returns the mailbox.
-    pub async fn enable_mailbox(&self, context: &RequestContext, request: EnableMailbox) -> Result<Mailbox> {
+    /// unless given) and queues the welcome message with it. Returns the mailbox as a screen
+    /// shows it (with ValidateOnly, as it would be: not enabled, nothing stored).
+    pub async fn enable_mailbox(&self, context: &RequestContext, request: EnableMailbox) -> Result<MailboxDetails> {
         context.authorize(Operation::ManageMailboxes, Target::Any)?;
         retry_on_conflict!(self.try_enable_mailbox(context, &request).await)
     }
 
-    async fn try_enable_mailbox(&self, context: &RequestContext, request: &EnableMailbox) -> Result<Mailbox> {
+    async fn try_enable_mailbox(&self, context: &RequestContext, request: &EnableMailbox) -> Result<MailboxDetails> {
         let now = self.clock.now();
         let existing = match self.resolve_mailbox(&request.identity).await {
             Ok(mailbox) if mailbox.um_enabled => {
@@ -246,7 +252,7 @@ impl VoicePin {
         let change_required = request.pin_expired.unwrap_or(true);
         if request.validate_only {
             self.check_extensions_free(&mailbox).await?;
-            return Ok(mailbox);
+            return Ok(details(mailbox, policy, plan, now));
         }
         mailbox.um_enabled = true;
         mailbox.pin.install(self.hash(&pin).await?, change_required, now);
@@ -277,7 +283,7 @@ impl VoicePin {
         };
         self.commit(Change { writes: vec![write], mail: vec![mail], audit: vec![event] }).await?;
         mailbox.revision = mailbox.revision.next();
-        Ok(mailbox)
+        Ok(details(mailbox, policy, plan, now))
     }
 
     /// Refuses extensions another mailbox of the dial plan has. The store enforces this at
@@ -340,17 +346,16 @@ impl VoicePin {
     pub(super) async fn mailbox_details(&self, identity: &str) -> Result<MailboxDetails> {
         let mailbox = self.resolve_mailbox(identity).await?;
         let (policy, dial_plan) = self.policy_and_plan(&mailbox).await?;
-        let pin = pin_info(&mailbox, &policy.pin, self.clock.now());
-        Ok(MailboxDetails { mailbox, policy, dial_plan, pin })
+        Ok(details(mailbox, policy, dial_plan, self.clock.now()))
     }
 
-    /// Set-UMMailbox.
+    /// Set-UMMailbox. Returns the changed mailbox as a screen shows it.
     pub async fn set_mailbox(
         &self,
         context: &RequestContext,
         identity: &str,
         settings: MailboxSettings,
-    ) -> Result<Mailbox> {
+    ) -> Result<MailboxDetails> {
         context.authorize(Operation::ManageMailboxes, Target::Any)?;
         retry_on_conflict!(self.try_set_mailbox(context, identity, &settings).await)
     }
@@ -360,7 +365,7 @@ impl VoicePin {
         context: &RequestContext,
         identity: &str,
         settings: &MailboxSettings,
-    ) -> Result<Mailbox> {
+    ) -> Result<MailboxDetails> {
         let before = self.resolve_mailbox(identity).await?;
         let (policy, plan) = match &settings.policy {
             Some(identity) => {
@@ -400,7 +405,7 @@ impl VoicePin {
         })
         .await?;
         mailbox.revision = mailbox.revision.next();
-        Ok(mailbox)
+        Ok(details(mailbox, policy, plan, self.clock.now()))
     }
 }
 

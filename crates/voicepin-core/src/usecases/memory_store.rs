@@ -15,8 +15,8 @@ use crate::mailbox::Mailbox;
 use crate::notify::OutboundMail;
 use crate::policy::{DialPlan, MailboxPolicy};
 use crate::ports::{
-    AuditQuery, Change, DayCount, MailQueueStats, MailRecord, MailStatus, MailboxCounts, MailboxLookup, MailboxQuery,
-    QueuedMail, Store, Write,
+    AuditQuery, Change, ClaimedMail, DayCount, MailQueueStats, MailRecord, MailStatus, MailboxCounts, MailboxLookup,
+    MailboxQuery, QueuedMail, Store, Write,
 };
 use crate::tokens::ApiToken;
 
@@ -31,6 +31,7 @@ struct Tables {
     audit: Vec<AuditEvent>,
     mail: Vec<OutboundMail>,
     links: Vec<PinResetLink>,
+    sign_in_failures: Vec<(String, OffsetDateTime)>,
 }
 
 /// Every object in vectors behind one lock.
@@ -112,6 +113,10 @@ impl Store for MemoryStore {
                         t.links.iter_mut().filter(|l| l.mailbox_id == mailbox && l.used_at.is_none()).for_each(|l| {
                             l.used_at = Some(at);
                         });
+                    }
+                    Write::CountSignInFailure { sources, at, forget_before } => {
+                        t.sign_in_failures.retain(|(key, when)| !sources.contains(key) || *when >= forget_before);
+                        t.sign_in_failures.extend(sources.into_iter().map(|key| (key, at)));
                     }
                 }
             }
@@ -248,8 +253,8 @@ impl Store for MemoryStore {
         _now: OffsetDateTime,
         _lease_until: OffsetDateTime,
         _limit: u32,
-    ) -> Result<Vec<QueuedMail>, StoreError> {
-        Ok(Vec::new())
+    ) -> Result<ClaimedMail, StoreError> {
+        Ok(ClaimedMail::default())
     }
 
     async fn release_mail_claim(&self, _id: MailId, _due_at: OffsetDateTime) -> Result<(), StoreError> {
@@ -315,5 +320,12 @@ impl Store for MemoryStore {
 
     async fn requeue_mail(&self, _id: MailId, _at: OffsetDateTime) -> Result<bool, StoreError> {
         Ok(false)
+    }
+
+    async fn sign_in_failures(&self, sources: &[String], since: OffsetDateTime) -> Result<Vec<u64>, StoreError> {
+        self.with(|t| {
+            let counted = |key: &String| t.sign_in_failures.iter().filter(|(k, at)| k == key && *at >= since).count();
+            Ok(sources.iter().map(|key| u64::try_from(counted(key)).unwrap_or(u64::MAX)).collect())
+        })
     }
 }

@@ -27,20 +27,23 @@ use crate::ids::{DialPlanId, MailboxId, PolicyId};
 use crate::mailbox::Mailbox;
 use crate::pin::Pin;
 use crate::policy::{DialPlan, MailboxPolicy};
-use crate::ports::{Change, Clock, MailboxLookup, Store};
+use crate::ports::{Change, Clock, MailboxLookup, NoPause, Pause, Store};
 use crate::rules::{PinHistory, RuleContext, check_pin};
 use crate::telemetry::{NoTelemetry, QueuedNotice, Telemetry};
+use crate::throttle::SignInSettings;
+use crate::tokens::{DEFAULT_TOKEN_LIFETIME, TokenLifetime};
 
+pub use crate::tokens::MAX_TOKEN_DAYS;
 pub use accounts::AccountSettings;
 pub use dial_plans::{DialPlanSettings, NewDialPlan};
 pub use mailboxes::{EnableMailbox, MailboxDetails, MailboxSettings};
-pub use pins::{PinInfo, SetPin};
-pub use policies::{ExtendedSettings, NewPolicy, PolicySettings};
+pub use pins::{PinChange, PinInfo, SetPin};
+pub use policies::{ExtendedSettings, NewPolicy, PolicyDetails, PolicySettings};
 pub use queries::{AuditCursor, AuditFilter, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MailboxFilter, Page, page_size};
 pub use self_service::{CONFIRM_PATH, LinkOpened, LinkReset};
 pub use sessions::{SessionAuth, SignedIn};
 pub use sign_in::{RecognisedCaller, SignIn, SignInResult};
-pub use tokens::{MAX_TOKEN_DAYS, Principal};
+pub use tokens::Principal;
 
 /// How often a use case re-reads and retries after a concurrent write to the same object.
 /// Each retry is one read and one write (a PIN verification is reused), so many are cheap.
@@ -53,12 +56,41 @@ pub struct VoicePin {
     hasher: Arc<dyn PinHasher>,
     clock: Arc<dyn Clock>,
     telemetry: Arc<dyn Telemetry>,
+    pause: Arc<dyn Pause>,
+    sign_in: SignInSettings,
+    token_lifetime: TokenLifetime,
 }
 
 impl VoicePin {
     /// The application over a store, a PIN hasher and a clock, reporting to no one.
     pub fn new(store: Arc<dyn Store>, hasher: Arc<dyn PinHasher>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, hasher, clock, telemetry: Arc::new(NoTelemetry) }
+        Self {
+            store,
+            hasher,
+            clock,
+            telemetry: Arc::new(NoTelemetry),
+            pause: Arc::new(NoPause),
+            sign_in: SignInSettings::unthrottled(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+        }
+    }
+
+    /// The same application giving API tokens made without a lifetime this one (by default
+    /// [`DEFAULT_TOKEN_LIFETIME`]; `never` only when configured so explicitly).
+    #[must_use]
+    pub fn with_token_lifetime(mut self, lifetime: TokenLifetime) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// The same application with the sign-in settings of the service (the floor of every
+    /// failed answer, throttling per source), waiting with `pause`. Without, sign-ins answer
+    /// at once and are never throttled (tools, tests).
+    #[must_use]
+    pub fn with_sign_in(mut self, settings: SignInSettings, pause: Arc<dyn Pause>) -> Self {
+        self.sign_in = settings;
+        self.pause = pause;
+        self
     }
 
     /// The same application reporting sign-ins, automatic resets and lockouts to `telemetry`

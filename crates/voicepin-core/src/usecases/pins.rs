@@ -6,6 +6,7 @@ use crate::access::{Operation, Target};
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, Result};
 use crate::hashing::Verification;
+use crate::ids::MailboxId;
 use crate::mailbox::{Mailbox, SmtpAddress};
 use crate::notify::{Notification, OutboundMail, ResetReason};
 use crate::pin::Pin;
@@ -39,6 +40,18 @@ pub struct PinInfo {
     pub last_sign_in_at: Option<OffsetDateTime>,
     /// Whether the mailbox is enabled for UM.
     pub um_enabled: bool,
+}
+
+/// What Set-UMMailboxPIN, lock or unlock did: the PIN state after it, and where the PIN went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinChange {
+    /// The mailbox.
+    pub mailbox_id: MailboxId,
+    /// The PIN state now.
+    pub info: PinInfo,
+    /// The address the new PIN was mailed to (the mailbox, or NotifyEmail); `None` when it
+    /// was not mailed (SendEmail false) or only the lock changed.
+    pub mailed_to: Option<String>,
 }
 
 /// Set-UMMailboxPIN.
@@ -82,7 +95,7 @@ impl VoicePin {
     /// Set-UMMailboxPIN: sets the given PIN or a generated one, marks it expired unless told
     /// otherwise, clears the failure counters and (unless LockedOut is true) the lockout, and
     /// emails the PIN to the user or NotifyEmail unless SendEmail is false.
-    pub async fn set_pin(&self, context: &RequestContext, identity: &str, request: SetPin) -> Result<()> {
+    pub async fn set_pin(&self, context: &RequestContext, identity: &str, request: SetPin) -> Result<PinChange> {
         // Only the lock state: the lock or unlock use case, which authorizes itself.
         if let Some(locked) = request.lock_state_only() {
             return if locked { self.lock(context, identity).await } else { self.unlock(context, identity).await };
@@ -94,7 +107,7 @@ impl VoicePin {
         retry_on_conflict!(self.try_set_pin(context, identity, &request).await)
     }
 
-    async fn try_set_pin(&self, context: &RequestContext, identity: &str, request: &SetPin) -> Result<()> {
+    async fn try_set_pin(&self, context: &RequestContext, identity: &str, request: &SetPin) -> Result<PinChange> {
         let mut mailbox = self.resolve_mailbox(identity).await?;
         if !mailbox.um_enabled {
             return Err(Error::NotUmEnabled(mailbox.smtp_address.to_string()));
@@ -138,6 +151,7 @@ impl VoicePin {
             (true, Some(to)) => Some(Some(to.to_string())),
             (false, _) => Some(None),
         };
+        let mailed_to = send_email.then(|| notify.as_ref().unwrap_or(&mailbox.smtp_address).to_string());
         if send_email {
             change.mail.push(OutboundMail::new(
                 &mailbox,
@@ -157,24 +171,29 @@ impl VoicePin {
             let notice = Notification::PinSetBySomeoneElse { sent_to };
             change.mail.push(OutboundMail::new(&mailbox, &plan, None, notice, now));
         }
+        let info = pin_info(&mailbox, &policy.pin, now);
+        let mailbox_id = mailbox.id;
         change.writes.push(Write::UpdateMailbox(mailbox));
         change.audit.push(event);
-        self.commit(change).await
+        self.commit(change).await?;
+        Ok(PinChange { mailbox_id, info, mailed_to })
     }
 
-    /// Locks the mailbox out of voice access (Set-UMMailboxPIN -LockedOut $true).
-    pub async fn lock(&self, context: &RequestContext, identity: &str) -> Result<()> {
+    /// Locks the mailbox out of voice access (Set-UMMailboxPIN -LockedOut $true). Returns
+    /// the PIN state after it.
+    pub async fn lock(&self, context: &RequestContext, identity: &str) -> Result<PinChange> {
         context.authorize(Operation::LockMailboxes, Target::Any)?;
         retry_on_conflict!(self.try_set_lock(context, identity, true).await)
     }
 
     /// Unlocks the mailbox and clears its failure counters (Set-UMMailboxPIN -LockedOut $false).
-    pub async fn unlock(&self, context: &RequestContext, identity: &str) -> Result<()> {
+    /// Returns the PIN state after it.
+    pub async fn unlock(&self, context: &RequestContext, identity: &str) -> Result<PinChange> {
         context.authorize(Operation::UnlockMailboxes, Target::Any)?;
         retry_on_conflict!(self.try_set_lock(context, identity, false).await)
     }
 
-    async fn try_set_lock(&self, context: &RequestContext, identity: &str, locked: bool) -> Result<()> {
+    async fn try_set_lock(&self, context: &RequestContext, identity: &str, locked: bool) -> Result<PinChange> {
         let mut mailbox = self.resolve_mailbox(identity).await?;
         if !mailbox.um_enabled {
             return Err(Error::NotUmEnabled(mailbox.smtp_address.to_string()));
@@ -187,8 +206,12 @@ impl VoicePin {
         if !locked {
             mailbox.pin.clear_failures();
         }
+        let (policy, _) = self.policy_and_plan(&mailbox).await?;
+        let info = pin_info(&mailbox, &policy.pin, self.clock.now());
+        let mailbox_id = mailbox.id;
         self.commit(Change { writes: vec![Write::UpdateMailbox(mailbox)], audit: vec![event], ..Change::default() })
-            .await
+            .await?;
+        Ok(PinChange { mailbox_id, info, mailed_to: None })
     }
 
     /// The user changes their own PIN: the current PIN (counted like a sign-in when wrong)

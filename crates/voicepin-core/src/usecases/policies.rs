@@ -4,7 +4,7 @@ use crate::access::{Operation, Target};
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, ObjectKind, Result};
 use crate::policy::{
-    ExtendedChecks, MailboxPolicy, MaxLogonAttempts, MinPinLength, ObjectName, PinHistoryCount, PinLifetime,
+    DialPlan, ExtendedChecks, MailboxPolicy, MaxLogonAttempts, MinPinLength, ObjectName, PinHistoryCount, PinLifetime,
     PinResetThreshold, PolicyText,
 };
 use crate::ports::{Change, Write};
@@ -124,6 +124,15 @@ impl PolicySettings {
     }
 }
 
+/// A policy as a screen shows it (Get-UMMailboxPolicy): with its dial plan, and so its name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyDetails {
+    /// The policy.
+    pub policy: MailboxPolicy,
+    /// Its dial plan.
+    pub dial_plan: DialPlan,
+}
+
 /// New-UMMailboxPolicy.
 #[derive(Clone, Debug)]
 pub struct NewPolicy {
@@ -137,7 +146,7 @@ pub struct NewPolicy {
 
 impl VoicePin {
     /// New-UMMailboxPolicy: a policy with Exchange's defaults, then any settings given.
-    pub async fn new_policy(&self, context: &RequestContext, request: NewPolicy) -> Result<MailboxPolicy> {
+    pub async fn new_policy(&self, context: &RequestContext, request: NewPolicy) -> Result<PolicyDetails> {
         context.authorize(Operation::ManagePolicies, Target::Any)?;
         let plan = self.resolve_dial_plan(&request.dial_plan).await?;
         let mut policy = MailboxPolicy::with_defaults(ObjectName::parse("Name", &request.name)?, plan.id);
@@ -148,23 +157,39 @@ impl VoicePin {
             Change { writes: vec![Write::InsertPolicy(policy.clone())], audit: vec![event], ..Change::default() };
         self.commit(change).await?;
         policy.revision = policy.revision.next();
-        Ok(policy)
+        Ok(PolicyDetails { policy, dial_plan: plan })
     }
 
-    /// Get-UMMailboxPolicy for one policy.
-    pub async fn get_policy(&self, context: &RequestContext, identity: &str) -> Result<MailboxPolicy> {
+    /// Get-UMMailboxPolicy for one policy, with its dial plan.
+    pub async fn get_policy(&self, context: &RequestContext, identity: &str) -> Result<PolicyDetails> {
         context.authorize(Operation::ViewConfiguration, Target::Any)?;
-        self.resolve_policy(identity).await
+        let policy = self.resolve_policy(identity).await?;
+        self.policy_details(policy).await
     }
 
-    /// Get-UMMailboxPolicy without an identity: every policy, or those of one dial plan.
-    pub async fn list_policies(&self, context: &RequestContext, dial_plan: Option<&str>) -> Result<Vec<MailboxPolicy>> {
+    /// Get-UMMailboxPolicy without an identity: every policy, or those of one dial plan, by
+    /// name, each with its dial plan.
+    pub async fn list_policies(&self, context: &RequestContext, dial_plan: Option<&str>) -> Result<Vec<PolicyDetails>> {
         context.authorize(Operation::ViewConfiguration, Target::Any)?;
         let plan = match dial_plan {
             Some(identity) => Some(self.resolve_dial_plan(identity).await?.id),
             None => None,
         };
-        Ok(self.store.policies(plan).await?)
+        let plans = self.store.dial_plans().await?;
+        let policies = self.store.policies(plan).await?;
+        // A policy whose plan vanished between the two reads is left out, as if read after.
+        Ok(policies
+            .into_iter()
+            .filter_map(|policy| {
+                let dial_plan = plans.iter().find(|p| p.id == policy.dial_plan_id)?.clone();
+                Some(PolicyDetails { policy, dial_plan })
+            })
+            .collect())
+    }
+
+    async fn policy_details(&self, policy: MailboxPolicy) -> Result<PolicyDetails> {
+        let dial_plan = self.resolve_dial_plan(&policy.dial_plan_id.to_string()).await?;
+        Ok(PolicyDetails { policy, dial_plan })
     }
 
     /// Set-UMMailboxPolicy. Changes apply to every mailbox of the policy at its next sign-in.
@@ -173,9 +198,10 @@ impl VoicePin {
         context: &RequestContext,
         identity: &str,
         settings: PolicySettings,
-    ) -> Result<MailboxPolicy> {
+    ) -> Result<PolicyDetails> {
         context.authorize(Operation::ManagePolicies, Target::Any)?;
-        retry_on_conflict!(self.try_set_policy(context, identity, &settings).await)
+        let policy = retry_on_conflict!(self.try_set_policy(context, identity, &settings).await)?;
+        self.policy_details(policy).await
     }
 
     async fn try_set_policy(

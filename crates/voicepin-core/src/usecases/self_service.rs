@@ -271,7 +271,7 @@ pub(crate) mod tests {
     }
 
     fn anonymous() -> RequestContext {
-        RequestContext::anonymous(Channel::Web).from_source(Some("192.0.2.7".into()))
+        RequestContext::anonymous(Channel::Web).from_address(Some("192.0.2.7".parse().unwrap()))
     }
 
     async fn outcomes(voicepin: &VoicePin) -> Vec<String> {

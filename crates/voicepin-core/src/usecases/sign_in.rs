@@ -20,6 +20,7 @@ use crate::pin::Pin;
 use crate::policy::{DialPlan, MailboxPolicy};
 use crate::ports::{Change, MailboxLookup, Write};
 use crate::signin::{self, FailureConsequence, SignInOutcome, SignInReason};
+use crate::throttle::{self, CountedSource, SourceKind, Standing, Verdict};
 
 use super::{VoicePin, mailbox_lookups, retry_on_conflict};
 
@@ -78,15 +79,103 @@ pub struct RecognisedCaller {
 
 impl VoicePin {
     /// Signs in with an identity and a PIN.
+    ///
+    /// Failures are also counted per source (caller ID, client address, calling system;
+    /// [`crate::throttle`]): a source with too many in the window waits a growing delay
+    /// before its attempt is tried, then is refused, answered exactly as a failed sign-in (the
+    /// same outcome, after the same wait), with no PIN checked and nothing counted against a
+    /// mailbox. Every failed answer leaves no earlier than the configured floor after the
+    /// attempt began (plus its delay), whatever the reason, on every front end.
     pub async fn sign_in(&self, context: &RequestContext, request: &SignIn) -> Result<SignInResult> {
         context.authorize(Operation::VoiceSignIn, Target::Any)?;
+        let started = self.clock.now();
         let dial_plan = match &request.dial_plan {
             Some(identity) => Some(self.resolve_dial_plan(identity).await?.id),
             None => None,
         };
-        let mut verified: Option<(PinHash, Verification)> = None;
-        retry_on_conflict!(self.try_sign_in(context, request, dial_plan, &mut verified).await)
-            .inspect(|result| self.telemetry.sign_in(result.outcome))
+        let counting = self.source_standing(context, started).await?;
+        let wait = self.sign_in.throttle.wait(counting.standing.verdict);
+        if let Some((kind, _)) = counting.standing.worst {
+            self.telemetry.sign_in_throttled(kind, counting.standing.verdict == Verdict::Refuse);
+        }
+        self.pause.until(started + wait).await;
+        let result = if counting.standing.verdict == Verdict::Refuse {
+            self.refuse_sign_in(context, request, &counting).await
+        } else {
+            let mut verified: Option<(PinHash, Verification)> = None;
+            retry_on_conflict!(self.try_sign_in(context, request, dial_plan, &mut verified, &counting).await)
+        };
+        if !matches!(&result, Ok(r) if r.outcome != SignInOutcome::Failed) {
+            // Every failed answer leaves at the same time after the attempt began.
+            self.pause.until(started + wait + self.sign_in.failed_answer).await;
+        }
+        result.inspect(|result| self.telemetry.sign_in(result.outcome))
+    }
+
+    /// How the attempt's sources stand: their failures in the window and the verdict.
+    async fn source_standing(&self, context: &RequestContext, now: OffsetDateTime) -> Result<SourceCounting> {
+        let policy = self.sign_in.throttle;
+        let sources = throttle::counted_sources(context);
+        let since = now - policy.window;
+        let keys: Vec<String> = sources.iter().map(|s| s.key.clone()).collect();
+        let counts = if keys.is_empty() { Vec::new() } else { self.store.sign_in_failures(&keys, since).await? };
+        let failures: Vec<(SourceKind, u64)> = sources.iter().map(|s| s.kind).zip(counts).collect();
+        let standing = policy.standing(&failures);
+        Ok(SourceCounting { sources, failures, standing, forget_before: since })
+    }
+
+    /// Counts a failed attempt against its sources in `change`, and records in the audit
+    /// log a source whose failures now reach a limit.
+    fn count_source_failure(
+        &self,
+        context: &RequestContext,
+        counting: &SourceCounting,
+        now: OffsetDateTime,
+        change: &mut Change,
+    ) {
+        if counting.sources.is_empty() {
+            return;
+        }
+        let policy = self.sign_in.throttle;
+        for (source, &(kind, before)) in counting.sources.iter().zip(&counting.failures) {
+            if let Some(stage) = policy.starts_stage(kind, before.saturating_add(1)) {
+                change.audit.push(
+                    AuditEvent::new(&system(context), now, AuditAction::SourceThrottled, source.key.as_str())
+                        .with("source", kind.as_str())
+                        .with("stage", stage)
+                        .with("failures", before.saturating_add(1))
+                        .with("windowSeconds", policy.window.as_secs()),
+                );
+            }
+        }
+        change.writes.push(Write::CountSignInFailure {
+            sources: counting.sources.iter().map(|s| s.key.clone()).collect(),
+            at: now,
+            forget_before: counting.forget_before,
+        });
+    }
+
+    /// A refused attempt: the same work as a real one (a verification), audited, counted
+    /// against its sources, answered as failed.
+    async fn refuse_sign_in(
+        &self,
+        context: &RequestContext,
+        request: &SignIn,
+        counting: &SourceCounting,
+    ) -> Result<SignInResult> {
+        self.hasher.verify_decoy(&request.pin).await;
+        let now = self.clock.now();
+        let (kind, failures) = counting.standing.worst.unwrap_or((SourceKind::Address, 0));
+        let mut change = Change::default();
+        change.audit.push(
+            AuditEvent::new(context, now, AuditAction::SignInFailed, unknown_target(&request.identity))
+                .with("reason", "sourceThrottled")
+                .with("source", kind.as_str())
+                .with("failures", failures),
+        );
+        self.count_source_failure(context, counting, now, &mut change);
+        self.commit(change).await?;
+        Ok(SignInResult::failed())
     }
 
     async fn try_sign_in(
@@ -95,17 +184,16 @@ impl VoicePin {
         request: &SignIn,
         dial_plan: Option<DialPlanId>,
         verified: &mut Option<(PinHash, Verification)>,
+        counting: &SourceCounting,
     ) -> Result<SignInResult> {
         let Some(mut mailbox) = self.find_for_sign_in(&request.identity, dial_plan).await? else {
             self.hasher.verify_decoy(&request.pin).await;
-            let event = AuditEvent::new(
-                context,
-                self.clock.now(),
-                AuditAction::SignInFailed,
-                unknown_target(&request.identity),
-            )
-            .with("reason", SignInReason::UnknownIdentity.code());
-            self.commit(Change { audit: vec![event], ..Change::default() }).await?;
+            let now = self.clock.now();
+            let event = AuditEvent::new(context, now, AuditAction::SignInFailed, unknown_target(&request.identity))
+                .with("reason", SignInReason::UnknownIdentity.code());
+            let mut change = Change { audit: vec![event], ..Change::default() };
+            self.count_source_failure(context, counting, now, &mut change);
+            self.commit(change).await?;
             return Ok(SignInResult::failed());
         };
         let (policy, plan) = self.policy_and_plan(&mailbox).await?;
@@ -122,17 +210,24 @@ impl VoicePin {
             let event = AuditEvent::new(context, now, AuditAction::SignInFailed, mailbox.smtp_address.as_str())
                 .for_mailbox(mailbox.id)
                 .with("reason", reason.code());
-            self.commit(Change { audit: vec![event], ..Change::default() }).await?;
+            let mut change = Change { audit: vec![event], ..Change::default() };
+            self.count_source_failure(context, counting, now, &mut change);
+            self.commit(change).await?;
             return Ok(SignInResult::failed());
         }
 
         let Some(hash) = mailbox.pin.hash.clone() else {
+            let mut change = Change::default();
+            self.count_source_failure(context, counting, now, &mut change);
+            self.commit(change).await?;
             return Ok(SignInResult::failed());
         };
         let verification = self.verify_cached(request.pin.expose().as_bytes(), &hash, verified).await?;
 
         if verification == Verification::Mismatch {
-            self.record_failure(context, mailbox, &policy, &plan, now, "signIn").await?;
+            let mut counted = Change::default();
+            self.count_source_failure(context, counting, now, &mut counted);
+            self.record_failure_with(context, mailbox, &policy, &plan, now, "signIn", counted).await?;
             return Ok(SignInResult::failed());
         }
 
@@ -227,15 +322,29 @@ impl VoicePin {
     pub(super) async fn record_failure(
         &self,
         context: &RequestContext,
-        mut mailbox: Mailbox,
+        mailbox: Mailbox,
         policy: &MailboxPolicy,
         plan: &DialPlan,
         now: OffsetDateTime,
         purpose: &str,
     ) -> Result<()> {
+        self.record_failure_with(context, mailbox, policy, plan, now, purpose, Change::default()).await
+    }
+
+    /// [`Self::record_failure`], committed together with `change` (the source's count).
+    #[allow(clippy::too_many_arguments)]
+    async fn record_failure_with(
+        &self,
+        context: &RequestContext,
+        mut mailbox: Mailbox,
+        policy: &MailboxPolicy,
+        plan: &DialPlan,
+        now: OffsetDateTime,
+        purpose: &str,
+        mut change: Change,
+    ) -> Result<()> {
         let consequence = signin::fail(&mut mailbox.pin, &policy.pin, now);
         let address = mailbox.smtp_address.as_str().to_owned();
-        let mut change = Change::default();
         change.audit.push(
             AuditEvent::new(context, now, AuditAction::SignInFailed, &address)
                 .for_mailbox(mailbox.id)
@@ -283,6 +392,14 @@ impl VoicePin {
     }
 }
 
+/// The sources of an attempt, their failures in the window before it, and the verdict.
+struct SourceCounting {
+    sources: Vec<CountedSource>,
+    failures: Vec<(SourceKind, u64)>,
+    standing: Standing,
+    forget_before: OffsetDateTime,
+}
+
 /// How an unknown identity appears in the audit log. Callers key PINs at the extension
 /// prompt by mistake, so digits (or anything else without `@`) are never recorded; an
 /// address cannot be a PIN and is kept, for spotting sprays.
@@ -298,4 +415,206 @@ fn unknown_target(identity: &str) -> String {
 /// Consequences of failures are voicepin's own acts, on the channel the attempt came in on.
 fn system(context: &RequestContext) -> RequestContext {
     context.as_system()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::context::{CallerId, Channel, Source};
+    use crate::hashing::{Argon2Cost, Argon2Hasher, PepperKey};
+    use crate::ports::{AuditQuery, Clock, Pause};
+    use crate::throttle::{Limit, SignInSettings, ThrottlePolicy};
+    use crate::usecases::memory_store::MemoryStore;
+    use crate::usecases::{DialPlanSettings, EnableMailbox, NewDialPlan};
+
+    const PIN: &str = "482913";
+    const MAILBOXES: usize = 12;
+
+    /// Time stands still: every attempt begins at the same instant, so the times the core
+    /// asks to answer at can be compared exactly.
+    struct StillClock(OffsetDateTime);
+
+    impl Clock for StillClock {
+        fn now(&self) -> OffsetDateTime {
+            self.0
+        }
+    }
+
+    /// Records when the core asks to answer, waiting for nothing.
+    #[derive(Default)]
+    struct Recorded(Mutex<Vec<OffsetDateTime>>);
+
+    #[async_trait]
+    impl Pause for Recorded {
+        async fn until(&self, at: OffsetDateTime) {
+            self.0.lock().unwrap().push(at);
+        }
+    }
+
+    impl Recorded {
+        /// The last time asked for since the previous call, as a delay from `start`.
+        fn last(&self, start: OffsetDateTime) -> Duration {
+            let mut asked = self.0.lock().unwrap();
+            let last = asked.last().copied().expect("a pause");
+            asked.clear();
+            Duration::try_from(last - start).unwrap()
+        }
+    }
+
+    const FLOOR: Duration = Duration::from_millis(250);
+
+    fn policy() -> ThrottlePolicy {
+        ThrottlePolicy {
+            window: Duration::from_secs(600),
+            caller_id: Limit { delay_after: 2, refuse_after: 4 },
+            address: Limit { delay_after: 3, refuse_after: 8 },
+            calling_system: Limit::NONE,
+            first_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(400),
+        }
+    }
+
+    async fn seeded(throttle: ThrottlePolicy) -> (VoicePin, Arc<Recorded>, OffsetDateTime) {
+        let cheap = Argon2Cost { memory_kib: 64, iterations: 1, parallelism: 1 };
+        let hasher = Argon2Hasher::new(vec![PepperKey::generate("test").unwrap()], cheap).unwrap();
+        let start = OffsetDateTime::now_utc();
+        let pause = Arc::new(Recorded::default());
+        let voicepin = VoicePin::new(Arc::new(MemoryStore::default()), Arc::new(hasher), Arc::new(StillClock(start)))
+            .with_sign_in(SignInSettings { failed_answer: FLOOR, throttle }, pause.clone());
+        let root = RequestContext::local("root");
+        let plan = NewDialPlan {
+            name: "Main".into(),
+            settings: DialPlanSettings { number_of_digits_in_extension: Some(5), ..DialPlanSettings::default() },
+            generate_policy: true,
+        };
+        voicepin.new_dial_plan(&root, plan).await.unwrap();
+        for n in 0..MAILBOXES {
+            let enable = EnableMailbox {
+                identity: format!("user{n}@example.com"),
+                policy: Some("Main Default Policy".into()),
+                extensions: vec![format!("{}", 10_000 + n)],
+                pin: Some(Pin::new(PIN)),
+                pin_expired: Some(false),
+                ..EnableMailbox::default()
+            };
+            voicepin.enable_mailbox(&root, enable).await.unwrap();
+        }
+        pause.0.lock().unwrap().clear();
+        (voicepin, pause, start)
+    }
+
+    fn pbx(address: &str, caller_id: &str) -> RequestContext {
+        let caller_id = CallerId::parse("callerId", caller_id).ok();
+        RequestContext::new(Actor::CallingSystem { name: "pbx1".into() }, Channel::Api)
+            .from_source(Source::address(address.parse().unwrap()).with_caller_id(caller_id))
+    }
+
+    fn attempt(extension: usize, pin: &str) -> SignIn {
+        SignIn { identity: format!("{}", 10_000 + extension), dial_plan: None, pin: Pin::new(pin) }
+    }
+
+    async fn failures_counted_on_mailboxes(voicepin: &VoicePin) -> u32 {
+        let mut total = 0;
+        for n in 0..MAILBOXES {
+            let lookup = MailboxLookup::Extension { dial_plan: None, extension: format!("{}", 10_000 + n) };
+            total += voicepin.store.find_mailboxes(&lookup).await.unwrap()[0].pin.total_failures;
+        }
+        total
+    }
+
+    /// Issue 11, finding 4: one source tries a wrong PIN on one mailbox after another,
+    /// changing its caller ID each time (only its address stays). It is delayed after 3
+    /// failures, refused after 8: refused attempts answer `failed` at the same time as the
+    /// last delayed failures, check no PIN (even a right one fails) and count nothing against
+    /// any mailbox. Another source still signs in.
+    #[tokio::test]
+    async fn a_spraying_source_is_delayed_then_refused_like_any_failure() {
+        let (voicepin, pause, start) = seeded(policy()).await;
+        let mut answered_at = Vec::new();
+        for n in 0..MAILBOXES {
+            let context = pbx("192.0.2.50", &format!("+1425555{n:04}"));
+            let result = voicepin.sign_in(&context, &attempt(n, "000000")).await.unwrap();
+            assert_eq!(result, SignInResult::failed());
+            answered_at.push(pause.last(start));
+        }
+        let ms = |ms| FLOOR + Duration::from_millis(ms);
+        // Failures 0-2 at the floor; then 100, 200, 400, 400, 400 ms more; then refused,
+        // after the longest delay, exactly as the failures before.
+        assert_eq!(
+            answered_at,
+            vec![ms(0), ms(0), ms(0), ms(100), ms(200), ms(400), ms(400), ms(400), ms(400), ms(400), ms(400), ms(400)]
+        );
+        assert_eq!(failures_counted_on_mailboxes(&voicepin).await, 8, "refused attempts count on no mailbox");
+
+        // Refused: the right PIN is not even checked.
+        let right = voicepin.sign_in(&pbx("192.0.2.50", "+14255559999"), &attempt(0, PIN)).await.unwrap();
+        assert_eq!(right.outcome, SignInOutcome::Failed);
+        assert_eq!(pause.last(start), ms(400));
+
+        // Another address (and caller ID) is not held back.
+        let other = voicepin.sign_in(&pbx("198.51.100.7", "+14255550000"), &attempt(0, PIN)).await.unwrap();
+        assert_ne!(other.outcome, SignInOutcome::Failed);
+
+        // The audit log says once when the address was delayed and once when refused.
+        let events = voicepin.store.audit_events(&AuditQuery { limit: 10_000, ..AuditQuery::default() }).await.unwrap();
+        let throttled: Vec<_> = events
+            .iter()
+            .filter(|e| e.action == AuditAction::SourceThrottled)
+            .map(|e| (e.target.as_str(), e.details["stage"].as_str()))
+            .collect();
+        assert_eq!(throttled, vec![("address:192.0.2.50", "refused"), ("address:192.0.2.50", "delayed")]);
+        let refused = events.iter().filter(|e| e.details.get("reason").map(String::as_str) == Some("sourceThrottled"));
+        assert_eq!(refused.count(), MAILBOXES - 8 + 1);
+        assert!(
+            events
+                .iter()
+                .all(|e| e.source.as_deref().is_none_or(|s| s.chars().all(|c| c.is_ascii_graphic() || c == ' ')))
+        );
+    }
+
+    /// A caller ID is held strictly: refused after 4 failures whatever address it calls from.
+    #[tokio::test]
+    async fn a_caller_id_is_counted_across_addresses() {
+        let (voicepin, pause, start) = seeded(policy()).await;
+        for n in 0..4 {
+            let context = pbx(&format!("192.0.2.{n}"), "+14255550100");
+            voicepin.sign_in(&context, &attempt(n, "000000")).await.unwrap();
+        }
+        let right = voicepin.sign_in(&pbx("192.0.2.99", "+14255550100"), &attempt(5, PIN)).await.unwrap();
+        assert_eq!(right.outcome, SignInOutcome::Failed);
+        assert_eq!(pause.last(start), FLOOR + Duration::from_millis(400));
+        let other = voicepin.sign_in(&pbx("192.0.2.99", "+14255550101"), &attempt(5, PIN)).await.unwrap();
+        assert_ne!(other.outcome, SignInOutcome::Failed);
+    }
+
+    /// Issue 11, findings 5 and 9: every failed answer leaves at the floor after the attempt
+    /// began, whatever made it fail (an unknown extension, a wrong PIN, the wrong PIN that
+    /// resets the PIN and sends mail), on every front end, since the core waits; a success
+    /// does not wait.
+    #[tokio::test]
+    async fn every_failed_answer_leaves_at_the_floor() {
+        let (voicepin, pause, start) = seeded(ThrottlePolicy::off()).await;
+        let phone =
+            RequestContext::anonymous(Channel::Phone).from_source(Source::address("192.0.2.1".parse().unwrap()));
+        let unknown = voicepin.sign_in(&phone, &attempt(99, "000000")).await.unwrap();
+        assert_eq!(unknown.outcome, SignInOutcome::Failed);
+        assert_eq!(pause.last(start), FLOOR);
+        for _ in 0..5 {
+            voicepin.sign_in(&phone, &attempt(1, "000000")).await.unwrap();
+            assert_eq!(pause.last(start), FLOOR);
+        }
+        let lookup = MailboxLookup::Extension { dial_plan: None, extension: "10001".into() };
+        let reset = &voicepin.store.find_mailboxes(&lookup).await.unwrap()[0];
+        assert!(reset.pin.expired && reset.pin.consecutive_failures == 0, "the fifth wrong PIN reset the PIN");
+        let success = voicepin.sign_in(&phone, &attempt(2, PIN)).await.unwrap();
+        assert_ne!(success.outcome, SignInOutcome::Failed);
+        assert_eq!(pause.last(start), Duration::ZERO, "a success waits for no floor");
+    }
 }

@@ -1,13 +1,14 @@
 //! API tokens: create (shown once), list, revoke, and authenticate a bearer token.
 
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::access::{Operation, Role, Target};
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
-use crate::error::{Error, InvalidValue, ObjectKind, Result};
+use crate::context::ActorKind;
+use crate::error::{Error, ObjectKind, Result};
 use crate::ids::{Revision, TokenId};
 use crate::ports::{Change, Write};
-use crate::tokens::{ApiToken, TokenSecret};
+use crate::tokens::{ApiToken, TokenLifetime, TokenSecret};
 
 use super::{VoicePin, retry_on_conflict};
 
@@ -20,26 +21,23 @@ pub struct Principal {
     pub role: Role,
 }
 
-/// The longest a token may live, in days.
-pub const MAX_TOKEN_DAYS: u32 = 3650;
-
 impl VoicePin {
-    /// Creates an API token for `role`, valid for `expires_in_days` (or until revoked). The
-    /// secret is returned once and never stored.
+    /// Creates an API token for `role`, living `lifetime` (a number of days, or `never`
+    /// said explicitly; `None` is the configured default, [`Self::with_token_lifetime`]).
+    /// It records who made it. The secret is returned once and never stored.
     pub async fn create_token(
         &self,
         context: &RequestContext,
         name: &str,
         role: Role,
-        expires_in_days: Option<u32>,
+        lifetime: Option<TokenLifetime>,
     ) -> Result<(ApiToken, TokenSecret)> {
         context.authorize(Operation::ManageAccounts, Target::Any)?;
         let name = ApiToken::check_name(name)?;
-        if let Some(days) = expires_in_days
-            && !(1..=MAX_TOKEN_DAYS).contains(&days)
-        {
-            return Err(InvalidValue::new("Expires", "1 to 3650 days", days.to_string()).into());
-        }
+        let lifetime = match lifetime.unwrap_or(self.token_lifetime) {
+            TokenLifetime::Days(days) => TokenLifetime::days("Expires", days)?,
+            TokenLifetime::Never => TokenLifetime::Never,
+        };
         let now = self.clock.now();
         let id = TokenId::new_random();
         let secret = TokenSecret::generate(id)?;
@@ -50,15 +48,17 @@ impl VoicePin {
             role,
             secret_digest: secret.digest(),
             created_by: context.actor.name().to_owned(),
+            created_by_kind: context.actor.kind(),
             created_at: now,
-            expires_at: expires_in_days.map(|days| now + Duration::days(i64::from(days))),
+            expires_at: lifetime.expiry(now),
             revoked_at: None,
         };
         let mut event =
             AuditEvent::new(context, now, AuditAction::TokenCreated, &token.name).with("role", role.as_str());
-        if let Some(at) = token.expires_at {
-            event = event.with("expiresAt", at);
-        }
+        event = match token.expires_at {
+            Some(at) => event.with("expiresAt", at),
+            None => event.with("expiresAt", "never"),
+        };
         self.commit(Change {
             writes: vec![Write::InsertToken(token.clone())],
             audit: vec![event],
@@ -116,6 +116,41 @@ impl VoicePin {
             }
             _ => Err(Error::AuthenticationFailed),
         }
+    }
+
+    /// Revocations, in `change`, of every active token an administrator account made, and
+    /// of those the tokens made in turn: they end with the account (disabled or removed).
+    pub(super) async fn revoke_tokens_made_by(
+        &self,
+        context: &RequestContext,
+        account_name: &str,
+        reason: &str,
+        now: OffsetDateTime,
+        change: &mut Change,
+    ) -> Result<()> {
+        let tokens = self.store.tokens().await?;
+        let mut makers = vec![account_name.to_lowercase()];
+        let mut revoked: Vec<ApiToken> = Vec::new();
+        while let Some(maker) = makers.pop() {
+            for token in &tokens {
+                let made_by_maker = token.created_by_kind == ActorKind::Administrator
+                    && token.created_by.to_lowercase() == maker
+                    && token.revoked_at.is_none();
+                if made_by_maker && !revoked.iter().any(|r| r.id == token.id) {
+                    let mut token = token.clone();
+                    token.revoked_at = Some(now);
+                    makers.push(token.name.to_lowercase());
+                    change.audit.push(
+                        AuditEvent::new(&context.as_system(), now, AuditAction::TokenRevoked, &token.name)
+                            .with("reason", reason)
+                            .with("createdBy", &token.created_by),
+                    );
+                    revoked.push(token);
+                }
+            }
+        }
+        change.writes.extend(revoked.into_iter().map(Write::UpdateToken));
+        Ok(())
     }
 
     fn now(&self) -> OffsetDateTime {

@@ -187,6 +187,51 @@ async fn a_message_that_cannot_be_rendered_is_given_up_without_sending() {
     assert!(record.last_error.as_deref().unwrap().starts_with("mail-invalid-address"));
 }
 
+/// Issue 11, finding 1: a queued message sealed with another key (a lost or replaced
+/// `keys/mail.key`) cannot be opened. It used to be marked failed inside the store, unseen,
+/// and the run reported "failed 0". It counts as failed now, is reported to the observer
+/// and audited, and the rest of the queue is still delivered.
+#[tokio::test]
+async fn a_message_whose_body_does_not_open_counts_as_failed() {
+    let (store, dir) = store().await;
+    let lost = mail(Notification::PinChanged);
+    queue(&store, vec![lost.clone()]).await;
+    store.close().await;
+    let other_key = voicepin_store::SqliteStore::open(
+        &dir.path().join("voicepin.db"),
+        voicepin_store::MailSealer::new([8; voicepin_store::KEY_LENGTH]),
+    )
+    .await
+    .unwrap();
+    let good = mail(Notification::LockedOut);
+    queue(&other_key, vec![good.clone()]).await;
+    let transport = ScriptedTransport::accepting();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let observe = |attempted: &voicepin_mail::Attempted<'_>| {
+        seen.lock().unwrap().push((attempted.id, attempted.kind.to_owned(), attempted.outcome.to_string()));
+    };
+    let report =
+        voicepin_mail::deliver_due_observed(&other_key, &transport, &MailSettings::default(), CREATED, &observe)
+            .await
+            .unwrap();
+    assert_eq!((report.sent, report.failed), (1, 1), "{report:?}");
+    assert_eq!(transport.delivered(), [good.id]);
+    let seen = seen.into_inner().unwrap();
+    let given_up = seen.iter().find(|(id, _, _)| *id == lost.id).expect("the lost message is reported");
+    assert_eq!(given_up.1, "pinChanged");
+    assert!(given_up.2.starts_with("given up:") && given_up.2.contains("cannot be opened"), "{given_up:?}");
+    assert_eq!(record(&other_key, lost.id).await.status, MailStatus::Failed);
+    let audit = other_key
+        .audit_events(&voicepin_core::ports::AuditQuery {
+            action: Some(voicepin_core::audit::AuditAction::MailFailed),
+            ..voicepin_core::ports::AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].details["mailId"], lost.id.to_string());
+}
+
 #[tokio::test]
 async fn more_than_one_batch_is_delivered_in_one_run() {
     let (store, _dir) = store().await;

@@ -28,8 +28,8 @@ use voicepin_core::links::PinResetLink;
 use voicepin_core::mailbox::Mailbox;
 use voicepin_core::policy::{DialPlan, MailboxPolicy};
 use voicepin_core::ports::{
-    AuditQuery, Change, DayCount, MailQueueStats, MailRecord, MailboxCounts, MailboxLookup, MailboxQuery, QueuedMail,
-    Store,
+    AuditQuery, Change, ClaimedMail, DayCount, MailQueueStats, MailRecord, MailboxCounts, MailboxLookup, MailboxQuery,
+    QueuedMail, Store,
 };
 use voicepin_core::tokens::ApiToken;
 
@@ -206,7 +206,7 @@ impl<B: Backend> Store for SqlStore<B> {
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
         limit: u32,
-    ) -> Result<Vec<QueuedMail>, StoreError> {
+    ) -> Result<ClaimedMail, StoreError> {
         outbox::claim_due_mail(&self.pool, &self.sealer, now, lease_until, limit).await
     }
 
@@ -246,5 +246,9 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn requeue_mail(&self, id: MailId, at: OffsetDateTime) -> Result<bool, StoreError> {
         outbox::requeue(&self.pool, id, at).await
+    }
+
+    async fn sign_in_failures(&self, sources: &[String], since: OffsetDateTime) -> Result<Vec<u64>, StoreError> {
+        read::sign_in_failures(&self.pool, sources, since).await
     }
 }

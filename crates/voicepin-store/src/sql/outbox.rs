@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use voicepin_core::StoreError;
 use voicepin_core::ids::MailId;
 use voicepin_core::notify::OutboundMail;
-use voicepin_core::ports::{MailQueueStats, MailRecord, MailStatus, QueuedMail};
+use voicepin_core::ports::{ClaimedMail, MailQueueStats, MailRecord, MailStatus, QueuedMail};
 
 use super::Backend;
 use super::read::{acquire, objects};
@@ -44,7 +44,7 @@ pub(super) async fn due_mail<B: Backend>(
         codec::status_text(MailStatus::Queued)
     ));
     let rows = query.bind(codec::nanos(now)?).bind(i64::from(limit)).fetch_all(&mut *acquire(pool).await?).await?;
-    open_due(pool, sealer, &rows).await
+    Ok(open_due(pool, sealer, &rows).await?.due)
 }
 
 /// The columns of a due message, its sealed body included.
@@ -60,7 +60,7 @@ pub(super) async fn claim_due_mail<B: Backend>(
     now: OffsetDateTime,
     lease_until: OffsetDateTime,
     limit: u32,
-) -> Result<Vec<QueuedMail>, StoreError> {
+) -> Result<ClaimedMail, StoreError> {
     let query = Sql::new(format!(
         "UPDATE outbox SET next_attempt_at = ? WHERE id IN (SELECT id FROM outbox \
          WHERE status = '{}' AND next_attempt_at <= ? ORDER BY created_at, seq LIMIT ?{}) \
@@ -86,14 +86,16 @@ pub(super) async fn claim_due_mail<B: Backend>(
 }
 
 /// Opens the bodies of due messages. A body that does not open (another key, a damaged row)
-/// is marked failed with the reason rather than blocking the queue; its sealed body stays for
-/// a requeue once the right key is configured.
+/// is marked failed with the reason rather than blocking the queue, and returned as
+/// unopened so that the sender counts it; its sealed body stays for a requeue once the
+/// right key is configured.
 async fn open_due<B: Backend>(
     pool: &Pool<B>,
     sealer: &MailSealer,
     rows: &[impl Values],
-) -> Result<Vec<QueuedMail>, StoreError> {
+) -> Result<ClaimedMail, StoreError> {
     let mut due = Vec::with_capacity(rows.len());
+    let mut unopened = Vec::new();
     for row in rows {
         let record = record_from_row(row)?;
         let body: Option<Vec<u8>> = get(row, "body")?;
@@ -115,10 +117,19 @@ async fn open_due<B: Backend>(
                 next_attempt_at: record.next_attempt_at,
                 last_error: record.last_error,
             }),
-            Err(error) => mark_attempt_failed(pool, record.id, &error.to_string(), None).await?,
+            Err(error) => {
+                let reason = error.to_string();
+                mark_attempt_failed(pool, record.id, &reason, None).await?;
+                unopened.push(MailRecord {
+                    status: MailStatus::Failed,
+                    attempts: record.attempts.saturating_add(1),
+                    last_error: Some(reason),
+                    ..record
+                });
+            }
         }
     }
-    Ok(due)
+    Ok(ClaimedMail { due, unopened })
 }
 
 /// Makes a claimed message due again at `due_at`; a message sent or failed meanwhile stays

@@ -489,8 +489,8 @@ pub(super) async fn count_mailboxes_by_state(
 // ---------------------------------------------------------------------------------------
 // API tokens
 
-const TOKEN_COLUMNS: &str = "SELECT id, revision, name, role, secret_digest, created_by, created_at, \
-     expires_at, revoked_at FROM api_tokens";
+const TOKEN_COLUMNS: &str = "SELECT id, revision, name, role, secret_digest, created_by, created_by_kind, \
+     created_at, expires_at, revoked_at FROM api_tokens";
 
 fn token_from_row(row: &impl Values) -> Result<ApiToken, StoreError> {
     let role: String = get(row, "role")?;
@@ -501,6 +501,8 @@ fn token_from_row(row: &impl Values) -> Result<ApiToken, StoreError> {
         role: role.parse::<Role>().map_err(|e| corrupt("token role", e))?,
         secret_digest: get(row, "secret_digest")?,
         created_by: get(row, "created_by")?,
+        created_by_kind: ActorKind::parse(&get::<String>(row, "created_by_kind")?)
+            .ok_or_else(|| corrupt("token maker kind", "not an actor kind"))?,
         created_at: codec::time(get(row, "created_at")?)?,
         expires_at: codec::time_opt(get(row, "expires_at")?)?,
         revoked_at: codec::time_opt(get(row, "revoked_at")?)?,
@@ -633,4 +635,28 @@ async fn object<B: Backend, T>(
 ) -> Result<Option<T>, StoreError> {
     let mut conn = acquire(pool).await?;
     query.fetch_optional(&mut *conn).await?.as_ref().map(from_row).transpose()
+}
+
+// ---------------------------------------------------------------------------------------
+// Failed sign-ins per source
+
+/// The failures counted for each source key in the minutes from `since`'s on.
+pub(super) async fn sign_in_failures<B: Backend>(
+    pool: &Pool<B>,
+    sources: &[String],
+    since: time::OffsetDateTime,
+) -> Result<Vec<u64>, StoreError> {
+    let since = codec::minute(since)?;
+    let mut conn = acquire(pool).await?;
+    let mut counts = Vec::with_capacity(sources.len());
+    for key in sources {
+        let sql = Sql::new(
+            "SELECT CAST(COALESCE(SUM(failures), 0) AS BIGINT) AS n FROM sign_in_failures \
+             WHERE source_key = ? AND minute_start >= ?",
+        )
+        .bind(key.as_str())
+        .bind(since);
+        counts.push(count(&mut *conn, sql).await?);
+    }
+    Ok(counts)
 }

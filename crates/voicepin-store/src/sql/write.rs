@@ -68,6 +68,9 @@ async fn apply<B: Backend>(conn: &mut B::Connection, write: &Write) -> Result<()
         Write::UpdateAccount(account) => update_account(conn, account).await,
         Write::DeleteAccount(id, revision) => delete_account(conn, *id, *revision).await,
         Write::InsertSession(session) => insert_session(conn, session).await,
+        Write::CountSignInFailure { sources, at, forget_before } => {
+            count_sign_in_failure(conn, sources, *at, *forget_before).await
+        }
         Write::TouchSession(id, at) => {
             Sql::new("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
                 .bind(codec::nanos(*at)?)
@@ -144,8 +147,8 @@ fn named_object_error(error: DbError, name: &str, id: String) -> StoreError {
 
 async fn insert_token(conn: &mut impl Exec, token: &ApiToken) -> Result<(), StoreError> {
     Sql::new(
-        "INSERT INTO api_tokens (id, revision, name, name_key, role, secret_digest, created_by, created_at, \
-         expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO api_tokens (id, revision, name, name_key, role, secret_digest, created_by, created_by_kind, \
+         created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(token.id.to_string())
     .bind(FIRST_REVISION.0)
@@ -154,6 +157,7 @@ async fn insert_token(conn: &mut impl Exec, token: &ApiToken) -> Result<(), Stor
     .bind(token.role.as_str().to_owned())
     .bind(token.secret_digest.clone())
     .bind(token.created_by.clone())
+    .bind(token.created_by_kind.as_str())
     .bind(codec::nanos(token.created_at)?)
     .bind(codec::nanos_opt(token.expires_at)?)
     .bind(codec::nanos_opt(token.revoked_at)?)
@@ -656,5 +660,35 @@ async fn append_audit(conn: &mut impl Exec, event: &AuditEvent) -> Result<(), St
     .execute(conn)
     .await
     .map_err(|e| unique_or_db(e, "Identity", &event.id.to_string()))?;
+    Ok(())
+}
+
+/// Adds one failed sign-in to each source's row for the minute of `at`, and forgets its
+/// minutes before `forget_before`'s. The upsert adds in the database, so concurrent failures
+/// (on any node) are all counted; the sources come in the core's fixed order, so two
+/// transactions lock their rows in the same order.
+async fn count_sign_in_failure(
+    conn: &mut impl Exec,
+    sources: &[String],
+    at: time::OffsetDateTime,
+    forget_before: time::OffsetDateTime,
+) -> Result<(), StoreError> {
+    let minute = codec::minute(at)?;
+    let forget = codec::minute(forget_before)?;
+    for key in sources {
+        Sql::new("DELETE FROM sign_in_failures WHERE source_key = ? AND minute_start < ?")
+            .bind(key.as_str())
+            .bind(forget)
+            .execute(conn)
+            .await?;
+        Sql::new(
+            "INSERT INTO sign_in_failures (source_key, minute_start, failures) VALUES (?, ?, 1) \
+             ON CONFLICT (source_key, minute_start) DO UPDATE SET failures = sign_in_failures.failures + 1",
+        )
+        .bind(key.as_str())
+        .bind(minute)
+        .execute(conn)
+        .await?;
+    }
     Ok(())
 }

@@ -30,6 +30,7 @@ macro_rules! account_stories {
             roles_and_the_last_administrator,
             sessions_expire_slide_and_end,
             concurrent_wrong_passwords_are_all_counted,
+            an_administrators_tokens_end_with_the_account,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {
@@ -62,7 +63,7 @@ fn account(name: &str) -> AdminAccount {
 }
 
 fn web(source: &str) -> RequestContext {
-    RequestContext::anonymous(Channel::Web).from_source(Some(source.into()))
+    RequestContext::anonymous(Channel::Web).from_address(Some(source.parse().expect("an IP address")))
 }
 
 fn as_role(role: Role) -> RequestContext {
@@ -147,7 +148,7 @@ pub async fn one_time_password_then_own_password(store: Arc<dyn Store>) {
         Actor::Administrator { name: "admin".into(), role: Role::OrganizationManagement },
         Channel::Web,
     )
-    .from_source(Some("192.0.2.1".into()));
+    .from_address("192.0.2.1".parse().ok());
     let new = Password::new("a long new passphrase");
     let wrong = vp
         .change_own_password(&context, auth.account_id, auth.session_id, &Password::new("not the one-time"), &new)
@@ -344,4 +345,45 @@ pub async fn concurrent_wrong_passwords_are_all_counted(store: Arc<dyn Store>) {
         assert!(matches!(result.unwrap(), Error::AuthenticationFailed));
     }
     assert_eq!(store.account_by_name("jane").await.unwrap().unwrap().failed_sign_ins, 4);
+}
+
+fn administrator(name: &str) -> RequestContext {
+    RequestContext::new(Actor::Administrator { name: name.into(), role: Role::OrganizationManagement }, Channel::Api)
+}
+
+/// Issue 11, finding 7: the API tokens an administrator made (and those their tokens made)
+/// outlived the account. Disabling or removing it now ends its sessions and revokes them;
+/// everyone else's tokens keep working, and the audit log says why.
+pub async fn an_administrators_tokens_end_with_the_account(store: Arc<dyn Store>) {
+    let vp = voicepin_at(store.clone(), FakeClock::new(t0()));
+    let (_, jane_password) = vp.new_account(&cli(), "jane", Role::OrganizationManagement).await.unwrap();
+    vp.new_account(&cli(), "kim", Role::OrganizationManagement).await.unwrap();
+    vp.new_account(&cli(), "lee", Role::OrganizationManagement).await.unwrap();
+    let session = vp.sign_in_with_password(&web("192.0.2.1"), "jane", &jane_password).await.unwrap();
+    let (made, script) = vp.create_token(&administrator("Jane"), "jane-script", Role::HelpDesk, None).await.unwrap();
+    assert_eq!(made.created_by, "Jane");
+    let (_, child) = vp.create_token(&administrator("jane-script"), "child", Role::ViewOnly, None).await.unwrap();
+    let (_, kims) = vp.create_token(&administrator("kim"), "kim-token", Role::ViewOnly, None).await.unwrap();
+    let (_, local) = vp.create_token(&cli(), "local-token", Role::ViewOnly, None).await.unwrap();
+    for secret in [&script, &child, &kims, &local] {
+        vp.authenticate_token(secret).await.unwrap();
+    }
+
+    vp.set_account(&cli(), "jane", AccountSettings { disabled: Some(true), ..AccountSettings::default() })
+        .await
+        .unwrap();
+    assert!(failed(vp.authenticate_session(&session.secret).await));
+    assert!(matches!(vp.authenticate_token(&script).await, Err(Error::AuthenticationFailed)));
+    assert!(matches!(vp.authenticate_token(&child).await, Err(Error::AuthenticationFailed)));
+    vp.authenticate_token(&kims).await.unwrap();
+    vp.authenticate_token(&local).await.unwrap();
+    let revoked = events(&store, AuditAction::TokenRevoked).await;
+    let mut named: Vec<_> = revoked.iter().map(|e| (e.target.as_str(), e.details["reason"].as_str())).collect();
+    named.sort_unstable();
+    assert_eq!(named, [("child", "accountDisabled"), ("jane-script", "accountDisabled")]);
+
+    vp.remove_account(&cli(), "kim").await.unwrap();
+    assert!(matches!(vp.authenticate_token(&kims).await, Err(Error::AuthenticationFailed)));
+    vp.authenticate_token(&local).await.unwrap();
+    assert_eq!(events(&store, AuditAction::TokenRevoked).await[0].details["reason"], "accountRemoved");
 }

@@ -56,6 +56,7 @@ macro_rules! store_contract {
             pin_reset_links_are_single_use,
             dashboard_counts,
             audit_counts_per_day_and_paging_by_time_and_id,
+            sign_in_failures_add_up_per_source,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {
@@ -871,26 +872,26 @@ pub async fn outbox_claims_are_exclusive_until_the_lease_ends(store: Arc<dyn Sto
     let lease = now + Duration::minutes(10);
 
     // Oldest first, bodies opened; claimed messages are due for nobody else.
-    let claimed = store.claim_due_mail(now, lease, 2).await.unwrap();
+    let claimed = store.claim_due_mail(now, lease, 2).await.unwrap().due;
     assert_eq!(claimed.iter().map(|q| q.mail.clone()).collect::<Vec<_>>(), mails[..2]);
-    let rest = store.claim_due_mail(now, lease, 10).await.unwrap();
+    let rest = store.claim_due_mail(now, lease, 10).await.unwrap().due;
     assert_eq!(rest.iter().map(|q| q.mail.id).collect::<Vec<_>>(), [mails[2].id]);
     assert!(store.claim_due_mail(now, lease, 10).await.unwrap().is_empty());
     assert!(store.due_mail(now, 10).await.unwrap().is_empty());
     // A claim given back untried is due again at once, no attempt counted.
     store.release_mail_claim(mails[2].id, now).await.unwrap();
-    let released = store.claim_due_mail(now, lease, 10).await.unwrap();
+    let released = store.claim_due_mail(now, lease, 10).await.unwrap().due;
     assert_eq!(released.iter().map(|q| (q.mail.id, q.attempts)).collect::<Vec<_>>(), [(mails[2].id, 0)]);
 
     // Marking one sent ends its claim for good; a sender that died loses the others to no one:
     // they are due again when the lease ends.
     store.mark_mail_sent(mails[0].id, now).await.unwrap();
-    let after_lease = store.claim_due_mail(lease, lease + Duration::minutes(10), 10).await.unwrap();
+    let after_lease = store.claim_due_mail(lease, lease + Duration::minutes(10), 10).await.unwrap().due;
     assert_eq!(after_lease.iter().map(|q| q.mail.id).collect::<Vec<_>>(), [mails[1].id, mails[2].id]);
     // A failed attempt ends the claim too, with the retry time it names.
     let retry = lease + Duration::minutes(1);
     store.mark_mail_attempt_failed(mails[1].id, "451 later", Some(retry)).await.unwrap();
-    let due = store.claim_due_mail(retry, retry + Duration::minutes(10), 10).await.unwrap();
+    let due = store.claim_due_mail(retry, retry + Duration::minutes(10), 10).await.unwrap().due;
     assert_eq!(due.iter().map(|q| (q.mail.id, q.attempts)).collect::<Vec<_>>(), [(mails[1].id, 1)]);
 }
 
@@ -906,7 +907,7 @@ pub async fn concurrent_claims_never_share_a_message(store: Arc<dyn Store>) {
             tokio::spawn(async move {
                 let mut mine = Vec::new();
                 loop {
-                    let batch = store.claim_due_mail(now, now + Duration::minutes(10), 3).await.unwrap();
+                    let batch = store.claim_due_mail(now, now + Duration::minutes(10), 3).await.unwrap().due;
                     if batch.is_empty() {
                         return mine;
                     }
@@ -1048,6 +1049,54 @@ pub async fn empty_changes_are_fine(store: Arc<dyn Store>) {
     assert!(store.due_mail(t0(), 10).await.unwrap().is_empty());
 }
 
+fn count_failure(sources: &[&str], at: time::OffsetDateTime) -> Change {
+    Change {
+        writes: vec![Write::CountSignInFailure {
+            sources: sources.iter().map(|s| (*s).to_owned()).collect(),
+            at,
+            forget_before: at - Duration::minutes(15),
+        }],
+        ..Change::default()
+    }
+}
+
+/// Issue 11, finding 4: failed sign-ins per source (PIN spraying) are counted in the store,
+/// so that every node sees them: per key, per minute, concurrent failures all kept, old
+/// minutes forgotten.
+pub async fn sign_in_failures_add_up_per_source(store: Arc<dyn Store>) {
+    let base = time::macros::datetime!(2026-11-28 12:00:00 UTC);
+    let keys = |list: &[&str]| list.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+    let (caller, address) = ("callerId:+14255550100", "address:192.0.2.1");
+    assert_eq!(store.sign_in_failures(&keys(&[caller, address]), base).await.unwrap(), vec![0, 0]);
+
+    store.commit(count_failure(&[caller, address], base + Duration::seconds(10))).await.unwrap();
+    store.commit(count_failure(&[address], base + Duration::seconds(50))).await.unwrap();
+    store.commit(count_failure(&[caller, address], base + Duration::seconds(70))).await.unwrap();
+    let all = keys(&[caller, address, "address:198.51.100.1"]);
+    assert_eq!(store.sign_in_failures(&all, base).await.unwrap(), vec![2, 3, 0]);
+    // Counted per minute: from a time within the first minute, the whole minute counts;
+    // from the next minute on, only the third failure.
+    assert_eq!(store.sign_in_failures(&all, base + Duration::seconds(30)).await.unwrap(), vec![2, 3, 0]);
+    assert_eq!(store.sign_in_failures(&all, base + Duration::seconds(60)).await.unwrap(), vec![1, 1, 0]);
+
+    // Concurrent failures (two nodes, many callers) all count.
+    let later = base + Duration::minutes(5);
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.commit(count_failure(&["address:203.0.113.5"], later)).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(store.sign_in_failures(&keys(&["address:203.0.113.5"]), base).await.unwrap(), vec![16]);
+
+    // A failure 20 minutes on forgets this source's minutes older than its window.
+    store.commit(count_failure(&[address], base + Duration::minutes(20))).await.unwrap();
+    assert_eq!(store.sign_in_failures(&keys(&[caller, address]), base).await.unwrap(), vec![2, 1]);
+}
+
 fn notice(address: &str) -> OutboundMail {
     let smtp_address = SmtpAddress::parse("To", address).unwrap();
     OutboundMail {
@@ -1075,7 +1124,15 @@ pub async fn another_key(store: Arc<dyn Store>, other_key: Arc<dyn Store>) {
     let failed = records.iter().find(|r| r.id == lost.id).unwrap();
     assert_eq!(failed.status, MailStatus::Failed);
     assert!(failed.last_error.as_deref().unwrap().contains("cannot be opened"));
-    // Requeued, it fails again under this key; its sealed body is still there.
+    // Requeued, it fails again under this key; its sealed body is still there. A sender
+    // claiming it is told, so that it counts the message as failed (issue 11, finding 1).
+    assert!(other_key.requeue_mail(lost.id, t0()).await.unwrap());
+    let claimed = other_key.claim_due_mail(t0(), t0() + Duration::minutes(10), 10).await.unwrap();
+    assert_eq!(claimed.due.iter().map(|q| q.mail.id).collect::<Vec<_>>(), [fresh.id]);
+    let unopened: Vec<_> = claimed.unopened.iter().map(|r| (r.id, r.status, r.to.as_str())).collect();
+    assert_eq!(unopened, [(lost.id, MailStatus::Failed, "lost@contoso.com")]);
+    assert!(claimed.unopened[0].last_error.as_deref().unwrap().contains("cannot be opened"));
+    other_key.release_mail_claim(fresh.id, t0()).await.unwrap();
     assert!(other_key.requeue_mail(lost.id, t0()).await.unwrap());
     assert_eq!(other_key.due_mail(t0(), 10).await.unwrap().len(), 1);
     // The right key still opens it.

@@ -271,7 +271,8 @@ async fn sqlite_and_postgres_schemas_are_the_same() {
             "outbox",
             "pin_reset_links",
             "policies",
-            "sessions"
+            "sessions",
+            "sign_in_failures"
         ]
     );
     let mailboxes = &sqlite["mailboxes"];

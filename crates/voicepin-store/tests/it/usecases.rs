@@ -19,7 +19,7 @@ use voicepin_core::ports::{AuditQuery, MailboxLookup, Store};
 use voicepin_core::rules::PinRuleViolation;
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::telemetry::Telemetry;
-use voicepin_core::tokens::TokenSecret;
+use voicepin_core::tokens::{TokenLifetime, TokenSecret};
 use voicepin_core::usecases::{
     DialPlanSettings, EnableMailbox, MailboxSettings, NewDialPlan, NewPolicy, PinInfo, PolicySettings,
     RecognisedCaller, SetPin, SignIn, SignInResult,
@@ -99,11 +99,14 @@ async fn enable(vp: &VoicePin, address: &str, extension: &str, pin: &str, expire
     )
     .await
     .unwrap()
+    .mailbox
 }
 
 fn phone(caller: &str) -> RequestContext {
     let _ = caller;
-    RequestContext::anonymous(Channel::Phone).from_source(Some("+14255550123".into()))
+    let caller_id = voicepin_core::context::CallerId::parse("callerId", "+14255550123").ok();
+    RequestContext::anonymous(Channel::Phone)
+        .from_source(voicepin_core::context::Source::default().with_caller_id(caller_id))
 }
 
 async fn sign_in(vp: &VoicePin, identity: &str, pin: &str) -> SignInResult {
@@ -432,7 +435,7 @@ pub async fn enable_checks_the_pin(store: Arc<dyn Store>) {
     assert!(store.mail_records(true, 10).await.unwrap().is_empty());
 
     // Exchange's own example PIN passes the default policy.
-    let tony = vp.enable_mailbox(&admin(), enable_with("1985848")).await.unwrap();
+    let tony = vp.enable_mailbox(&admin(), enable_with("1985848")).await.unwrap().mailbox;
     let stored = store.find_mailboxes(&MailboxLookup::Id(tony.id)).await.unwrap();
     assert_eq!(stored, vec![tony.clone()]);
     assert!(tony.um_enabled);
@@ -486,7 +489,7 @@ pub async fn policies_in_use_and_ranges(store: Arc<dyn Store>) {
         .unwrap_err();
     assert!(matches!(&err, Error::InvalidValue(v) if v.field == "MaxLogonAttempts"));
     assert!(vp.get_policy(&admin(), "Strict").await.is_err());
-    let policy = vp.get_policy(&admin(), "Contoso Default Policy").await.unwrap();
+    let policy = vp.get_policy(&admin(), "Contoso Default Policy").await.unwrap().policy;
     assert_eq!(policy.pin, Default::default());
     assert_eq!(policy.revision.0, 1);
 
@@ -542,7 +545,8 @@ pub async fn dial_plans_and_mailbox_settings(store: Arc<dyn Store>) {
             },
         )
         .await
-        .unwrap();
+        .unwrap()
+        .mailbox;
     assert_eq!(changed.revision, david.revision.next());
     assert_eq!(vp.get_mailbox(&admin(), "40002").await.unwrap().mailbox, changed);
     assert_eq!(vp.get_mailbox(&admin(), "+14255550177").await.unwrap().mailbox.id, david.id);
@@ -624,7 +628,7 @@ pub async fn concurrent_sign_ins_and_admin_writes(store: Arc<dyn Store>) {
                 MailboxSettings { display_name: Some(format!("Tony {i}")), ..MailboxSettings::default() },
             )
             .await
-            .map(|m| m.display_name)
+            .map(|m| m.mailbox.display_name)
         });
     }
     let outcomes = tasks.join_all().await;
@@ -694,6 +698,13 @@ pub async fn api_tokens_authenticate_expire_and_revoke(store: Arc<dyn Store>) {
     let vp = voicepin(store.clone());
     let (token, secret) = vp.create_token(&admin(), "asterisk-pbx1", Role::VoiceService, None).await.unwrap();
     assert_eq!(token.revision, voicepin_core::ids::Revision(1));
+    // Issue 11, finding 7: no lifetime given is the default lifetime (90 days), not never;
+    // who made it is recorded.
+    assert_eq!(token.expires_at, Some(token.created_at + time::Duration::days(90)));
+    assert_eq!(
+        (token.created_by.as_str(), token.created_by_kind),
+        ("admin", voicepin_core::context::ActorKind::LocalOperator)
+    );
     let principal = vp.authenticate_token(&secret).await.unwrap();
     assert_eq!((principal.name.as_str(), principal.role), ("asterisk-pbx1", Role::VoiceService));
     // Stored: only the digest, and never the secret.
@@ -706,23 +717,30 @@ pub async fn api_tokens_authenticate_expire_and_revoke(store: Arc<dyn Store>) {
     assert!(matches!(vp.authenticate_token(&forged).await, Err(Error::AuthenticationFailed)));
     assert!(matches!(vp.authenticate_token(&TokenSecret::new("nonsense")).await, Err(Error::AuthenticationFailed)));
     // Names are unique.
-    let again = vp.create_token(&admin(), "Asterisk-PBX1", Role::ViewOnly, Some(30)).await;
+    let again = vp.create_token(&admin(), "Asterisk-PBX1", Role::ViewOnly, Some(TokenLifetime::Days(30))).await;
     assert!(matches!(again, Err(Error::AlreadyExists { field: "Name", .. })), "{again:?}");
-    assert!(matches!(vp.create_token(&admin(), "x", Role::ViewOnly, Some(0)).await, Err(Error::InvalidValue(_))));
+    let zero = vp.create_token(&admin(), "x", Role::ViewOnly, Some(TokenLifetime::Days(0))).await;
+    assert!(matches!(zero, Err(Error::InvalidValue(_))));
     // Revoked: stops at once; revoking twice is harmless.
     let revoked = vp.revoke_token(&admin(), "asterisk-pbx1").await.unwrap();
     assert!(revoked.revoked_at.is_some());
     assert!(matches!(vp.authenticate_token(&secret).await, Err(Error::AuthenticationFailed)));
     vp.revoke_token(&admin(), &token.id.to_string()).await.unwrap();
     assert!(matches!(vp.revoke_token(&admin(), "nope").await, Err(Error::NotFound { kind: ObjectKind::Token, .. })));
-    let (_, expiring) = vp.create_token(&admin(), "helpdesk-script", Role::HelpDesk, Some(1)).await.unwrap();
+    let (_, expiring) =
+        vp.create_token(&admin(), "helpdesk-script", Role::HelpDesk, Some(TokenLifetime::Days(1))).await.unwrap();
     assert_eq!(vp.authenticate_token(&expiring).await.unwrap().role, Role::HelpDesk);
-    assert_eq!(vp.list_tokens(&admin()).await.unwrap().len(), 2);
+    // Never, when said explicitly.
+    let (forever, _) = vp.create_token(&admin(), "forever", Role::ViewOnly, Some(TokenLifetime::Never)).await.unwrap();
+    assert_eq!(forever.expires_at, None);
+    let never = vp.clone().with_token_lifetime(TokenLifetime::Never);
+    assert_eq!(never.create_token(&admin(), "configured", Role::ViewOnly, None).await.unwrap().0.expires_at, None);
+    assert_eq!(vp.list_tokens(&admin()).await.unwrap().len(), 4);
     let events = store
         .audit_events(&AuditQuery { action: Some(AuditAction::TokenCreated), ..AuditQuery::default() })
         .await
         .unwrap();
-    assert_eq!(events.len(), 2);
+    assert_eq!(events.len(), 4);
     assert!(events.iter().all(|e| !format!("{:?}", e.details).contains("vpt_")));
 }
 
@@ -730,7 +748,9 @@ pub async fn roles_are_enforced_by_the_use_cases(store: Arc<dyn Store>) {
     let vp = voicepin(store.clone());
     contoso(&vp).await;
     enable(&vp, TONY, "36697", "1985848", false).await;
-    let forbidden = |result: Result<(), Error>| matches!(result, Err(Error::Forbidden { .. }));
+    fn forbidden<T>(result: Result<T, Error>) -> bool {
+        matches!(result, Err(Error::Forbidden { .. }))
+    }
     let help_desk = as_role(Role::HelpDesk);
     // Help Desk: reset PINs and unlock, nothing else.
     vp.set_pin(&help_desk, TONY, SetPin::default()).await.unwrap();

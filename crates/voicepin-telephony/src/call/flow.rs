@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 use voicepin_core::VoicePin;
 use voicepin_core::callflow::{Action, CallFlow, FlowSettings, Input, MailboxSummary, PinChangeAnswer, SignInAnswer};
-use voicepin_core::context::{Channel, RequestContext};
+use voicepin_core::context::{CallerId, Channel, RequestContext, Source};
 use voicepin_core::ids::MailboxId;
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::usecases::SignIn;
@@ -25,10 +25,16 @@ use crate::media::prompts::PromptSet;
 use crate::media::session::{FRAME, Player};
 
 /// The caller before their PIN is accepted: nobody yet, on the phone channel, from the
-/// caller ID and the SIP source address (which the audit trail records).
+/// caller ID and the SIP source address, which the audit trail records and the sign-in use
+/// case counts failures under. A caller ID the core's check refuses (not E.164 nor a SIP
+/// user part) is left out: the address still counts.
 fn context(setup: &CallSetup) -> RequestContext {
-    let caller = setup.caller.as_deref().unwrap_or("anonymous");
-    RequestContext::anonymous(Channel::Phone).from_source(Some(format!("{caller} via {}", setup.source.ip())))
+    caller_context(setup.caller.as_deref(), setup.source)
+}
+
+fn caller_context(caller: Option<&str>, source: std::net::SocketAddr) -> RequestContext {
+    let caller_id = caller.and_then(|caller| CallerId::parse("callerId", caller).ok());
+    RequestContext::anonymous(Channel::Phone).from_source(Source::address(source.ip()).with_caller_id(caller_id))
 }
 
 /// Who the caller is: nobody until the sign-in use case accepts their PIN, then the owner of
@@ -236,4 +242,24 @@ fn carry_out(
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11, findings 4 and 9: the phone's caller is counted and audited by the core's
+    /// checked source: the SIP source address and a caller ID of a valid shape; a From user
+    /// that could forge an audit line is left out, the address still counts.
+    #[test]
+    fn the_caller_is_known_by_a_checked_caller_id_and_the_sip_source() {
+        let source: std::net::SocketAddr = "192.0.2.40:5060".parse().unwrap_or_else(|_| unreachable!());
+        let known = caller_context(Some("+14255550100"), source);
+        assert_eq!(known.source.audit_text().as_deref(), Some("192.0.2.40 callerId=+14255550100"));
+        let keys: Vec<_> = voicepin_core::throttle::counted_sources(&known).into_iter().map(|s| s.key).collect();
+        assert_eq!(keys, ["callerId:+14255550100", "address:192.0.2.40"]);
+        let forged = caller_context(Some("1555\r\nsignInSucceeded admin"), source);
+        assert_eq!(forged.source.audit_text().as_deref(), Some("192.0.2.40"));
+        assert_eq!(caller_context(None, source).source.audit_text().as_deref(), Some("192.0.2.40"));
+    }
 }

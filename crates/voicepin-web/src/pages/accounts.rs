@@ -177,9 +177,12 @@ pub async fn create_token(admin: Admin, State(state): State<ApiState>, Form(form
     };
     let days = match form.days.trim() {
         "" => None,
-        text => match text.parse::<u32>() {
-            Ok(days) => Some(days),
-            Err(_) => return refused(&admin, &state, FieldError::new("token-days", "Enter a number of days.")).await,
+        text => match voicepin_core::tokens::TokenLifetime::parse("days", text) {
+            Ok(lifetime) => Some(lifetime),
+            Err(_) => {
+                let message = "Enter a number of days (1 to 3650), or never.";
+                return refused(&admin, &state, FieldError::new("token-days", message)).await;
+            }
         },
     };
     match state.voicepin.create_token(&admin.context, form.name.trim(), role, days).await {

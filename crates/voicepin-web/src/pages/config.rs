@@ -11,7 +11,9 @@ use voicepin_core::policy::{
     DialPlan, ExtensionLength, InputFailuresBeforeDisconnect, LogonFailuresBeforeDisconnect, MailboxPolicy,
     MaxLogonAttempts, MinPinLength, PinHistoryCount,
 };
-use voicepin_core::usecases::{DialPlanSettings, ExtendedSettings, NewDialPlan, NewPolicy, PolicySettings};
+use voicepin_core::usecases::{
+    DialPlanSettings, ExtendedSettings, NewDialPlan, NewPolicy, PolicyDetails, PolicySettings,
+};
 
 use super::{Admin, FieldError, Form, Layout, PageError, PageResult, filled, html, page, see_other};
 use crate::ApiState;
@@ -38,16 +40,15 @@ struct PoliciesPage {
 
 /// `GET /admin/policies`.
 pub async fn policies(admin: Admin, State(state): State<ApiState>) -> PageResult {
-    let plans = state.voicepin.list_dial_plans(&admin.context).await?;
     let rows = state
         .voicepin
         .list_policies(&admin.context, None)
         .await?
         .iter()
-        .map(|p| PolicyRow {
+        .map(|PolicyDetails { policy: p, dial_plan }| PolicyRow {
             id: p.id.to_string(),
             name: p.name.to_string(),
-            dial_plan: plans.iter().find(|d| d.id == p.dial_plan_id).map(|d| d.name.to_string()).unwrap_or_default(),
+            dial_plan: dial_plan.name.to_string(),
             min_pin_length: p.pin.min_pin_length.get(),
             pin_lifetime: p.pin.pin_lifetime.to_string(),
             history: p.pin.pin_history_count.get(),
@@ -183,10 +184,9 @@ pub struct Saved {
 
 /// `GET /admin/policies/{id}`: the policy's PIN policies, extended rules and message texts.
 pub async fn policy_page_get(admin: &Admin, state: &ApiState, id: &str, saved: bool) -> PageResult {
-    let policy = state.voicepin.get_policy(&admin.context, id).await?;
-    let plans = plan_names(state, admin).await?;
-    let plan = plans.iter().find(|d| d.id == policy.dial_plan_id).map(|d| d.name.to_string()).unwrap_or_default();
-    let mut p = policy_view(admin, policy.id.to_string(), PolicyFields::of(&policy, plan), Vec::new());
+    let PolicyDetails { policy, dial_plan } = state.voicepin.get_policy(&admin.context, id).await?;
+    let fields = PolicyFields::of(&policy, dial_plan.name.to_string());
+    let mut p = policy_view(admin, policy.id.to_string(), fields, Vec::new());
     p.saved = saved;
     page(&p)
 }
@@ -395,7 +395,7 @@ pub async fn policy_save(
         Err(errors) => return refused_policy(&admin, &state, id, &form, errors).await,
     };
     match state.voicepin.set_policy(&admin.context, &id, settings).await {
-        Ok(policy) => Ok(see_other(&format!("/admin/policies/{}?saved=1", policy.id))),
+        Ok(saved) => Ok(see_other(&format!("/admin/policies/{}?saved=1", saved.policy.id))),
         Err(error) => match field_of(&error) {
             Some(field) => {
                 let errors = vec![FieldError::new(field, error.to_string())];
@@ -419,7 +419,7 @@ pub async fn policy_create(admin: Admin, State(state): State<ApiState>, Form(for
         settings: PolicySettings { name: None, ..settings },
     };
     match state.voicepin.new_policy(&admin.context, request).await {
-        Ok(policy) => Ok(see_other(&format!("/admin/policies/{}?saved=1", policy.id))),
+        Ok(saved) => Ok(see_other(&format!("/admin/policies/{}?saved=1", saved.policy.id))),
         Err(error) => match field_of(&error) {
             Some(field) => {
                 let errors = vec![FieldError::new(field, error.to_string())];

@@ -346,13 +346,12 @@ pub async fn reset_pin(
     let request =
         SetPin { pin, pin_expired: Some(require_reset), locked_out: None, send_email: Some(true), notify_email: None };
     match state.voicepin.set_pin(&admin.context, &id, request).await {
-        Ok(()) => {
+        Ok(set) => {
             let query = query_string(&[
                 ("generated", if typed { "0" } else { "1" }),
                 ("expired", if require_reset { "1" } else { "0" }),
             ]);
-            let mailbox = state.voicepin.get_mailbox(&admin.context, &id).await?.mailbox;
-            Ok(see_other(&format!("/admin/recipients/{}/reset-pin/done?{query}", mailbox.id)))
+            Ok(see_other(&format!("/admin/recipients/{}/reset-pin/done?{query}", set.mailbox_id)))
         }
         Err(error) => match violations(&error) {
             Some(words) => {
@@ -406,9 +405,8 @@ pub async fn unlock(
     Form(form): Form<super::session::CsrfOnly>,
 ) -> PageResult {
     admin.check_csrf(form.csrf())?;
-    state.voicepin.unlock(&admin.context, &id).await?;
-    let mailbox = state.voicepin.get_mailbox(&admin.context, &id).await?.mailbox;
-    Ok(see_other(&format!("/admin/recipients/{}/voicemail?done=unlocked", mailbox.id)))
+    let unlocked = state.voicepin.unlock(&admin.context, &id).await?;
+    Ok(see_other(&format!("/admin/recipients/{}/voicemail?done=unlocked", unlocked.mailbox_id)))
 }
 
 /// A policy to choose from.
@@ -446,17 +444,13 @@ fn phone_list(text: &str) -> Vec<String> {
 }
 
 async fn policy_choices(state: &ApiState, admin: &Admin) -> Result<Vec<PolicyChoice>, super::PageError> {
-    let plans = state.voicepin.list_dial_plans(&admin.context).await?;
     let policies = state.voicepin.list_policies(&admin.context, None).await?;
     Ok(policies
         .iter()
-        .map(|p| {
-            let plan = plans.iter().find(|d| d.id == p.dial_plan_id);
-            PolicyChoice {
-                name: p.name.to_string(),
-                dial_plan: plan.map(|d| d.name.to_string()).unwrap_or_default(),
-                digits: plan.map_or(0, |d| d.extension_length.get()),
-            }
+        .map(|p| PolicyChoice {
+            name: p.policy.name.to_string(),
+            dial_plan: p.dial_plan.name.to_string(),
+            digits: p.dial_plan.extension_length.get(),
         })
         .collect())
 }
@@ -590,7 +584,7 @@ async fn enable(admin: Admin, state: ApiState, id: Option<String>, form: EnableF
         validate_only: false,
     };
     match state.voicepin.enable_mailbox(&admin.context, request).await {
-        Ok(mailbox) => Ok(see_other(&format!("/admin/recipients/{}?done=enabled", mailbox.id))),
+        Ok(enabled) => Ok(see_other(&format!("/admin/recipients/{}?done=enabled", enabled.mailbox.id))),
         Err(error) => {
             if let Some(words) = violations(&error) {
                 page_state.errors = words.iter().map(|w| FieldError::new("pin", w.clone())).collect();

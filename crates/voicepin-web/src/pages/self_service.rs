@@ -182,14 +182,16 @@ pub async fn request_link(
     if identity.is_empty() {
         return again(StatusCode::UNPROCESSABLE_ENTITY, "Enter your email address or your extension.".to_owned());
     }
-    if let Err(wait) = state.self_service_limiter.attempt(source.as_deref(), &identity, Instant::now()) {
+    if let Err(wait) =
+        state.self_service_limiter.attempt(source.map(|a| a.to_string()).as_deref(), &identity, Instant::now())
+    {
         let seconds = wait.as_secs().max(1);
         return again(StatusCode::TOO_MANY_REQUESTS, format!("Too many requests. Try again in {seconds} seconds."));
     }
     let base = base_url(&state, &headers);
-    let context = RequestContext::anonymous(Channel::Web).from_source(source);
+    let context = RequestContext::anonymous(Channel::Web).from_address(source);
     let result = state.voicepin.request_pin_reset_link(&context, &identity, &base).await;
-    tokio::time::sleep_until((started + state.failed_sign_in_answer).into()).await;
+    tokio::time::sleep_until((started + state.self_service_answer).into()).await;
     result?;
     html_page(&SentPage { l: layout("Check your email", &csrf) })
 }
@@ -225,7 +227,7 @@ pub async fn confirm(
     Query(query): Query<LinkQuery>,
 ) -> PageResult {
     let (csrf, new) = csrf_token(&headers);
-    let context = RequestContext::anonymous(Channel::Web).from_source(source);
+    let context = RequestContext::anonymous(Channel::Web).from_address(source);
     let secret = LinkSecret::new(query.link.trim());
     let response = match state.voicepin.open_pin_reset_link(&context, &secret).await {
         Ok(opened) => html(
@@ -270,7 +272,7 @@ pub async fn reset(
 ) -> PageResult {
     check_csrf(&headers, &form.csrf)?;
     let csrf = form.csrf.trim().to_owned();
-    let context = RequestContext::anonymous(Channel::Web).from_source(source);
+    let context = RequestContext::anonymous(Channel::Web).from_address(source);
     let secret = LinkSecret::new(form.link.trim());
     match state.voicepin.reset_pin_with_link(&context, &secret).await {
         Ok(reset) => html_page(&DonePage {

@@ -85,7 +85,7 @@ async fn signed_in(parts: &mut Parts, state: &ApiState) -> Result<Admin, PageErr
     }
     let PeerAddress(source) = PeerAddress::from_request_parts(parts, state).await.unwrap_or(PeerAddress(None));
     let actor = Actor::from_role(session.principal.name.clone(), session.principal.role);
-    let context = RequestContext::new(actor, Channel::Web).from_source(source);
+    let context = RequestContext::new(actor, Channel::Web).from_address(source);
     Ok(Admin { context, session })
 }
 
@@ -175,14 +175,16 @@ pub async fn sign_in(
             &SignInPage { l: Layout::anonymous("Sign in"), errors, name: form.name.clone(), next: next.clone() },
         ))
     };
-    if let Err(wait) = state.sign_in_limiter.attempt(source.as_deref(), &form.name, Instant::now()) {
+    if let Err(wait) =
+        state.sign_in_limiter.attempt(source.map(|a| a.to_string()).as_deref(), &form.name, Instant::now())
+    {
         let seconds = wait.as_secs().max(1);
         return again(
             StatusCode::TOO_MANY_REQUESTS,
             format!("Too many sign-in attempts. Try again in {seconds} seconds."),
         );
     }
-    let context = RequestContext::anonymous(Channel::Web).from_source(source);
+    let context = RequestContext::anonymous(Channel::Web).from_address(source);
     let signed_in = match state.voicepin.sign_in_with_password(&context, form.name.trim(), &form.password.0).await {
         Ok(signed_in) => signed_in,
         Err(voicepin_core::Error::AuthenticationFailed) => {

@@ -4,7 +4,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use voicepin_core::InvalidValue;
 use voicepin_core::access::Role;
+use voicepin_core::tokens::TokenLifetime;
 use voicepin_core::usecases::AccountSettings;
 
 use crate::ApiState;
@@ -178,7 +180,20 @@ pub async fn create_token(
     Json(body): Json<NewApiTokenRequest>,
 ) -> Result<Response, ApiError> {
     let role = role(&body.role)?;
-    let (token, secret) = state.voicepin.create_token(&caller.context, &body.name, role, body.expires_in_days).await?;
+    let lifetime = match (body.expires_in_days, body.never_expires) {
+        (None, false) => None,
+        (Some(days), false) => Some(TokenLifetime::Days(days)),
+        (None, true) => Some(TokenLifetime::Never),
+        (Some(days), true) => {
+            let refused = InvalidValue::new(
+                "expiresInDays",
+                "a number of days, or neverExpires: true, not both",
+                format!("{days} with neverExpires"),
+            );
+            return Err(voicepin_core::Error::from(refused).into());
+        }
+    };
+    let (token, secret) = state.voicepin.create_token(&caller.context, &body.name, role, lifetime).await?;
     let body = ApiTokenCreated { api_token: ApiTokenView::from(&token), token: secret.expose().to_owned() };
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }

@@ -2,8 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use voicepin_core::policy::MailboxPolicy;
-use voicepin_core::usecases::{DialPlanSettings, NewDialPlan, NewPolicy};
+use voicepin_core::usecases::{DialPlanSettings, NewDialPlan};
 
 use crate::ApiState;
 use crate::auth::Caller;
@@ -13,11 +12,6 @@ use crate::dto::{
 };
 use crate::extract::{Json, Path, Query};
 use crate::problem::{ApiError, Problem};
-
-async fn policy_view(state: &ApiState, caller: &Caller, policy: &MailboxPolicy) -> Result<PolicyView, ApiError> {
-    let plan = state.voicepin.get_dial_plan(&caller.context, &policy.dial_plan_id.to_string()).await?;
-    Ok(PolicyView::new(policy, plan.name.as_str()))
-}
 
 /// Get-UMMailboxPolicy without an identity: every policy, by name.
 #[utoipa::path(
@@ -35,12 +29,7 @@ pub async fn list_policies(
     Query(query): Query<PolicyListQuery>,
 ) -> Result<axum::Json<Vec<PolicyView>>, ApiError> {
     let policies = state.voicepin.list_policies(&caller.context, query.dial_plan.as_deref()).await?;
-    let plans = state.voicepin.list_dial_plans(&caller.context).await?;
-    let views = policies
-        .iter()
-        .map(|p| PolicyView::new(p, plans.iter().find(|d| d.id == p.dial_plan_id).map_or("", |d| d.name.as_str())))
-        .collect();
-    Ok(axum::Json(views))
+    Ok(axum::Json(policies.iter().map(PolicyView::from).collect()))
 }
 
 /// New-UMMailboxPolicy.
@@ -58,10 +47,9 @@ pub async fn create_policy(
     State(state): State<ApiState>,
     Json(body): Json<NewPolicyRequest>,
 ) -> Result<(StatusCode, axum::Json<PolicyView>), ApiError> {
-    let settings = body.settings(None).map_err(voicepin_core::Error::from)?;
-    let request = NewPolicy { name: body.name.clone(), dial_plan: body.um_dial_plan.clone(), settings };
-    let policy = state.voicepin.new_policy(&caller.context, request).await?;
-    Ok((StatusCode::CREATED, axum::Json(policy_view(&state, &caller, &policy).await?)))
+    let request = body.into_new_policy().map_err(voicepin_core::Error::from)?;
+    let created = state.voicepin.new_policy(&caller.context, request).await?;
+    Ok((StatusCode::CREATED, axum::Json(PolicyView::from(&created))))
 }
 
 /// Get-UMMailboxPolicy for one policy.
@@ -79,8 +67,7 @@ pub async fn get_policy(
     State(state): State<ApiState>,
     Path(identity): Path<String>,
 ) -> Result<axum::Json<PolicyView>, ApiError> {
-    let policy = state.voicepin.get_policy(&caller.context, &identity).await?;
-    Ok(axum::Json(policy_view(&state, &caller, &policy).await?))
+    Ok(axum::Json(PolicyView::from(&state.voicepin.get_policy(&caller.context, &identity).await?)))
 }
 
 /// Set-UMMailboxPolicy.
@@ -100,9 +87,9 @@ pub async fn update_policy(
     Path(identity): Path<String>,
     Json(body): Json<SetPolicyRequest>,
 ) -> Result<axum::Json<PolicyView>, ApiError> {
-    let settings = body.settings(body.name.clone()).map_err(voicepin_core::Error::from)?;
-    let policy = state.voicepin.set_policy(&caller.context, &identity, settings).await?;
-    Ok(axum::Json(policy_view(&state, &caller, &policy).await?))
+    let settings = body.into_settings().map_err(voicepin_core::Error::from)?;
+    let changed = state.voicepin.set_policy(&caller.context, &identity, settings).await?;
+    Ok(axum::Json(PolicyView::from(&changed)))
 }
 
 /// Remove-UMMailboxPolicy: refused while mailboxes use it.
@@ -156,18 +143,7 @@ pub async fn create_dial_plan(
     State(state): State<ApiState>,
     Json(body): Json<NewDialPlanRequest>,
 ) -> Result<(StatusCode, axum::Json<DialPlanView>), ApiError> {
-    let request = NewDialPlan {
-        name: body.name,
-        settings: DialPlanSettings {
-            name: None,
-            number_of_digits_in_extension: body.number_of_digits_in_extension,
-            access_telephone_numbers: body.access_telephone_numbers,
-            logon_failures_before_disconnect: body.logon_failures_before_disconnect,
-            input_failures_before_disconnect: body.input_failures_before_disconnect,
-        },
-        generate_policy: body.generate_um_mailbox_policy.unwrap_or(true),
-    };
-    let (plan, _policy) = state.voicepin.new_dial_plan(&caller.context, request).await?;
+    let (plan, _policy) = state.voicepin.new_dial_plan(&caller.context, NewDialPlan::from(body)).await?;
     Ok((StatusCode::CREATED, axum::Json(DialPlanView::from(&plan))))
 }
 
@@ -207,14 +183,7 @@ pub async fn update_dial_plan(
     Path(identity): Path<String>,
     Json(body): Json<SetDialPlanRequest>,
 ) -> Result<axum::Json<DialPlanView>, ApiError> {
-    let settings = DialPlanSettings {
-        name: body.name,
-        number_of_digits_in_extension: body.number_of_digits_in_extension,
-        access_telephone_numbers: body.access_telephone_numbers,
-        logon_failures_before_disconnect: body.logon_failures_before_disconnect,
-        input_failures_before_disconnect: body.input_failures_before_disconnect,
-    };
-    let plan = state.voicepin.set_dial_plan(&caller.context, &identity, settings).await?;
+    let plan = state.voicepin.set_dial_plan(&caller.context, &identity, DialPlanSettings::from(body)).await?;
     Ok(axum::Json(DialPlanView::from(&plan)))
 }
 

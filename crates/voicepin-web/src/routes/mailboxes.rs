@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use voicepin_core::usecases::{EnableMailbox, MailboxDetails, MailboxSettings, SetPin};
+use voicepin_core::usecases::{EnableMailbox, MailboxSettings, SetPin};
 
 use crate::ApiState;
 use crate::auth::Caller;
@@ -13,20 +13,6 @@ use crate::dto::{
 };
 use crate::extract::{Json, Path, Query};
 use crate::problem::{ApiError, Problem};
-
-/// A mailbox as the API shows it, with its policy's and dial plan's names.
-fn view(details: &MailboxDetails) -> MailboxView {
-    MailboxView::new(&details.mailbox, details.policy.name.as_str(), details.dial_plan.name.as_str())
-}
-
-async fn view_of(state: &ApiState, caller: &Caller, identity: &str) -> Result<MailboxView, ApiError> {
-    Ok(view(&state.voicepin.get_mailbox(&caller.context, identity).await?))
-}
-
-async fn pin_view(state: &ApiState, caller: &Caller, identity: &str) -> Result<axum::Json<PinInfoView>, ApiError> {
-    let info = state.voicepin.get_pin_info(&caller.context, identity).await?;
-    Ok(axum::Json(PinInfoView::from(&info)))
-}
 
 /// Enable-UMMailbox: enables a mailbox for voice access and queues its welcome message with
 /// the PIN. With `validateOnly`, checks everything and changes nothing (200).
@@ -45,36 +31,9 @@ pub async fn enable(
     State(state): State<ApiState>,
     Json(body): Json<EnableMailboxRequest>,
 ) -> Result<Response, ApiError> {
-    let validate_only = body.validate_only;
-    let request = EnableMailbox {
-        identity: body.identity,
-        policy: body.um_mailbox_policy,
-        extensions: body.extensions,
-        pin: body.pin.map(|p| p.into_pin()),
-        pin_expired: body.pin_expired,
-        notify_email: body.notify_email,
-        properties: MailboxSettings {
-            display_name: body.display_name,
-            first_name: body.first_name,
-            last_name: body.last_name,
-            alias: body.alias,
-            extensions: None,
-            phone_numbers: body.phone_numbers,
-            policy: None,
-            subscriber_access_enabled: body.subscriber_access_enabled,
-            pinless_access_to_voice_mail_enabled: body.pinless_access_to_voice_mail_enabled,
-        },
-        validate_only,
-    };
-    let mailbox = state.voicepin.enable_mailbox(&caller.context, request).await?;
-    if validate_only {
-        let policy = state.voicepin.get_policy(&caller.context, &mailbox.policy_id.to_string()).await?;
-        let plan = state.voicepin.get_dial_plan(&caller.context, &mailbox.dial_plan_id.to_string()).await?;
-        let view = MailboxView::new(&mailbox, policy.name.as_str(), plan.name.as_str());
-        return Ok((StatusCode::OK, axum::Json(view)).into_response());
-    }
-    let created = view_of(&state, &caller, &mailbox.id.to_string()).await?;
-    Ok((StatusCode::CREATED, axum::Json(created)).into_response())
+    let status = if body.validate_only { StatusCode::OK } else { StatusCode::CREATED };
+    let enabled = state.voicepin.enable_mailbox(&caller.context, EnableMailbox::from(body)).await?;
+    Ok((status, axum::Json(MailboxView::from(&enabled))).into_response())
 }
 
 /// Get-UMMailbox without an identity: a page of mailboxes in address order.
@@ -93,7 +52,7 @@ pub async fn list(
     Query(query): Query<MailboxListQuery>,
 ) -> Result<axum::Json<MailboxPage>, ApiError> {
     let page = state.voicepin.list_mailboxes(&caller.context, &query.into()).await?;
-    Ok(axum::Json(MailboxPage { items: page.items.iter().map(view).collect(), next: page.next }))
+    Ok(axum::Json(MailboxPage { items: page.items.iter().map(MailboxView::from).collect(), next: page.next }))
 }
 
 /// Get-UMMailbox for one mailbox.
@@ -111,7 +70,7 @@ pub async fn get(
     State(state): State<ApiState>,
     Path(identity): Path<String>,
 ) -> Result<axum::Json<MailboxView>, ApiError> {
-    Ok(axum::Json(view_of(&state, &caller, &identity).await?))
+    Ok(axum::Json(MailboxView::from(&state.voicepin.get_mailbox(&caller.context, &identity).await?)))
 }
 
 /// Set-UMMailbox: changes the properties given.
@@ -131,19 +90,8 @@ pub async fn update(
     Path(identity): Path<String>,
     Json(body): Json<SetMailboxRequest>,
 ) -> Result<axum::Json<MailboxView>, ApiError> {
-    let settings = MailboxSettings {
-        display_name: body.display_name,
-        first_name: body.first_name,
-        last_name: body.last_name,
-        alias: body.alias,
-        extensions: body.extensions,
-        phone_numbers: body.phone_numbers,
-        policy: body.um_mailbox_policy,
-        subscriber_access_enabled: body.subscriber_access_enabled,
-        pinless_access_to_voice_mail_enabled: body.pinless_access_to_voice_mail_enabled,
-    };
-    let mailbox = state.voicepin.set_mailbox(&caller.context, &identity, settings).await?;
-    Ok(axum::Json(view_of(&state, &caller, &mailbox.id.to_string()).await?))
+    let changed = state.voicepin.set_mailbox(&caller.context, &identity, MailboxSettings::from(body)).await?;
+    Ok(axum::Json(MailboxView::from(&changed)))
 }
 
 /// Disable-UMMailbox.
@@ -202,7 +150,8 @@ pub async fn get_pin(
     State(state): State<ApiState>,
     Path(identity): Path<String>,
 ) -> Result<axum::Json<PinInfoView>, ApiError> {
-    pin_view(&state, &caller, &identity).await
+    let info = state.voicepin.get_pin_info(&caller.context, &identity).await?;
+    Ok(axum::Json(PinInfoView::from(&info)))
 }
 
 /// Set-UMMailboxPIN: sets or resets the PIN (generated unless given) and emails it; with
@@ -223,15 +172,8 @@ pub async fn set_pin(
     Path(identity): Path<String>,
     Json(body): Json<SetPinRequest>,
 ) -> Result<axum::Json<PinInfoView>, ApiError> {
-    let request = SetPin {
-        pin: body.pin.map(|p| p.into_pin()),
-        pin_expired: body.pin_expired,
-        locked_out: body.locked_out,
-        send_email: body.send_email,
-        notify_email: body.notify_email,
-    };
-    state.voicepin.set_pin(&caller.context, &identity, request).await?;
-    pin_view(&state, &caller, &identity).await
+    let set = state.voicepin.set_pin(&caller.context, &identity, SetPin::from(body)).await?;
+    Ok(axum::Json(PinInfoView::from(&set.info)))
 }
 
 /// Locks a mailbox out of sign-in by phone.
@@ -249,8 +191,8 @@ pub async fn lock(
     State(state): State<ApiState>,
     Path(identity): Path<String>,
 ) -> Result<axum::Json<PinInfoView>, ApiError> {
-    state.voicepin.lock(&caller.context, &identity).await?;
-    pin_view(&state, &caller, &identity).await
+    let locked = state.voicepin.lock(&caller.context, &identity).await?;
+    Ok(axum::Json(PinInfoView::from(&locked.info)))
 }
 
 /// Unlocks a mailbox.
@@ -268,6 +210,6 @@ pub async fn unlock(
     State(state): State<ApiState>,
     Path(identity): Path<String>,
 ) -> Result<axum::Json<PinInfoView>, ApiError> {
-    state.voicepin.unlock(&caller.context, &identity).await?;
-    pin_view(&state, &caller, &identity).await
+    let unlocked = state.voicepin.unlock(&caller.context, &identity).await?;
+    Ok(axum::Json(PinInfoView::from(&unlocked.info)))
 }

@@ -45,10 +45,12 @@ pub async fn sign_in(
     PeerAddress(source): PeerAddress,
     Json(body): Json<PasswordSignInRequest>,
 ) -> Result<Response, ApiError> {
-    if let Err(wait) = state.sign_in_limiter.attempt(source.as_deref(), &body.name, Instant::now()) {
+    if let Err(wait) =
+        state.sign_in_limiter.attempt(source.map(|a| a.to_string()).as_deref(), &body.name, Instant::now())
+    {
         return Err(ApiError::RateLimited { retry_after_seconds: wait.as_secs().max(1) });
     }
-    let context = RequestContext::anonymous(Channel::Web).from_source(source);
+    let context = RequestContext::anonymous(Channel::Web).from_address(source);
     let signed_in = match state.voicepin.sign_in_with_password(&context, &body.name, &body.password.0).await {
         Ok(signed_in) => signed_in,
         Err(voicepin_core::Error::AuthenticationFailed) => return Err(ApiError::SignInFailed),

@@ -85,6 +85,11 @@ async fn out_of_range_values_are_422_with_field_and_allowed() {
         reply.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-value");
         assert_eq!(reply.json["field"], field, "{body}: {}", reply.text);
         assert!(reply.json["allowed"].as_str().unwrap().contains(in_allowed), "{body}: {}", reply.text);
+        // The machine-readable members a client words its message from: Exchange's name of
+        // the field and the value refused, as given.
+        let parameter = reply.json["parameter"].as_str().unwrap();
+        assert_eq!(voicepin_core::naming::camel_case(parameter), field, "{}", reply.text);
+        assert!(reply.json["value"].is_string(), "{}", reply.text);
     }
     // Either unlimited setting also takes "unlimited" and a number.
     let reply = api
@@ -241,4 +246,9 @@ async fn rejected_pins_list_the_violations() {
         reply.json["violations"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     assert!(violations.contains(&"too-short") && violations.contains(&"same-digit"), "{violations:?}");
     assert_eq!(reply.json["field"], "pin");
+    // One reason for people per rule, in the same order; never the PIN itself.
+    let reasons = reply.json["reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), violations.len(), "{}", reply.text);
+    assert!(reasons[0].as_str().unwrap().contains("at least 6 digits"), "{}", reply.text);
+    assert!(!reply.text.contains("\"1111\""), "{}", reply.text);
 }

@@ -231,3 +231,24 @@ pub(crate) fn new_cookie(reply: &crate::support::Reply) -> String {
     let set = reply.headers[header::SET_COOKIE].to_str().unwrap();
     set.strip_prefix("voicepin_session=").unwrap().split(';').next().unwrap().to_owned()
 }
+
+/// Issue 11, finding 7: a token made without a lifetime gets the default (90 days), "never"
+/// must be asked for (`neverExpires`), and the listing names who made each one.
+#[tokio::test]
+async fn tokens_expire_by_default_and_never_only_when_asked() {
+    let api = TestApi::seeded().await;
+    let admin = token(Role::OrganizationManagement);
+    let uri = "/api/v1/api-tokens";
+    let create = |body| api.call(Method::POST, uri, Some(&admin), Some(body));
+    let plain = create(json!({"name": "plain", "role": "helpDesk"})).await;
+    assert_eq!(plain.status, StatusCode::CREATED, "{}", plain.text);
+    assert!(plain.json["apiToken"]["expirationTime"].is_string(), "{}", plain.text);
+    assert_eq!(plain.json["apiToken"]["createdBy"], crate::support::principal_name(Role::OrganizationManagement));
+    let forever = create(json!({"name": "forever", "role": "helpDesk", "neverExpires": true})).await;
+    assert_eq!(forever.status, StatusCode::CREATED, "{}", forever.text);
+    assert!(forever.json["apiToken"]["expirationTime"].is_null(), "{}", forever.text);
+    let both = create(json!({"name": "both", "role": "helpDesk", "neverExpires": true, "expiresInDays": 5})).await;
+    both.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-value");
+    let listed = api.call(Method::GET, uri, Some(&admin), None).await;
+    assert!(listed.text.contains("\"createdBy\""), "{}", listed.text);
+}

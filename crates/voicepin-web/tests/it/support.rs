@@ -34,6 +34,9 @@ impl Authenticator for FixedTokens {
     }
 }
 
+/// A second Voice Service token (another PBX).
+pub const SECOND_PBX: &str = "token-second-pbx";
+
 /// The token of a role.
 pub fn token(role: Role) -> String {
     format!("token-{}", role.as_str())
@@ -88,8 +91,10 @@ impl TestApi {
         let cost = Argon2Cost { memory_kib: 64, iterations: 1, parallelism: 1 };
         let hasher = Argon2Hasher::new(vec![PepperKey::generate("test").unwrap()], cost).unwrap();
         let voicepin = VoicePin::new(Arc::new(store), Arc::new(hasher), Arc::new(SystemClock));
-        let tokens = Role::ALL.into_iter().map(|role| (token(role), Principal { name: principal_name(role), role }));
-        let authenticator = Arc::new(FixedTokens(tokens.collect()));
+        let mut tokens: HashMap<_, _> =
+            Role::ALL.into_iter().map(|role| (token(role), Principal { name: principal_name(role), role })).collect();
+        tokens.insert(SECOND_PBX.into(), Principal { name: "pbx2".into(), role: Role::VoiceService });
+        let authenticator = Arc::new(FixedTokens(tokens));
         let mut state = ApiState::new(voicepin, authenticator);
         tweak(&mut state);
         let router = router(state).layer(MockConnectInfo(SocketAddr::from((PEER, 40_000))));

@@ -4,7 +4,28 @@ use axum::http::{Method, StatusCode};
 use serde_json::json;
 use voicepin_core::access::Role;
 
-use crate::support::{ALICE_PIN, TestApi, token};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, header};
+use voicepin_core::ports::Pause;
+use voicepin_core::throttle::{Limit, SignInSettings, ThrottlePolicy};
+
+use crate::support::{ALICE_PIN, SECOND_PBX, TestApi, token};
+
+/// The core's waits on tokio's timer, as the binary wires them.
+struct TokioPause;
+
+#[async_trait::async_trait]
+impl Pause for TokioPause {
+    async fn until(&self, at: time::OffsetDateTime) {
+        if let Ok(wait) = std::time::Duration::try_from(at - time::OffsetDateTime::now_utc()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
 
 fn voice() -> String {
     token(Role::VoiceService)
@@ -98,7 +119,11 @@ async fn exactly_one_of_extension_and_identity() {
 #[tokio::test]
 async fn every_failed_answer_takes_the_same_time() {
     let floor = std::time::Duration::from_millis(400);
-    let api = TestApi::seeded_with(|state| state.failed_sign_in_answer = floor).await;
+    let settings = SignInSettings { failed_answer: floor, throttle: ThrottlePolicy::off() };
+    let api = TestApi::seeded_with(|state| {
+        state.voicepin = state.voicepin.clone().with_sign_in(settings, Arc::new(TokioPause));
+    })
+    .await;
     let uri = "/api/v1/voice-access/sign-in";
     let mut times = Vec::new();
     for (extension, _) in (0..5).map(|n| ("12345", n)).chain([("99999", 0)]) {
@@ -153,4 +178,63 @@ async fn metrics_need_a_token_on_the_api_address() {
     let reply = api.call(Method::GET, "/metrics", Some(&token(Role::ViewOnly)), None).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.text.contains("voicepin_pin_auto_resets_total"));
+}
+
+/// A voice sign-in with `token` from `peer`.
+async fn sign_in_from(api: &TestApi, token: &str, peer: [u8; 4], body: serde_json::Value) -> String {
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/voice-access/sign-in")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .extension(ConnectInfo(SocketAddr::from((peer, 5060))))
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let reply = api.send(request).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    reply.json["outcome"].as_str().unwrap().to_owned()
+}
+
+/// Issue 11, finding 4, the probe: one Voice Service token made 416 sign-in attempts across
+/// 208 extensions, all answered. Now failures count per source across mailboxes (here with
+/// the service's default limits and no delays, to keep the test quick): the token and its
+/// address are refused after 200 failures, answered `failed` as any failure is (even with
+/// alice's right PIN), the audit log and `/metrics` say so, and another PBX from another
+/// address still signs alice in.
+#[tokio::test]
+async fn a_pin_spray_from_one_token_is_throttled_and_another_source_is_not() {
+    let throttle = ThrottlePolicy {
+        first_delay: std::time::Duration::ZERO,
+        max_delay: std::time::Duration::ZERO,
+        ..ThrottlePolicy::default()
+    };
+    assert_eq!(throttle.address, Limit { delay_after: 50, refuse_after: 200 });
+    let settings = SignInSettings { failed_answer: std::time::Duration::ZERO, throttle };
+    let api = TestApi::seeded_with(|state| {
+        state.voicepin = state.voicepin.clone().with_sign_in(settings, Arc::new(TokioPause));
+    })
+    .await;
+    let probe = [192, 0, 2, 66];
+    for attempt in 0..416 {
+        let extension = format!("{}", 12_300 + attempt % 208);
+        let body = json!({"extension": extension, "pin": "90210999", "callerId": format!("+1425555{attempt:04}")});
+        assert_eq!(sign_in_from(&api, &voice(), probe, body).await, "failed");
+    }
+    let right = json!({"extension": "12345", "pin": ALICE_PIN});
+    assert_eq!(sign_in_from(&api, &voice(), probe, right.clone()).await, "failed", "refused, answered as failed");
+    assert_eq!(sign_in_from(&api, SECOND_PBX, [198, 51, 100, 20], right).await, "success");
+
+    let admin = token(Role::OrganizationManagement);
+    let metrics = api.call(Method::GET, "/metrics", Some(&admin), None).await.text;
+    let refused = metrics.lines().find(|l| {
+        l.starts_with("voicepin_sign_ins_throttled_total{") && l.contains("verdict=\"refused\"") && !l.ends_with(" 0")
+    });
+    assert!(refused.is_some(), "{metrics}");
+    let audit = api.call(Method::GET, "/api/v1/audit-events?action=sourceThrottled", Some(&admin), None).await;
+    let text = audit.text;
+    assert!(text.contains("address:192.0.2.66") && text.contains("refused"), "{text}");
+    assert!(
+        text.contains(&format!("callingSystem:{}", crate::support::principal_name(Role::VoiceService).to_lowercase())),
+        "{text}"
+    );
 }

@@ -159,28 +159,7 @@ pub struct PolicyOptions {
 #[derive(Debug, Subcommand)]
 pub enum MailboxCommand {
     /// Enable a mailbox for voice access and email its PIN (Enable-UMMailbox).
-    Enable {
-        #[command(flatten)]
-        identity: Identity,
-        /// The UM mailbox policy (UMMailboxPolicy), by name or id.
-        #[arg(long, value_name = "POLICY", alias = "um-mailbox-policy")]
-        policy: Option<String>,
-        /// The initial PIN; generated when omitted. Prefer `--pin -`, which reads it from
-        /// standard input: a command line is visible to other users of the machine.
-        #[arg(long, value_name = "DIGITS")]
-        pin: Option<String>,
-        /// Whether the PIN must be changed at the first sign-in (default true).
-        #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
-        pin_expired: Option<bool>,
-        /// Send the welcome message here instead of to the mailbox.
-        #[arg(long, value_name = "ADDRESS")]
-        notify_email: Option<String>,
-        /// Check everything, change nothing.
-        #[arg(long)]
-        validate_only: bool,
-        #[command(flatten)]
-        properties: MailboxOptions,
-    },
+    Enable(EnableOptions),
     /// Disable a mailbox for voice access (Disable-UMMailbox).
     Disable {
         #[command(flatten)]
@@ -362,9 +341,10 @@ pub enum TokenCommand {
         /// (Exchange's names work too: "Help Desk").
         #[arg(long, value_name = "ROLE")]
         role: String,
-        /// Days until it expires (1-3650); it lasts until revoked when omitted.
-        #[arg(long, value_name = "DAYS")]
-        expires: Option<u32>,
+        /// Days until it expires (1-3650), or `never` (until revoked); when omitted, the
+        /// configured default (`security.api_token_lifetime`, 90 days unless set).
+        #[arg(long, value_name = "DAYS|never", value_parser = parse_lifetime)]
+        expires: Option<voicepin_core::tokens::TokenLifetime>,
     },
     /// List the tokens (never their secrets).
     List,
@@ -427,4 +407,34 @@ pub enum AdminCommand {
         #[arg(value_name = "NAME")]
         name: Option<String>,
     },
+}
+
+/// Enable-UMMailbox's options.
+#[derive(Debug, Args)]
+pub struct EnableOptions {
+    #[command(flatten)]
+    pub identity: Identity,
+    /// The UM mailbox policy (UMMailboxPolicy), by name or id.
+    #[arg(long, value_name = "POLICY", alias = "um-mailbox-policy")]
+    pub policy: Option<String>,
+    /// The initial PIN; generated when omitted. Prefer `--pin -`, which reads it from
+    /// standard input: a command line is visible to other users of the machine.
+    #[arg(long, value_name = "DIGITS")]
+    pub pin: Option<String>,
+    /// Whether the PIN must be changed at the first sign-in (default true).
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    pub pin_expired: Option<bool>,
+    /// Send the welcome message here instead of to the mailbox.
+    #[arg(long, value_name = "ADDRESS")]
+    pub notify_email: Option<String>,
+    /// Check everything, change nothing.
+    #[arg(long)]
+    pub validate_only: bool,
+    #[command(flatten)]
+    pub properties: MailboxOptions,
+}
+
+fn parse_lifetime(text: &str) -> Result<voicepin_core::tokens::TokenLifetime, String> {
+    voicepin_core::tokens::TokenLifetime::parse("--expires", text)
+        .map_err(|_| format!("expected {}", voicepin_core::tokens::TokenLifetime::ALLOWED))
 }

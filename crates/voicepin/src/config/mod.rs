@@ -120,6 +120,38 @@ impl Config {
     pub fn log_filter(&self, default: &str) -> String {
         self.log.level.clone().unwrap_or_else(|| default.to_owned())
     }
+
+    /// The sign-in settings the core applies on every front end: the floor of a failed
+    /// answer (`http.failed_sign_in_answer_ms`) and `[sign_in]`'s throttling.
+    pub fn sign_in_settings(&self) -> voicepin_core::throttle::SignInSettings {
+        use voicepin_core::throttle::{Limit, SignInSettings, ThrottlePolicy};
+        let s = &self.sign_in;
+        SignInSettings {
+            failed_answer: Duration::from_millis(self.http.failed_sign_in_answer_ms.into()),
+            throttle: ThrottlePolicy {
+                window: Duration::from_secs(s.window_secs.into()),
+                caller_id: Limit { delay_after: s.caller_id_delay_after, refuse_after: s.caller_id_refuse_after },
+                address: Limit { delay_after: s.address_delay_after, refuse_after: s.address_refuse_after },
+                calling_system: Limit {
+                    delay_after: s.calling_system_delay_after,
+                    refuse_after: s.calling_system_refuse_after,
+                },
+                first_delay: Duration::from_millis(s.first_delay_ms.into()),
+                max_delay: Duration::from_millis(s.max_delay_ms.into()),
+            },
+        }
+    }
+
+    /// The lifetime of API tokens made without one (`security.api_token_lifetime`).
+    pub fn token_lifetime(&self) -> Result<voicepin_core::tokens::TokenLifetime, ConfigError> {
+        let text = &self.security.api_token_lifetime;
+        voicepin_core::tokens::TokenLifetime::parse("security.api_token_lifetime", text).map_err(|_| {
+            load::value_error(
+                "security.api_token_lifetime",
+                format!("{text:?} is not allowed; allowed: a number of days such as \"90d\" (1 to 3650), or \"never\""),
+            )
+        })
+    }
 }
 
 #[cfg(test)]

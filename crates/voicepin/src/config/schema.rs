@@ -27,6 +27,52 @@ pub struct Config {
     pub log: LogConfig,
     /// `[sip]`: the telephone front end of `voicepin serve`.
     pub sip: SipConfig,
+    /// `[sign_in]`: failed PIN sign-ins counted per source, across mailboxes.
+    pub sign_in: SignInConfig,
+}
+
+/// `[sign_in]`: throttling of PIN spraying (failed voice sign-ins per source, on every
+/// front end). A source is a caller ID (one person: strict), a client address or a calling
+/// system's token (everyone behind a PBX: loose).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignInConfig {
+    /// Seconds back that failures count (60 to 86400).
+    pub window_secs: u32,
+    /// Failures of one caller ID in the window before its attempts are delayed.
+    pub caller_id_delay_after: u32,
+    /// Failures of one caller ID in the window before its attempts are refused.
+    pub caller_id_refuse_after: u32,
+    /// Failures from one client address before its attempts are delayed.
+    pub address_delay_after: u32,
+    /// Failures from one client address before its attempts are refused.
+    pub address_refuse_after: u32,
+    /// Failures of one calling system (its token) before its attempts are delayed.
+    pub calling_system_delay_after: u32,
+    /// Failures of one calling system (its token) before its attempts are refused.
+    pub calling_system_refuse_after: u32,
+    /// The first delay in milliseconds; it doubles with each further failure.
+    pub first_delay_ms: u32,
+    /// The longest delay in milliseconds, which every refused attempt also waits.
+    pub max_delay_ms: u32,
+}
+
+impl Default for SignInConfig {
+    fn default() -> Self {
+        let policy = voicepin_core::throttle::ThrottlePolicy::default();
+        let ms = |d: std::time::Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
+        Self {
+            window_secs: u32::try_from(policy.window.as_secs()).unwrap_or(u32::MAX),
+            caller_id_delay_after: policy.caller_id.delay_after,
+            caller_id_refuse_after: policy.caller_id.refuse_after,
+            address_delay_after: policy.address.delay_after,
+            address_refuse_after: policy.address.refuse_after,
+            calling_system_delay_after: policy.calling_system.delay_after,
+            calling_system_refuse_after: policy.calling_system.refuse_after,
+            first_delay_ms: ms(policy.first_delay),
+            max_delay_ms: ms(policy.max_delay),
+        }
+    }
 }
 
 /// `[data]`.
@@ -156,6 +202,9 @@ pub struct SecurityConfig {
     pub argon2_iterations: u32,
     /// Argon2id lanes.
     pub argon2_parallelism: u32,
+    /// How long an API token made without a lifetime lives: `"90d"` (1 to 3650 days), or
+    /// `"never"`, said explicitly.
+    pub api_token_lifetime: String,
 }
 
 impl Default for SecurityConfig {
@@ -167,6 +216,7 @@ impl Default for SecurityConfig {
             argon2_memory_kib: cost.memory_kib,
             argon2_iterations: cost.iterations,
             argon2_parallelism: cost.parallelism,
+            api_token_lifetime: voicepin_core::tokens::DEFAULT_TOKEN_LIFETIME.to_string(),
         }
     }
 }
@@ -295,6 +345,7 @@ pub(super) fn every_key_set() -> Config {
             argon2_memory_kib: 0,
             argon2_iterations: 0,
             argon2_parallelism: 0,
+            api_token_lifetime: String::new(),
         },
         log: LogConfig { level: Some(String::new()), format: LogFormat::Text },
         sip: SipConfig {
@@ -303,6 +354,17 @@ pub(super) fn every_key_set() -> Config {
             advertise: Some(String::new()),
             rtp_ports: String::new(),
             answer_after_ms: 0,
+        },
+        sign_in: SignInConfig {
+            window_secs: 0,
+            caller_id_delay_after: 0,
+            caller_id_refuse_after: 0,
+            address_delay_after: 0,
+            address_refuse_after: 0,
+            calling_system_delay_after: 0,
+            calling_system_refuse_after: 0,
+            first_delay_ms: 0,
+            max_delay_ms: 0,
         },
     }
 }

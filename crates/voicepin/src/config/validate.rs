@@ -37,6 +37,15 @@ impl Config {
             ("http.max_connections", self.http.max_connections, 1, 1_000_000),
             ("http.max_connections_per_source", self.http.max_connections_per_source, 1, 1_000_000),
             ("http.failed_sign_in_answer_ms", self.http.failed_sign_in_answer_ms, 0, 10_000),
+            ("sign_in.window_secs", self.sign_in.window_secs, 60, 86_400),
+            ("sign_in.caller_id_delay_after", self.sign_in.caller_id_delay_after, 0, 1_000_000),
+            ("sign_in.caller_id_refuse_after", self.sign_in.caller_id_refuse_after, 1, 1_000_000),
+            ("sign_in.address_delay_after", self.sign_in.address_delay_after, 0, 1_000_000),
+            ("sign_in.address_refuse_after", self.sign_in.address_refuse_after, 1, 1_000_000),
+            ("sign_in.calling_system_delay_after", self.sign_in.calling_system_delay_after, 0, 1_000_000),
+            ("sign_in.calling_system_refuse_after", self.sign_in.calling_system_refuse_after, 1, 1_000_000),
+            ("sign_in.first_delay_ms", self.sign_in.first_delay_ms, 0, 60_000),
+            ("sign_in.max_delay_ms", self.sign_in.max_delay_ms, 0, 60_000),
         ] {
             if !(low..=high).contains(&value) {
                 return Err(value_error(key, format!("{value} is not allowed; allowed: {low} to {high}")));
@@ -66,6 +75,7 @@ impl Config {
                 format!("{poll} is not allowed; allowed: more than 0 and at most 86400"),
             ));
         }
+        self.token_lifetime()?;
         let security = &self.security;
         if !(1..=0x00ff_ffff).contains(&security.argon2_parallelism) {
             return Err(value_error(

@@ -10,11 +10,18 @@ use voicepin_core::audit::RequestContext;
 use voicepin_core::usecases::AccountSettings;
 
 use crate::cli::AdminCommand;
-use crate::output::{self, ShownOnce, print_many, print_one};
+use voicepin_wire::AdminAccountView;
+
+use crate::output::{self, ShownOnce, print_many, print_one, shown};
 
 /// Prints an account with its one-time password (the only time it is shown).
 fn with_password(json: bool, printed: &AdminAccount, password: &Password) {
-    output::print_with_secret(json, output::account(printed), ShownOnce::OneTimePassword, password.expose().into());
+    output::print_with_secret(
+        json,
+        shown(&AdminAccountView::from(printed)),
+        ShownOnce::OneTimePassword,
+        password.expose().into(),
+    );
 }
 
 /// Runs an `admin` command.
@@ -26,21 +33,20 @@ pub async fn run(app: &VoicePin, context: &RequestContext, json: bool, command: 
             with_password(json, &created, &password);
         }
         AdminCommand::Get { name: Some(name) } => {
-            print_one(json, output::account(&app.get_account(context, &name).await?))
+            print_one(json, shown(&AdminAccountView::from(&app.get_account(context, &name).await?)))
         }
-        AdminCommand::Get { name: None } => {
-            print_many(json, app.list_accounts(context).await?.iter().map(output::account).collect())
-        }
+        AdminCommand::Get { name: None } => print_many(
+            json,
+            app.list_accounts(context).await?.iter().map(|a| shown(&AdminAccountView::from(a))).collect(),
+        ),
         AdminCommand::Set { name, role, disabled } => {
             let role = role.map(|r| r.parse::<Role>()).transpose()?;
             let changed = app.set_account(context, &name, AccountSettings { role, disabled }).await?;
-            print_one(json, output::account(&changed));
+            print_one(json, shown(&AdminAccountView::from(&changed)));
         }
         AdminCommand::Remove { name } => {
             app.remove_account(context, &name).await?;
-            if !json {
-                eprintln!("voicepin: administrator account {name:?} removed");
-            }
+            output::account_removed(json, &name);
         }
         AdminCommand::Recover { name } => {
             let (recovered, password) = app.recover_account(context, name.as_deref()).await?;

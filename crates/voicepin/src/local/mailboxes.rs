@@ -3,53 +3,24 @@
 use anyhow::Result;
 use voicepin_core::VoicePin;
 use voicepin_core::audit::RequestContext;
-use voicepin_core::signin::SignInOutcome;
-use voicepin_core::usecases::{
-    EnableMailbox, MAX_PAGE_SIZE, MailboxDetails, MailboxFilter, MailboxSettings, Page, SetPin, SignIn,
-};
+use voicepin_core::usecases::{EnableMailbox, MAX_PAGE_SIZE, MailboxFilter, MailboxSettings, Page, SetPin, SignIn};
+use voicepin_wire::{MailboxView, PinInfoView, SignInOutcomeView};
 
-use crate::cli::{ListOptions, MailboxCommand, MailboxOptions, PinCommand};
+use crate::cli::{ListOptions, MailboxCommand, PinCommand};
 use crate::exit::Completion;
 use crate::input::{pin_argument, read_pin_line};
-use crate::output::{self, print_many, print_one};
+use crate::output::{self, print_many, print_one, shown};
+use crate::requests;
 
-fn mailbox_settings(options: MailboxOptions, policy: Option<String>) -> MailboxSettings {
-    MailboxSettings {
-        display_name: options.display_name,
-        first_name: options.first_name,
-        last_name: options.last_name,
-        alias: options.alias,
-        extensions: options.extensions,
-        phone_numbers: options.phone_numbers,
-        policy,
-        subscriber_access_enabled: options.subscriber_access_enabled,
-        pinless_access_to_voice_mail_enabled: options.pinless_access_to_voice_mail_enabled,
-    }
-}
-
-/// The core's filter for a list's options.
-fn list_filter(options: &ListOptions) -> MailboxFilter {
-    MailboxFilter {
-        policy: options.policy.clone(),
-        dial_plan: options.dial_plan.clone(),
-        search: options.search.clone(),
-        locked_out: options.locked_out,
-        ..MailboxFilter::default()
-    }
-}
-
-/// Up to ResultSize items, read a page at a time.
-async fn read_pages<T, F>(
-    result_size: u32,
-    mut filter: MailboxFilter,
-    mut page: impl FnMut(MailboxFilter) -> F,
-) -> Result<Vec<T>>
+/// Up to ResultSize items under the list's filters, read a page at a time.
+async fn read_pages<T, F>(options: &ListOptions, mut page: impl FnMut(MailboxFilter) -> F) -> Result<Vec<T>>
 where
     F: std::future::Future<Output = voicepin_core::Result<Page<T>>>,
 {
+    let mut filter = MailboxFilter::from(requests::list(options));
     let mut items = Vec::new();
     loop {
-        let wanted = result_size.saturating_sub(u32::try_from(items.len()).unwrap_or(u32::MAX));
+        let wanted = options.result_size.saturating_sub(u32::try_from(items.len()).unwrap_or(u32::MAX));
         if wanted == 0 {
             return Ok(items);
         }
@@ -63,10 +34,6 @@ where
     }
 }
 
-fn print_details(json: bool, details: &MailboxDetails) {
-    print_one(json, output::mailbox(&details.mailbox, details.policy.name.as_str(), details.dial_plan.name.as_str()));
-}
-
 pub(super) async fn run_mailbox(
     app: &VoicePin,
     context: &RequestContext,
@@ -74,48 +41,31 @@ pub(super) async fn run_mailbox(
     command: MailboxCommand,
 ) -> Result<Completion> {
     match command {
-        MailboxCommand::Enable { identity, policy, pin, pin_expired, notify_email, validate_only, mut properties } => {
-            let extensions = properties.extensions.take().unwrap_or_default();
-            let request = EnableMailbox {
-                identity: identity.get(),
-                policy,
-                extensions,
-                pin: pin_argument(pin)?,
-                pin_expired,
-                notify_email,
-                properties: mailbox_settings(properties, None),
-                validate_only,
-            };
-            let mailbox = app.enable_mailbox(context, request).await?;
+        MailboxCommand::Enable(options) => {
+            let request = requests::enable_mailbox(options)?;
+            let validate_only = request.validate_only;
+            let enabled = app.enable_mailbox(context, EnableMailbox::from(request)).await?;
             if validate_only {
-                if !json {
-                    eprintln!("voicepin: validation passed; nothing was changed");
-                }
+                output::validated(json);
                 return Ok(Completion::Done);
             }
-            print_details(json, &app.get_mailbox(context, &mailbox.id.to_string()).await?);
+            print_one(json, shown(&MailboxView::from(&enabled)));
         }
         MailboxCommand::Disable { identity, keep_properties } => {
-            let identity = identity.get();
-            app.disable_mailbox(context, &identity, keep_properties).await?
+            app.disable_mailbox(context, &identity.get(), keep_properties).await?
         }
         MailboxCommand::Get { identity, filter } => match identity.get() {
-            Some(identity) => print_details(json, &app.get_mailbox(context, &identity).await?),
+            Some(identity) => print_one(json, shown(&MailboxView::from(&app.get_mailbox(context, &identity).await?))),
             None => {
-                let mailboxes = read_pages(filter.result_size, list_filter(&filter), |page| async move {
-                    app.list_mailboxes(context, &page).await
-                })
-                .await?;
-                let printed = mailboxes
-                    .iter()
-                    .map(|d| output::mailbox(&d.mailbox, d.policy.name.as_str(), d.dial_plan.name.as_str()))
-                    .collect();
-                print_many(json, printed);
+                let mailboxes =
+                    read_pages(&filter, |page| async move { app.list_mailboxes(context, &page).await }).await?;
+                print_many(json, mailboxes.iter().map(|d| shown(&MailboxView::from(d))).collect());
             }
         },
         MailboxCommand::Set { identity, policy, properties } => {
-            let mailbox = app.set_mailbox(context, &identity.get(), mailbox_settings(properties, policy)).await?;
-            print_details(json, &app.get_mailbox(context, &mailbox.id.to_string()).await?);
+            let settings = MailboxSettings::from(requests::set_mailbox(policy, properties));
+            let changed = app.set_mailbox(context, &identity.get(), settings).await?;
+            print_one(json, shown(&MailboxView::from(&changed)));
         }
     }
     Ok(Completion::Done)
@@ -127,50 +77,34 @@ pub(super) async fn run_pin(
     json: bool,
     command: PinCommand,
 ) -> Result<Completion> {
-    match command {
+    let state = match command {
         PinCommand::Get { identity, filter } => match identity.get() {
-            Some(identity) => print_one(json, output::pin_info(&app.get_pin_info(context, &identity).await?)),
+            Some(identity) => app.get_pin_info(context, &identity).await?,
             None => {
-                let infos = read_pages(filter.result_size, list_filter(&filter), |page| async move {
-                    app.list_pin_info(context, &page).await
-                })
-                .await?;
-                print_many(json, infos.iter().map(output::pin_info).collect());
+                let states = read_pages(&filter, |page| async move { app.list_pin_info(context, &page).await }).await?;
+                print_many(json, states.iter().map(|info| shown(&PinInfoView::from(info))).collect());
+                return Ok(Completion::Done);
             }
         },
         PinCommand::Set { identity, pin, pin_expired, locked_out, send_email, notify_email } => {
-            let identity = identity.get();
-            let request = SetPin { pin: pin_argument(pin)?, pin_expired, locked_out, send_email, notify_email };
-            app.set_pin(context, &identity, request).await?;
-            print_one(json, output::pin_info(&app.get_pin_info(context, &identity).await?));
+            let request = requests::set_pin(pin_argument(pin)?, pin_expired, locked_out, send_email, notify_email);
+            app.set_pin(context, &identity.get(), SetPin::from(request)).await?.info
         }
-        PinCommand::Lock { identity } => {
-            let identity = identity.get();
-            app.lock(context, &identity).await?;
-            print_one(json, output::pin_info(&app.get_pin_info(context, &identity).await?));
-        }
-        PinCommand::Unlock { identity } => {
-            let identity = identity.get();
-            app.unlock(context, &identity).await?;
-            print_one(json, output::pin_info(&app.get_pin_info(context, &identity).await?));
-        }
+        PinCommand::Lock { identity } => app.lock(context, &identity.get()).await?.info,
+        PinCommand::Unlock { identity } => app.unlock(context, &identity.get()).await?.info,
         PinCommand::Test { identity, dial_plan } => {
-            let identity = identity.get();
             let pin = read_pin_line()?;
-            let result = app.sign_in(context, &SignIn { identity, dial_plan, pin }).await?;
-            let outcome = result.outcome.as_str();
-            output::print_value(json, &serde_json::json!({ "outcome": outcome }), outcome);
-            if result.outcome == SignInOutcome::Failed {
-                return Ok(Completion::SignInFailed);
-            }
+            let result = app.sign_in(context, &SignIn { identity: identity.get(), dial_plan, pin }).await?;
+            return Ok(output::sign_in_outcome(json, SignInOutcomeView::from(result.outcome)));
         }
         PinCommand::Change { identity } => {
             let identity = identity.get();
             let current = read_pin_line()?;
             let new = read_pin_line()?;
             app.change_pin(context, &identity, &current, &new).await?;
-            print_one(json, output::pin_info(&app.get_pin_info(context, &identity).await?));
+            app.get_pin_info(context, &identity).await?
         }
-    }
+    };
+    print_one(json, shown(&PinInfoView::from(&state)));
     Ok(Completion::Done)
 }

@@ -10,13 +10,15 @@ use voicepin_core::VoicePin;
 use voicepin_core::access::Role;
 use voicepin_core::audit::RequestContext;
 use voicepin_core::usecases::AuditFilter;
+use voicepin_wire::{ApiTokenView, AuditEventView, MailRecordView};
 
 use crate::app::App;
 use crate::cli::{AuditArgs, Cli, Command, KeyCommand, MailCommand, TokenCommand};
 use crate::config::Config;
 use crate::exit::Completion;
 use crate::input::local_user;
-use crate::output::{self, ShownOnce, print_many, print_one};
+use crate::output::{self, ShownOnce, print_many, print_one, shown};
+use crate::requests;
 
 /// Runs the command.
 pub async fn run(cli: Cli, config: &Config) -> Result<Completion> {
@@ -74,7 +76,7 @@ async fn run_mail(app: &App, context: &RequestContext, json: bool, command: Mail
         }
         MailCommand::Queue { all } => {
             let records = app.voicepin.mail_queue(context, all, 1000).await?;
-            print_many(json, records.iter().map(output::mail_record).collect());
+            print_many(json, records.iter().map(|r| shown(&MailRecordView::from(r))).collect());
         }
         MailCommand::Retry { id } => {
             app.voicepin.requeue_mail(context, &id).await?;
@@ -85,14 +87,11 @@ async fn run_mail(app: &App, context: &RequestContext, json: bool, command: Mail
 }
 
 async fn run_audit(app: &VoicePin, context: &RequestContext, json: bool, args: AuditArgs) -> Result<Completion> {
-    let filter = AuditFilter {
-        mailbox: args.mailbox,
-        action: args.action,
-        actor: args.actor,
-        limit: Some(args.limit),
-        ..AuditFilter::default()
-    };
-    print_many(json, app.audit_events(context, &filter).await?.iter().map(output::audit_event).collect());
+    let filter = AuditFilter::from(requests::audit(args));
+    print_many(
+        json,
+        app.audit_events(context, &filter).await?.iter().map(|e| shown(&AuditEventView::from(e))).collect(),
+    );
     Ok(Completion::Done)
 }
 
@@ -101,11 +100,18 @@ async fn run_token(app: &VoicePin, context: &RequestContext, json: bool, command
         TokenCommand::Create { name, role, expires } => {
             let role: Role = role.parse()?;
             let (token, secret) = app.create_token(context, &name, role, expires).await?;
-            output::print_with_secret(json, output::token(&token), ShownOnce::Token, secret.expose().into());
+            output::print_with_secret(
+                json,
+                shown(&ApiTokenView::from(&token)),
+                ShownOnce::Token,
+                secret.expose().into(),
+            );
         }
-        TokenCommand::List => print_many(json, app.list_tokens(context).await?.iter().map(output::token).collect()),
+        TokenCommand::List => {
+            print_many(json, app.list_tokens(context).await?.iter().map(|t| shown(&ApiTokenView::from(t))).collect())
+        }
         TokenCommand::Revoke { identity } => {
-            print_one(json, output::token(&app.revoke_token(context, &identity).await?))
+            print_one(json, shown(&ApiTokenView::from(&app.revoke_token(context, &identity).await?)))
         }
     }
     Ok(Completion::Done)

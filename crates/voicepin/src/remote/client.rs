@@ -6,6 +6,8 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use voicepin_wire::Problem;
 use zeroize::Zeroizing;
@@ -17,6 +19,10 @@ use crate::exit::{self, Failure};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a whole request may take (the server hashes PINs with Argon2id: a second or two).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The largest request body written (a policy with both its texts is well below).
+const MAX_REQUEST_BYTES: usize = 64 * 1024;
+/// No query parameters.
+pub const NO_QUERY: &() = &();
 /// The largest response body read (a page of 1000 mailboxes is well below).
 const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -118,37 +124,51 @@ impl Client {
         Ok(Self { agent: config.into(), base, authorization: Zeroizing::new(format!("Bearer {}", token.expose())) })
     }
 
-    /// `GET` a resource under `/api/v1` with query parameters (those that are `None` left
-    /// out), and its JSON.
-    pub fn get(&self, path: &str, query: &[(&str, Option<String>)]) -> Result<Value, RemoteError> {
-        let mut url = self.url(path);
-        let mut separator = '?';
-        for (name, value) in query {
-            if let Some(value) = value {
-                url.push(separator);
-                url.push_str(name);
-                url.push('=');
-                url.push_str(&encode(value));
-                separator = '&';
-            }
-        }
-        self.call(Method::Get, &url, None)?.ok_or_else(|| RemoteError::Unexpected {
-            status: 204,
-            what: "no content where an object was expected".into(),
-        })
+    /// `GET` a resource under `/api/v1` with query parameters (the properties of `query`
+    /// that are given), and its JSON as `T`.
+    pub fn get<T: DeserializeOwned>(&self, path: &str, query: &impl Serialize) -> Result<T, RemoteError> {
+        let url = format!("{}{}", self.url(path), query_string(query));
+        let text = self.call(Method::Get, &url, None)?;
+        answer(200, &text)
     }
 
-    /// Sends `body` (already serialized JSON, wiped afterwards: it may hold a PIN) with
-    /// `method` to a resource under `/api/v1`; the JSON answered, if any.
-    pub fn send(&self, method: Method, path: &str, body: Option<&[u8]>) -> Result<Option<Value>, RemoteError> {
-        self.call(method, &self.url(path), body)
+    /// Sends `body` as JSON with `method` to a resource under `/api/v1`, and the JSON
+    /// answered as `T`. The body is written into a buffer that is wiped once sent: it may
+    /// hold a PIN.
+    pub fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<T, RemoteError> {
+        let bytes = match body {
+            Some(body) => {
+                // Large enough that serialising never reallocates (which would leave a copy
+                // of the PIN behind in freed memory).
+                let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_REQUEST_BYTES));
+                serde_json::to_writer(&mut *bytes, body).map_err(|error| RemoteError::Unexpected {
+                    status: 0,
+                    what: format!("an unwritable body: {error}"),
+                })?;
+                Some(bytes)
+            }
+            None => None,
+        };
+        let text = self.call(method, &self.url(path), bytes.as_deref().map(Vec::as_slice))?;
+        answer(200, &text)
+    }
+
+    /// `DELETE`s a resource under `/api/v1` (`path` may carry a query), ignoring any answer.
+    pub fn delete(&self, path: &str) -> Result<(), RemoteError> {
+        self.call(Method::Delete, &self.url(path), None).map(drop)
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.base)
     }
 
-    fn call(&self, method: Method, url: &str, body: Option<&[u8]>) -> Result<Option<Value>, RemoteError> {
+    /// The text of a successful answer (perhaps empty), or the refusal.
+    fn call(&self, method: Method, url: &str, body: Option<&[u8]>) -> Result<String, RemoteError> {
         let authorization = self.authorization.as_str();
         let result = match (method, body) {
             (Method::Get, _) => self.agent.get(url).header("Authorization", authorization).call(),
@@ -179,12 +199,7 @@ impl Client {
             .read_to_string()
             .map_err(|error| self.transport(&error))?;
         if (200..300).contains(&status) {
-            if text.trim().is_empty() {
-                return Ok(None);
-            }
-            return serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|_| RemoteError::Unexpected { status, what: "a body that is not JSON".into() });
+            return Ok(text);
         }
         match serde_json::from_str::<Problem>(&text) {
             Ok(mut problem) if !problem.code.is_empty() => {
@@ -202,6 +217,35 @@ impl Client {
         };
         RemoteError::Transport { server: self.base.clone(), error }
     }
+}
+
+/// An answer's JSON as `T`: anything else is not the voicepin API this client speaks.
+fn answer<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, RemoteError> {
+    if text.trim().is_empty() {
+        return Err(RemoteError::Unexpected { status, what: "no content where an object was expected".into() });
+    }
+    serde_json::from_str(text).map_err(|error| RemoteError::Unexpected {
+        status,
+        what: format!("a body that is not what this client expects ({error})"),
+    })
+}
+
+/// `?name=value&...` of a query's given properties (none: empty), values percent-encoded.
+fn query_string(query: &impl Serialize) -> String {
+    let Ok(Value::Object(properties)) = serde_json::to_value(query) else { return String::new() };
+    let mut out = String::new();
+    for (name, value) in properties {
+        let text = match value {
+            Value::Null => continue,
+            Value::String(text) => text,
+            other => other.to_string(),
+        };
+        out.push(if out.is_empty() { '?' } else { '&' });
+        out.push_str(&encode(&name));
+        out.push('=');
+        out.push_str(&encode(&text));
+    }
+    out
 }
 
 /// The server's base URL, checked: an `https://` URL, or `http://` to a loopback address.
@@ -268,6 +312,18 @@ mod tests {
         assert!(check_server("vp.contoso.com").is_err());
         assert!(check_server("https://user:pw@vp.contoso.com").is_err());
         assert!(check_server("ftp://vp.contoso.com").is_err());
+    }
+
+    #[test]
+    fn queries_carry_the_given_properties_only() {
+        let query = voicepin_wire::MailboxListQuery {
+            search: Some("Tony Smith".into()),
+            locked_out: Some(true),
+            limit: Some(10),
+            ..Default::default()
+        };
+        assert_eq!(query_string(&query), "?search=Tony%20Smith&lockedOut=true&limit=10");
+        assert_eq!(query_string(NO_QUERY), "");
     }
 
     #[test]

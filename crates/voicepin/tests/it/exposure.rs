@@ -142,6 +142,7 @@ fn assert_prometheus_format(text: &str) {
     }
     assert!(samples > 0, "{text}");
     assert!(text.contains("voicepin_pin_auto_resets_total"), "{text}");
+    assert!(text.contains("voicepin_sign_ins_throttled_total{"), "{text}");
 }
 
 /// Finding 5: `/metrics` moved with sign-in outcomes for anyone. Now the API's address

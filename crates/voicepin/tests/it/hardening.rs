@@ -207,3 +207,120 @@ fn identities_are_checked_before_anything_is_written() {
     assert!(vp.mail().is_empty(), "nothing was written, nothing was sent");
     assert_eq!(vp.run(&["--json", "mailbox", "get"]).ok().json(), serde_json::json!([]));
 }
+
+/// `voicepin serve` on a free loopback port, ended when dropped.
+struct Served {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Served {
+    fn start(vp: &Voicepin, env: &[(&str, &str)]) -> Self {
+        let port = super::harness::free_port();
+        let mut command = vp.command(&["serve", "--listen", &format!("127.0.0.1:{port}")]);
+        command.stdout(Stdio::null()).stderr(Stdio::null());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let served = Self { child: command.spawn().unwrap(), port };
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(60), "serve did not listen");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        served
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A voice sign-in with `token` from the loopback address `from` (127.0.0.x); its outcome.
+fn voice_sign_in(port: u16, from: std::net::Ipv4Addr, token: &str, body: &serde_json::Value) -> String {
+    use std::io::{Read as _, Write as _};
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind((from, 0).into()).unwrap();
+        socket.connect(([127, 0, 0, 1], port).into()).await.unwrap()
+    });
+    let mut stream = stream.into_std().unwrap();
+    stream.set_nonblocking(false).unwrap();
+    let body = body.to_string();
+    let request = format!(
+        "POST /api/v1/voice-access/sign-in HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{response}");
+    let json: serde_json::Value = serde_json::from_str(body).unwrap();
+    json["outcome"].as_str().unwrap().to_owned()
+}
+
+/// Finding 4, the probe against the real server: one Voice Service token tries a wrong PIN
+/// 416 times across 208 extensions (a new caller ID each time). With the shipped limits
+/// (delays set to zero here to keep the test short) the token and its address are refused
+/// after 200 failures, answered `failed` like any failure, even with Tony's right PIN;
+/// `/metrics` and the audit log say so; another PBX from another address still signs Tony
+/// in. No mailbox was locked or reset by the refused attempts.
+#[test]
+fn a_pin_spray_is_throttled_per_source_and_another_source_still_signs_in() {
+    let vp = Voicepin::with_dial_plan();
+    vp.enable_tony("1985848");
+    vp.run(&["pin", "set", "tonysmith@contoso.com", "--pin", "5820417", "--pin-expired", "false"]).ok();
+    let token = |name: &str| {
+        let created = vp.run(&["--json", "token", "create", "--name", name, "--role", "Voice Service"]).ok().json();
+        created["token"].as_str().unwrap().to_owned()
+    };
+    let (sprayer, other) = (token("pbx1"), token("pbx2"));
+    let admin = vp.run(&["--json", "token", "create", "--name", "watch", "--role", "viewOnly"]).ok().json();
+    let admin = admin["token"].as_str().unwrap().to_owned();
+    let server = Served::start(
+        &vp,
+        &[
+            ("VOICEPIN_SIGN_IN__FIRST_DELAY_MS", "0"),
+            ("VOICEPIN_SIGN_IN__MAX_DELAY_MS", "0"),
+            ("VOICEPIN_HTTP__FAILED_SIGN_IN_ANSWER_MS", "0"),
+        ],
+    );
+    let probe = std::net::Ipv4Addr::new(127, 0, 0, 1);
+    for attempt in 0..416 {
+        let body = serde_json::json!({
+            "extension": format!("{}", 36_500 + attempt % 208),
+            "pin": "90210999",
+            "callerId": format!("+1425555{attempt:04}"),
+        });
+        assert_eq!(voice_sign_in(server.port, probe, &sprayer, &body), "failed");
+    }
+    let right = serde_json::json!({"extension": "36697", "pin": "5820417"});
+    assert_eq!(voice_sign_in(server.port, probe, &sprayer, &right), "failed", "refused, answered as failed");
+    assert_eq!(voice_sign_in(server.port, std::net::Ipv4Addr::new(127, 0, 0, 2), &other, &right), "success");
+
+    let auth = format!("Bearer {admin}");
+    let metrics = super::harness::http(server.port, "GET", "/metrics", &[("Authorization", &auth)], None).body;
+    let refused: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("voicepin_sign_ins_throttled_total{") && l.contains("verdict=\"refused\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(refused >= 200.0, "{metrics}");
+    let audit = super::harness::http(
+        server.port,
+        "GET",
+        "/api/v1/audit-events?action=sourceThrottled",
+        &[("Authorization", &auth)],
+        None,
+    );
+    assert!(audit.body.contains("address:127.0.0.1") && audit.body.contains("callingSystem:pbx1"), "{}", audit.body);
+    drop(server);
+    let pin = vp.run(&["--json", "pin", "get", "tonysmith@contoso.com"]).ok().json();
+    assert_eq!(pin["lockedOut"], false, "{pin}");
+}
