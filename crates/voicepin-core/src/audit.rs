@@ -82,6 +82,12 @@ pub enum AuditAction {
     /// A source's failed sign-ins (across mailboxes) reached a limit: its attempts are now
     /// delayed, or refused (PIN spraying). The target is the source.
     SourceThrottled,
+    /// The owner recorded their name or a greeting (the kind is in the details).
+    RecordingSaved,
+    /// The owner turned the out-of-office greeting on or off.
+    OutOfOfficeChanged,
+    /// A first-time user finished the setup (name and greeting recorded).
+    FirstTimeSetupCompleted,
 }
 
 impl AuditAction {
@@ -122,11 +128,14 @@ impl AuditAction {
             Self::PinResetLinkRequested => "pinResetLinkRequested",
             Self::PinResetLinkOpened => "pinResetLinkOpened",
             Self::SourceThrottled => "sourceThrottled",
+            Self::RecordingSaved => "recordingSaved",
+            Self::OutOfOfficeChanged => "outOfOfficeChanged",
+            Self::FirstTimeSetupCompleted => "firstTimeSetupCompleted",
         }
     }
 
     /// Every action, for parsing.
-    pub const ALL: [AuditAction; 34] = [
+    pub const ALL: [AuditAction; 37] = [
         Self::DialPlanCreated,
         Self::DialPlanChanged,
         Self::DialPlanRemoved,
@@ -161,6 +170,9 @@ impl AuditAction {
         Self::PinResetLinkRequested,
         Self::PinResetLinkOpened,
         Self::SourceThrottled,
+        Self::RecordingSaved,
+        Self::OutOfOfficeChanged,
+        Self::FirstTimeSetupCompleted,
     ];
 
     /// Parses a stored action name.

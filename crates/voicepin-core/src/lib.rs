@@ -10,6 +10,7 @@
 //! - [`links`]: the one-time confirmation links of the self-service pages;
 //! - [`signin`]: the sign-in state machine (counting, automatic reset, lockout);
 //! - [`callflow`]: the telephone call flow, a sans-IO state machine over digits and timers;
+//! - [`recording`]: a mailbox's recorded name and greetings (8 kHz audio);
 //! - [`ports`]: the [`ports::Store`] and [`ports::Clock`] the use cases need;
 //! - [`telemetry`]: the observer the use cases report sign-ins, resets, lockouts and queued mail to;
 //! - [`usecases`]: every operation, shared by the CLI, the HTTP API, the web pages and the phone.
@@ -33,6 +34,7 @@ pub mod notify;
 pub mod pin;
 pub mod policy;
 pub mod ports;
+pub mod recording;
 pub mod rules;
 pub mod signin;
 pub mod telemetry;

@@ -251,6 +251,8 @@ pub struct Mailbox {
     pub subscriber_access_enabled: bool,
     /// PinlessAccessToVoiceMailEnabled.
     pub pinless_access_to_voice_mail_enabled: bool,
+    /// Whether callers hear the out-of-office greeting (the owner turns it on and off by phone).
+    pub out_of_office: bool,
     /// The PIN state.
     pub pin: PinState,
     /// When the mailbox was first enabled.

@@ -11,6 +11,7 @@ use crate::links::PinResetLink;
 use crate::mailbox::Mailbox;
 use crate::notify::OutboundMail;
 use crate::policy::{DialPlan, MailboxPolicy};
+use crate::recording::{Recording, RecordingInfo, RecordingKind};
 use crate::tokens::ApiToken;
 
 /// The time.
@@ -117,6 +118,8 @@ pub enum Write {
         /// Older failures of these sources no longer count.
         forget_before: OffsetDateTime,
     },
+    /// Store a mailbox's recording, replacing the one of the same kind (last writer wins).
+    PutRecording(Recording),
 }
 
 /// Everything one use case writes, committed atomically: the objects, the messages they
@@ -371,6 +374,11 @@ pub trait Store: Send + Sync {
     async fn find_mailboxes(&self, lookup: &MailboxLookup) -> Result<Vec<Mailbox>, StoreError>;
     /// A page of mailboxes in address order.
     async fn mailboxes(&self, query: &MailboxQuery) -> Result<Vec<Mailbox>, StoreError>;
+
+    /// A mailbox's recording of one kind, with its audio.
+    async fn recording(&self, mailbox: MailboxId, kind: RecordingKind) -> Result<Option<Recording>, StoreError>;
+    /// Every recording of a mailbox, without audio, in [`RecordingKind::ALL`]'s order.
+    async fn recordings(&self, mailbox: MailboxId) -> Result<Vec<RecordingInfo>, StoreError>;
 
     /// Audit events, newest first.
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;

@@ -128,7 +128,11 @@ async fn bind_telephony(sip: &SipConfig, app: &App) -> Result<Option<Telephony>>
         rtp_ports,
         answer_after: Duration::from_millis(sip.answer_after_ms.into()),
     };
-    let prompts = PromptSet::embedded().context("loading the telephone prompts")?;
+    let prompts = match &sip.prompts {
+        Some(folder) => PromptSet::load(Some(folder))
+            .with_context(|| format!("loading the telephone prompts (sip.prompts = {})", folder.display()))?,
+        None => PromptSet::embedded().context("loading the telephone prompts")?,
+    };
     let calls = Calls::new()
         .with_telemetry(Arc::new(CallMetrics(app.metrics.clone())))
         .with_flow(app.voicepin.clone(), prompts);

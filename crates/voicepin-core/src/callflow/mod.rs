@@ -55,6 +55,7 @@ mod tests;
 
 use std::time::Duration;
 
+pub use crate::recording::RecordingKind;
 pub use machine::{CallFlow, FlowSettings};
 pub use prompt::{Prompt, RulePrompt};
 
@@ -130,28 +131,6 @@ pub enum PinChangeAnswer {
     Rejected(Vec<PinRuleViolation>),
     /// Anything else (the current PIN no longer works, storage down): the call ends.
     Failed,
-}
-
-/// What a recording is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RecordingKind {
-    /// The recorded name (Exchange's msExchUMSpokenName).
-    Name,
-    /// The personal greeting callers hear.
-    PersonalGreeting,
-    /// The out-of-office greeting.
-    OutOfOfficeGreeting,
-}
-
-impl RecordingKind {
-    /// A stable name for storage and logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Name => "name",
-            Self::PersonalGreeting => "personal-greeting",
-            Self::OutOfOfficeGreeting => "out-of-office-greeting",
-        }
-    }
 }
 
 /// Why the flow hung up: the call's outcome for metrics.

@@ -426,6 +426,7 @@ fn new_mailbox(identity: &str, policy: &MailboxPolicy, plan: &DialPlan, now: tim
         um_enabled: false,
         subscriber_access_enabled: true,
         pinless_access_to_voice_mail_enabled: false,
+        out_of_office: false,
         pin: PinState::default(),
         created_at: now,
     })

@@ -18,6 +18,7 @@ use crate::ports::{
     AuditQuery, Change, ClaimedMail, DayCount, MailQueueStats, MailRecord, MailStatus, MailboxCounts, MailboxLookup,
     MailboxQuery, QueuedMail, Store, Write,
 };
+use crate::recording::{Recording, RecordingInfo, RecordingKind};
 use crate::tokens::ApiToken;
 
 #[derive(Default)]
@@ -32,6 +33,7 @@ struct Tables {
     mail: Vec<OutboundMail>,
     links: Vec<PinResetLink>,
     sign_in_failures: Vec<(String, OffsetDateTime)>,
+    recordings: Vec<Recording>,
 }
 
 /// Every object in vectors behind one lock.
@@ -85,7 +87,11 @@ impl Store for MemoryStore {
                         let m = next(&m, |m| m.revision = m.revision.next());
                         upsert(&mut t.mailboxes, m, |m| m.id);
                     }
-                    Write::DeleteMailbox(id, _) => t.mailboxes.retain(|m| m.id != id),
+                    Write::DeleteMailbox(id, _) => {
+                        t.mailboxes.retain(|m| m.id != id);
+                        t.recordings.retain(|r| r.mailbox_id != id);
+                    }
+                    Write::PutRecording(r) => upsert(&mut t.recordings, r, |r| (r.mailbox_id, r.kind)),
                     Write::InsertToken(x) | Write::UpdateToken(x) => {
                         let x = next(&x, |x| x.revision = x.revision.next());
                         upsert(&mut t.tokens, x, |x| x.id);
@@ -124,6 +130,19 @@ impl Store for MemoryStore {
             t.mail.extend(change.mail);
             Ok(())
         })
+    }
+
+    async fn recording(&self, mailbox: MailboxId, kind: RecordingKind) -> Result<Option<Recording>, StoreError> {
+        Ok(self.with(|t| t.recordings.iter().find(|r| r.mailbox_id == mailbox && r.kind == kind).cloned()))
+    }
+
+    async fn recordings(&self, mailbox: MailboxId) -> Result<Vec<RecordingInfo>, StoreError> {
+        Ok(self.with(|t| {
+            let mut list: Vec<RecordingInfo> =
+                t.recordings.iter().filter(|r| r.mailbox_id == mailbox).map(Recording::info).collect();
+            list.sort_by_key(|r| r.kind);
+            list
+        }))
     }
 
     async fn dial_plan(&self, id: DialPlanId) -> Result<Option<DialPlan>, StoreError> {

@@ -5,6 +5,7 @@ mod accounts;
 #[cfg(test)]
 mod authorization_tests;
 mod dial_plans;
+mod greetings;
 mod mailboxes;
 #[cfg(test)]
 mod memory_store;

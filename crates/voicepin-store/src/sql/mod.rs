@@ -31,6 +31,7 @@ use voicepin_core::ports::{
     AuditQuery, Change, ClaimedMail, DayCount, MailQueueStats, MailRecord, MailboxCounts, MailboxLookup, MailboxQuery,
     QueuedMail, Store,
 };
+use voicepin_core::recording::{Recording, RecordingInfo, RecordingKind};
 use voicepin_core::tokens::ApiToken;
 
 use crate::MailSealer;
@@ -179,6 +180,14 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn mailboxes(&self, query: &MailboxQuery) -> Result<Vec<Mailbox>, StoreError> {
         read::mailboxes(&self.pool, query).await
+    }
+
+    async fn recording(&self, mailbox: MailboxId, kind: RecordingKind) -> Result<Option<Recording>, StoreError> {
+        read::recording(&self.pool, mailbox, kind).await
+    }
+
+    async fn recordings(&self, mailbox: MailboxId) -> Result<Vec<RecordingInfo>, StoreError> {
+        read::recordings(&self.pool, mailbox).await
     }
 
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {

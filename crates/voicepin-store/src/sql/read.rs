@@ -19,6 +19,7 @@ use voicepin_core::policy::{
     PinLifetime, PinPolicy, PinResetThreshold, PolicyText,
 };
 use voicepin_core::ports::{AuditQuery, DayCount, MailboxCounts, MailboxLookup, MailboxQuery};
+use voicepin_core::recording::{RecordedAudio, Recording, RecordingInfo, RecordingKind, SAMPLE_RATE};
 use voicepin_core::tokens::ApiToken;
 
 use super::errors::db;
@@ -206,8 +207,8 @@ const MAILBOX_COLUMNS: &str = "SELECT m.id, m.revision, m.smtp_address, m.alias,
      m.display_name, m.first_name, m.last_name, m.policy_id, m.dial_plan_id, m.um_enabled, \
      m.subscriber_access_enabled, m.pinless_access_to_voice_mail_enabled, m.pin_hash, \
      m.pin_set_at, m.pin_expired, m.first_time_user, m.locked_out, m.consecutive_failures, \
-     m.total_failures, m.last_failure_at, m.last_sign_in_at, m.pin_history, m.created_at \
-     FROM mailboxes m";
+     m.total_failures, m.last_failure_at, m.last_sign_in_at, m.pin_history, m.created_at, \
+     m.out_of_office FROM mailboxes m";
 
 /// A mailbox row, without its extensions and phone numbers.
 fn mailbox_from_row(row: &impl Values) -> Result<Mailbox, StoreError> {
@@ -240,6 +241,7 @@ fn mailbox_from_row(row: &impl Values) -> Result<Mailbox, StoreError> {
         um_enabled: get(row, "um_enabled")?,
         subscriber_access_enabled: get(row, "subscriber_access_enabled")?,
         pinless_access_to_voice_mail_enabled: get(row, "pinless_access_to_voice_mail_enabled")?,
+        out_of_office: get(row, "out_of_office")?,
         pin,
         created_at: codec::time(get(row, "created_at")?)?,
     })
@@ -659,4 +661,51 @@ pub(super) async fn sign_in_failures<B: Backend>(
         counts.push(count(&mut *conn, sql).await?);
     }
     Ok(counts)
+}
+
+// Recordings
+
+pub(super) async fn recording<B: Backend>(
+    pool: &Pool<B>,
+    mailbox: MailboxId,
+    kind: RecordingKind,
+) -> Result<Option<Recording>, StoreError> {
+    let mut conn = acquire(pool).await?;
+    let row = Sql::new("SELECT audio, recorded_at FROM mailbox_recordings WHERE mailbox_id = ? AND kind = ?")
+        .bind(mailbox.to_string())
+        .bind(kind.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let audio: Option<Vec<u8>> = get(&row, "audio")?;
+    let audio = RecordedAudio::from_mulaw(audio.unwrap_or_default()).map_err(|e| corrupt("recording", e))?;
+    Ok(Some(Recording { mailbox_id: mailbox, kind, audio, recorded_at: codec::time(get(&row, "recorded_at")?)? }))
+}
+
+pub(super) async fn recordings<B: Backend>(
+    pool: &Pool<B>,
+    mailbox: MailboxId,
+) -> Result<Vec<RecordingInfo>, StoreError> {
+    let mut conn = acquire(pool).await?;
+    let rows = Sql::new(
+        "SELECT kind, CAST(length(audio) AS BIGINT) AS samples, recorded_at FROM mailbox_recordings \
+         WHERE mailbox_id = ?",
+    )
+    .bind(mailbox.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut list = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let kind = RecordingKind::parse(&get::<String>(row, "kind")?).map_err(|e| corrupt("recording kind", e))?;
+        let samples = u64::try_from(get::<i64>(row, "samples")?).map_err(|e| corrupt("recording length", e))?;
+        list.push(RecordingInfo {
+            kind,
+            duration_ms: samples * 1000 / u64::from(SAMPLE_RATE),
+            recorded_at: codec::time(get(row, "recorded_at")?)?,
+        });
+    }
+    list.sort_by_key(|r| r.kind);
+    Ok(list)
 }

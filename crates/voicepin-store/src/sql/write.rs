@@ -18,6 +18,7 @@ use voicepin_core::mailbox::{Extension, Mailbox};
 use voicepin_core::notify::OutboundMail;
 use voicepin_core::policy::{DialPlan, MailboxPolicy, PinLifetime, PinResetThreshold};
 use voicepin_core::ports::{Change, Write};
+use voicepin_core::recording::Recording;
 use voicepin_core::tokens::ApiToken;
 
 use super::Backend;
@@ -109,6 +110,7 @@ async fn apply<B: Backend>(conn: &mut B::Connection, write: &Write) -> Result<()
                 .await?;
             Ok(())
         }
+        Write::PutRecording(recording) => put_recording::<B>(conn, recording).await,
         Write::DeleteOtherSessions(account, keep) => {
             Sql::new("DELETE FROM sessions WHERE account_id = ? AND id <> ?")
                 .bind(account.to_string())
@@ -118,6 +120,30 @@ async fn apply<B: Backend>(conn: &mut B::Connection, write: &Write) -> Result<()
             Ok(())
         }
     }
+}
+
+/// Stores a recording, replacing the mailbox's one of that kind.
+async fn put_recording<B: Backend>(conn: &mut B::Connection, recording: &Recording) -> Result<(), StoreError> {
+    let id = recording.mailbox_id.to_string();
+    let kind = recording.kind.as_str();
+    Sql::new("DELETE FROM mailbox_recordings WHERE mailbox_id = ? AND kind = ?")
+        .bind(id.clone())
+        .bind(kind)
+        .execute(conn)
+        .await?;
+    Sql::new("INSERT INTO mailbox_recordings (mailbox_id, kind, audio, recorded_at) VALUES (?, ?, ?, ?)")
+        .bind(id)
+        .bind(kind)
+        .bind(recording.audio.mulaw().to_vec())
+        .bind(codec::nanos(recording.recorded_at)?)
+        .execute(conn)
+        .await
+        .map_err(|error| match error.violation() {
+            // The mailbox is gone since it was read.
+            Some(Violation::ForeignKey) => StoreError::Conflict,
+            _ => error.into(),
+        })?;
+    Ok(())
 }
 
 /// Runs an update or delete guarded by `revision = ?`: no row means someone else wrote
@@ -478,7 +504,8 @@ fn bind_mailbox(query: Sql, mailbox: &Mailbox) -> Result<Sql, StoreError> {
         .bind(codec::nanos_opt(pin.last_failure_at)?)
         .bind(codec::nanos_opt(pin.last_sign_in_at)?)
         .bind(codec::history_json(&pin.history)?)
-        .bind(codec::nanos(mailbox.created_at)?))
+        .bind(codec::nanos(mailbox.created_at)?)
+        .bind(mailbox.out_of_office))
 }
 
 fn mailbox_error(error: DbError, mailbox: &Mailbox) -> StoreError {
@@ -499,8 +526,8 @@ async fn insert_mailbox(conn: &mut impl Exec, mailbox: &Mailbox) -> Result<(), S
          first_name, last_name, search_key, policy_id, dial_plan_id, um_enabled, \
          subscriber_access_enabled, pinless_access_to_voice_mail_enabled, pin_hash, \
          pin_set_at, pin_expired, first_time_user, locked_out, consecutive_failures, \
-         total_failures, last_failure_at, last_sign_in_at, pin_history, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         total_failures, last_failure_at, last_sign_in_at, pin_history, created_at, out_of_office) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(mailbox.id.to_string())
     .bind(FIRST_REVISION.0);
@@ -528,7 +555,7 @@ async fn update_mailbox<B: Backend>(conn: &mut B::Connection, mailbox: &Mailbox)
          pinless_access_to_voice_mail_enabled = ?, pin_hash = ?, pin_set_at = ?, \
          pin_expired = ?, first_time_user = ?, locked_out = ?, consecutive_failures = ?, \
          total_failures = ?, last_failure_at = ?, last_sign_in_at = ?, pin_history = ?, \
-         created_at = ? WHERE id = ? AND revision = ?",
+         created_at = ?, out_of_office = ? WHERE id = ? AND revision = ?",
     );
     let query = bind_mailbox(query, mailbox)?.bind(id).bind(mailbox.revision.0);
     guarded(conn, query, |e| mailbox_error(e, mailbox)).await?;

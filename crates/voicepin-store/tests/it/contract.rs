@@ -20,6 +20,7 @@ use voicepin_core::policy::{
     PinResetThreshold, PolicyText,
 };
 use voicepin_core::ports::{AuditQuery, Change, MailQueueStats, MailStatus, MailboxLookup, MailboxQuery, Store, Write};
+use voicepin_core::recording::{RecordedAudio, Recording, RecordingKind};
 
 #[allow(unused_imports)]
 pub use super::support::Fixture;
@@ -57,6 +58,7 @@ macro_rules! store_contract {
             dashboard_counts,
             audit_counts_per_day_and_paging_by_time_and_id,
             sign_in_failures_add_up_per_source,
+            recordings_round_trip,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {
@@ -182,6 +184,7 @@ pub async fn mailboxes_round_trip(store: Arc<dyn Store>) {
     tony.last_name = "Smith".into();
     tony.phone_numbers = vec![phone("+14255550123"), phone("+3225550100")];
     tony.pinless_access_to_voice_mail_enabled = true;
+    tony.out_of_office = true;
     tony.pin.first_time_user = true;
     tony.pin.consecutive_failures = 3;
     tony.pin.total_failures = 8;
@@ -206,6 +209,7 @@ pub async fn mailboxes_round_trip(store: Arc<dyn Store>) {
     changed.pin.history.clear();
     changed.pin.last_failure_at = None;
     changed.pin.locked_out = true;
+    changed.out_of_office = false;
     write(&store, vec![Write::UpdateMailbox(changed.clone())]).await.unwrap();
     let changed = stored_mailbox(changed);
     assert_eq!(store.find_mailboxes(&MailboxLookup::Id(tony.id)).await.unwrap(), vec![changed.clone()]);
@@ -1139,4 +1143,50 @@ pub async fn another_key(store: Arc<dyn Store>, other_key: Arc<dyn Store>) {
     assert!(store.requeue_mail(lost.id, t0()).await.unwrap());
     let due = store.due_mail(t0(), 10).await.unwrap();
     assert_eq!(due.iter().map(|q| q.mail.id).collect::<Vec<_>>(), [lost.id]);
+}
+
+/// A mailbox's recordings: stored whole, one per kind (a new one replaces the old), listed
+/// without audio in the kinds' order, bounded in size, and gone with the mailbox.
+pub async fn recordings_round_trip(store: Arc<dyn Store>) {
+    let (_, policy) = plan_and_policy(&store, "Contoso", 5).await;
+    let tony = mailbox("tony@contoso.com", &policy, &["36697"]);
+    let other = mailbox("other@contoso.com", &policy, &["12345"]);
+    write(&store, vec![Write::InsertMailbox(tony.clone()), Write::InsertMailbox(other.clone())]).await.unwrap();
+    assert!(store.recordings(tony.id).await.unwrap().is_empty());
+    assert!(store.recording(tony.id, RecordingKind::Name).await.unwrap().is_none());
+
+    let samples: Vec<u8> = (0..16000u32).map(|i| (i % 251) as u8).collect();
+    let recording = |mailbox: MailboxId, kind, samples: Vec<u8>, at| Recording {
+        mailbox_id: mailbox,
+        kind,
+        audio: RecordedAudio::from_mulaw(samples).unwrap(),
+        recorded_at: at,
+    };
+    let greeting = recording(tony.id, RecordingKind::PersonalGreeting, samples.clone(), t0());
+    let name = recording(tony.id, RecordingKind::Name, vec![0x7f; 4000], t0());
+    let others = recording(other.id, RecordingKind::Name, vec![0x10; 800], t0());
+    write(
+        &store,
+        vec![Write::PutRecording(greeting.clone()), Write::PutRecording(name), Write::PutRecording(others.clone())],
+    )
+    .await
+    .unwrap();
+    let again = recording(tony.id, RecordingKind::Name, vec![0x01; 8000], t0() + Duration::seconds(5));
+    write(&store, vec![Write::PutRecording(again.clone())]).await.unwrap();
+
+    assert_eq!(store.recording(tony.id, RecordingKind::PersonalGreeting).await.unwrap(), Some(greeting.clone()));
+    assert_eq!(store.recording(tony.id, RecordingKind::Name).await.unwrap(), Some(again.clone()));
+    assert_eq!(store.recordings(tony.id).await.unwrap(), vec![again.info(), greeting.info()]);
+    assert_eq!(store.recordings(tony.id).await.unwrap()[1].duration_ms, 2000);
+    assert_eq!(store.recordings(other.id).await.unwrap(), vec![others.info()]);
+
+    // A recording for a mailbox that is gone is a stale read, and leaves nothing.
+    let ghost = recording(MailboxId::new_random(), RecordingKind::Name, vec![0x7f; 80], t0());
+    assert!(is_conflict(write(&store, vec![Write::PutRecording(ghost.clone())]).await));
+    assert!(store.recordings(ghost.mailbox_id).await.unwrap().is_empty());
+
+    let tony = stored_mailbox(tony);
+    write(&store, vec![Write::DeleteMailbox(tony.id, tony.revision)]).await.unwrap();
+    assert!(store.recordings(tony.id).await.unwrap().is_empty());
+    assert_eq!(store.recordings(other.id).await.unwrap(), vec![others.info()]);
 }

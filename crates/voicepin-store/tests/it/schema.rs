@@ -267,6 +267,7 @@ async fn sqlite_and_postgres_schemas_are_the_same() {
             "key_fingerprints",
             "mailbox_extensions",
             "mailbox_phone_numbers",
+            "mailbox_recordings",
             "mailboxes",
             "outbox",
             "pin_reset_links",
@@ -279,6 +280,8 @@ async fn sqlite_and_postgres_schemas_are_the_same() {
     assert_eq!(mailboxes.columns["locked_out"], (Family::Boolean, false));
     assert_eq!(mailboxes.columns["pin_set_at"], (Family::Integer, true));
     assert_eq!(sqlite["outbox"].columns["body"], (Family::Bytes, true));
+    assert_eq!(sqlite["mailbox_recordings"].columns["audio"], (Family::Bytes, false));
+    assert_eq!(mailboxes.columns["out_of_office"], (Family::Boolean, false));
     assert_eq!(sqlite["mailbox_extensions"].primary_key, ["dial_plan_id", "extension"]);
     assert!(mailboxes.unique.contains(&vec!["id".to_owned(), "dial_plan_id".to_owned()]));
     assert!(mailboxes.foreign_keys.contains(&ForeignKey {

@@ -222,6 +222,7 @@ pub fn mailbox(address: &str, policy: &MailboxPolicy, extensions: &[&str]) -> Ma
         um_enabled: true,
         subscriber_access_enabled: true,
         pinless_access_to_voice_mail_enabled: false,
+        out_of_office: false,
         pin,
         created_at: t0(),
     }

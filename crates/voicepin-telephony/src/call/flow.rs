@@ -4,8 +4,9 @@
 //! prompt sequence and the flow's timer are fed back to it.
 //!
 //! The caller acts as the phone channel, with the caller ID and the source address in the
-//! audit trail. Recording is not built yet: a recording ends at once, and saving it, the
-//! out-of-office switch and the end of the first-time setup are logged and skipped.
+//! audit trail. Recordings (name, greetings) come from the caller's RTP audio
+//! ([`crate::media::recorder`]) and are stored, like the out-of-office switch and the end of
+//! the first-time setup, through the owner's use cases once the PIN is accepted.
 
 use std::sync::Arc;
 
@@ -15,14 +16,17 @@ use voicepin_core::VoicePin;
 use voicepin_core::callflow::{Action, CallFlow, FlowSettings, Input, MailboxSummary, PinChangeAnswer, SignInAnswer};
 use voicepin_core::context::{CallerId, Channel, RequestContext, Source};
 use voicepin_core::ids::MailboxId;
+use voicepin_core::recording::RecordedAudio;
 use voicepin_core::signin::SignInOutcome;
 use voicepin_core::usecases::SignIn;
 
 use super::{CallEvent, CallMedia, CallSetup, Calls, Ended, MAX_CALL};
 use crate::media::dtmf::DigitEvent;
-use crate::media::g711::Law;
 use crate::media::prompts::PromptSet;
-use crate::media::session::{FRAME, Player};
+use crate::media::session::FRAME;
+
+/// What a recording stopped with `#` loses at its end: the key's tone.
+const KEY_TONE: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The caller before their PIN is accepted: nobody yet, on the phone channel, from the
 /// caller ID and the SIP source address, which the audit trail records and the sign-in use
@@ -70,6 +74,34 @@ fn summary(mailbox: MailboxId, first_time_user: bool) -> MailboxSummary {
     MailboxSummary { mailbox, first_time_user, new_voice_messages: 0, out_of_office: false }
 }
 
+/// The signed-in caller's mailbox as the menus need it: the out-of-office switch read as
+/// its owner (no voice messages until deposit exists).
+async fn owner_summary(
+    voicepin: &VoicePin,
+    owner: Option<&RequestContext>,
+    mailbox: MailboxId,
+    first: bool,
+) -> MailboxSummary {
+    let mut summary = summary(mailbox, first);
+    if let Some(owner) = owner {
+        match voicepin.own_mailbox(owner).await {
+            Ok(details) => summary.out_of_office = details.mailbox.out_of_office,
+            Err(error) => tracing::warn!(code = error.code(), "reading the caller's mailbox failed"),
+        }
+    }
+    summary
+}
+
+/// What carrying out an action needs besides the call's media.
+struct Env<'a> {
+    voicepin: &'a VoicePin,
+    prompts: &'a PromptSet,
+    caller: &'a Arc<Caller>,
+    answers: &'a mpsc::UnboundedSender<Input>,
+    /// The last recording stopped, until the flow saves it (or records again).
+    recorded: Vec<u8>,
+}
+
 /// Runs one call through the core's flow until either side ends it.
 pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSet, setup: &mut CallSetup) -> Ended {
     let mut media = CallMedia::new(setup);
@@ -88,6 +120,7 @@ pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSe
     let timer = tokio::time::sleep(MAX_CALL);
     tokio::pin!(timer);
     let mut buffer = vec![0u8; 2048];
+    let mut env = Env { voicepin, prompts, caller: &caller, answers: &answers_tx, recorded: Vec::new() };
 
     loop {
         tokio::select! {
@@ -120,6 +153,10 @@ pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSe
                 if started && media.tick(tick, start, &setup.socket).await {
                     inputs.push(Input::PlaybackFinished);
                 }
+                if media.recording_over() {
+                    env.recorded = media.stop_recording(std::time::Duration::ZERO);
+                    inputs.push(Input::RecordingFinished);
+                }
             },
             received = setup.socket.recv_from(&mut buffer) => media.received(received, &buffer),
             Some(answer) = answers_rx.recv() => inputs.push(answer),
@@ -132,14 +169,11 @@ pub(crate) async fn drive(calls: &Calls, voicepin: &VoicePin, prompts: &PromptSe
                 inputs.push(Input::Digit(digit.as_char()));
             }
         }
-        let law = media.law();
         while !inputs.is_empty() {
             let now = start.elapsed();
             for input in std::mem::take(&mut inputs) {
                 for action in flow.handle(now, input) {
-                    if let Some(follow) =
-                        carry_out(action, voicepin, prompts, law, &mut media.player, &caller, &answers_tx)
-                    {
+                    if let Some(follow) = carry_out(action, &mut env, &mut media) {
                         match follow {
                             Follow::HangUp => return Ended::ByFlow,
                             Follow::Input(input) => inputs.push(input),
@@ -159,21 +193,15 @@ enum Follow {
 }
 
 /// Carries out one action; use cases run on their own tasks and answer on `answers`.
-fn carry_out(
-    action: Action,
-    voicepin: &VoicePin,
-    prompts: &PromptSet,
-    law: Law,
-    player: &mut Player,
-    caller: &Arc<Caller>,
-    answers: &mpsc::UnboundedSender<Input>,
-) -> Option<Follow> {
+fn carry_out(action: Action, env: &mut Env<'_>, media: &mut CallMedia) -> Option<Follow> {
+    let (voicepin, caller, answers) = (env.voicepin, env.caller, env.answers);
     match action {
         Action::Play(list) => {
-            player.clear();
-            player.enqueue(Arc::from(prompts.sequence(&list, law)));
+            let law = media.law();
+            media.player.clear();
+            media.player.enqueue(Arc::from(env.prompts.sequence(&list, law)));
         }
-        Action::StopPlayback => player.clear(),
+        Action::StopPlayback => media.player.clear(),
         // Digits go to the flow as they arrive; none are held here.
         Action::FlushDigits => {}
         Action::IdentifyCaller { dial_plan, caller_id } => {
@@ -190,14 +218,16 @@ fn carry_out(
                 let request = SignIn { identity, dial_plan: Some(dial_plan.to_string()), pin };
                 let answer = match voicepin.sign_in(context, &request).await {
                     Ok(result) => {
-                        caller.signed_in(result.owner(context));
+                        let owner = result.owner(context);
+                        caller.signed_in(owner.clone());
+                        let first = result.first_time_user;
                         match (result.outcome, result.mailbox) {
                             (SignInOutcome::Success, Some(mailbox)) => {
-                                SignInAnswer::SignedIn(summary(mailbox, result.first_time_user))
+                                SignInAnswer::SignedIn(owner_summary(&voicepin, owner.as_ref(), mailbox, first).await)
                             }
-                            (SignInOutcome::PinChangeRequired, Some(mailbox)) => {
-                                SignInAnswer::PinChangeRequired(summary(mailbox, result.first_time_user))
-                            }
+                            (SignInOutcome::PinChangeRequired, Some(mailbox)) => SignInAnswer::PinChangeRequired(
+                                owner_summary(&voicepin, owner.as_ref(), mailbox, first).await,
+                            ),
                             _ => SignInAnswer::Failed,
                         }
                     }
@@ -226,15 +256,42 @@ fn carry_out(
                 let _ = answers.send(Input::PinChangeResult(answer));
             });
         }
-        Action::StartRecording { kind, .. } => {
-            tracing::debug!(kind = kind.as_str(), "recording is not built yet; it ends at once");
-            return Some(Follow::Input(Input::RecordingFinished));
+        Action::StartRecording { max, .. } => {
+            env.recorded.clear();
+            media.start_recording(max);
         }
-        Action::StopRecording
-        | Action::SaveRecording { .. }
-        | Action::SetOutOfOffice { .. }
-        | Action::FirstTimeSetupDone(_) => {
-            tracing::debug!(?action, "not built yet; skipped");
+        Action::StopRecording => env.recorded = media.stop_recording(KEY_TONE),
+        Action::SaveRecording { mailbox, kind } => {
+            let samples = std::mem::take(&mut env.recorded);
+            let audio = match RecordedAudio::from_mulaw(samples) {
+                Ok(audio) => audio,
+                Err(_) => {
+                    tracing::info!(kind = kind.as_str(), "nothing was recorded; nothing saved");
+                    return None;
+                }
+            };
+            let (voicepin, context) = (voicepin.clone(), caller.current());
+            tokio::spawn(async move {
+                if let Err(error) = voicepin.save_recording(&context, &mailbox.to_string(), kind, audio).await {
+                    tracing::warn!(code = error.code(), kind = kind.as_str(), "saving a recording failed");
+                }
+            });
+        }
+        Action::SetOutOfOffice { mailbox, on } => {
+            let (voicepin, context) = (voicepin.clone(), caller.current());
+            tokio::spawn(async move {
+                if let Err(error) = voicepin.set_out_of_office(&context, &mailbox.to_string(), on).await {
+                    tracing::warn!(code = error.code(), "turning the out-of-office greeting on or off failed");
+                }
+            });
+        }
+        Action::FirstTimeSetupDone(mailbox) => {
+            let (voicepin, context) = (voicepin.clone(), caller.current());
+            tokio::spawn(async move {
+                if let Err(error) = voicepin.finish_first_time_setup(&context, &mailbox.to_string()).await {
+                    tracing::warn!(code = error.code(), "ending the first-time setup failed");
+                }
+            });
         }
         Action::HangUp(reason) => {
             tracing::info!(reason = reason.as_str(), "the call flow hangs up");

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use super::CallSetup;
 use crate::media::dtmf::{DigitEvent, DtmfReceiver};
 use crate::media::g711::Law;
+use crate::media::recorder::Recorder;
 use crate::media::sdp;
 use crate::media::session::{FRAME, FRAME_SAMPLES, Inbound, MediaSession, Player};
 
@@ -25,6 +26,10 @@ pub(super) struct CallMedia {
     pub(super) digits: Vec<DigitEvent>,
     frame: [u8; FRAME_SAMPLES],
     packet: Vec<u8>,
+    /// The caller's audio being recorded, if a recording is under way.
+    recorder: Option<Recorder>,
+    /// The time base of recordings.
+    epoch: Instant,
 }
 
 impl CallMedia {
@@ -40,6 +45,8 @@ impl CallMedia {
             digits: Vec::new(),
             frame: [0u8; FRAME_SAMPLES],
             packet: Vec::with_capacity(12 + FRAME_SAMPLES),
+            recorder: None,
+            epoch: Instant::now(),
         };
         if let Some(session) = session {
             media.install(session);
@@ -104,11 +111,32 @@ impl CallMedia {
     pub(super) fn received(&mut self, received: io::Result<(usize, SocketAddr)>, buffer: &[u8]) {
         let (Ok((length, from)), Some(session)) = (received, self.session.as_mut()) else { return };
         match session.receive(from, &buffer[..length]) {
-            Inbound::Audio(payload) => self.dtmf.on_audio(session.law(), payload, &mut self.digits),
+            Inbound::Audio(payload) => {
+                if let Some(recorder) = self.recorder.as_mut() {
+                    recorder.audio(self.epoch.elapsed(), session.law(), payload);
+                }
+                self.dtmf.on_audio(session.law(), payload, &mut self.digits);
+            }
             Inbound::TelephoneEvent { ssrc, timestamp, payload } => {
                 self.digits.extend(self.dtmf.on_telephone_event(ssrc, timestamp, payload));
             }
             Inbound::Ignored => {}
         }
+    }
+
+    /// Starts recording the caller's audio, for at most `max`.
+    pub(super) fn start_recording(&mut self, max: std::time::Duration) {
+        self.recorder = Some(Recorder::new(self.epoch.elapsed(), max));
+    }
+
+    /// Whether a recording under way has ended by itself (maximum length, silence).
+    pub(super) fn recording_over(&self) -> bool {
+        self.recorder.as_ref().is_some_and(|r| r.poll(self.epoch.elapsed()).is_some())
+    }
+
+    /// Ends the recording under way: its μ-law samples, less `trim_tail` at the end (empty
+    /// when nothing was recorded or the caller never made a sound).
+    pub(super) fn stop_recording(&mut self, trim_tail: std::time::Duration) -> Vec<u8> {
+        self.recorder.take().map(|r| r.finish(trim_tail)).unwrap_or_default()
     }
 }

@@ -33,6 +33,15 @@ pub enum PromptError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A WAV file in the prompt folder is named after no prompt (a typo would otherwise
+    /// leave the built-in prompt playing unnoticed).
+    #[error(
+        "prompt folder: {path} is named after no prompt (the names are those of the built-in set, e.g. welcome.wav)"
+    )]
+    UnknownName {
+        /// The file.
+        path: PathBuf,
+    },
 }
 
 impl PromptError {
@@ -41,6 +50,7 @@ impl PromptError {
         match self {
             Self::Io { .. } => "prompt-unreadable",
             Self::Format { .. } => "prompt-format",
+            Self::UnknownName { .. } => "prompt-unknown-name",
         }
     }
 }
@@ -158,8 +168,12 @@ impl PromptSet {
         Self::load(None)
     }
 
-    /// The built-in prompts, each replaced by `folder/NAME.wav` when that file exists.
+    /// The built-in prompts, each replaced by `folder/NAME.wav` when that file exists. The
+    /// folder must exist, and every `.wav` file in it must be named after a prompt.
     pub fn load(folder: Option<&Path>) -> Result<Self, PromptError> {
+        if let Some(folder) = folder {
+            check_folder(folder)?;
+        }
         let mut by_name = HashMap::with_capacity(EMBEDDED.len());
         for &(name, bytes) in EMBEDDED {
             let recorded = match folder {
@@ -167,6 +181,9 @@ impl PromptSet {
                 None => None,
             };
             let samples = decode_wav(name, recorded.as_deref().unwrap_or(bytes))?;
+            if samples.is_empty() {
+                return Err(PromptError::Format { name: name.to_owned(), reason: "no audio" });
+            }
             by_name.insert(name, PromptAudio::from_samples(&samples));
         }
         Ok(Self { by_name, silence: PromptAudio::from_samples(&[0; 160]) })
@@ -181,6 +198,20 @@ impl PromptSet {
     pub fn sequence(&self, prompts: &[Prompt], law: Law) -> Vec<u8> {
         prompts.iter().flat_map(|&prompt| self.get(prompt).encoded(law).iter().copied()).collect()
     }
+}
+
+/// The folder can be listed, and each WAV file in it replaces a prompt.
+fn check_folder(folder: &Path) -> Result<(), PromptError> {
+    let io = |source| PromptError::Io { path: folder.to_owned(), source };
+    for entry in std::fs::read_dir(folder).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        let is_wav = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("wav"));
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        if is_wav && !names().any(|name| name == stem) {
+            return Err(PromptError::UnknownName { path });
+        }
+    }
+    Ok(())
 }
 
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, PromptError> {
@@ -306,8 +337,19 @@ mod tests {
         assert_eq!(set.get(Prompt::Goodbye).duration(), std::time::Duration::from_millis(200));
         assert_eq!(set.get(Prompt::Welcome), PromptSet::embedded().unwrap().get(Prompt::Welcome));
         std::fs::write(folder.join("welcome.wav"), b"nonsense").unwrap();
-        assert!(matches!(PromptSet::load(Some(&folder)), Err(PromptError::Format { .. })));
+        let error = PromptSet::load(Some(&folder)).unwrap_err();
+        assert!(error.to_string().starts_with("prompt welcome: not a RIFF WAVE file"), "{error}");
+        std::fs::write(folder.join("welcome.wav"), wav(7, 8, 8000, 1, &[])).unwrap();
+        assert!(PromptSet::load(Some(&folder)).unwrap_err().to_string().contains("no audio"));
+        std::fs::remove_file(folder.join("welcome.wav")).unwrap();
+        std::fs::write(folder.join("good-bye.wav"), wav(7, 8, 8000, 1, &[0x80; 1600])).unwrap();
+        let error = PromptSet::load(Some(&folder)).unwrap_err();
+        assert_eq!(error.code(), "prompt-unknown-name");
+        assert!(error.to_string().contains("good-bye.wav"), "{error}");
         std::fs::remove_dir_all(&folder).unwrap();
+        let error = PromptSet::load(Some(&folder)).unwrap_err();
+        assert_eq!(error.code(), "prompt-unreadable");
+        assert!(error.to_string().contains("voicepin-prompts-"), "{error}");
         let sequence = set.sequence(&[Prompt::Goodbye, Prompt::Goodbye], Law::MuLaw);
         assert_eq!(sequence.len(), 3200);
     }

@@ -14,6 +14,7 @@ mod assets;
 mod audit;
 mod config;
 mod form;
+mod greetings;
 mod problems;
 mod recipients;
 mod self_service;
@@ -54,6 +55,7 @@ pub fn router() -> Router<ApiState> {
         .route("/admin/recipients/new", get(recipients::enable_page_new).post(recipients::enable_new))
         .route("/admin/recipients/{id}", get(recipients::details))
         .route("/admin/recipients/{id}/voicemail", get(recipients::voicemail))
+        .route("/admin/recipients/{id}/recordings/{kind}", get(greetings::audio))
         .route("/admin/recipients/{id}/reset-pin", get(recipients::reset_pin_page).post(recipients::reset_pin))
         .route("/admin/recipients/{id}/reset-pin/done", get(recipients::reset_pin_done))
         .route("/admin/recipients/{id}/unlock", post(recipients::unlock))

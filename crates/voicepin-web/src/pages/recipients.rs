@@ -103,6 +103,7 @@ struct Details {
     phone_numbers: Vec<String>,
     subscriber_access: bool,
     pinless: bool,
+    out_of_office: bool,
     created: String,
 }
 
@@ -124,6 +125,7 @@ async fn details_of(state: &ApiState, admin: &Admin, identity: &str) -> Result<D
         phone_numbers: mailbox.phone_numbers.iter().map(|n| n.as_str().to_owned()).collect(),
         subscriber_access: mailbox.subscriber_access_enabled,
         pinless: mailbox.pinless_access_to_voice_mail_enabled,
+        out_of_office: mailbox.out_of_office,
         created: when(Some(mailbox.created_at)),
     })
 }
@@ -208,6 +210,7 @@ struct VoicemailPage {
     m: Details,
     pin: PinView,
     notice: String,
+    recordings: Vec<super::greetings::RecordingView>,
 }
 
 /// `GET /admin/recipients/{id}/voicemail`: the UM Mailbox page.
@@ -222,10 +225,12 @@ pub async fn voicemail(
         return Ok(see_other(&format!("/admin/recipients/{}", m.id)));
     }
     let pin = PinView::new(&state.voicepin.get_pin_info(&admin.context, &id).await?);
+    let recordings = super::greetings::views(&state.voicepin.list_recordings(&admin.context, &m.id).await?);
     page(&VoicemailPage {
         l: admin.layout(format!("UM Mailbox: {}", m.display_name), "recipients"),
         m,
         pin,
+        recordings,
         notice: notice_text(notice.done.as_deref()),
     })
 }

@@ -138,3 +138,44 @@ async fn problem_types_resolve_to_pages() {
     let unknown = api.call(Method::GET, "/problems/no-such-problem", None, None).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_um_mailbox_page_plays_the_recorded_name_and_greetings() {
+    use voicepin_core::context::{Actor, Channel, Proof, RequestContext};
+    use voicepin_core::recording::{RecordedAudio, RecordingKind};
+
+    let mut captured = None;
+    let api = TestApi::seeded_with(|state| captured = Some(state.voicepin.clone())).await;
+    let voicepin = captured.unwrap();
+    let id = alice_id(&api).await;
+    let (cookie, _) = session(&api, "erin", Role::ViewOnly).await;
+    let url = format!("/admin/recipients/{id}/voicemail");
+    let before = page(&api, &url, &cookie).await;
+    assert_eq!(before.status, StatusCode::OK);
+    assert!(before.text.contains("Recorded name") && !before.text.contains("<audio"), "{}", before.text);
+
+    // Alice records her name by phone (as the owner, proved by her PIN).
+    let owner = RequestContext::new(
+        Actor::MailboxOwner { mailbox: id.parse().unwrap(), address: "alice@example.com".into(), proof: Proof::Pin },
+        Channel::Phone,
+    );
+    let audio = RecordedAudio::from_mulaw(vec![0x80; 12_000]).unwrap();
+    voicepin.save_recording(&owner, &id, RecordingKind::Name, audio).await.unwrap();
+
+    let after = page(&api, &url, &cookie).await;
+    let src = format!("/admin/recipients/{id}/recordings/name");
+    assert!(after.text.contains(&format!("<audio controls preload=\"none\" src=\"{src}\"")), "{}", after.text);
+    assert!(after.text.contains("1.5 s"), "{}", after.text);
+    assert_eq!(after.text.matches("<audio").count(), 1, "only what was recorded has a player");
+
+    let wav = page(&api, &src, &cookie).await;
+    assert_eq!(wav.status, StatusCode::OK);
+    assert_eq!(wav.content_type(), "audio/wav");
+    assert!(wav.text.starts_with("RIFF"));
+    assert_eq!(wav.headers[header::CACHE_CONTROL], "no-store");
+    let missing = page(&api, &format!("/admin/recipients/{id}/recordings/personal-greeting"), &cookie).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    // Behind the session: a stranger is sent to sign in.
+    let stranger = api.call(Method::GET, &src, None, None).await;
+    assert_eq!(stranger.status, StatusCode::SEE_OTHER);
+}

@@ -236,6 +236,8 @@ pub struct SipConfig {
     pub rtp_ports: String,
     /// Milliseconds of ringing (180) before a call is answered; 0 answers at once.
     pub answer_after_ms: u32,
+    /// A folder of recorded prompts (`NAME.wav`, 8 kHz mono) replacing the built-in ones.
+    pub prompts: Option<PathBuf>,
 }
 
 impl Default for SipConfig {
@@ -246,6 +248,7 @@ impl Default for SipConfig {
             advertise: None,
             rtp_ports: "20000-29999".into(),
             answer_after_ms: 0,
+            prompts: None,
         }
     }
 }
@@ -354,6 +357,7 @@ pub(super) fn every_key_set() -> Config {
             advertise: Some(String::new()),
             rtp_ports: String::new(),
             answer_after_ms: 0,
+            prompts: Some(PathBuf::from("example")),
         },
         sign_in: SignInConfig {
             window_secs: 0,

@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 use super::harness::{Voicepin, enable_tony_args, free_port, header};
 
 /// aiosmtpd writing every message it accepts into a Maildir.
-struct SmtpServer {
+pub(super) struct SmtpServer {
     child: Child,
     port: u16,
     maildir: tempfile::TempDir,
 }
 
 impl SmtpServer {
-    fn start() -> Self {
+    pub(super) fn start() -> Self {
         Self::start_on(free_port())
     }
 
@@ -33,18 +33,18 @@ impl SmtpServer {
         server
     }
 
-    fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
     /// The messages received so far.
-    fn messages(&self) -> Vec<String> {
+    pub(super) fn messages(&self) -> Vec<String> {
         let new = self.maildir.path().join("Maildir/new");
         let Ok(entries) = std::fs::read_dir(&new) else { return Vec::new() };
         entries.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect()
     }
 
-    fn wait_for(&self, count: usize) -> Vec<String> {
+    pub(super) fn wait_for(&self, count: usize) -> Vec<String> {
         wait_until(Duration::from_secs(30), || self.messages().len() >= count);
         self.messages()
     }
@@ -69,7 +69,7 @@ impl Drop for SmtpServer {
 }
 
 #[track_caller]
-fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) {
+pub(super) fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
         assert!(start.elapsed() < limit, "gave up waiting after {limit:?}");

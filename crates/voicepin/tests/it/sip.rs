@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::harness::{Voicepin, free_port, http};
+use super::harness::{Voicepin, free_port, header, http};
 
 /// A running `voicepin serve` with SIP on its own port.
 struct Server {
@@ -23,8 +23,14 @@ struct Server {
 
 impl Server {
     fn start(env: &[(&str, &str)]) -> Self {
+        Self::start_with(env, |_| {})
+    }
+
+    /// Starts after `prepare` ran on the data directory (with tony enabled).
+    fn start_with(env: &[(&str, &str)], prepare: impl FnOnce(&Voicepin)) -> Self {
         let voicepin = Voicepin::with_dial_plan();
         voicepin.enable_tony("1985848");
+        prepare(&voicepin);
         let (sip_port, http_port) = (free_port(), free_port());
         let mut command = voicepin.command(&["serve", "--listen", &format!("127.0.0.1:{http_port}")]);
         command.env("VOICEPIN_SIP__LISTEN", format!("127.0.0.1:{sip_port}"));
@@ -98,8 +104,17 @@ enum Transport {
 /// Runs one SIPp scenario (one call) against the server; panics with SIPp's error log when
 /// the call fails.
 fn sipp(server: &Server, transport: Transport, scenario: &str) {
+    sipp_with(server, transport, scenario, &[], &[]);
+}
+
+/// [`sipp`] with files in SIPp's working directory (audio for `rtp_stream`) and more options
+/// (`-m 5`, `-lost 10`, a longer `-timeout`: later ones win).
+fn sipp_with(server: &Server, transport: Transport, scenario: &str, files: &[(&str, &[u8])], extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("scenario.xml"), scenario).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
     let status = Command::new("sipp")
         .arg(format!("127.0.0.1:{}", server.sip_port))
         .args(["-sf", "scenario.xml", "-s", "+14255550100", "-i", "127.0.0.1"])
@@ -113,6 +128,7 @@ fn sipp(server: &Server, transport: Transport, scenario: &str) {
         ])
         .args(["-m", "1", "-l", "1", "-nostdin", "-timeout", "40s", "-timeout_error", "-recv_timeout", "20000"])
         .args(["-trace_err", "-trace_msg"])
+        .args(extra)
         .current_dir(dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -360,5 +376,337 @@ fn cancel_before_the_answer_gets_487() {
     sipp(&server, Transport::Udp, &cancel_before_answer());
     sipp(&server, Transport::Tcp, &cancel_before_answer());
     assert_eq!(server.metric("voicepin_calls_total{outcome=\"cancelled\"}"), 2.0);
+    server.stop();
+}
+
+// ---------------------------------------------------------------------------------------
+// The caller's own audio: in-band DTMF, speech to record, silence (SIPp's `rtp_stream`
+// sends it as PCMU, 160 bytes every 20 ms, from the -mp port; no raw socket needed).
+
+/// What a caller says and keys, in order, as 8 kHz linear samples.
+#[derive(Default)]
+struct CallerAudio(Vec<i16>);
+
+impl CallerAudio {
+    fn silence(mut self, ms: u32) -> Self {
+        self.0.extend(std::iter::repeat_n(0, ms as usize * 8));
+        self
+    }
+
+    /// Each key as a 100 ms DTMF tone (both tones about −9 dBFS) and 100 ms of silence.
+    fn keys(mut self, keys: &str) -> Self {
+        for key in keys.chars() {
+            let row = "123A456B789C*0#D".find(key).unwrap_or_else(|| panic!("not a key: {key}"));
+            let (low, high) = ([697.0, 770.0, 852.0, 941.0][row / 4], [1209.0, 1336.0, 1477.0, 1633.0][row % 4]);
+            self.0.extend((0..800).map(|n| {
+                let t = n as f64 / 8000.0;
+                let wave = (2.0 * std::f64::consts::PI * low * t).sin() + (2.0 * std::f64::consts::PI * high * t).sin();
+                (wave * 0.3535 * 32767.0) as i16
+            }));
+            self = self.silence(100);
+        }
+        self
+    }
+
+    /// Something like a voice: a 150 Hz buzz (harmonics up to 450 Hz, far below the DTMF
+    /// groups) at about −12 dBFS, rising and falling four times a second.
+    fn speech(mut self, ms: u32) -> Self {
+        self.0.extend((0..ms as usize * 8).map(|n| {
+            let t = n as f64 / 8000.0;
+            let tau = 2.0 * std::f64::consts::PI;
+            let buzz = (tau * 150.0 * t).sin() + 0.5 * (tau * 300.0 * t).sin() + 0.25 * (tau * 450.0 * t).sin();
+            let envelope = 0.6 + 0.4 * (tau * 4.0 * t).sin();
+            (buzz * envelope * 4500.0) as i16
+        }));
+        self
+    }
+
+    /// Silence while these prompts play, and `margin_ms` more.
+    fn during(self, prompts: &[&str], margin_ms: u32) -> Self {
+        let ms: u32 = prompts.iter().map(|name| prompt_ms(name)).sum();
+        self.silence(ms + margin_ms)
+    }
+
+    fn millis(&self) -> u32 {
+        u32::try_from(self.0.len() / 8).unwrap()
+    }
+
+    /// Headerless μ-law: the PCMU payloads.
+    fn ulaw(&self) -> Vec<u8> {
+        voicepin_telephony::media::g711::Law::MuLaw.encode_all(&self.0)
+    }
+}
+
+/// How long a built-in prompt plays, in milliseconds.
+fn prompt_ms(name: &str) -> u32 {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../voicepin-telephony/prompts/{name}.wav"));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let samples = voicepin_telephony::media::prompts::decode_wav(name, &bytes).unwrap();
+    u32::try_from(samples.len() / 8).unwrap()
+}
+
+/// An offer of PCMU only: no telephone-event, so the keys are heard in-band.
+fn offer_pcmu_only() -> String {
+    offer(101)
+        .replace("RTP/AVP 0 101", "RTP/AVP 0")
+        .replace("\n      a=rtpmap:101 telephone-event/8000\n      a=fmtp:101 0-16", "")
+}
+
+/// A call that streams `caller.ul` (its length `ms`) in-band and then hangs up.
+fn in_band_call(name: &str, ms: u32) -> String {
+    scenario(
+        name,
+        &[
+            invite(&offer_pcmu_only()),
+            answered("m=audio [0-9]+ RTP/AVP 0"),
+            ack(""),
+            "<nop><action><exec rtp_stream=\"caller.ul,1,0\"/></action></nop>".into(),
+            pause(ms + 500),
+            in_dialog("BYE", 2, "", ""),
+            "<recv response=\"200\" crlf=\"true\"/>".into(),
+        ],
+    )
+}
+
+/// A call that streams `caller.ul` in-band until the server ends it with a BYE.
+fn in_band_until_goodbye(name: &str) -> String {
+    scenario(
+        name,
+        &[
+            invite(&offer_pcmu_only()),
+            answered("m=audio [0-9]+ RTP/AVP 0"),
+            ack(""),
+            "<nop><action><exec rtp_stream=\"caller.ul,1,0\"/></action></nop>".into(),
+            "<recv request=\"BYE\" timeout=\"60000\"/>".into(),
+            "<send><![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>"
+                .into(),
+            "<nop><action><exec rtp_stream=\"pause\"/></action></nop>".into(),
+        ],
+    )
+}
+
+fn timeout_for(ms: u32) -> String {
+    format!("{}s", ms / 1000 + 30)
+}
+
+/// The API as the initial Organization Management token.
+fn api(server: &Server, path: &str) -> serde_json::Value {
+    let bearer = format!("Bearer {}", server.token);
+    let reply = http(server.http_port, "GET", path, &[("Authorization", &bearer)], None);
+    assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+    reply.json()
+}
+
+/// The audit events of one action, newest first.
+fn audit_of(server: &Server, action: &str) -> Vec<serde_json::Value> {
+    let events = api(server, &format!("/api/v1/audit-events?action={action}&limit=100"));
+    let list = events.get("items").or_else(|| events.get("events")).cloned().unwrap_or(events);
+    list.as_array().cloned().unwrap_or_default()
+}
+
+/// Polls until `done` (an answer the server gives after the call, on its own task).
+fn eventually(mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(20), "gave up waiting");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A first call with the expired PIN keyed in-band: the PIN is changed by phone (a new one,
+/// twice), then, being a first-time user, the caller records a name and a personal greeting
+/// (# ends each, 1 accepts), reaches the main menu, and turns the out-of-office greeting on
+/// in personal options (6, then 1). A second call signs in with the new PIN and is no
+/// longer a first-time user.
+#[test]
+fn in_band_sign_in_pin_change_and_first_time_setup() {
+    let server = Server::start(&[]);
+    let first = CallerAudio::default()
+        .silence(1000)
+        .keys("36697#")
+        .silence(500)
+        .keys("1985848#")
+        // Sign-in; the PIN has expired, the new-PIN prompt listens at once.
+        .silence(2000)
+        .keys("5927461#")
+        .silence(500)
+        .keys("5927461#")
+        // The change, then the name's prompt and the beep.
+        .silence(2000)
+        .during(&["pin-changed", "record-name", "beep"], 1000)
+        .speech(2000)
+        .keys("#")
+        .silence(600)
+        .keys("1")
+        .during(&["recording-saved", "record-personal-greeting", "beep"], 1500)
+        .speech(3000)
+        .keys("#")
+        .silence(600)
+        .keys("1")
+        .silence(1500)
+        .keys("6")
+        .silence(800)
+        .keys("1")
+        .silence(1500);
+    let ms = first.millis();
+    let ulaw = first.ulaw();
+    sipp_with(
+        &server,
+        Transport::Udp,
+        &in_band_call("first-time caller, in-band", ms),
+        &[("caller.ul", &ulaw)],
+        &["-timeout", &timeout_for(ms)],
+    );
+    assert_eq!(server.metric("voicepin_sign_ins_total{outcome=\"pinChangeRequired\"}"), 1.0);
+    assert!(server.metric("voicepin_dtmf_digits_total{source=\"inband\"}") >= 33.0);
+
+    // Recordings and switches are stored on their own tasks: wait for the last.
+    eventually(|| !audit_of(&server, "outOfOfficeChanged").is_empty());
+    let saved = audit_of(&server, "recordingSaved");
+    assert_eq!(saved.len(), 2, "{saved:?}");
+    for (event, (kind, spoken)) in saved.iter().rev().zip([("name", 2000), ("personal-greeting", 3000)]) {
+        assert_eq!(event["details"]["recording"], kind, "{event}");
+        assert_eq!(event["channel"], "phone", "{event}");
+        let ms: u64 = event["details"]["durationMs"].as_str().unwrap().parse().unwrap();
+        // What was said, give or take the start of the stream and the trimmed key tone.
+        assert!((spoken - 600..=spoken + 700).contains(&ms), "{kind}: {ms} ms recorded for {spoken} ms said");
+    }
+    assert_eq!(audit_of(&server, "firstTimeSetupCompleted").len(), 1);
+    assert_eq!(audit_of(&server, "pinChanged").len(), 1);
+    let pin = api(&server, "/api/v1/mailboxes/tonysmith@contoso.com/pin");
+    assert_eq!(pin["firstTimeUser"], false, "{pin}");
+    assert_eq!(pin["pinExpired"], false, "{pin}");
+
+    // The new PIN works; no setup this time: straight to the main menu.
+    let second = CallerAudio::default().silence(1000).keys("36697#").silence(300).keys("5927461#").silence(2500);
+    let ms = second.millis();
+    let ulaw = second.ulaw();
+    sipp_with(&server, Transport::Tcp, &in_band_call("the new PIN, over TCP", ms), &[("caller.ul", &ulaw)], &[]);
+    assert_eq!(server.metric("voicepin_sign_ins_total{outcome=\"success\"}"), 1.0);
+    assert_eq!(audit_of(&server, "recordingSaved").len(), 2);
+    let audit = server.audit();
+    assert!(!audit.contains("1985848") && !audit.contains("5927461"), "no PIN in the audit trail");
+    server.stop();
+}
+
+/// Wrong PINs keyed in-band: LogonFailuresBeforeDisconnect (2 here) end each call with a
+/// goodbye and the server's BYE; the policy's LogonFailuresBeforePINReset (2) resets the PIN
+/// and mails the new one through a real SMTP server; MaxLogonAttempts (4) locks the mailbox
+/// and tells its owner. All of it is seen through the API and the audit trail: channel
+/// phone, the caller ID and the source address, never a PIN.
+#[test]
+fn wrong_pins_disconnect_reset_and_lock_out() {
+    let smtp = super::mail::SmtpServer::start();
+    let server = Server::start_with(
+        &[("VOICEPIN_MAIL__SMTP_URL", &smtp.url()), ("VOICEPIN_MAIL__FROM", "Voice Mail <voicemail@contoso.com>")],
+        |vp| {
+            vp.run(&["dialplan", "set", "CONTOSO", "--logon-failures-before-disconnect", "2"]).ok();
+            vp.run(&[
+                "policy",
+                "set",
+                "CONTOSO Default Policy",
+                "--logon-failures-before-pin-reset",
+                "2",
+                "--max-logon-attempts",
+                "4",
+            ])
+            .ok();
+        },
+    );
+    let wrong = |pins: [&str; 2]| {
+        CallerAudio::default()
+            .silence(1000)
+            .keys("36697#")
+            .silence(300)
+            .keys(pins[0])
+            .silence(1500)
+            .keys("36697#")
+            .silence(300)
+            .keys(pins[1])
+            .silence(8000)
+    };
+    let first = wrong(["1111111#", "2468024#"]).ulaw();
+    sipp_with(&server, Transport::Udp, &in_band_until_goodbye("two wrong PINs"), &[("caller.ul", &first)], &[]);
+    assert_eq!(server.metric("voicepin_calls_total{outcome=\"completed\"}"), 1.0);
+    // The automatic reset: a new PIN, mailed to the owner.
+    let pin = api(&server, "/api/v1/mailboxes/tonysmith@contoso.com/pin");
+    assert_eq!(pin["lockedOut"], false, "{pin}");
+    assert_eq!(audit_of(&server, "pinAutoReset").len(), 1);
+    // (The welcome message went to the pickup folder: SMTP was configured for serve only.)
+    let messages = smtp.wait_for(1);
+    assert!(header(&messages[0], "To").contains("tonysmith@contoso.com"), "{}", messages[0]);
+    assert!(!messages[0].contains("1985848"), "the old PIN is not in the reset message");
+
+    let second = wrong(["3692581#", "7531598#"]).ulaw();
+    sipp_with(&server, Transport::Tcp, &in_band_until_goodbye("two more, over TCP"), &[("caller.ul", &second)], &[]);
+    assert_eq!(server.metric("voicepin_calls_total{outcome=\"completed\"}"), 2.0);
+    eventually(|| api(&server, "/api/v1/mailboxes/tonysmith@contoso.com/pin")["lockedOut"] == true);
+    assert_eq!(audit_of(&server, "mailboxLocked").len(), 1);
+    // The owner hears of the lockout (and of the second reset, if one came first).
+    smtp.wait_for(2);
+
+    let failed = audit_of(&server, "signInFailed");
+    assert_eq!(failed.len(), 4, "{failed:?}");
+    for event in &failed {
+        assert_eq!(event["channel"], "phone", "{event}");
+        let source = event["source"].as_str().unwrap_or_default();
+        assert!(source.contains("+14255550123") && source.contains("127.0.0.1"), "{event}");
+    }
+    let audit = server.audit();
+    for pin in ["1111111", "2468024", "3692581", "7531598"] {
+        assert!(!audit.contains(pin), "no PIN in the audit trail");
+    }
+    server.stop();
+}
+
+/// An INVITE sent twice (a retransmission) is one call; and calls still complete over UDP
+/// when a tenth of SIPp's packets are lost both ways (its requests and our responses are
+/// retransmitted until they get through).
+#[test]
+fn retransmitted_and_lost_packets() {
+    // Ringing for a while, so the retransmission reaches the transaction before the answer.
+    let server = Server::start(&[("VOICEPIN_SIP__ANSWER_AFTER_MS", "1500")]);
+    let fixed = |text: String| text.replace("branch=[branch]", "branch=z9hG4bK[pid]r[call_number]");
+    let first = fixed(invite(&offer(101))).replace(
+        "<recv response=\"100\" optional=\"true\"/>\n  <recv response=\"180\" optional=\"true\"/>",
+        "<recv response=\"100\"/>\n  <recv response=\"180\"/>",
+    );
+    let again = fixed(invite(&offer(101))).replace("<recv response=\"100\" optional=\"true\"/>\n  ", "");
+    let twice = scenario(
+        "INVITE retransmitted",
+        &[
+            first,
+            pause(300),
+            again,
+            answered("m=audio [0-9]+ RTP/AVP 0 101"),
+            ack(""),
+            pause(1000),
+            in_dialog("BYE", 2, "", ""),
+            "<recv response=\"200\" crlf=\"true\"/>".into(),
+        ],
+    );
+    sipp(&server, Transport::Udp, &twice);
+    assert_eq!(server.metric("voicepin_calls_total{outcome=\"caller_hung_up\"}"), 1.0);
+    assert_eq!(server.metric("voicepin_calls_active"), 0.0);
+
+    sipp_with(
+        &server,
+        Transport::Udp,
+        &caller_hangs_up(),
+        &[],
+        &["-m", "6", "-l", "2", "-lost", "10", "-timeout", "120s"],
+    );
+    eventually(|| server.metric("voicepin_calls_total{outcome=\"caller_hung_up\"}") == 7.0);
+    assert_eq!(server.metric("voicepin_calls_active"), 0.0);
     server.stop();
 }
