@@ -38,12 +38,13 @@ port="$(free_port)"
 url="http://127.0.0.1:$port"
 start_server "$binary" "$port" --mail-poll-seconds 3600
 
-# A session: sign in with the one-time password, change it (the CSRF token from the answer).
+# A session: sign in with the one-time password, change it (the CSRF token from the answer;
+# the change rotates the session, so the jar keeps the new cookie).
 jar="$work/cookies"
 csrf="$(curl -fsS -c "$jar" -H 'content-type: application/json' \
   -d "{\"name\":\"bench-viewer\",\"password\":\"$one_time\"}" "$url/api/v1/sessions" \
   | sed -n 's/.*"csrfToken": *"\([^"]*\)".*/\1/p')"
-curl -fsS -b "$jar" -X PUT -H 'content-type: application/json' -H "x-csrf-token: $csrf" \
+curl -fsS -b "$jar" -c "$jar" -X PUT -H 'content-type: application/json' -H "x-csrf-token: $csrf" \
   -d "{\"currentPassword\":\"$one_time\",\"newPassword\":\"$password\"}" "$url/api/v1/account/password"
 session="$(awk '$6 == "voicepin_session" { print $7 }' "$jar")"
 
@@ -70,6 +71,6 @@ size() {
 for page in /admin/sign-in /admin /admin/recipients "/admin/recipients?q=user000001" \
   /admin/recipients/user000001%40bench.example /admin/recipients/user000001%40bench.example/voicemail \
   /admin/policies "/admin/policies/Bench%20Default%20Policy" /admin/dial-plans /admin/dial-plans/Bench \
-  /admin/audit /admin/accounts /admin/password /problems/pin-rejected /assets/admin.css; do
+  /admin/audit /admin/accounts /admin/password /my/voicemail /problems/pin-rejected /assets/admin.css; do
   size "$page"
 done

@@ -67,7 +67,13 @@ impl Role {
         match self {
             Self::OrganizationManagement => !matches!(
                 operation,
-                PasswordSignIn | RecoverAccount | ViewOwnMailbox | ChangeOwnPin | ResetOwnPin | ManageGreetings
+                PasswordSignIn
+                    | RecoverAccount
+                    | ViewOwnMailbox
+                    | ChangeOwnPin
+                    | ResetOwnPin
+                    | ManageGreetings
+                    | UsePinResetLink
             ),
             Self::UmManagement => matches!(
                 operation,
@@ -158,11 +164,14 @@ pub enum Operation {
     ViewMailQueue,
     /// Deliver the due mail and put a failed message back in the queue.
     ManageMailQueue,
+    /// Ask for a self-service confirmation link, or follow one (nobody signed in: the link
+    /// is the proof, and what it allows is the owner's).
+    UsePinResetLink,
 }
 
 impl Operation {
     /// Every operation, in the order of the table.
-    pub const ALL: [Operation; 21] = [
+    pub const ALL: [Operation; 22] = [
         Self::ViewConfiguration,
         Self::ManageDialPlans,
         Self::ManagePolicies,
@@ -184,6 +193,7 @@ impl Operation {
         Self::ManageGreetings,
         Self::ViewMailQueue,
         Self::ManageMailQueue,
+        Self::UsePinResetLink,
     ];
 
     /// A stable name for messages and the audit log.
@@ -210,6 +220,7 @@ impl Operation {
             Self::ManageGreetings => "manageGreetings",
             Self::ViewMailQueue => "viewMailQueue",
             Self::ManageMailQueue => "manageMailQueue",
+            Self::UsePinResetLink => "usePinResetLink",
         }
     }
 }
@@ -236,10 +247,13 @@ pub fn permits(actor: &Actor, operation: Operation) -> bool {
         }
         // Whoever holds the data directory can read its keys and database anyway: every
         // operation but those that need a password session or an own mailbox.
-        Actor::LocalOperator { .. } => !matches!(operation, PasswordSignIn | ManageOwnAccount | ViewOwnMailbox),
+        // A confirmation link is for the mailbox's owner, by email.
+        Actor::LocalOperator { .. } => {
+            !matches!(operation, PasswordSignIn | ManageOwnAccount | ViewOwnMailbox | UsePinResetLink)
+        }
         // Routing calls by dial plan, readiness and mail delivery.
         Actor::System => matches!(operation, ViewConfiguration | ViewMailQueue | ManageMailQueue),
-        Actor::Anonymous => matches!(operation, VoiceSignIn | PasswordSignIn),
+        Actor::Anonymous => matches!(operation, VoiceSignIn | PasswordSignIn | UsePinResetLink),
     }
 }
 

@@ -74,6 +74,11 @@ pub enum AuditAction {
     AccountLocked,
     /// An administrator signed out.
     AccountSignedOut,
+    /// Someone asked for a self-service confirmation link (sent, or not: the outcome is
+    /// in the details).
+    PinResetLinkRequested,
+    /// A mailbox owner followed a confirmation link to their voice mail settings.
+    PinResetLinkOpened,
     /// A source's failed sign-ins (across mailboxes) reached a limit: its attempts are now
     /// delayed, or refused (PIN spraying). The target is the source.
     SourceThrottled,
@@ -120,6 +125,8 @@ impl AuditAction {
             Self::AccountSignInFailed => "accountSignInFailed",
             Self::AccountLocked => "accountLocked",
             Self::AccountSignedOut => "accountSignedOut",
+            Self::PinResetLinkRequested => "pinResetLinkRequested",
+            Self::PinResetLinkOpened => "pinResetLinkOpened",
             Self::SourceThrottled => "sourceThrottled",
             Self::RecordingSaved => "recordingSaved",
             Self::OutOfOfficeChanged => "outOfOfficeChanged",
@@ -128,7 +135,7 @@ impl AuditAction {
     }
 
     /// Every action, for parsing.
-    pub const ALL: [AuditAction; 35] = [
+    pub const ALL: [AuditAction; 37] = [
         Self::DialPlanCreated,
         Self::DialPlanChanged,
         Self::DialPlanRemoved,
@@ -160,6 +167,8 @@ impl AuditAction {
         Self::AccountSignInFailed,
         Self::AccountLocked,
         Self::AccountSignedOut,
+        Self::PinResetLinkRequested,
+        Self::PinResetLinkOpened,
         Self::SourceThrottled,
         Self::RecordingSaved,
         Self::OutOfOfficeChanged,

@@ -112,6 +112,10 @@ pub enum Error {
     /// token, a session, or an administrator's name and password (all failures alike).
     #[error("the credentials were not accepted")]
     AuthenticationFailed,
+    /// A self-service confirmation link that does not work: unknown, expired or used (all
+    /// alike).
+    #[error("the confirmation link is not valid: it has expired, was used already, or never existed")]
+    LinkInvalid,
     /// The session's account signed in with a one-time password: it may only change its
     /// password or sign out.
     #[error("the password must be changed first (PUT /api/v1/account/password)")]
@@ -159,6 +163,7 @@ impl Error {
             Self::NotUmEnabled(_) => "not-um-enabled",
             Self::AlreadyUmEnabled(_) => "already-um-enabled",
             Self::AuthenticationFailed => "authentication-failed",
+            Self::LinkInvalid => "link-invalid",
             Self::PasswordChangeRequired => "password-change-required",
             Self::LastAdministrator(_) => "last-administrator",
             Self::Conflict => "conflict",

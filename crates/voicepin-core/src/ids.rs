@@ -68,6 +68,10 @@ id_type!(
     /// Identifies a browser session.
     SessionId
 );
+id_type!(
+    /// Identifies a self-service confirmation link.
+    LinkId
+);
 
 /// The version of a stored object, for optimistic concurrency: a write names the revision it
 /// read and fails with a conflict if someone else wrote in between.

@@ -7,6 +7,7 @@
 //! - [`policy`], [`mailbox`]: dial plans, UM mailbox policies, UM mailboxes and PIN state;
 //! - [`rules`], [`generate`]: which PINs are acceptable, and how new ones are drawn;
 //! - [`hashing`]: keyed Argon2id and the [`hashing::PinHasher`] port;
+//! - [`links`]: the one-time confirmation links of the self-service pages;
 //! - [`signin`]: the sign-in state machine (counting, automatic reset, lockout);
 //! - [`callflow`]: the telephone call flow, a sans-IO state machine over digits and timers;
 //! - [`recording`]: a mailbox's recorded name and greetings (8 kHz audio);
@@ -26,6 +27,7 @@ pub mod hashing;
 pub mod ids;
 pub mod invalid;
 pub mod keypad;
+pub mod links;
 pub mod mailbox;
 pub mod naming;
 pub mod notify;

@@ -3,6 +3,7 @@
 use time::OffsetDateTime;
 
 use crate::ids::{MailId, MailboxId};
+use crate::links::LinkUrl;
 use crate::mailbox::{Mailbox, SmtpAddress};
 use crate::pin::Pin;
 use crate::policy::DialPlan;
@@ -56,6 +57,16 @@ pub enum Notification {
         reset_pin_text: String,
         /// Who or what reset it.
         reason: ResetReason,
+        /// The mailbox stays locked: the PIN works only once an administrator unlocks it.
+        locked_out: bool,
+    },
+    /// The user asked to reset their PIN on the self-service page: a one-time link that
+    /// confirms it (the link is a secret; the store seals it like a PIN).
+    PinResetLink {
+        /// The confirmation page's address with the link's secret.
+        url: LinkUrl,
+        /// When the link stops working.
+        expires_at: OffsetDateTime,
     },
     /// The mailbox was locked out (no PIN).
     LockedOut,
@@ -79,6 +90,7 @@ impl Notification {
             Self::LockedOut => "lockedOut",
             Self::PinChanged => "pinChanged",
             Self::PinSetBySomeoneElse { .. } => "pinSetBySomeoneElse",
+            Self::PinResetLink { .. } => "pinResetLink",
         }
     }
 }

@@ -6,7 +6,8 @@ use time::OffsetDateTime;
 use crate::accounts::{AdminAccount, Session};
 use crate::audit::{AuditAction, AuditEvent, Channel};
 use crate::error::StoreError;
-use crate::ids::{AccountId, DialPlanId, MailId, MailboxId, PolicyId, Revision, SessionId, TokenId};
+use crate::ids::{AccountId, AuditId, DialPlanId, LinkId, MailId, MailboxId, PolicyId, Revision, SessionId, TokenId};
+use crate::links::PinResetLink;
 use crate::mailbox::Mailbox;
 use crate::notify::OutboundMail;
 use crate::policy::{DialPlan, MailboxPolicy};
@@ -93,6 +94,19 @@ pub enum Write {
     /// Delete every session, of any account, that has ended by `now`: past its absolute
     /// expiry, or idle since `idle_since`.
     PurgeEndedSessions { now: OffsetDateTime, idle_since: OffsetDateTime },
+    /// Insert a new self-service confirmation link.
+    InsertPinResetLink(PinResetLink),
+    /// Mark a link used at `at`, and every other unused link of its mailbox with it;
+    /// refused with [`StoreError::Conflict`] when the link is gone or was used already, so
+    /// a link works once even when followed twice at the same moment.
+    UsePinResetLink {
+        /// The link followed.
+        id: LinkId,
+        /// Its mailbox.
+        mailbox: MailboxId,
+        /// When.
+        at: OffsetDateTime,
+    },
     /// Count one failed sign-in at `at` for each source key (`callerId:+14255550100`,
     /// `address:192.0.2.1`), and forget their failures from before `forget_before`. Counts
     /// add up (never read-modify-write), so concurrent failures on any node are all kept.
@@ -182,8 +196,32 @@ pub struct AuditQuery {
     pub since: Option<OffsetDateTime>,
     /// Only before.
     pub until: Option<OffsetDateTime>,
+    /// The cursor of the next page: only events listed after this one (newest first), so
+    /// that events with the same time are neither skipped nor repeated.
+    pub before: Option<(OffsetDateTime, AuditId)>,
     /// At most this many.
     pub limit: u32,
+}
+
+/// How many audit events fell on one day (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DayCount {
+    /// The day.
+    pub day: time::Date,
+    /// The events on it.
+    pub count: u64,
+}
+
+/// The UM-enabled mailboxes, counted by the database.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MailboxCounts {
+    /// UM-enabled mailboxes.
+    pub um_enabled: u64,
+    /// Of them, locked out.
+    pub locked_out: u64,
+    /// Of them, whose PIN must be changed at the next sign-in: marked expired, or past the
+    /// lifetime its policy gives a PIN.
+    pub pin_expired: u64,
 }
 
 /// The page size of a list when the front end asks for none.
@@ -214,6 +252,7 @@ impl Default for AuditQuery {
             channel: None,
             since: None,
             until: None,
+            before: None,
             limit: DEFAULT_PAGE_SIZE,
         }
     }
@@ -343,6 +382,12 @@ pub trait Store: Send + Sync {
 
     /// Audit events, newest first.
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
+    /// How many audit events match `query` (its limit and cursor ignored), per day (UTC),
+    /// oldest day first; days without events are left out.
+    async fn count_audit_events_per_day(&self, query: &AuditQuery) -> Result<Vec<DayCount>, StoreError>;
+    /// The UM-enabled mailboxes, and of them the locked-out ones and those whose PIN must be
+    /// changed at `now`.
+    async fn count_mailboxes_by_state(&self, now: OffsetDateTime) -> Result<MailboxCounts, StoreError>;
 
     /// Queued messages due at `now`, oldest first, with their bodies, claiming nothing (for
     /// inspection; senders use [`Store::claim_due_mail`]). A body that does not open is
@@ -395,6 +440,10 @@ pub trait Store: Send + Sync {
     /// A session by id.
     async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError>;
 
+    /// A self-service confirmation link by id.
+    async fn pin_reset_link(&self, id: LinkId) -> Result<Option<PinResetLink>, StoreError>;
+    /// How many confirmation links were made for `mailbox` at or after `since`.
+    async fn count_pin_reset_links(&self, mailbox: MailboxId, since: OffsetDateTime) -> Result<u64, StoreError>;
     /// The failed sign-ins counted for each source key since `since` (in the order of
     /// `sources`; 0 for a key never counted). Counts are kept per minute, so `since` is
     /// rounded down to its minute.

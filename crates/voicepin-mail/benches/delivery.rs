@@ -70,6 +70,7 @@ fn reset_mail(n: usize, now: OffsetDateTime) -> OutboundMail {
             change_required: true,
             reset_pin_text: String::new(),
             reason: ResetReason::Administrator,
+            locked_out: false,
         },
         created_at: now,
     }

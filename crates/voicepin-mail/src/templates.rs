@@ -89,6 +89,7 @@ pub fn subject(notification: &Notification, settings: &MailSettings) -> String {
         Notification::LockedOut => "Your voice mail is locked".to_owned(),
         Notification::PinChanged => "Your voice mail PIN was changed".to_owned(),
         Notification::PinSetBySomeoneElse { .. } => "Your voice mail PIN was set by an administrator".to_owned(),
+        Notification::PinResetLink { .. } => "Confirm the reset of your voice mail PIN".to_owned(),
     }
 }
 
@@ -151,7 +152,7 @@ pub(crate) fn compose(mail: &OutboundMail, settings: &MailSettings) -> Composed 
             doc.paragraph(&format!("For help, contact {contact}."));
             doc.policy_text(&sanitize(um_enabled_text));
         }
-        Notification::PinReset { pin, change_required, reset_pin_text, reason } => {
+        Notification::PinReset { pin, change_required, reset_pin_text, reason, locked_out } => {
             doc.paragraph(match reason {
                 ResetReason::Administrator => {
                     "An administrator has reset your voice mail PIN. Your old PIN no \
@@ -174,6 +175,12 @@ pub(crate) fn compose(mail: &OutboundMail, settings: &MailSettings) -> Composed 
                 "You can keep this PIN. To change it, sign in and choose Personal options \
                  (press 6), then Change PIN (press 3)."
             });
+            if *locked_out {
+                doc.paragraph(&format!(
+                    "Your voice mail is locked, and resetting the PIN does not unlock it: an \
+                     administrator must unlock it before this PIN works. Contact {contact}."
+                ));
+            }
             doc.paragraph(SIGN_IN_HOWTO);
             match reason {
                 ResetReason::Administrator => {}
@@ -212,6 +219,23 @@ pub(crate) fn compose(mail: &OutboundMail, settings: &MailSettings) -> Composed 
             doc.paragraph(&format!(
                 "If you did not ask for this, contact {contact} at once: someone else may be \
                  able to reach your voice mail."
+            ));
+        }
+        Notification::PinResetLink { url, expires_at } => {
+            doc.paragraph(&format!(
+                "Someone asked on {} to reset the PIN of your voice mail on the self-service page. \
+                 If it was you, open this link to confirm:",
+                when(mail.created_at)
+            ));
+            doc.link(url.expose(), "Reset my voice mail PIN");
+            doc.paragraph(&format!(
+                "The link works once, until {}. It shows your voice mail settings and a button \
+                 that resets your PIN; the new PIN comes in another message.",
+                when(*expires_at)
+            ));
+            doc.paragraph(&format!(
+                "If you did not ask for this, ignore this message: nothing changes. If it keeps \
+                 happening, tell {contact}."
             ));
         }
         Notification::PinChanged => {
@@ -334,6 +358,21 @@ impl Doc {
         self.plain.push('\n');
     }
 
+    /// A link on a line of its own, as a button in HTML (the address in full in both parts,
+    /// so it can be copied).
+    fn link(&mut self, url: &str, label: &str) {
+        let _ = writeln!(self.plain, "    {url}\n");
+        let url = escape_html(url);
+        let _ = writeln!(
+            self.html,
+            "<p style=\"margin:0 0 20px 0;\"><a href=\"{url}\" style=\"display:inline-block;\
+             background-color:#0f5ea8;color:#ffffff;font-weight:600;text-decoration:none;\
+             padding:10px 18px;border-radius:4px;\">{}</a></p>\n\
+             <p style=\"{P_STYLE}font-size:13px;color:#6b7280;word-break:break-all;\">{url}</p>",
+            escape_html(label)
+        );
+    }
+
     fn policy_text(&mut self, text: &PolicyText) {
         if text.is_empty() {
             return;
@@ -419,6 +458,7 @@ mod tests {
             change_required: true,
             reset_pin_text: text.to_owned(),
             reason,
+            locked_out: false,
         }
     }
 
@@ -489,6 +529,47 @@ mod tests {
             assert!(composed.plain.contains("739164"));
             assert!(composed.plain.contains("+14255550101"));
             assert!(composed.plain.contains("must choose a new one"));
+        }
+    }
+
+    #[test]
+    fn a_self_service_reset_of_a_locked_mailbox_says_it_stays_locked() {
+        let Notification::PinReset { pin, change_required, reset_pin_text, reason, .. } =
+            reset(ResetReason::SelfService, "")
+        else {
+            unreachable!()
+        };
+        let locked = Notification::PinReset { pin, change_required, reset_pin_text, reason, locked_out: true };
+        let composed = compose(&mail(locked), &settings());
+        let plain = composed.plain.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(plain.contains("an administrator must unlock it before this PIN works"));
+        assert!(composed.html.contains("an administrator must unlock it before this PIN works"));
+        let unlocked = compose(&mail(reset(ResetReason::SelfService, "")), &settings());
+        assert!(!unlocked.plain.contains("must unlock"));
+    }
+
+    #[test]
+    fn the_confirmation_link_is_in_both_parts_and_nothing_else_of_the_pin() {
+        let url = "https://voicepin.contoso.com/my/voicemail/confirm?link=vpl_0f_s3cr&t";
+        let composed = compose(
+            &mail(Notification::PinResetLink {
+                url: voicepin_core::links::LinkUrl::new(url),
+                expires_at: datetime!(2025-03-14 09:45:05 UTC),
+            }),
+            &settings(),
+        );
+        assert_eq!(composed.subject, "Confirm the reset of your voice mail PIN");
+        assert!(!composed.subject.contains("vpl_"));
+        assert!(composed.plain.contains(&format!("    {url}\n")));
+        assert!(
+            composed.html.contains("href=\"https://voicepin.contoso.com/my/voicemail/confirm?link=vpl_0f_s3cr&amp;t\"")
+        );
+        assert!(composed.html.contains(">Reset my voice mail PIN</a>"));
+        let plain = composed.plain.split_whitespace().collect::<Vec<_>>().join(" ");
+        for part in [&plain, &composed.html] {
+            assert!(part.contains("until 14 March 2025 at 09:45 UTC"));
+            assert!(part.contains("ignore this message"));
+            assert!(!part.contains("Your PIN"));
         }
     }
 

@@ -9,6 +9,7 @@ use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
 use voicepin_core::StoreError;
 use voicepin_core::ids::MailId;
+use voicepin_core::links::LinkUrl;
 use voicepin_core::mailbox::SmtpAddress;
 use voicepin_core::notify::{Notification, OutboundMail, Recipient, ResetReason};
 use voicepin_core::pin::Pin;
@@ -104,6 +105,7 @@ fn body_capacity(mail: &OutboundMail) -> usize {
         Notification::Welcome { pin, um_enabled_text, .. } => pin.len() + um_enabled_text.len(),
         Notification::PinReset { pin, reset_pin_text, .. } => pin.len() + reset_pin_text.len(),
         Notification::PinSetBySomeoneElse { sent_to } => sent_to.as_ref().map_or(0, String::len),
+        Notification::PinResetLink { url, .. } => url.len(),
         Notification::LockedOut | Notification::PinChanged => 0,
     };
     let strings = texts
@@ -152,11 +154,29 @@ struct RecipientBody<'a> {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 enum NotificationBody<'a> {
-    Welcome { pin: Cow<'a, str>, change_required: bool, um_enabled_text: Cow<'a, str> },
-    PinReset { pin: Cow<'a, str>, change_required: bool, reset_pin_text: Cow<'a, str>, reason: Cow<'a, str> },
+    Welcome {
+        pin: Cow<'a, str>,
+        change_required: bool,
+        um_enabled_text: Cow<'a, str>,
+    },
+    PinReset {
+        pin: Cow<'a, str>,
+        change_required: bool,
+        reset_pin_text: Cow<'a, str>,
+        reason: Cow<'a, str>,
+        // Bodies sealed before the field existed: not locked.
+        #[serde(default)]
+        locked_out: bool,
+    },
+    PinResetLink {
+        url: Cow<'a, str>,
+        expires_at: i64,
+    },
     LockedOut,
     PinChanged,
-    PinSetBySomeoneElse { sent_to: Option<Cow<'a, str>> },
+    PinSetBySomeoneElse {
+        sent_to: Option<Cow<'a, str>>,
+    },
 }
 
 impl<'a> SealedBody<'a> {
@@ -168,11 +188,19 @@ impl<'a> SealedBody<'a> {
                 change_required: *change_required,
                 um_enabled_text: Cow::Borrowed(um_enabled_text),
             },
-            Notification::PinReset { pin, change_required, reset_pin_text, reason } => NotificationBody::PinReset {
-                pin: Cow::Borrowed(pin.expose()),
-                change_required: *change_required,
-                reset_pin_text: Cow::Borrowed(reset_pin_text),
-                reason: Cow::Borrowed(reason.as_str()),
+            Notification::PinReset { pin, change_required, reset_pin_text, reason, locked_out } => {
+                NotificationBody::PinReset {
+                    pin: Cow::Borrowed(pin.expose()),
+                    change_required: *change_required,
+                    reset_pin_text: Cow::Borrowed(reset_pin_text),
+                    reason: Cow::Borrowed(reason.as_str()),
+                    locked_out: *locked_out,
+                }
+            }
+            Notification::PinResetLink { url, expires_at } => NotificationBody::PinResetLink {
+                url: Cow::Borrowed(url.expose()),
+                // Within the storable range: a link expires minutes after it is made.
+                expires_at: i64::try_from(expires_at.unix_timestamp_nanos()).unwrap_or(i64::MAX),
             },
             Notification::LockedOut => NotificationBody::LockedOut,
             Notification::PinChanged => NotificationBody::PinChanged,
@@ -204,11 +232,18 @@ impl<'a> SealedBody<'a> {
                 change_required,
                 um_enabled_text: um_enabled_text.into_owned(),
             },
-            NotificationBody::PinReset { pin, change_required, reset_pin_text, reason } => Notification::PinReset {
-                pin: Pin::new(pin.into_owned()),
-                change_required,
-                reset_pin_text: reset_pin_text.into_owned(),
-                reason: ResetReason::parse(&reason)?,
+            NotificationBody::PinReset { pin, change_required, reset_pin_text, reason, locked_out } => {
+                Notification::PinReset {
+                    pin: Pin::new(pin.into_owned()),
+                    change_required,
+                    reset_pin_text: reset_pin_text.into_owned(),
+                    reason: ResetReason::parse(&reason)?,
+                    locked_out,
+                }
+            }
+            NotificationBody::PinResetLink { url, expires_at } => Notification::PinResetLink {
+                url: LinkUrl::new(url.into_owned()),
+                expires_at: time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires_at)).ok()?,
             },
             NotificationBody::LockedOut => Notification::LockedOut,
             NotificationBody::PinChanged => Notification::PinChanged,
@@ -265,6 +300,11 @@ mod tests {
                 change_required: false,
                 reset_pin_text: String::new(),
                 reason: ResetReason::TooManyFailures,
+                locked_out: true,
+            },
+            Notification::PinResetLink {
+                url: LinkUrl::new("https://voicepin.contoso.com/my/voicemail/confirm?link=vpl_1_x"),
+                expires_at: OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
             },
             Notification::LockedOut,
             Notification::PinChanged,

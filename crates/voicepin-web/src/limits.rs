@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 pub const PER_SOURCE: u32 = 10;
 /// Attempts per window for one account name.
 pub const PER_ACCOUNT: u32 = 5;
+/// Self-service link requests per window from one source address.
+pub const SELF_SERVICE_PER_SOURCE: u32 = 10;
+/// Self-service link requests per window for one address or extension typed.
+pub const SELF_SERVICE_PER_NAME: u32 = 3;
 /// The window.
 pub const WINDOW: Duration = Duration::from_secs(60);
 /// Above this many tracked keys, expired windows are dropped.

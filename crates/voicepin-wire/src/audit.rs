@@ -96,6 +96,7 @@ impl From<AuditListQuery> for AuditFilter {
             since: query.since,
             until: query.until,
             limit: query.limit,
+            before: None,
         }
     }
 }

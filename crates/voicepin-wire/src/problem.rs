@@ -29,6 +29,8 @@ pub mod status {
     pub const METHOD_NOT_ALLOWED: u16 = 405;
     /// 409.
     pub const CONFLICT: u16 = 409;
+    /// 410.
+    pub const GONE: u16 = 410;
     /// 413.
     pub const PAYLOAD_TOO_LARGE: u16 = 413;
     /// 415.
@@ -144,6 +146,7 @@ impl From<&CoreError> for Problem {
             CoreError::AuthenticationFailed => {
                 Problem::new(UNPROCESSABLE_ENTITY, code, "Credentials not accepted", error.to_string())
             }
+            CoreError::LinkInvalid => Problem::new(GONE, code, "Link not valid", error.to_string()),
             CoreError::PasswordChangeRequired => {
                 Problem::new(FORBIDDEN, code, "Password change required", error.to_string())
             }

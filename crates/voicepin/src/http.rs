@@ -95,6 +95,8 @@ pub async fn serve(
         settings.sign_in_attempts_per_source,
         settings.sign_in_attempts_per_account,
     ));
+    state.self_service_answer = Duration::from_millis(settings.failed_sign_in_answer_ms.into());
+    state.public_url = settings.public_url.clone();
     let limits = ConnectionLimits::of(&settings);
     let (stop, stopped) = watch::channel(false);
     let metrics_task = metrics_listener.map(|listener| {

@@ -232,9 +232,12 @@ test('Unlock, disable with Keep properties and enable again', async () => {
   await admin.getByText('Voice mail was disabled').waitFor();
   await admin.getByRole('link', { name: 'Enable' }).click();
   await admin.getByLabel('Extension').fill('20007');
+  await admin.getByLabel('Phone numbers').fill('+14255550177, +14255550178');
   await check(admin, '14-enable');
   await admin.getByRole('button', { name: 'Save' }).click();
   await admin.getByText('The mailbox was enabled for voice mail').waitFor();
+  const enabled = (await server.api('GET', '/api/v1/mailboxes/user0007@contoso.com')).json;
+  assert.deepEqual(enabled.phoneNumbers, ['+14255550177', '+14255550178'], JSON.stringify(enabled));
 });
 
 test('policies, dial plans, audit log, accounts and tokens', async () => {

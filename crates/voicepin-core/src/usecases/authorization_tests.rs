@@ -63,6 +63,11 @@ enum UseCase {
     MailQueueStats,
     MailQueue,
     RequeueMail,
+    RequestPinResetLink,
+    OpenPinResetLink,
+    ResetPinWithLink,
+    AuditCountsPerDay,
+    MailboxCounts,
     SaveRecording,
     SetOutOfOffice,
     FinishFirstTimeSetup,
@@ -75,7 +80,7 @@ enum UseCase {
 const AUTHENTICATION: [&str; 2] = ["authenticate_token", "authenticate_session"];
 
 impl UseCase {
-    const ALL: [UseCase; 49] = [
+    const ALL: [UseCase; 54] = [
         Self::NewDialPlan,
         Self::GetDialPlan,
         Self::ListDialPlans,
@@ -120,6 +125,11 @@ impl UseCase {
         Self::MailQueueStats,
         Self::MailQueue,
         Self::RequeueMail,
+        Self::RequestPinResetLink,
+        Self::OpenPinResetLink,
+        Self::ResetPinWithLink,
+        Self::AuditCountsPerDay,
+        Self::MailboxCounts,
         Self::SaveRecording,
         Self::SetOutOfOffice,
         Self::FinishFirstTimeSetup,
@@ -153,7 +163,8 @@ impl UseCase {
             Self::Unlock => UnlockMailboxes,
             Self::ChangePin => ChangeOwnPin,
             Self::ResetOwnPin => Operation::ResetOwnPin,
-            Self::AuditEvents => ViewAudit,
+            Self::AuditEvents | Self::AuditCountsPerDay => ViewAudit,
+            Self::MailboxCounts => ViewMailboxes,
             Self::SignIn | Self::RecogniseCaller | Self::DialPlansForCalls => VoiceSignIn,
             Self::ListAccounts | Self::GetAccount | Self::ListTokens => ViewAccounts,
             Self::NewAccount
@@ -167,6 +178,7 @@ impl UseCase {
             Self::SignInWithPassword => PasswordSignIn,
             Self::CheckReady | Self::MailQueueStats | Self::MailQueue => ViewMailQueue,
             Self::RequeueMail => ManageMailQueue,
+            Self::RequestPinResetLink | Self::OpenPinResetLink | Self::ResetPinWithLink => UsePinResetLink,
         }
     }
 }
@@ -182,6 +194,7 @@ struct Seeded {
     account: AccountId,
     session: SessionAuth,
     password: Password,
+    link: crate::links::LinkSecret,
 }
 
 async fn seeded() -> Seeded {
@@ -209,7 +222,9 @@ async fn seeded() -> Seeded {
     voicepin.create_token(&root, "pbx1", Role::VoiceService, None).await.unwrap();
     let anonymous = RequestContext::anonymous(Channel::Web);
     let signed_in = voicepin.sign_in_with_password(&anonymous, "bob", &password).await.unwrap();
-    Seeded { voicepin, alice, bob, account: account.id, session: signed_in.auth, password }
+    voicepin.request_pin_reset_link(&anonymous, ALICE, "https://voicepin.example.com").await.unwrap();
+    let link = super::self_service::tests::mailed_link(&voicepin).await;
+    Seeded { voicepin, alice, bob, account: account.id, session: signed_in.auth, password, link }
 }
 
 /// Calls `use_case` as `context` on the seeded data (alice's mailbox, bob's account): only
@@ -268,6 +283,8 @@ async fn call(use_case: UseCase, context: &RequestContext, s: &Seeded) -> Result
         UseCase::ChangePin => vp.change_pin(context, ALICE, &Pin::new(ALICE_PIN), &Pin::new("730164")).await,
         UseCase::ResetOwnPin => vp.reset_own_pin(context, ALICE).await,
         UseCase::AuditEvents => vp.audit_events(context, &AuditFilter::default()).await.map(drop),
+        UseCase::AuditCountsPerDay => vp.audit_counts_per_day(context, &AuditFilter::default()).await.map(drop),
+        UseCase::MailboxCounts => vp.mailbox_counts(context).await.map(drop),
         UseCase::SignIn => {
             let request = SignIn { identity: "12345".into(), dial_plan: None, pin: Pin::new(ALICE_PIN) };
             vp.sign_in(context, &request).await.map(drop)
@@ -300,6 +317,11 @@ async fn call(use_case: UseCase, context: &RequestContext, s: &Seeded) -> Result
         UseCase::MailQueueStats => vp.mail_queue_stats(context).await.map(drop),
         UseCase::MailQueue => vp.mail_queue(context, true, 10).await.map(drop),
         UseCase::RequeueMail => vp.requeue_mail(context, &crate::ids::MailId::new_random().to_string()).await,
+        UseCase::RequestPinResetLink => vp.request_pin_reset_link(context, ALICE, "https://voicepin.example.com").await,
+        // A link that does not work: refused as invalid (not forbidden) when the actor may
+        // follow links at all.
+        UseCase::OpenPinResetLink => vp.open_pin_reset_link(context, &s.link).await.map(drop),
+        UseCase::ResetPinWithLink => vp.reset_pin_with_link(context, &s.link).await.map(drop),
         UseCase::SaveRecording => {
             let audio = crate::recording::RecordedAudio::from_mulaw(vec![0xff; 800])?;
             vp.save_recording(context, ALICE, crate::recording::RecordingKind::Name, audio).await
@@ -373,6 +395,7 @@ fn public_methods() -> Vec<String> {
         include_str!("pins.rs"),
         include_str!("policies.rs"),
         include_str!("queries.rs"),
+        include_str!("self_service.rs"),
         include_str!("service.rs"),
         include_str!("sessions.rs"),
         include_str!("sign_in.rs"),
@@ -401,6 +424,7 @@ fn the_walk_lists_every_use_case() {
         "pins",
         "policies",
         "queries",
+        "self_service",
         "service",
         "sessions",
         "sign_in",

@@ -9,11 +9,14 @@ use time::OffsetDateTime;
 use crate::accounts::{AdminAccount, Session};
 use crate::audit::AuditEvent;
 use crate::error::StoreError;
-use crate::ids::{AccountId, DialPlanId, MailId, MailboxId, PolicyId, SessionId, TokenId};
+use crate::ids::{AccountId, DialPlanId, LinkId, MailId, MailboxId, PolicyId, SessionId, TokenId};
+use crate::links::PinResetLink;
 use crate::mailbox::Mailbox;
+use crate::notify::OutboundMail;
 use crate::policy::{DialPlan, MailboxPolicy};
 use crate::ports::{
-    AuditQuery, Change, ClaimedMail, MailQueueStats, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store, Write,
+    AuditQuery, Change, ClaimedMail, DayCount, MailQueueStats, MailRecord, MailStatus, MailboxCounts, MailboxLookup,
+    MailboxQuery, QueuedMail, Store, Write,
 };
 use crate::recording::{Recording, RecordingInfo, RecordingKind};
 use crate::tokens::ApiToken;
@@ -27,6 +30,8 @@ struct Tables {
     accounts: Vec<AdminAccount>,
     sessions: Vec<Session>,
     audit: Vec<AuditEvent>,
+    mail: Vec<OutboundMail>,
+    links: Vec<PinResetLink>,
     sign_in_failures: Vec<(String, OffsetDateTime)>,
     recordings: Vec<Recording>,
 }
@@ -58,6 +63,14 @@ fn next<T: Clone>(item: &T, bump: impl FnOnce(&mut T)) -> T {
 impl Store for MemoryStore {
     async fn commit(&self, change: Change) -> Result<(), StoreError> {
         self.with(|t| {
+            // A used link refuses the whole change, before anything is written.
+            for write in &change.writes {
+                if let Write::UsePinResetLink { id, .. } = write
+                    && !t.links.iter().any(|l| l.id == *id && l.used_at.is_none())
+                {
+                    return Err(StoreError::Conflict);
+                }
+            }
             for write in change.writes {
                 match write {
                     Write::InsertDialPlan(p) | Write::UpdateDialPlan(p) => {
@@ -101,6 +114,12 @@ impl Store for MemoryStore {
                         t.sessions.retain(|s| s.account_id != account || s.id == keep);
                     }
                     Write::PurgeEndedSessions { .. } => {}
+                    Write::InsertPinResetLink(link) => t.links.push(link),
+                    Write::UsePinResetLink { mailbox, at, .. } => {
+                        t.links.iter_mut().filter(|l| l.mailbox_id == mailbox && l.used_at.is_none()).for_each(|l| {
+                            l.used_at = Some(at);
+                        });
+                    }
                     Write::CountSignInFailure { sources, at, forget_before } => {
                         t.sign_in_failures.retain(|(key, when)| !sources.contains(key) || *when >= forget_before);
                         t.sign_in_failures.extend(sources.into_iter().map(|key| (key, at)));
@@ -108,8 +127,9 @@ impl Store for MemoryStore {
                 }
             }
             t.audit.extend(change.audit);
-        });
-        Ok(())
+            t.mail.extend(change.mail);
+            Ok(())
+        })
     }
 
     async fn recording(&self, mailbox: MailboxId, kind: RecordingKind) -> Result<Option<Recording>, StoreError> {
@@ -199,8 +219,52 @@ impl Store for MemoryStore {
         Ok(self.with(|t| t.audit.iter().rev().take(query.limit as usize).cloned().collect()))
     }
 
-    async fn due_mail(&self, _now: OffsetDateTime, _limit: u32) -> Result<Vec<QueuedMail>, StoreError> {
-        Ok(Vec::new())
+    async fn count_audit_events_per_day(&self, query: &AuditQuery) -> Result<Vec<DayCount>, StoreError> {
+        Ok(self.with(|t| {
+            let mut days: Vec<DayCount> = Vec::new();
+            for event in t.audit.iter().filter(|e| query.action.is_none_or(|a| e.action == a)) {
+                let day = event.at.date();
+                match days.iter_mut().find(|d| d.day == day) {
+                    Some(found) => found.count += 1,
+                    None => days.push(DayCount { day, count: 1 }),
+                }
+            }
+            days.sort_by_key(|d| d.day);
+            days
+        }))
+    }
+
+    async fn count_mailboxes_by_state(&self, now: OffsetDateTime) -> Result<MailboxCounts, StoreError> {
+        Ok(self.with(|t| {
+            let enabled: Vec<&Mailbox> = t.mailboxes.iter().filter(|m| m.um_enabled).collect();
+            let expired = enabled
+                .iter()
+                .filter(|m| {
+                    t.policies.iter().find(|p| p.id == m.policy_id).is_some_and(|p| m.pin.must_change(&p.pin, now))
+                })
+                .count();
+            MailboxCounts {
+                um_enabled: enabled.len() as u64,
+                locked_out: enabled.iter().filter(|m| m.pin.locked_out).count() as u64,
+                pin_expired: expired as u64,
+            }
+        }))
+    }
+
+    async fn due_mail(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<QueuedMail>, StoreError> {
+        Ok(self.with(|t| {
+            t.mail
+                .iter()
+                .take(limit as usize)
+                .map(|mail| QueuedMail {
+                    mail: mail.clone(),
+                    status: MailStatus::Queued,
+                    attempts: 0,
+                    next_attempt_at: now,
+                    last_error: None,
+                })
+                .collect()
+        }))
     }
 
     async fn claim_due_mail(
@@ -263,6 +327,14 @@ impl Store for MemoryStore {
 
     async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
         Ok(self.with(|t| t.sessions.iter().find(|s| s.id == id).cloned()))
+    }
+
+    async fn pin_reset_link(&self, id: LinkId) -> Result<Option<PinResetLink>, StoreError> {
+        Ok(self.with(|t| t.links.iter().find(|l| l.id == id).cloned()))
+    }
+
+    async fn count_pin_reset_links(&self, mailbox: MailboxId, since: OffsetDateTime) -> Result<u64, StoreError> {
+        Ok(self.with(|t| t.links.iter().filter(|l| l.mailbox_id == mailbox && l.created_at >= since).count() as u64))
     }
 
     async fn requeue_mail(&self, _id: MailId, _at: OffsetDateTime) -> Result<bool, StoreError> {

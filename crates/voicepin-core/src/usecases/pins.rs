@@ -162,6 +162,7 @@ impl VoicePin {
                     change_required: expired,
                     reset_pin_text: policy.reset_pin_text.as_str().to_owned(),
                     reason: ResetReason::Administrator,
+                    locked_out: locked,
                 },
                 now,
             ));
@@ -273,7 +274,16 @@ impl VoicePin {
     }
 
     async fn try_reset_own_pin(&self, context: &RequestContext, identity: &str) -> Result<()> {
-        let mut mailbox = self.resolve_mailbox(identity).await?;
+        let mailbox = self.resolve_mailbox(identity).await?;
+        let change = self.own_reset(context, mailbox).await?;
+        self.commit(change).await
+    }
+
+    /// The change of an owner's reset of their own PIN, not committed: a generated PIN by
+    /// the policy (history included), expired so that the phone asks for a new one at the
+    /// next sign-in, the counters cleared, a lockout kept (only an administrator unlocks;
+    /// the message says so), the PIN mailed to the mailbox, the event audited.
+    pub(super) async fn own_reset(&self, context: &RequestContext, mut mailbox: Mailbox) -> Result<Change> {
         context.authorize(Operation::ResetOwnPin, Target::Mailbox(mailbox.id))?;
         if !mailbox.um_enabled {
             return Err(Error::NotUmEnabled(mailbox.smtp_address.to_string()));
@@ -283,16 +293,22 @@ impl VoicePin {
         let now = self.clock.now();
         mailbox.pin.install(self.hash(&pin).await?, true, now);
         mailbox.pin.clear_failures();
+        let locked_out = mailbox.pin.locked_out;
         let notification = Notification::PinReset {
             pin,
             change_required: true,
             reset_pin_text: policy.reset_pin_text.as_str().to_owned(),
             reason: ResetReason::SelfService,
+            locked_out,
         };
         let mail = OutboundMail::new(&mailbox, &plan, None, notification, now);
-        let event = AuditEvent::new(context, now, AuditAction::PinSelfReset, mailbox.smtp_address.as_str())
-            .for_mailbox(mailbox.id);
-        self.commit(Change { writes: vec![Write::UpdateMailbox(mailbox)], mail: vec![mail], audit: vec![event] }).await
+        let mut event = AuditEvent::new(context, now, AuditAction::PinSelfReset, mailbox.smtp_address.as_str())
+            .for_mailbox(mailbox.id)
+            .with("lockedOut", locked_out);
+        if let crate::context::Actor::MailboxOwner { proof, .. } = &context.actor {
+            event = event.with("proof", proof.as_str());
+        }
+        Ok(Change { writes: vec![Write::UpdateMailbox(mailbox)], mail: vec![mail], audit: vec![event] })
     }
 }
 

@@ -9,7 +9,8 @@ use crate::access::{Operation, Target};
 use crate::audit::{AuditAction, AuditEvent};
 use crate::context::{Channel, RequestContext};
 use crate::error::{InvalidValue, Result};
-use crate::ports::{AuditQuery, MailboxQuery};
+use crate::ids::AuditId;
+use crate::ports::{AuditQuery, DayCount, MailboxCounts, MailboxQuery};
 
 use super::{MailboxDetails, PinInfo, VoicePin, mailboxes::details_of};
 
@@ -70,6 +71,40 @@ pub struct AuditFilter {
     pub until: Option<String>,
     /// At most this many, 1 to [`MAX_PAGE_SIZE`] ([`DEFAULT_PAGE_SIZE`] when `None`).
     pub limit: Option<u32>,
+    /// The cursor: the last event of the previous page (its time and id, as
+    /// [`AuditCursor::text`] wrote them).
+    pub before: Option<String>,
+}
+
+/// Where a page of the audit log ends: the last event's time and id. Events with the same
+/// time are told apart by the order they were written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditCursor {
+    /// The event's time.
+    pub at: OffsetDateTime,
+    /// Its id.
+    pub id: AuditId,
+}
+
+impl AuditCursor {
+    /// The cursor after `event`.
+    pub fn after(event: &AuditEvent) -> Self {
+        Self { at: event.at, id: event.id }
+    }
+
+    /// `<RFC 3339 time>_<id>`, for a query string.
+    pub fn text(&self) -> String {
+        let at = self.at.format(&Rfc3339).unwrap_or_default();
+        format!("{at}_{}", self.id)
+    }
+
+    fn parse(text: &str) -> Result<Self> {
+        let invalid = || InvalidValue::new("before", "the cursor of a previous page", text.to_owned());
+        let (at, id) = text.rsplit_once('_').ok_or_else(invalid)?;
+        let at = parse_time("before", Some(at))?.ok_or_else(invalid)?;
+        let id = id.parse().map_err(|_| invalid())?;
+        Ok(Self { at, id })
+    }
 }
 
 /// The times the audit log can be asked about. The stores keep nanoseconds since 1970 in
@@ -170,7 +205,29 @@ impl VoicePin {
     /// Audit events under `filter`, newest first.
     pub async fn audit_events(&self, context: &RequestContext, filter: &AuditFilter) -> Result<Vec<AuditEvent>> {
         context.authorize(Operation::ViewAudit, Target::Any)?;
+        let query = self.audit_query(filter).await?;
+        Ok(self.store.audit_events(&query).await?)
+    }
+
+    /// How many audit events match `filter` per day (UTC), oldest day first, counted by the
+    /// database however many there are (the dashboard's charts). Days without events are
+    /// left out; the limit and cursor are ignored.
+    pub async fn audit_counts_per_day(&self, context: &RequestContext, filter: &AuditFilter) -> Result<Vec<DayCount>> {
+        context.authorize(Operation::ViewAudit, Target::Any)?;
+        let query = self.audit_query(filter).await?;
+        Ok(self.store.count_audit_events_per_day(&query).await?)
+    }
+
+    /// The UM-enabled mailboxes now, and of them the locked-out ones and those whose PIN
+    /// must be changed (the dashboard's figures), counted by the database.
+    pub async fn mailbox_counts(&self, context: &RequestContext) -> Result<MailboxCounts> {
+        context.authorize(Operation::ViewMailboxes, Target::Any)?;
+        Ok(self.store.count_mailboxes_by_state(self.clock.now()).await?)
+    }
+
+    async fn audit_query(&self, filter: &AuditFilter) -> Result<AuditQuery> {
         let limit = page_size(filter.limit)?;
+        let before = filter.before.as_deref().map(AuditCursor::parse).transpose()?.map(|c| (c.at, c.id));
         let action = parse_action(filter.action.as_deref())?;
         let since = parse_time("since", filter.since.as_deref())?;
         let until = parse_time("until", filter.until.as_deref())?;
@@ -179,7 +236,6 @@ impl VoicePin {
             Some(identity) => Some(self.resolve_mailbox(identity).await?.id),
             None => None,
         };
-        let query = AuditQuery { mailbox, action, actor: filter.actor.clone(), channel, since, until, limit };
-        Ok(self.store.audit_events(&query).await?)
+        Ok(AuditQuery { mailbox, action, actor: filter.actor.clone(), channel, since, until, before, limit })
     }
 }

@@ -363,6 +363,7 @@ impl VoicePin {
                     change_required: true,
                     reset_pin_text: policy.reset_pin_text.as_str().to_owned(),
                     reason: ResetReason::TooManyFailures,
+                    locked_out: mailbox.pin.locked_out,
                 };
                 change.mail.push(OutboundMail::new(&mailbox, plan, None, notification, now));
                 change.audit.push(

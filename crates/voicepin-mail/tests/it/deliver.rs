@@ -30,7 +30,7 @@ async fn due_messages_are_sent_once_and_marked() {
 
     let now = CREATED + secs(1);
     let report = deliver_due(&store, &transport, &MailSettings::default(), now).await.unwrap();
-    assert_eq!(report, DeliveryReport { sent: 6, ..DeliveryReport::default() });
+    assert_eq!(report, DeliveryReport { sent: 8, ..DeliveryReport::default() });
     assert_eq!(transport.delivered(), ids, "oldest first, each once");
     for id in &ids {
         let record = record(&store, *id).await;
@@ -44,7 +44,7 @@ async fn due_messages_are_sent_once_and_marked() {
 
     let again = deliver_due(&store, &transport, &MailSettings::default(), now + secs(60)).await.unwrap();
     assert!(again.is_empty());
-    assert_eq!(transport.delivered().len(), 6);
+    assert_eq!(transport.delivered().len(), 8);
 }
 
 #[tokio::test]

@@ -52,7 +52,7 @@ fn every_kind_has_its_own_subject_and_a_stable_message_id() {
         subjects.push(subject);
     }
     subjects.dedup();
-    // The three reset reasons share a subject; the wording differs in the body.
+    // The reset reasons (and a locked mailbox's reset) share a subject; the wording differs in the body.
     assert_eq!(
         subjects,
         [
@@ -60,6 +60,7 @@ fn every_kind_has_its_own_subject_and_a_stable_message_id() {
             "Your voice mail PIN has been reset",
             "Your voice mail is locked",
             "Your voice mail PIN was changed",
+            "Confirm the reset of your voice mail PIN",
         ]
     );
 }

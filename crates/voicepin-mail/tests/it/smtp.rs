@@ -62,9 +62,9 @@ async fn connections_are_reused_and_helo_is_configurable() {
     let smtp = SmtpTransport::new(&config).unwrap();
 
     let report = deliver_due(&store, &smtp, &settings(), CREATED).await.unwrap();
-    assert_eq!(report.sent, 6);
+    assert_eq!(report.sent, 8);
     let received = server.received();
-    assert_eq!(received.len(), 6);
+    assert_eq!(received.len(), 8);
     assert!(received.iter().all(|r| r.helo == "voicepin.contoso.com"));
     // One after the other, the messages share one connection.
     assert_eq!(server.connections(), 1);
@@ -402,7 +402,7 @@ async fn no_pin_reaches_the_logs_over_smtp() {
     let smtp = transport(&server.url("relay:s3cret@"));
     let first = deliver_due(&store, &smtp, &settings(), CREATED).await.unwrap();
     let second = deliver_due(&store, &smtp, &settings(), CREATED + secs(3600)).await.unwrap();
-    assert_eq!((first.sent + second.sent, first.retried), (6, 1));
+    assert_eq!((first.sent + second.sent, first.retried), (8, 1));
 
     let logs = captured.text();
     assert!(logs.contains("mail sent"), "{logs}");

@@ -4,6 +4,7 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 use voicepin_core::Pin;
 use voicepin_core::ids::{MailId, MailboxId};
+use voicepin_core::links::LinkUrl;
 use voicepin_core::mailbox::SmtpAddress;
 use voicepin_core::notify::{Notification, OutboundMail, Recipient, ResetReason};
 
@@ -25,21 +26,35 @@ pub fn every_kind() -> Vec<Notification> {
             change_required: true,
             reset_pin_text: String::new(),
             reason: ResetReason::Administrator,
+            locked_out: false,
         },
         Notification::PinReset {
             pin: Pin::new(PIN),
             change_required: false,
             reset_pin_text: "Questions? Call 4357.".to_owned(),
             reason: ResetReason::SelfService,
+            locked_out: false,
         },
         Notification::PinReset {
             pin: Pin::new(PIN),
             change_required: true,
             reset_pin_text: String::new(),
             reason: ResetReason::TooManyFailures,
+            locked_out: false,
+        },
+        Notification::PinReset {
+            pin: Pin::new(PIN),
+            change_required: true,
+            reset_pin_text: String::new(),
+            reason: ResetReason::SelfService,
+            locked_out: true,
         },
         Notification::LockedOut,
         Notification::PinChanged,
+        Notification::PinResetLink {
+            url: LinkUrl::new("https://voicepin.contoso.com/my/voicemail/confirm?link=vpl_0_secret"),
+            expires_at: time::macros::datetime!(2025-03-14 09:45:05 UTC),
+        },
     ]
 }
 

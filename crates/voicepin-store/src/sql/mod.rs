@@ -23,11 +23,13 @@ use time::OffsetDateTime;
 use voicepin_core::StoreError;
 use voicepin_core::accounts::{AdminAccount, Session};
 use voicepin_core::audit::AuditEvent;
-use voicepin_core::ids::{AccountId, DialPlanId, MailId, MailboxId, PolicyId, SessionId, TokenId};
+use voicepin_core::ids::{AccountId, DialPlanId, LinkId, MailId, MailboxId, PolicyId, SessionId, TokenId};
+use voicepin_core::links::PinResetLink;
 use voicepin_core::mailbox::Mailbox;
 use voicepin_core::policy::{DialPlan, MailboxPolicy};
 use voicepin_core::ports::{
-    AuditQuery, Change, ClaimedMail, MailQueueStats, MailRecord, MailboxLookup, MailboxQuery, QueuedMail, Store,
+    AuditQuery, Change, ClaimedMail, DayCount, MailQueueStats, MailRecord, MailboxCounts, MailboxLookup, MailboxQuery,
+    QueuedMail, Store,
 };
 use voicepin_core::recording::{Recording, RecordingInfo, RecordingKind};
 use voicepin_core::tokens::ApiToken;
@@ -192,6 +194,18 @@ impl<B: Backend> Store for SqlStore<B> {
         read::audit_events(&self.pool, query).await
     }
 
+    async fn count_audit_events_per_day(&self, query: &AuditQuery) -> Result<Vec<DayCount>, StoreError> {
+        read::count_audit_events_per_day(&self.pool, query).await
+    }
+
+    async fn count_mailboxes_by_state(&self, now: OffsetDateTime) -> Result<MailboxCounts, StoreError> {
+        // One read transaction: the three counts of one snapshot.
+        let mut tx = self.pool.begin_with(B::BEGIN_READ).await.map_err(db::<B>)?;
+        let counts = read::count_mailboxes_by_state(&mut *tx, now).await?;
+        tx.commit().await.map_err(db::<B>)?;
+        Ok(counts)
+    }
+
     async fn due_mail(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<QueuedMail>, StoreError> {
         outbox::due_mail(&self.pool, &self.sealer, now, limit).await
     }
@@ -228,6 +242,15 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn mail_queue_stats(&self) -> Result<MailQueueStats, StoreError> {
         outbox::queue_stats(&self.pool).await
+    }
+
+    async fn pin_reset_link(&self, id: LinkId) -> Result<Option<PinResetLink>, StoreError> {
+        read::pin_reset_link(&self.pool, id).await
+    }
+
+    async fn count_pin_reset_links(&self, mailbox: MailboxId, since: OffsetDateTime) -> Result<u64, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db::<B>)?;
+        read::count_pin_reset_links(&mut *conn, mailbox, since).await
     }
 
     async fn requeue_mail(&self, id: MailId, at: OffsetDateTime) -> Result<bool, StoreError> {

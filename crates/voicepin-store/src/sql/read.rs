@@ -10,14 +10,15 @@ use voicepin_core::accounts::{AdminAccount, Session};
 use voicepin_core::audit::{AuditAction, AuditEvent, Channel};
 use voicepin_core::context::ActorKind;
 use voicepin_core::hashing::PinHash;
-use voicepin_core::ids::{AccountId, DialPlanId, MailboxId, PolicyId, Revision, SessionId, TokenId};
+use voicepin_core::ids::{AccountId, DialPlanId, LinkId, MailboxId, PolicyId, Revision, SessionId, TokenId};
+use voicepin_core::links::PinResetLink;
 use voicepin_core::mailbox::{E164Number, Extension, Mailbox, PinState, SmtpAddress};
 use voicepin_core::policy::{
     AccessNumber, DialPlan, ExtendedChecks, ExtensionLength, InputFailuresBeforeDisconnect,
     LogonFailuresBeforeDisconnect, MailboxPolicy, MaxLogonAttempts, MinPinLength, ObjectName, PinHistoryCount,
     PinLifetime, PinPolicy, PinResetThreshold, PolicyText,
 };
-use voicepin_core::ports::{AuditQuery, MailboxLookup, MailboxQuery};
+use voicepin_core::ports::{AuditQuery, DayCount, MailboxCounts, MailboxLookup, MailboxQuery};
 use voicepin_core::recording::{RecordedAudio, Recording, RecordingInfo, RecordingKind, SAMPLE_RATE};
 use voicepin_core::tokens::ApiToken;
 
@@ -391,14 +392,9 @@ fn audit_from_row(row: &impl Values) -> Result<AuditEvent, StoreError> {
     })
 }
 
-pub(super) async fn audit_events<B: Backend>(
-    pool: &Pool<B>,
-    filter: &AuditQuery,
-) -> Result<Vec<AuditEvent>, StoreError> {
-    let mut query = Sql::new(
-        "SELECT id, at, actor, actor_kind, role, channel, source, action, mailbox_id, target, details \
-         FROM audit_events WHERE 1 = 1",
-    );
+/// The `WHERE` of an audit query: its filters and cursor (not its limit).
+fn audit_where(mut query: Sql, filter: &AuditQuery) -> Result<Sql, StoreError> {
+    query.push(" WHERE 1 = 1");
     if let Some(mailbox) = filter.mailbox {
         query.push(" AND mailbox_id = ").push_bind(mailbox.to_string());
     }
@@ -417,8 +413,79 @@ pub(super) async fn audit_events<B: Backend>(
     if let Some(until) = filter.until {
         query.push(" AND at < ").push_bind(codec::nanos(until)?);
     }
+    Ok(query)
+}
+
+pub(super) async fn audit_events<B: Backend>(
+    pool: &Pool<B>,
+    filter: &AuditQuery,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    let mut query = audit_where(
+        Sql::new(
+            "SELECT id, at, actor, actor_kind, role, channel, source, action, mailbox_id, target, details FROM audit_events",
+        ),
+        filter,
+    )?;
+    if let Some((at, id)) = filter.before {
+        // After the cursor in the listing order (time, then the order of writing): events
+        // with the cursor's time are neither skipped nor repeated. A cursor whose event is
+        // gone falls back to the time alone.
+        let at = codec::nanos(at)?;
+        query
+            .push(" AND (at < ")
+            .push_bind(at)
+            .push(" OR (at = ")
+            .push_bind(at)
+            .push(" AND seq < COALESCE((SELECT c.seq FROM audit_events c WHERE c.id = ")
+            .push_bind(id.to_string())
+            .push("), 0)))");
+    }
     query.push(" ORDER BY at DESC, seq DESC LIMIT ").push_bind(i64::from(filter.limit));
     objects(pool, query, audit_from_row).await
+}
+
+/// Nanoseconds in a day: `at / DAY_NANOS` is the day number since 1970 (UTC).
+const DAY_NANOS: i64 = 86_400_000_000_000;
+
+pub(super) async fn count_audit_events_per_day<B: Backend>(
+    pool: &Pool<B>,
+    filter: &AuditQuery,
+) -> Result<Vec<DayCount>, StoreError> {
+    let day = format!("at / {DAY_NANOS}");
+    let mut query = audit_where(Sql::new(format!("SELECT {day} AS day, COUNT(*) AS n FROM audit_events")), filter)?;
+    query.push(&format!(" GROUP BY {day} ORDER BY {day}"));
+    let epoch = time::Date::from_calendar_date(1970, time::Month::January, 1).map_err(|e| corrupt("date", e))?;
+    objects(pool, query, |row| {
+        let day: i64 = get(row, "day")?;
+        let count: i64 = get(row, "n")?;
+        Ok(DayCount {
+            day: epoch.checked_add(time::Duration::days(day)).ok_or_else(|| corrupt("audit time", day))?,
+            count: u64::try_from(count).map_err(|e| corrupt("count", e))?,
+        })
+    })
+    .await
+}
+
+pub(super) async fn count_mailboxes_by_state(
+    conn: &mut impl Exec,
+    now: time::OffsetDateTime,
+) -> Result<MailboxCounts, StoreError> {
+    let enabled = Sql::new("SELECT COUNT(*) AS n FROM mailboxes WHERE um_enabled = ?").bind(true);
+    let um_enabled = count(conn, enabled).await?;
+    let locked =
+        Sql::new("SELECT COUNT(*) AS n FROM mailboxes WHERE um_enabled = ? AND locked_out = ?").bind(true).bind(true);
+    let locked_out = count(conn, locked).await?;
+    // PinState::must_change: marked expired, or set at least the policy's lifetime ago.
+    let expired = Sql::new(format!(
+        "SELECT COUNT(*) AS n FROM mailboxes m JOIN policies p ON p.id = m.policy_id \
+         WHERE m.um_enabled = ? AND (m.pin_expired = ? OR (p.pin_lifetime_days IS NOT NULL \
+         AND m.pin_set_at IS NOT NULL AND m.pin_set_at + p.pin_lifetime_days * {DAY_NANOS} <= ?))"
+    ))
+    .bind(true)
+    .bind(true)
+    .bind(codec::nanos(now)?);
+    let pin_expired = count(conn, expired).await?;
+    Ok(MailboxCounts { um_enabled, locked_out, pin_expired })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -514,6 +581,39 @@ pub(super) async fn session<B: Backend>(pool: &Pool<B>, id: SessionId) -> Result
     )
     .bind(id.to_string());
     object(pool, sql, session_from_row).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Self-service confirmation links
+
+fn link_from_row(row: &impl Values) -> Result<PinResetLink, StoreError> {
+    Ok(PinResetLink {
+        id: codec::id(&get::<String>(row, "id")?)?,
+        mailbox_id: codec::id(&get::<String>(row, "mailbox_id")?)?,
+        secret_digest: get(row, "secret_digest")?,
+        created_at: codec::time(get(row, "created_at")?)?,
+        expires_at: codec::time(get(row, "expires_at")?)?,
+        used_at: codec::time_opt(get(row, "used_at")?)?,
+    })
+}
+
+pub(super) async fn pin_reset_link<B: Backend>(pool: &Pool<B>, id: LinkId) -> Result<Option<PinResetLink>, StoreError> {
+    let sql = Sql::new(
+        "SELECT id, mailbox_id, secret_digest, created_at, expires_at, used_at FROM pin_reset_links WHERE id = ?",
+    )
+    .bind(id.to_string());
+    object(pool, sql, link_from_row).await
+}
+
+pub(super) async fn count_pin_reset_links(
+    conn: &mut impl Exec,
+    mailbox: MailboxId,
+    since: time::OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let sql = Sql::new("SELECT COUNT(*) AS n FROM pin_reset_links WHERE mailbox_id = ? AND created_at >= ?")
+        .bind(mailbox.to_string())
+        .bind(codec::nanos(since)?);
+    count(conn, sql).await
 }
 
 // ---------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ use voicepin_core::StoreError;
 use voicepin_core::accounts::{AdminAccount, Session};
 use voicepin_core::audit::AuditEvent;
 use voicepin_core::ids::{AccountId, DialPlanId, MailboxId, PolicyId, Revision};
+use voicepin_core::links::PinResetLink;
 use voicepin_core::mailbox::{Extension, Mailbox};
 use voicepin_core::notify::OutboundMail;
 use voicepin_core::policy::{DialPlan, MailboxPolicy, PinLifetime, PinResetThreshold};
@@ -91,6 +92,20 @@ async fn apply<B: Backend>(conn: &mut B::Connection, write: &Write) -> Result<()
             Sql::new("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?")
                 .bind(codec::nanos(*now)?)
                 .bind(codec::nanos(*idle_since)?)
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+        Write::InsertPinResetLink(link) => insert_pin_reset_link(conn, link).await,
+        Write::UsePinResetLink { id, mailbox, at } => {
+            let at = codec::nanos(*at)?;
+            let used = Sql::new("UPDATE pin_reset_links SET used_at = ? WHERE id = ? AND used_at IS NULL")
+                .bind(at)
+                .bind(id.to_string());
+            guarded(conn, used, StoreError::from).await?;
+            Sql::new("UPDATE pin_reset_links SET used_at = ? WHERE mailbox_id = ? AND used_at IS NULL")
+                .bind(at)
+                .bind(mailbox.to_string())
                 .execute(conn)
                 .await?;
             Ok(())
@@ -257,6 +272,30 @@ async fn insert_session(conn: &mut impl Exec, session: &Session) -> Result<(), S
         // The account was removed since it was read.
         Some(Violation::ForeignKey) => StoreError::Conflict,
         _ => unique_or_db(e, "Identity", &session.id.to_string()),
+    })?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Self-service confirmation links
+
+async fn insert_pin_reset_link(conn: &mut impl Exec, link: &PinResetLink) -> Result<(), StoreError> {
+    Sql::new(
+        "INSERT INTO pin_reset_links (id, mailbox_id, secret_digest, created_at, expires_at, used_at) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(link.id.to_string())
+    .bind(link.mailbox_id.to_string())
+    .bind(link.secret_digest.clone())
+    .bind(codec::nanos(link.created_at)?)
+    .bind(codec::nanos(link.expires_at)?)
+    .bind(codec::nanos_opt(link.used_at)?)
+    .execute(conn)
+    .await
+    .map_err(|e| match e.violation() {
+        // The mailbox was removed since it was read.
+        Some(Violation::ForeignKey) => StoreError::Conflict,
+        _ => unique_or_db(e, "Identity", &link.id.to_string()),
     })?;
     Ok(())
 }

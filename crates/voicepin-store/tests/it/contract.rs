@@ -10,7 +10,8 @@ use time::Duration;
 use voicepin_core::StoreError;
 use voicepin_core::audit::{AuditAction, AuditEvent, Channel, RequestContext};
 use voicepin_core::hashing::PinHash;
-use voicepin_core::ids::{AuditId, DialPlanId, MailId, MailboxId, Revision};
+use voicepin_core::ids::{AuditId, DialPlanId, LinkId, MailId, MailboxId, Revision};
+use voicepin_core::links::{LinkSecret, PinResetLink};
 use voicepin_core::mailbox::{Extension, SmtpAddress};
 use voicepin_core::notify::{Notification, OutboundMail, Recipient, ResetReason};
 use voicepin_core::pin::Pin;
@@ -53,6 +54,9 @@ macro_rules! store_contract {
             outbox_claims_are_exclusive_until_the_lease_ends,
             concurrent_claims_never_share_a_message,
             empty_changes_are_fine,
+            pin_reset_links_are_single_use,
+            dashboard_counts,
+            audit_counts_per_day_and_paging_by_time_and_id,
             sign_in_failures_add_up_per_source,
             recordings_round_trip,
         );
@@ -219,6 +223,115 @@ pub async fn mailboxes_round_trip(store: Arc<dyn Store>) {
     let again = mailbox("again@contoso.com", &policy, &["22222", "36697", "40000"]);
     write(&store, vec![Write::InsertMailbox(again)]).await.unwrap();
     assert!(store.find_mailboxes(&MailboxLookup::PhoneNumber("+3225550100".into())).await.unwrap().is_empty());
+}
+
+pub async fn pin_reset_links_are_single_use(store: Arc<dyn Store>) {
+    let (_, policy) = plan_and_policy(&store, "Contoso", 5).await;
+    let tony = mailbox("tony@contoso.com", &policy, &["36697"]);
+    let other = mailbox("other@contoso.com", &policy, &["12345"]);
+    write(&store, vec![Write::InsertMailbox(tony.clone()), Write::InsertMailbox(other.clone())]).await.unwrap();
+    let link = |mailbox: MailboxId, at: time::OffsetDateTime| {
+        let secret = LinkSecret::generate(LinkId::new_random()).unwrap();
+        (PinResetLink::new(mailbox, &secret, at).unwrap(), secret)
+    };
+    let (first, secret) = link(tony.id, t0());
+    let (second, _) = link(tony.id, t0() + Duration::minutes(1));
+    let (theirs, _) = link(other.id, t0() + Duration::minutes(1));
+    let inserts = [&first, &second, &theirs].map(|l| Write::InsertPinResetLink(l.clone()));
+    write(&store, inserts.to_vec()).await.unwrap();
+
+    // Stored as a digest only, read back exactly.
+    let stored_link = store.pin_reset_link(first.id).await.unwrap().unwrap();
+    assert_eq!(stored_link, first);
+    assert!(stored_link.matches(&secret));
+    assert!(!stored_link.secret_digest.contains(secret.expose()));
+    assert!(store.pin_reset_link(LinkId::new_random()).await.unwrap().is_none());
+    assert_eq!(store.count_pin_reset_links(tony.id, t0()).await.unwrap(), 2);
+    assert_eq!(store.count_pin_reset_links(tony.id, t0() + Duration::seconds(30)).await.unwrap(), 1);
+    assert_eq!(store.count_pin_reset_links(other.id, t0()).await.unwrap(), 1);
+
+    // Using one uses every unused link of the mailbox, not another mailbox's; using it
+    // again conflicts and writes nothing of its change.
+    let used_at = t0() + Duration::minutes(2);
+    write(&store, vec![Write::UsePinResetLink { id: first.id, mailbox: tony.id, at: used_at }]).await.unwrap();
+    assert_eq!(store.pin_reset_link(first.id).await.unwrap().unwrap().used_at, Some(used_at));
+    assert_eq!(store.pin_reset_link(second.id).await.unwrap().unwrap().used_at, Some(used_at));
+    assert_eq!(store.pin_reset_link(theirs.id).await.unwrap().unwrap().used_at, None);
+    let again = vec![
+        Write::UsePinResetLink { id: first.id, mailbox: tony.id, at: used_at },
+        Write::InsertMailbox(mailbox("late@contoso.com", &policy, &["40000"])),
+    ];
+    assert!(is_conflict(write(&store, again).await));
+    assert!(store.find_mailboxes(&MailboxLookup::SmtpAddress("late@contoso.com".into())).await.unwrap().is_empty());
+    let unknown = Write::UsePinResetLink { id: LinkId::new_random(), mailbox: tony.id, at: used_at };
+    assert!(is_conflict(write(&store, vec![unknown]).await));
+
+    // A link for a mailbox removed meanwhile conflicts; removing a mailbox removes its links.
+    let (orphan, _) = link(MailboxId::new_random(), t0());
+    assert!(is_conflict(write(&store, vec![Write::InsertPinResetLink(orphan)]).await));
+    let other = stored_mailbox(other);
+    write(&store, vec![Write::DeleteMailbox(other.id, other.revision)]).await.unwrap();
+    assert!(store.pin_reset_link(theirs.id).await.unwrap().is_none());
+}
+
+pub async fn dashboard_counts(store: Arc<dyn Store>) {
+    let (_, policy) = plan_and_policy(&store, "Contoso", 5).await;
+    let lifetime = policy.pin.pin_lifetime.duration().expect("the default policy's PINs expire");
+    // a: marked expired; b: not, set at t0; c: locked out, not marked; d: disabled, marked.
+    let a = mailbox("a@contoso.com", &policy, &["10001"]);
+    let mut b = mailbox("b@contoso.com", &policy, &["10002"]);
+    b.pin.expired = false;
+    let mut c = mailbox("c@contoso.com", &policy, &["10003"]);
+    c.pin.expired = false;
+    c.pin.locked_out = true;
+    let mut d = mailbox("d@contoso.com", &policy, &["10004"]);
+    d.um_enabled = false;
+    d.pin.locked_out = true;
+    let inserts = [a, b, c, d].map(Write::InsertMailbox).to_vec();
+    write(&store, inserts).await.unwrap();
+    let counts = store.count_mailboxes_by_state(t0() + Duration::days(1)).await.unwrap();
+    assert_eq!((counts.um_enabled, counts.locked_out, counts.pin_expired), (3, 1, 1));
+    // Once the policy's lifetime has passed since they were set, every enabled PIN must change.
+    let later = store.count_mailboxes_by_state(t0() + lifetime).await.unwrap();
+    assert_eq!((later.um_enabled, later.locked_out, later.pin_expired), (3, 1, 3));
+    let before = store.count_mailboxes_by_state(t0() + lifetime - Duration::nanoseconds(1)).await.unwrap();
+    assert_eq!(before.pin_expired, 1);
+}
+
+pub async fn audit_counts_per_day_and_paging_by_time_and_id(store: Arc<dyn Store>) {
+    let day = |n: i64| t0() + Duration::days(n);
+    // Three failures at the very same instant, two the next day, one of another kind.
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        events.push(event("x", AuditAction::SignInFailed, day(0)));
+    }
+    events.push(event("x", AuditAction::SignInFailed, day(1)));
+    events.push(event("x", AuditAction::SignInFailed, day(1) + Duration::seconds(1)));
+    events.push(event("x", AuditAction::PinSet, day(1)));
+    store.commit(Change { audit: events.clone(), ..Change::default() }).await.unwrap();
+
+    let failures = AuditQuery { action: Some(AuditAction::SignInFailed), ..AuditQuery::default() };
+    let days = store.count_audit_events_per_day(&failures).await.unwrap();
+    let days: Vec<(time::Date, u64)> = days.iter().map(|d| (d.day, d.count)).collect();
+    assert_eq!(days, [(day(0).date(), 3), (day(1).date(), 2)]);
+    let since = AuditQuery { since: Some(day(1)), ..AuditQuery::default() };
+    let total: u64 = store.count_audit_events_per_day(&since).await.unwrap().iter().map(|d| d.count).sum();
+    assert_eq!(total, 3);
+
+    // Pages of two, each after the previous page's last (time, id): every event once, in
+    // the order of one long page, those at the same instant included.
+    let everything = store.audit_events(&AuditQuery { limit: 100, ..AuditQuery::default() }).await.unwrap();
+    assert_eq!(everything.len(), 6);
+    let mut paged = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.audit_events(&AuditQuery { limit: 2, before, ..AuditQuery::default() }).await.unwrap();
+        let Some(last) = page.last() else { break };
+        before = Some((last.at, last.id));
+        paged.extend(page);
+    }
+    let ids = |events: &[AuditEvent]| events.iter().map(|e| e.id).collect::<Vec<_>>();
+    assert_eq!(ids(&paged), ids(&everything));
 }
 
 pub async fn stale_revisions_conflict(store: Arc<dyn Store>) {
@@ -827,6 +940,7 @@ pub async fn outbox_lifecycle(store: Arc<dyn Store>) {
             change_required: false,
             reset_pin_text: "Call the help desk".into(),
             reason: ResetReason::Administrator,
+            locked_out: false,
         },
         t0() + Duration::seconds(1),
     );

@@ -270,6 +270,7 @@ async fn sqlite_and_postgres_schemas_are_the_same() {
             "mailbox_recordings",
             "mailboxes",
             "outbox",
+            "pin_reset_links",
             "policies",
             "sessions",
             "sign_in_failures"

@@ -6,8 +6,9 @@ use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use voicepin_core::access::Operation;
-use voicepin_core::audit::{AuditAction, AuditEvent, Channel};
-use voicepin_core::usecases::{AuditFilter, MailboxFilter};
+use voicepin_core::audit::{AuditAction, Channel};
+use voicepin_core::ports::DayCount;
+use voicepin_core::usecases::{AuditCursor, AuditFilter};
 
 use super::{Admin, FieldError, Layout, PageResult, filled, page, query_string, when};
 use crate::ApiState;
@@ -15,15 +16,12 @@ use crate::extract::Query;
 
 /// The days a chart covers.
 const CHART_DAYS: i64 = 30;
-/// The most events of one action a chart reads: the core's largest page. Past it, the chart
-/// shows the most recent ones (a count per day in the store is the way to lift this).
-const CHART_EVENTS: u32 = voicepin_core::usecases::MAX_PAGE_SIZE;
 
 /// One bar chart of events per day, drawn on the server as SVG.
 struct Chart {
     title: &'static str,
-    total: u32,
-    max: u32,
+    total: u64,
+    max: u64,
     /// One bar per day: x, y, height (in SVG units), the day and the count.
     bars: Vec<Bar>,
 }
@@ -33,21 +31,21 @@ struct Bar {
     y: u32,
     height: u32,
     label: String,
-    count: u32,
+    count: u64,
 }
 
 /// The chart's drawing area, in SVG units.
 const CHART_HEIGHT: u32 = 100;
 const BAR_WIDTH: u32 = 10;
 
-fn chart(title: &'static str, events: &[AuditEvent], now: OffsetDateTime) -> Chart {
+fn chart(title: &'static str, days: &[DayCount], now: OffsetDateTime) -> Chart {
     let today = now.date();
-    let mut counts = [0u32; CHART_DAYS as usize];
-    for event in events {
-        let age = (today - event.at.date()).whole_days();
+    let mut counts = [0u64; CHART_DAYS as usize];
+    for day in days {
+        let age = (today - day.day).whole_days();
         if (0..CHART_DAYS).contains(&age) {
             let slot = (CHART_DAYS - 1 - age) as usize;
-            counts[slot] += 1;
+            counts[slot] += day.count;
         }
     }
     let max = counts.iter().copied().max().unwrap_or(0);
@@ -55,7 +53,8 @@ fn chart(title: &'static str, events: &[AuditEvent], now: OffsetDateTime) -> Cha
         .iter()
         .enumerate()
         .map(|(i, &count)| {
-            let height = if max == 0 { 0 } else { (count * CHART_HEIGHT).div_ceil(max) };
+            let height = if max == 0 { 0 } else { (count * u64::from(CHART_HEIGHT)).div_ceil(max) };
+            let height = u32::try_from(height).unwrap_or(CHART_HEIGHT);
             let day = today - Duration::days(CHART_DAYS - 1 - i as i64);
             Bar {
                 x: i as u32 * (BAR_WIDTH + 2),
@@ -74,8 +73,8 @@ fn chart(title: &'static str, events: &[AuditEvent], now: OffsetDateTime) -> Cha
 struct DashboardPage {
     l: Layout,
     charts: Vec<Chart>,
-    /// Locked-out mailboxes now, counted up to [`COUNT_CAP`] ("1000+" beyond).
-    locked_out: Option<String>,
+    /// UM-enabled mailboxes, locked out and with an expired PIN, for those who may see them.
+    counts: Option<voicepin_core::ports::MailboxCounts>,
     /// Messages waiting and given up.
     /// Whether the administrator may see the mail queue's figures.
     show_mail: bool,
@@ -84,17 +83,12 @@ struct DashboardPage {
     first_day: String,
 }
 
-/// The most locked-out mailboxes the dashboard counts one by one.
-const COUNT_CAP: u32 = 1000;
-
 /// `GET /admin`: the dashboard (charts of the last 30 days from the audit log). Roles that
 /// may not read the audit log see the links only.
 pub async fn dashboard(admin: Admin, State(state): State<ApiState>) -> PageResult {
     let mut charts = Vec::new();
-    let locked_out = if admin.context.may(Operation::ViewMailboxes) {
-        let filter = MailboxFilter { locked_out: Some(true), limit: Some(COUNT_CAP), ..MailboxFilter::default() };
-        let n = state.voicepin.list_pin_info(&admin.context, &filter).await?.items.len();
-        Some(if n as u32 >= COUNT_CAP { format!("{COUNT_CAP}+") } else { n.to_string() })
+    let counts = if admin.context.may(Operation::ViewMailboxes) {
+        Some(state.voicepin.mailbox_counts(&admin.context).await?)
     } else {
         None
     };
@@ -106,7 +100,9 @@ pub async fn dashboard(admin: Admin, State(state): State<ApiState>) -> PageResul
     };
     if admin.context.may(Operation::ViewAudit) {
         let now = OffsetDateTime::now_utc();
-        let since = Some(now - Duration::days(CHART_DAYS));
+        // From the start of the first day shown.
+        let since = (now.date() - Duration::days(CHART_DAYS - 1)).midnight().assume_utc();
+        let since = Some(since);
         for (title, action) in [
             ("Failed sign-ins", AuditAction::SignInFailed),
             ("Automatic PIN resets", AuditAction::PinAutoReset),
@@ -116,18 +112,17 @@ pub async fn dashboard(admin: Admin, State(state): State<ApiState>) -> PageResul
             let filter = AuditFilter {
                 action: Some(action.as_str().to_owned()),
                 since: since.and_then(|at| at.format(&Rfc3339).ok()),
-                limit: Some(CHART_EVENTS),
                 ..AuditFilter::default()
             };
-            let events = state.voicepin.audit_events(&admin.context, &filter).await?;
-            charts.push(chart(title, &events, now));
+            let days = state.voicepin.audit_counts_per_day(&admin.context, &filter).await?;
+            charts.push(chart(title, &days, now));
         }
     }
     let first = OffsetDateTime::now_utc().date() - Duration::days(CHART_DAYS - 1);
     page(&DashboardPage {
         l: admin.layout("Dashboard", "dashboard"),
         charts,
-        locked_out,
+        counts,
         show_mail: mail.is_some(),
         mail_queued: mail.as_ref().map_or(0, |m| m.queued),
         mail_failed: mail.as_ref().map_or(0, |m| m.failed),
@@ -176,7 +171,7 @@ pub struct AuditForm {
     /// `YYYY-MM-DD`, to the end of that day (UTC).
     #[serde(default)]
     until: String,
-    /// The cursor: events before this instant (RFC 3339).
+    /// The cursor: the last event of the previous page (its time and id).
     #[serde(default)]
     before: String,
 }
@@ -220,12 +215,7 @@ pub async fn list(admin: Admin, State(state): State<ApiState>, Query(f): Query<A
         }
         None => None,
     };
-    let before = filled(Some(&f.before))
-        .and_then(|b| OffsetDateTime::parse(&b, &time::format_description::well_known::Rfc3339).ok());
-    let until = match (until_day, before) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
+    let until = until_day;
     let rfc3339 = |at: Option<OffsetDateTime>| at.and_then(|at| at.format(&Rfc3339).ok());
     let filter = AuditFilter {
         mailbox,
@@ -235,13 +225,14 @@ pub async fn list(admin: Admin, State(state): State<ApiState>, Query(f): Query<A
         since: rfc3339(since),
         until: rfc3339(until),
         limit: Some(PAGE_SIZE),
+        before: filled(Some(&f.before)),
     };
     let events =
         if errors.is_empty() { state.voicepin.audit_events(&admin.context, &filter).await? } else { Vec::new() };
     let next = (events.len() == PAGE_SIZE as usize)
         .then(|| events.last())
         .flatten()
-        .and_then(|e| e.at.format(&time::format_description::well_known::Rfc3339).ok())
+        .map(|e| AuditCursor::after(e).text())
         .map(|before| {
             query_string(&[
                 ("mailbox", &f.mailbox),

@@ -17,6 +17,7 @@ mod form;
 mod greetings;
 mod problems;
 mod recipients;
+mod self_service;
 mod session;
 
 use axum::Router;
@@ -37,12 +38,15 @@ pub(crate) use session::Admin;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
      img-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// The pages' routes: `/`, `/admin/...`, `/problems/{code}` and `/assets/...`.
+/// The pages' routes: `/`, `/admin/...`, `/my/voicemail...`, `/problems/{code}` and `/assets/...`.
 pub fn router() -> Router<ApiState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/admin") }))
         .route("/assets/admin.css", get(assets::stylesheet))
         .route("/problems/{code}", get(problems::explain))
+        .route("/my/voicemail", get(self_service::request_form).post(self_service::request_link))
+        .route("/my/voicemail/confirm", get(self_service::confirm))
+        .route("/my/voicemail/reset", post(self_service::reset))
         .route("/admin", get(audit::dashboard))
         .route("/admin/sign-in", get(session::sign_in_page).post(session::sign_in))
         .route("/admin/sign-out", post(session::sign_out))

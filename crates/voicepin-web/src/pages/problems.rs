@@ -87,6 +87,11 @@ pub(crate) const PROBLEM_TYPES: &[(&str, &str, &str)] = &[
         "The name and password, or the PIN, were not accepted. Failures are counted; too many lock the account or mailbox.",
     ),
     (
+        "link-invalid",
+        "Link not valid",
+        "The confirmation link has expired, was used already, or never existed. Links work once, for 15 minutes: ask for a new one at /my/voicemail.",
+    ),
+    (
         "password-change-required",
         "Password change required",
         "The account signed in with a one-time password; change it (PUT /api/v1/account/password, or the admin center's password page) before anything else.",
@@ -166,6 +171,7 @@ mod tests {
         let errors = [
             ApiError::Core(voicepin_core::Error::Conflict),
             ApiError::Core(voicepin_core::Error::AuthenticationFailed),
+            ApiError::Core(voicepin_core::Error::LinkInvalid),
             ApiError::Core(voicepin_core::Error::PasswordChangeRequired),
             ApiError::Core(voicepin_core::Error::GenerationFailed),
             ApiError::Core(voicepin_core::Error::Random),

@@ -20,7 +20,7 @@ use crate::extract::{Path, Query};
 const PAGE_SIZE: u32 = 50;
 
 /// How the pages say a mailbox's lock state (Exchange's words).
-fn pin_status(locked_out: bool) -> &'static str {
+pub(super) fn pin_status(locked_out: bool) -> &'static str {
     if locked_out { "Locked Out" } else { "Not locked out" }
 }
 
@@ -434,8 +434,18 @@ struct EnablePage {
     display_name: String,
     policy: String,
     extension: String,
+    /// Phone numbers (E.164) for caller ID, as typed: separated by commas or spaces.
+    phone_numbers: String,
     typed: bool,
     require_reset: bool,
+}
+
+/// Phone numbers as typed in one field: separated by commas, semicolons or white space.
+fn phone_list(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 async fn policy_choices(state: &ApiState, admin: &Admin) -> Result<Vec<PolicyChoice>, super::PageError> {
@@ -457,9 +467,12 @@ async fn enable_form(
 ) -> Result<EnablePage, super::PageError> {
     admin.form_for(Operation::ManageMailboxes)?;
     let policies = policy_choices(state, admin).await?;
-    let (address, display_name, policy) = match &existing {
-        Some(m) => (m.address.clone(), m.display_name.clone(), m.policy.clone()),
-        None => (String::new(), String::new(), policies.first().map(|p| p.name.clone()).unwrap_or_default()),
+    let (address, display_name, policy, phone_numbers) = match &existing {
+        Some(m) => (m.address.clone(), m.display_name.clone(), m.policy.clone(), m.phone_numbers.join(", ")),
+        None => {
+            let policy = policies.first().map(|p| p.name.clone()).unwrap_or_default();
+            (String::new(), String::new(), policy, String::new())
+        }
     };
     Ok(EnablePage {
         l: admin.layout("Enable voice mail", "recipients"),
@@ -471,6 +484,7 @@ async fn enable_form(
         display_name,
         policy,
         extension: String::new(),
+        phone_numbers,
         typed: false,
         require_reset: true,
     })
@@ -499,6 +513,8 @@ pub struct EnableForm {
     policy: Option<String>,
     #[serde(default)]
     extension: Option<String>,
+    #[serde(default)]
+    phone_numbers: Option<String>,
     #[serde(default)]
     pin_mode: Option<String>,
     #[serde(default)]
@@ -537,6 +553,7 @@ async fn enable(admin: Admin, state: ApiState, id: Option<String>, form: EnableF
     page_state.display_name = filled(form.display_name.as_deref()).unwrap_or(page_state.display_name);
     page_state.policy = filled(form.policy.as_deref()).unwrap_or_default();
     page_state.extension = filled(form.extension.as_deref()).unwrap_or_default();
+    page_state.phone_numbers = form.phone_numbers.as_deref().unwrap_or_default().trim().to_owned();
     page_state.typed = form.pin_mode.as_deref() == Some("typed");
     page_state.require_reset = form.require_reset.is_some();
     let mut errors = Vec::new();
@@ -566,6 +583,7 @@ async fn enable(admin: Admin, state: ApiState, id: Option<String>, form: EnableF
         notify_email: None,
         properties: MailboxSettings {
             display_name: filled(form.display_name.as_deref()),
+            phone_numbers: Some(phone_list(&page_state.phone_numbers)).filter(|n| !n.is_empty()),
             ..MailboxSettings::default()
         },
         validate_only: false,
@@ -581,6 +599,12 @@ async fn enable(admin: Admin, state: ApiState, id: Option<String>, form: EnableF
             let field = match &error {
                 CoreError::InvalidValue(invalid) if invalid.field.to_ascii_lowercase().contains("extension") => {
                     Some("extension")
+                }
+                CoreError::InvalidValue(invalid) if invalid.field.to_ascii_lowercase().contains("phone") => {
+                    Some("phone_numbers")
+                }
+                CoreError::AlreadyExists { field, .. } if field.to_ascii_lowercase().contains("phone") => {
+                    Some("phone_numbers")
                 }
                 CoreError::AlreadyExists { .. } => Some("extension"),
                 CoreError::InvalidValue(invalid) if invalid.field.to_ascii_lowercase().contains("policy") => {
