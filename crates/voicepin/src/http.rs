@@ -96,7 +96,7 @@ pub async fn serve(
         settings.sign_in_attempts_per_account,
     ));
     state.self_service_answer = Duration::from_millis(settings.failed_sign_in_answer_ms.into());
-    state.public_url = settings.public_url.clone();
+    state.public_url = settings.public_url.clone().or_else(|| own_url(&listener));
     let limits = ConnectionLimits::of(&settings);
     let (stop, stopped) = watch::channel(false);
     let metrics_task = metrics_listener.map(|listener| {
@@ -110,6 +110,23 @@ pub async fn serve(
     }
     api.await.context("the API listener")?;
     Ok(())
+}
+
+/// Where self-service links lead when `http.public_url` is not set: the address this server
+/// listens on, never a request's Host header (anyone may send one, and a link mailed to a
+/// user must not lead to a host the requester chose). Listening on every address, there is
+/// no one address to name: links then take the request's Host, and the start warns.
+fn own_url(listener: &TcpListener) -> Option<String> {
+    let address = listener.local_addr().ok()?;
+    if address.ip().is_unspecified() {
+        tracing::warn!("http.public_url is not set: self-service links take the host each request names");
+        eprintln!(
+            "voicepin: warning: http.public_url is not set and the server listens on every address: \
+             self-service links will take the host each request names; set http.public_url"
+        );
+        return None;
+    }
+    Some(format!("http://{address}"))
 }
 
 /// Connections at once, per source address, released when a connection ends.

@@ -280,8 +280,8 @@ async fn call(use_case: UseCase, context: &RequestContext, s: &Seeded) -> Result
         }
         UseCase::Lock => vp.lock(context, ALICE).await.map(drop),
         UseCase::Unlock => vp.unlock(context, ALICE).await.map(drop),
-        UseCase::ChangePin => vp.change_pin(context, ALICE, &Pin::new(ALICE_PIN), &Pin::new("730164")).await,
-        UseCase::ResetOwnPin => vp.reset_own_pin(context, ALICE).await,
+        UseCase::ChangePin => vp.change_pin(context, ALICE, &Pin::new(ALICE_PIN), &Pin::new("730164")).await.map(drop),
+        UseCase::ResetOwnPin => vp.reset_own_pin(context, ALICE).await.map(drop),
         UseCase::AuditEvents => vp.audit_events(context, &AuditFilter::default()).await.map(drop),
         UseCase::AuditCountsPerDay => vp.audit_counts_per_day(context, &AuditFilter::default()).await.map(drop),
         UseCase::MailboxCounts => vp.mailbox_counts(context).await.map(drop),

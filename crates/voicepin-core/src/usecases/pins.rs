@@ -217,12 +217,24 @@ impl VoicePin {
     /// The user changes their own PIN: the current PIN (counted like a sign-in when wrong)
     /// and a new one, which must pass every rule. Clears PinExpired and FirstTimeUser and
     /// queues a "PIN changed" notice (without the PIN).
-    pub async fn change_pin(&self, context: &RequestContext, identity: &str, current: &Pin, new: &Pin) -> Result<()> {
+    pub async fn change_pin(
+        &self,
+        context: &RequestContext,
+        identity: &str,
+        current: &Pin,
+        new: &Pin,
+    ) -> Result<PinChange> {
         context.authorize_any(Operation::ChangeOwnPin)?;
         retry_on_conflict!(self.try_change_pin(context, identity, current, new).await)
     }
 
-    async fn try_change_pin(&self, context: &RequestContext, identity: &str, current: &Pin, new: &Pin) -> Result<()> {
+    async fn try_change_pin(
+        &self,
+        context: &RequestContext,
+        identity: &str,
+        current: &Pin,
+        new: &Pin,
+    ) -> Result<PinChange> {
         let mailbox = match self.resolve_mailbox(identity).await {
             Ok(mailbox) => mailbox,
             Err(Error::NotFound { .. } | Error::Ambiguous { .. }) => {
@@ -262,28 +274,41 @@ impl VoicePin {
         let event = AuditEvent::new(context, now, AuditAction::PinChanged, mailbox.smtp_address.as_str())
             .for_mailbox(mailbox.id);
         let mail = OutboundMail::new(&mailbox, &plan, None, Notification::PinChanged, now);
-        self.commit(Change { writes: vec![Write::UpdateMailbox(mailbox)], mail: vec![mail], audit: vec![event] }).await
+        let result = PinChange {
+            mailbox_id: mailbox.id,
+            info: pin_info(&mailbox, &policy.pin, now),
+            mailed_to: Some(mailbox.smtp_address.to_string()),
+        };
+        self.commit(Change { writes: vec![Write::UpdateMailbox(mailbox)], mail: vec![mail], audit: vec![event] })
+            .await?;
+        Ok(result)
     }
 
     /// The user resets their own PIN from the web (Exchange's ResetPIN): a generated PIN,
     /// expired, emailed to the mailbox. The counters are cleared; a lockout stays, since only
     /// an administrator unlocks (exchange-um.md §10 #7).
-    pub async fn reset_own_pin(&self, context: &RequestContext, identity: &str) -> Result<()> {
+    pub async fn reset_own_pin(&self, context: &RequestContext, identity: &str) -> Result<PinChange> {
         context.authorize_any(Operation::ResetOwnPin)?;
         retry_on_conflict!(self.try_reset_own_pin(context, identity).await)
     }
 
-    async fn try_reset_own_pin(&self, context: &RequestContext, identity: &str) -> Result<()> {
+    async fn try_reset_own_pin(&self, context: &RequestContext, identity: &str) -> Result<PinChange> {
         let mailbox = self.resolve_mailbox(identity).await?;
-        let change = self.own_reset(context, mailbox).await?;
-        self.commit(change).await
+        let (change, result) = self.own_reset(context, mailbox).await?;
+        self.commit(change).await?;
+        Ok(result)
     }
 
     /// The change of an owner's reset of their own PIN, not committed: a generated PIN by
     /// the policy (history included), expired so that the phone asks for a new one at the
     /// next sign-in, the counters cleared, a lockout kept (only an administrator unlocks;
-    /// the message says so), the PIN mailed to the mailbox, the event audited.
-    pub(super) async fn own_reset(&self, context: &RequestContext, mut mailbox: Mailbox) -> Result<Change> {
+    /// the message says so), the PIN mailed to the mailbox, the event audited; and what it
+    /// will have done once committed.
+    pub(super) async fn own_reset(
+        &self,
+        context: &RequestContext,
+        mut mailbox: Mailbox,
+    ) -> Result<(Change, PinChange)> {
         context.authorize(Operation::ResetOwnPin, Target::Mailbox(mailbox.id))?;
         if !mailbox.um_enabled {
             return Err(Error::NotUmEnabled(mailbox.smtp_address.to_string()));
@@ -308,7 +333,12 @@ impl VoicePin {
         if let crate::context::Actor::MailboxOwner { proof, .. } = &context.actor {
             event = event.with("proof", proof.as_str());
         }
-        Ok(Change { writes: vec![Write::UpdateMailbox(mailbox)], mail: vec![mail], audit: vec![event] })
+        let result = PinChange {
+            mailbox_id: mailbox.id,
+            info: pin_info(&mailbox, &policy.pin, now),
+            mailed_to: Some(mailbox.smtp_address.to_string()),
+        };
+        Ok((Change { writes: vec![Write::UpdateMailbox(mailbox)], mail: vec![mail], audit: vec![event] }, result))
     }
 }
 

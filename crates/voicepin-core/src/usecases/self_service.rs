@@ -114,7 +114,7 @@ impl VoicePin {
         let now = self.clock.now();
         let (link, owner, mailbox) = self.follow_link(context, secret, now).await?;
         let sent_to = mailbox.smtp_address.to_string();
-        let mut change = self.own_reset(&owner, mailbox).await?;
+        let (mut change, _) = self.own_reset(&owner, mailbox).await?;
         // First, so that a link used meanwhile refuses the whole change.
         change.writes.insert(0, Write::UsePinResetLink { id: link.id, mailbox: link.mailbox_id, at: now });
         if let Some(event) = change.audit.first_mut() {

@@ -246,7 +246,7 @@ fn carry_out(action: Action, env: &mut Env<'_>, media: &mut CallMedia) -> Option
             let (voicepin, context, answers) = (voicepin.clone(), caller.current(), answers.clone());
             tokio::spawn(async move {
                 let answer = match voicepin.change_pin(&context, &mailbox.to_string(), &current, &new).await {
-                    Ok(()) => PinChangeAnswer::Changed,
+                    Ok(_) => PinChangeAnswer::Changed,
                     Err(voicepin_core::Error::PinRejected(violations)) => PinChangeAnswer::Rejected(violations),
                     Err(error) => {
                         tracing::info!(code = error.code(), "phone PIN change failed");

@@ -74,3 +74,51 @@ fn serve_starts_with_a_token_answers_the_api_and_stops_on_sigterm() {
     let output = second.wait_with_output().unwrap();
     assert!(!String::from_utf8_lossy(&output.stderr).contains("vpt_"));
 }
+
+/// A self-service confirmation link leads to the server's own address when
+/// `http.public_url` is not set, never to the Host the requester named: otherwise anyone
+/// could ask for a link on a user's behalf that leads the user to the asker's host.
+#[test]
+fn a_self_service_link_never_leads_to_a_host_the_requester_names() {
+    use std::io::{Read as _, Write as _};
+    let vp = Voicepin::with_dial_plan();
+    vp.enable_tony("1985848");
+    let welcome = vp.mail().len();
+    let port = free_port();
+    let mut child = vp
+        .command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "serve did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let csrf = "ab".repeat(32);
+    let form = format!("csrf={csrf}&identity=tonysmith%40contoso.com");
+    let request = format!(
+        "POST /my/voicemail HTTP/1.1\r\nHost: attacker.example\r\nConnection: close\r\n\
+         Cookie: voicepin_my_csrf={csrf}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+
+    let started = Instant::now();
+    while vp.mail().len() == welcome {
+        assert!(started.elapsed() < Duration::from_secs(20), "no confirmation message");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The text part is quoted-printable: undo its soft breaks and its escaped '='.
+    let message = vp.mail().pop().unwrap().replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    assert!(message.contains(&format!("http://127.0.0.1:{port}/my/voicemail/confirm?link=vpl_")), "{message}");
+    assert!(!message.contains("attacker.example"), "{message}");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+}
