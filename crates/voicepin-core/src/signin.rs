@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::context::Channel;
 use crate::mailbox::{Mailbox, PinState};
 use crate::policy::{MailboxPolicy, PinPolicy, PinResetThreshold};
 
@@ -90,11 +91,23 @@ pub fn refusal(mailbox: &Mailbox, policy: &MailboxPolicy) -> Option<SignInReason
     }
 }
 
+/// Whether a full success on `channel` ends a first-time user's first-time status
+/// (exchange-um.md §4.2). On the phone the first-time setup ends it once the name and the
+/// greeting are recorded, so a caller who hangs up halfway is asked again at the next call;
+/// elsewhere (a PBX that keeps its own voice mail and signs its callers in through the API,
+/// a PIN test on the command line) the first full success does.
+pub fn success_ends_first_time(channel: Channel) -> bool {
+    channel != Channel::Phone
+}
+
 /// The result of a correct PIN: clears the counters and says whether a change is needed.
+/// A full success on `channel` also ends first-time status where
+/// [`success_ends_first_time`] says so.
 pub fn succeed(
     state: &mut PinState,
     policy: &PinPolicy,
     pin_length: usize,
+    channel: Channel,
     now: OffsetDateTime,
 ) -> (SignInOutcome, SignInReason) {
     state.clear_failures();
@@ -109,7 +122,9 @@ pub fn succeed(
         SignInReason::Accepted
     };
     if reason == SignInReason::Accepted {
-        state.first_time_user = false;
+        if success_ends_first_time(channel) {
+            state.first_time_user = false;
+        }
         (SignInOutcome::Success, reason)
     } else {
         (SignInOutcome::PinChangeRequired, reason)
@@ -190,7 +205,7 @@ mod tests {
             fail(&mut state, &policy, now());
         }
         assert_eq!((state.consecutive_failures, state.total_failures), (2, 7));
-        assert_eq!(succeed(&mut state, &policy, 6, now()).0, SignInOutcome::Success);
+        assert_eq!(succeed(&mut state, &policy, 6, Channel::Api, now()).0, SignInOutcome::Success);
         assert_eq!((state.consecutive_failures, state.total_failures), (0, 0));
     }
 
@@ -213,22 +228,22 @@ mod tests {
         let mut expired = state();
         expired.expired = true;
         assert_eq!(
-            succeed(&mut expired, &policy, 6, now()),
+            succeed(&mut expired, &policy, 6, Channel::Api, now()),
             (SignInOutcome::PinChangeRequired, SignInReason::PinExpired)
         );
 
         let mut old = state();
         let later = now() + Duration::days(61);
         assert_eq!(
-            succeed(&mut old, &policy, 6, later),
+            succeed(&mut old, &policy, 6, Channel::Api, later),
             (SignInOutcome::PinChangeRequired, SignInReason::LifetimePassed)
         );
         let forever = PinPolicy { pin_lifetime: PinLifetime::Unlimited, ..policy };
-        assert_eq!(succeed(&mut old, &forever, 6, later).0, SignInOutcome::Success);
+        assert_eq!(succeed(&mut old, &forever, 6, Channel::Api, later).0, SignInOutcome::Success);
 
         let mut short = state();
         assert_eq!(
-            succeed(&mut short, &policy, 5, now()),
+            succeed(&mut short, &policy, 5, Channel::Api, now()),
             (SignInOutcome::PinChangeRequired, SignInReason::BelowMinimumLength)
         );
     }
@@ -239,10 +254,12 @@ mod tests {
         let mut state = state();
         state.first_time_user = true;
         state.expired = true;
-        succeed(&mut state, &policy, 6, now());
+        succeed(&mut state, &policy, 6, Channel::Api, now());
         assert!(state.first_time_user);
         state.expired = false;
-        succeed(&mut state, &policy, 6, now());
+        succeed(&mut state, &policy, 6, Channel::Phone, now());
+        assert!(state.first_time_user, "on the phone, the first-time setup ends it");
+        succeed(&mut state, &policy, 6, Channel::Api, now());
         assert!(!state.first_time_user);
     }
 }

@@ -110,8 +110,9 @@ mod tests {
     use crate::hashing::{Argon2Cost, Argon2Hasher, PepperKey};
     use crate::pin::Pin;
     use crate::ports::SystemClock;
+    use crate::signin::SignInOutcome;
     use crate::usecases::memory_store::MemoryStore;
-    use crate::usecases::{DialPlanSettings, EnableMailbox, NewDialPlan};
+    use crate::usecases::{DialPlanSettings, EnableMailbox, NewDialPlan, SignIn};
 
     async fn tony() -> (VoicePin, RequestContext, Mailbox) {
         let cheap = Argon2Cost { memory_kib: 64, iterations: 1, parallelism: 1 };
@@ -165,5 +166,26 @@ mod tests {
         assert!(!stored.pin.first_time_user);
         vp.set_out_of_office(&owner, &id, false).await.unwrap();
         assert!(!vp.get_mailbox(&root, &id).await.unwrap().mailbox.out_of_office);
+    }
+
+    /// On the phone the first-time setup, not the sign-in or the PIN change before it, ends
+    /// first-time status: a caller who hangs up halfway is asked again (exchange-um.md §4.2).
+    #[tokio::test]
+    async fn a_caller_stays_a_first_time_user_until_the_setup_ends() {
+        let (vp, owner, mailbox) = tony().await;
+        let id = mailbox.id.to_string();
+        let root = RequestContext::local("root");
+        let caller = RequestContext::anonymous(Channel::Phone);
+        let request = SignIn { identity: "36697".into(), dial_plan: None, pin: Pin::new("482913") };
+        let signed_in = vp.sign_in(&caller, &request).await.unwrap();
+        assert!(signed_in.first_time_user);
+        if signed_in.outcome == SignInOutcome::PinChangeRequired {
+            vp.change_pin(&owner, &id, &Pin::new("482913"), &Pin::new("730164")).await.unwrap();
+        }
+        assert!(vp.get_mailbox(&root, &id).await.unwrap().mailbox.pin.first_time_user, "hung up before the setup");
+        let again = vp.sign_in(&caller, &SignIn { pin: Pin::new("730164"), ..request }).await.unwrap();
+        assert!(again.first_time_user, "the next call runs the setup again");
+        vp.finish_first_time_setup(&owner, &id).await.unwrap();
+        assert!(!vp.get_mailbox(&root, &id).await.unwrap().mailbox.pin.first_time_user);
     }
 }

@@ -268,9 +268,11 @@ impl VoicePin {
         }
         self.check_new_pin(new, &mailbox, &policy).await?;
         let mut mailbox = mailbox;
-        signin::succeed(&mut mailbox.pin, &policy.pin, current.len(), now);
+        signin::succeed(&mut mailbox.pin, &policy.pin, current.len(), context.channel, now);
         mailbox.pin.install(self.hash(new).await?, false, now);
-        mailbox.pin.first_time_user = false;
+        if signin::success_ends_first_time(context.channel) {
+            mailbox.pin.first_time_user = false;
+        }
         let event = AuditEvent::new(context, now, AuditAction::PinChanged, mailbox.smtp_address.as_str())
             .for_mailbox(mailbox.id);
         let mail = OutboundMail::new(&mailbox, &plan, None, Notification::PinChanged, now);

@@ -232,7 +232,7 @@ impl VoicePin {
         }
 
         let first_time_user = mailbox.pin.first_time_user;
-        let (outcome, reason) = signin::succeed(&mut mailbox.pin, &policy.pin, request.pin.len(), now);
+        let (outcome, reason) = signin::succeed(&mut mailbox.pin, &policy.pin, request.pin.len(), context.channel, now);
         let mut change = Change::default();
         change.audit.push(
             AuditEvent::new(context, now, AuditAction::SignInSucceeded, mailbox.smtp_address.as_str())
