@@ -52,12 +52,12 @@ pub(crate) const PROBLEM_TYPES: &[(&str, &str, &str)] = &[
     (
         "invalid-value",
         "Invalid value",
-        "A parameter is out of range or malformed. The field names the parameter and allowed says what it takes.",
+        "A parameter is out of range or malformed. The field names the parameter (parameter gives its Exchange name), value the value refused, and allowed says what it takes.",
     ),
     (
         "pin-rejected",
         "PIN rejected by the policy",
-        "The PIN breaks one or more rules of the mailbox's UM mailbox policy; violations lists every rule it breaks. Choose another PIN, or let voicepin generate one.",
+        "The PIN breaks one or more rules of the mailbox's UM mailbox policy; violations lists every rule it breaks by code, and reasons says each one in words. Choose another PIN, or let voicepin generate one.",
     ),
     ("not-found", "Not found", "No dial plan, policy, mailbox, account or token has this identity."),
     (
