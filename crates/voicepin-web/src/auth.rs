@@ -70,14 +70,19 @@ fn bearer_token(parts: &Parts) -> Option<&str> {
 
 /// The value of the session cookie, if one was sent.
 pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    cookies(headers, SESSION_COOKIE).find(|value| !value.is_empty()).map(|value| value.trim_matches('"'))
+}
+
+/// Every value sent for the cookie `name`, in the order of the `Cookie` headers.
+pub fn cookies<'a>(headers: &'a axum::http::HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
-        .map(|(_, value)| value.trim_matches('"'))
+        .filter(move |(found, _)| *found == name)
+        .map(|(_, value)| value)
 }
 
 /// The peer address, for the audit log.

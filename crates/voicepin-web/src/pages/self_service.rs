@@ -40,14 +40,8 @@ fn csrf_token(headers: &HeaderMap) -> (String, bool) {
 }
 
 fn presented_cookie(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == CSRF_COOKIE && value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(|(_, value)| value)
+    crate::auth::cookies(headers, CSRF_COOKIE)
+        .find(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Refuses a form whose token is not the cookie's (compared in constant time).
