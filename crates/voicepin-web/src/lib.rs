@@ -61,10 +61,6 @@ pub struct ApiState {
     pub sign_in_limiter: Arc<SignInLimiter>,
     /// Mark the session cookie `Secure` (the server is reached over https).
     pub secure_cookies: bool,
-    /// The least time a self-service link request takes to answer (`/my/voicemail`), so
-    /// that a known address (a link made and mailed) answers no later than an unknown one.
-    /// Zero (the default here) adds nothing.
-    pub self_service_answer: std::time::Duration,
     /// Self-service link requests per source address and per name typed (`/my/voicemail`).
     pub self_service_limiter: Arc<SignInLimiter>,
     /// The address users reach the server at (`http.public_url`): the base of the links
@@ -88,7 +84,6 @@ impl ApiState {
             metrics,
             sign_in_limiter: Arc::new(SignInLimiter::new()),
             secure_cookies: false,
-            self_service_answer: std::time::Duration::ZERO,
             self_service_limiter: Arc::new(SignInLimiter::with_limits(
                 limits::SELF_SERVICE_PER_SOURCE,
                 limits::SELF_SERVICE_PER_NAME,

@@ -95,7 +95,6 @@ pub async fn serve(
         settings.sign_in_attempts_per_source,
         settings.sign_in_attempts_per_account,
     ));
-    state.self_service_answer = Duration::from_millis(settings.failed_sign_in_answer_ms.into());
     state.public_url = settings.public_url.clone().or_else(|| own_url(&listener));
     let limits = ConnectionLimits::of(&settings);
     let (stop, stopped) = watch::channel(false);

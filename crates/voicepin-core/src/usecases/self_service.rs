@@ -54,8 +54,18 @@ impl VoicePin {
     /// Answers `Ok(())` whatever the identity: an unknown, ambiguous or not UM-enabled one,
     /// and a mailbox that had [`LINKS_PER_MAILBOX`] links in the last [`LINK_WINDOW`], get
     /// no message, only an audit event saying so.
+    ///
+    /// Every answer leaves no earlier than the failed sign-in floor after the request began,
+    /// so that its time does not tell whether a message went out either.
     pub async fn request_pin_reset_link(&self, context: &RequestContext, identity: &str, base_url: &str) -> Result<()> {
         context.authorize(Operation::UsePinResetLink, Target::Any)?;
+        let started = self.clock.now();
+        let result = self.try_request_pin_reset_link(context, identity, base_url).await;
+        self.pause.until(started + self.sign_in.failed_answer).await;
+        result
+    }
+
+    async fn try_request_pin_reset_link(&self, context: &RequestContext, identity: &str, base_url: &str) -> Result<()> {
         let base = link_base(base_url)?;
         let typed: String = identity.trim().chars().take(MAX_TYPED).collect();
         let now = self.clock.now();
@@ -387,5 +397,46 @@ pub(crate) mod tests {
         {
             assert!(link_base(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Time stands still; the core's pauses are recorded, not waited.
+    struct Still(OffsetDateTime);
+
+    impl crate::ports::Clock for Still {
+        fn now(&self) -> OffsetDateTime {
+            self.0
+        }
+    }
+
+    #[derive(Default)]
+    struct Recorded(std::sync::Mutex<Vec<OffsetDateTime>>);
+
+    #[async_trait::async_trait]
+    impl crate::ports::Pause for Recorded {
+        async fn until(&self, at: OffsetDateTime) {
+            self.0.lock().unwrap().push(at);
+        }
+    }
+
+    /// Issue 10, item 11: a request answers at the same least time whether a link was mailed
+    /// (a known address) or not (an unknown one, a name that is no identity at all).
+    #[tokio::test]
+    async fn every_request_answers_at_the_floor() {
+        use crate::throttle::{SignInSettings, ThrottlePolicy};
+        const FLOOR: std::time::Duration = std::time::Duration::from_millis(250);
+        let now = OffsetDateTime::now_utc();
+        let pause = Arc::new(Recorded::default());
+        let mut voicepin = seeded().await;
+        voicepin.clock = Arc::new(Still(now));
+        let voicepin = voicepin
+            .with_sign_in(SignInSettings { failed_answer: FLOOR, throttle: ThrottlePolicy::off() }, pause.clone());
+        for identity in [ALICE, "12345", "nobody@example.com", "99999", "not an identity"] {
+            voicepin.request_pin_reset_link(&anonymous(), identity, BASE).await.unwrap();
+            let asked = pause.0.lock().unwrap().pop().expect("a pause");
+            assert_eq!(asked, now + FLOOR, "{identity}");
+        }
+        let links =
+            mail(&voicepin).await.into_iter().filter(|m| matches!(m.notification, Notification::PinResetLink { .. }));
+        assert_eq!(links.count(), 2, "links mailed for the two known identities");
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! Nobody is signed in here: the forms carry a CSRF token that must match a cookie this
 //! area sets (`voicepin_my_csrf`, HttpOnly, SameSite=Strict, Path=/my). The request answers
-//! the same page, after the same least time, whether or not the mailbox exists; requests
+//! the same page, after the same least time (the core's use case waits), whether or not the
+//! mailbox exists; requests
 //! are limited per source address and per name typed here, and per mailbox in the core.
 
 use std::time::Instant;
@@ -152,15 +153,14 @@ pub struct RequestForm {
     identity: String,
 }
 
-/// `POST /my/voicemail`: the same page afterwards, and no sooner than the configured least
-/// answer time, whether or not the mailbox exists.
+/// `POST /my/voicemail`: the same page afterwards, whether or not the mailbox exists (the
+/// use case answers no sooner than the configured least time).
 pub async fn request_link(
     State(state): State<ApiState>,
     PeerAddress(source): PeerAddress,
     headers: HeaderMap,
     Form(form): Form<RequestForm>,
 ) -> PageResult {
-    let started = Instant::now();
     check_csrf(&headers, &form.csrf)?;
     let csrf = form.csrf.trim().to_owned();
     let identity = form.identity.trim().to_owned();
@@ -185,7 +185,6 @@ pub async fn request_link(
     let base = base_url(&state, &headers);
     let context = RequestContext::anonymous(Channel::Web).from_address(source);
     let result = state.voicepin.request_pin_reset_link(&context, &identity, &base).await;
-    tokio::time::sleep_until((started + state.self_service_answer).into()).await;
     result?;
     html_page(&SentPage { l: layout("Check your email", &csrf) })
 }
